@@ -1,0 +1,6 @@
+// Package messages owns the QOSST/0.2 vocabulary and its bytes: the codes and
+// their wire names, the local error codes, one typed content per code that
+// carries content (with validation that names the offending field), and the
+// frame codec with its challenge strings. It imports the standard library only
+// and knows nothing of sessions, sockets or state.
+package messages
