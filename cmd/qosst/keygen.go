@@ -1,0 +1,74 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/qosst/qosst-go/transport/auth"
+)
+
+func newKeygenCmd() *cobra.Command {
+	var (
+		scheme string
+		out    string
+		pubOut string
+		force  bool
+	)
+	cmd := &cobra.Command{
+		Use:   "keygen",
+		Short: "Write a key for authenticated QOSST sessions (HMAC pre-shared key or Ed25519 key pair)",
+		Long: `Write a key for authenticated QOSST sessions.
+
+  --scheme hmac-sha256  writes a random 32-byte pre-shared key, as hex text, to --out
+                        (mode 0600). Copy the same file to both stations.
+  --scheme ed25519      writes an Ed25519 private key (PKCS#8 PEM, mode 0600) to --out
+                        and its public key (PKIX PEM, mode 0644) to --pub-out
+                        (default: --out with ".pub" appended). Give the public key
+                        to the peer station; keep the private key.
+
+Existing files are never overwritten unless --force is given.
+Stations name these files in their configuration (scheme, key_file,
+peer_public_key_file).`,
+		Example: `  qosst keygen --scheme hmac-sha256 --out qosst-hmac.key
+  qosst keygen --scheme ed25519 --out alice.pem            # also writes alice.pem.pub`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if out == "" {
+				return fmt.Errorf("keygen: --out is required")
+			}
+			w := cmd.OutOrStdout()
+			switch scheme {
+			case auth.SchemeHMAC:
+				if pubOut != "" {
+					return fmt.Errorf("keygen: --pub-out applies to %s only", auth.SchemeEd25519)
+				}
+				if err := auth.WriteHMACKey(out, force); err != nil {
+					return err
+				}
+				fmt.Fprintf(w, "wrote %s pre-shared key %s (mode 0600)\n", auth.SchemeHMAC, out)
+			case auth.SchemeEd25519:
+				if pubOut == "" {
+					pubOut = out + ".pub"
+				}
+				if err := auth.WriteEd25519KeyPair(out, pubOut, force); err != nil {
+					return err
+				}
+				fmt.Fprintf(w, "wrote %s private key %s (mode 0600) and public key %s\n", auth.SchemeEd25519, out, pubOut)
+			default:
+				return fmt.Errorf("keygen: %w %q (want %s or %s)", auth.ErrUnknownScheme, scheme, auth.SchemeHMAC, auth.SchemeEd25519)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&scheme, "scheme", auth.SchemeEd25519, "key type: hmac-sha256 or ed25519")
+	f.StringVarP(&out, "out", "o", "", "file for the secret key (required)")
+	f.StringVar(&pubOut, "pub-out", "", `file for the Ed25519 public key (default: --out + ".pub")`)
+	f.BoolVar(&force, "force", false, "overwrite existing key files")
+	return cmd
+}
+
+func init() {
+	rootCmd.AddCommand(newKeygenCmd())
+}

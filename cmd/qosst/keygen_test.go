@@ -1,0 +1,71 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/qosst/qosst-go/transport/auth"
+)
+
+func runKeygen(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	cmd := newKeygenCmd()
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	cmd.SetArgs(args)
+	err := cmd.Execute()
+	return out.String(), err
+}
+
+func TestKeygenWritesUsableKeys(t *testing.T) {
+	dir := t.TempDir()
+	priv := filepath.Join(dir, "alice.pem")
+	if _, err := runKeygen(t, "--scheme", "ed25519", "--out", priv); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := auth.New(auth.Config{Scheme: auth.SchemeEd25519, KeyFile: priv, PeerPublicKeyFile: priv + ".pub"}); err != nil {
+		t.Fatalf("generated pair does not load: %v", err)
+	}
+	before, _ := os.ReadFile(priv)
+	if _, err := runKeygen(t, "--scheme", "ed25519", "--out", priv); err == nil || !strings.Contains(err.Error(), "--force") {
+		t.Fatalf("overwrite without --force: %v", err)
+	}
+	if after, _ := os.ReadFile(priv); !bytes.Equal(before, after) {
+		t.Fatal("refused overwrite changed the file")
+	}
+	if _, err := runKeygen(t, "--scheme", "ed25519", "--out", priv, "--force"); err != nil {
+		t.Fatal(err)
+	}
+	hk := filepath.Join(dir, "psk.key")
+	if _, err := runKeygen(t, "--scheme", "hmac-sha256", "-o", hk); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(hk); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("hmac key: %v %v", fi, err)
+	}
+	if _, err := auth.New(auth.Config{Scheme: auth.SchemeHMAC, KeyFile: hk}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runKeygen(t, "--scheme", "nope", "-o", filepath.Join(dir, "x")); err == nil {
+		t.Fatal("unknown scheme accepted")
+	}
+	if _, err := runKeygen(t, "--scheme", "hmac-sha256"); err == nil {
+		t.Fatal("missing --out accepted")
+	}
+}
+
+func TestKeygenHelpNamesFlags(t *testing.T) {
+	out, err := runKeygen(t, "--help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"--scheme", "--out", "--pub-out", "--force", "0600", "PKCS#8", "PKIX"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("help lacks %q", want)
+		}
+	}
+}
