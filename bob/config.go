@@ -1,0 +1,98 @@
+package bob
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Config is what the driver needs to run frames. The station's binary fills
+// it from the configuration file and flags; DefaultConfig is the simulated
+// short link of the project.
+type Config struct {
+	SerialNumber string      // sent in IDENTIFICATION_REQUEST
+	Frame        FrameParams // parameters Bob asks for in INITIALIZATION_REQUEST
+	Policy       Policy      // what Bob accepts from Alice's proposals
+	Eta          float64     // Bob's detector efficiency η (trusted detector)
+
+	PERatio    float64 // fraction of each sub-frame disclosed for parameter estimation
+	PERequests int     // number of PE_SYMBOLS_REQUESTs (sub-frames)
+
+	PolarisationRecovery bool // run polarisation recovery before each QIE
+
+	// MaxAuthFailures is the number of authentication failures in a row
+	// (AUTHENTICATION_INVALID from Alice, or Alice's frames failing Bob's
+	// checks) after which Bob concludes man-in-the-middle and stops.
+	MaxAuthFailures int
+	// MaxNegotiationRounds bounds INITIALIZATION_REQUEST attempts in one
+	// frame.
+	MaxNegotiationRounds int
+
+	// RequestTimeout bounds one request/answer exchange (0: none).
+	RequestTimeout time.Duration
+
+	// Post-processing.
+	Beta float64 // reconciliation efficiency assumed for the announced key rate
+	// EpsilonPA is the privacy-amplification failure probability used to
+	// size the final key.
+	EpsilonPA float64
+}
+
+// DefaultConfig returns the defaults of the simulated short link: 10^6
+// heterodyne symbols at 100 MBd with Va = 2, η = 0.8, 10% of the symbols in
+// 10 PE requests, 3 authentication failures in a row before concluding
+// man-in-the-middle.
+func DefaultConfig() Config {
+	return Config{
+		SerialNumber:         "qosst-go-bob",
+		Frame:                FrameParams{NumSymbols: 1_000_000, SymbolRate: 100e6, Detection: "heterodyne", Variance: 2},
+		Policy:               DefaultPolicy(),
+		Eta:                  0.8,
+		PERatio:              0.1,
+		PERequests:           10,
+		MaxAuthFailures:      3,
+		MaxNegotiationRounds: 3,
+		RequestTimeout:       30 * time.Second,
+		Beta:                 0.95,
+		EpsilonPA:            1e-10,
+	}
+}
+
+// ErrConfig reports an invalid driver configuration.
+var ErrConfig = errors.New("bob: invalid configuration")
+
+// Validate checks the configuration; the error names the field.
+func (c Config) Validate() error {
+	bad := func(field string, v any) error {
+		return fmt.Errorf("%w: %s = %v", ErrConfig, field, v)
+	}
+	switch {
+	case c.SerialNumber == "":
+		return bad("serial_number", `""`)
+	case c.Frame.NumSymbols <= 0:
+		return bad("num_symbols", c.Frame.NumSymbols)
+	case !(c.Frame.SymbolRate > 0):
+		return bad("symbol_rate", c.Frame.SymbolRate)
+	case c.Frame.Detection != "heterodyne" && c.Frame.Detection != "homodyne":
+		return bad("detection", c.Frame.Detection)
+	case !(c.Frame.Variance > 0):
+		return bad("variance", c.Frame.Variance)
+	case !(c.Eta > 0 && c.Eta <= 1):
+		return bad("eta", c.Eta)
+	case !(c.PERatio > 0 && c.PERatio < 1):
+		return bad("parameters_estimation.ratio", c.PERatio)
+	case c.PERequests <= 0:
+		return bad("parameters_estimation.requests", c.PERequests)
+	case c.MaxAuthFailures <= 0:
+		return bad("max_auth_failures", c.MaxAuthFailures)
+	case c.MaxNegotiationRounds <= 0:
+		return bad("max_negotiation_rounds", c.MaxNegotiationRounds)
+	case c.RequestTimeout < 0:
+		return bad("request_timeout", c.RequestTimeout)
+	case !(c.Beta > 0 && c.Beta <= 1):
+		return bad("beta", c.Beta)
+	case !(c.EpsilonPA > 0 && c.EpsilonPA < 1):
+		return bad("epsilon_pa", c.EpsilonPA)
+	}
+	return nil
+}
