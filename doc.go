@@ -1,0 +1,9 @@
+// Package qosst owns the QOSST protocol table: transitions.go lists, as data,
+// every (state, request) pair of the protocol with the responses Alice may
+// give and the state each leads to, plus the rules that hold in every state.
+// It is the single source that Alice's engine, Bob's tracker, the tests and
+// the generated diagrams read. The states themselves live in package states;
+// the engine that runs the table lives in package fsm.
+//
+//go:generate go run ./fsm/cmd/gendiagrams -out docs/diagrams
+package qosst

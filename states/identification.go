@@ -1,0 +1,34 @@
+package states
+
+import "github.com/qosst/qosst-go/messages"
+
+// Identification phase (codes 100-119): the peer proves its version and
+// starts the challenge chain.
+const (
+	// Connected: a transport session is open and the peer has not identified (yet, or again after an authentication failure).
+	Connected State = "connected"
+	// Identified: the peer is identified; no frame is in progress.
+	Identified State = "identified"
+)
+
+var identificationPhase = []info{
+	{
+		state:  Connected,
+		phase:  "identification",
+		doc:    "session open, peer not identified: only IDENTIFICATION_REQUEST starts the chain",
+		legal:  []messages.Code{messages.IdentificationRequest},
+		always: true,
+	},
+	{
+		state: Identified,
+		phase: "identification",
+		doc:   "peer identified, no frame in progress: a frame may be initialized and parameters changed",
+		legal: []messages.Code{
+			messages.IdentificationRequest,
+			messages.InitializationRequest,
+			messages.InitializationRequestConfig,
+			messages.ChangeParameterRequest,
+		},
+		always: true,
+	},
+}
