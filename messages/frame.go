@@ -71,14 +71,25 @@ type Encoder struct {
 // content) to dst and returns the extended slice. h.ContentLength is ignored
 // and set from len(content). The digest handed to a.Sign is only valid
 // during the call. Errors come from a.Sign, or wrap ErrFrame when the header
-// or the signed digest does not fit its u16 length field.
+// or the signed digest does not fit its u16 length field; dst is then
+// returned unchanged.
 func (e *Encoder) AppendFrame(dst []byte, h Header, content []byte, a Authenticator) ([]byte, error) {
+	dst, err := e.AppendFramePrefix(dst, h, content, a)
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, content...), nil
+}
+
+// AppendFramePrefix appends everything of the frame but the content (the
+// two lengths, the signed digest and the header, with the digest computed
+// over the header and content). A writer can then send prefix and content
+// with one vectored write (net.Buffers) and never copy a large content.
+func (e *Encoder) AppendFramePrefix(dst []byte, h Header, content []byte, a Authenticator) ([]byte, error) {
 	if a == nil {
 		return dst, fmt.Errorf("%w: no authenticator", ErrFrame)
 	}
-	if h.ContentLength = len(content); h.ContentLength == 0 {
-		content = nil
-	}
+	h.ContentLength = len(content)
 	orig := len(dst)
 	dst = append(dst, 0, 0, 0, 0)
 	hs := len(dst)
@@ -103,8 +114,7 @@ func (e *Encoder) AppendFrame(dst []byte, h Header, content []byte, a Authentica
 	}
 	binary.BigEndian.PutUint16(dst[orig:], uint16(hl))
 	binary.BigEndian.PutUint16(dst[orig+2:], uint16(len(signed)))
-	dst = slices.Insert(dst, hs, signed...)
-	return append(dst, content...), nil
+	return slices.Insert(dst, hs, signed...), nil
 }
 
 var encoderPool = sync.Pool{New: func() any { return new(Encoder) }}
@@ -114,6 +124,14 @@ var encoderPool = sync.Pool{New: func() any { return new(Encoder) }}
 func AppendFrame(dst []byte, h Header, content []byte, a Authenticator) ([]byte, error) {
 	e := encoderPool.Get().(*Encoder)
 	dst, err := e.AppendFrame(dst, h, content, a)
+	encoderPool.Put(e)
+	return dst, err
+}
+
+// AppendFramePrefix is Encoder.AppendFramePrefix with a pooled Encoder.
+func AppendFramePrefix(dst []byte, h Header, content []byte, a Authenticator) ([]byte, error) {
+	e := encoderPool.Get().(*Encoder)
+	dst, err := e.AppendFramePrefix(dst, h, content, a)
 	encoderPool.Put(e)
 	return dst, err
 }
