@@ -1,0 +1,339 @@
+// Package config owns the station configuration shared by Alice and Bob: one
+// TOML file (github.com/BurntSushi/toml) that reads the keys of the Python
+// reference's config.toml that apply to this implementation (serial_number,
+// alice.network, bob.network, frame.quantum, bob.eta,
+// bob.parameters_estimation.ratio, authentication) and accepts, without using
+// them, the reference's other keys; plus the sections of this implementation
+// (simulation, limits, timeouts, keys, logging, alice.negotiation, bob.run),
+// where an unknown key is an error. Built-in defaults (Default) run both
+// stations on the simulated link with the None authenticator on port 8181;
+// Load layers defaults, file, "key=value" overrides and command-line flags,
+// then validates, and every failure names the key and the reason.
+package config
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+)
+
+// DefaultPort is the QOSST default TCP port.
+const DefaultPort = 8181
+
+// Detection schemes of the receiver.
+const (
+	Heterodyne = "heterodyne"
+	Homodyne   = "homodyne"
+)
+
+// Authentication schemes understood in [authentication] scheme.
+const (
+	AuthNone       = "none"
+	AuthHMACSHA256 = "hmac-sha256"
+	AuthEd25519    = "ed25519"
+)
+
+// Log formats understood in [logging] format.
+const (
+	LogConsole = "console"
+	LogJSON    = "json"
+)
+
+// Negotiation modes of Alice for an INITIALIZATION_REQUEST whose frame
+// parameters she does not accept.
+const (
+	NegotiatePropose = "propose" // answer INITIALIZATION_PROPOSAL (Bob may ask for her config)
+	NegotiateDeny    = "deny"    // answer INITIALIZATION_DENIED
+)
+
+// Config is the whole station configuration. The zero value is not useful:
+// start from Default or Load.
+type Config struct {
+	// Label names the configuration (reference key; informational).
+	Label string `toml:"label"`
+	// SerialNumber is this station's serial number, sent in identification.
+	SerialNumber string `toml:"serial_number"`
+
+	Alice          Alice          `toml:"alice"`
+	Bob            Bob            `toml:"bob"`
+	Frame          Frame          `toml:"frame"`
+	Authentication Authentication `toml:"authentication"`
+	Simulation     Simulation     `toml:"simulation"`
+	Limits         Limits         `toml:"limits"`
+	Timeouts       Timeouts       `toml:"timeouts"`
+	Keys           Keys           `toml:"keys"`
+	Logging        Logging        `toml:"logging"`
+	// Logs is the reference's [logs] section; its level is used when
+	// [logging] level is not given.
+	Logs ReferenceLogs `toml:"logs"`
+
+	// Ignored lists the keys of the file that belong to the reference's
+	// configuration and are accepted without effect (for a log line).
+	Ignored []string `toml:"-"`
+}
+
+// Alice holds Alice's settings.
+type Alice struct {
+	Network     AliceNetwork `toml:"network"`
+	Negotiation Negotiation  `toml:"negotiation"`
+	// MaxSessions bounds the number of concurrent sessions Alice serves;
+	// further connections are closed at once.
+	MaxSessions int `toml:"max_sessions"`
+}
+
+// AliceNetwork is where Alice listens (reference keys).
+type AliceNetwork struct {
+	BindAddress string `toml:"bind_address"`
+	BindPort    int    `toml:"bind_port"`
+}
+
+// Listen returns the HOST:PORT Alice listens on.
+func (n AliceNetwork) Listen() string {
+	return net.JoinHostPort(n.BindAddress, strconv.Itoa(n.BindPort))
+}
+
+// Negotiation tells Alice how to answer frame parameters she does not accept.
+type Negotiation struct {
+	// Mode is NegotiatePropose or NegotiateDeny.
+	Mode string `toml:"mode"`
+	// Required lists frame parameters Bob must send in INITIALIZATION_REQUEST
+	// (names as in [frame.quantum] plus "detection"); a missing one is denied.
+	Required []string `toml:"required"`
+}
+
+// Bob holds Bob's settings.
+type Bob struct {
+	// Eta is the global efficiency of Bob's receiver as Bob knows it
+	// (reference key), in (0, 1].
+	Eta                  float64              `toml:"eta"`
+	Network              BobNetwork           `toml:"network"`
+	ParametersEstimation ParametersEstimation `toml:"parameters_estimation"`
+	Run                  BobRun               `toml:"run"`
+}
+
+// BobNetwork is where Bob connects (reference keys).
+type BobNetwork struct {
+	ServerAddress string `toml:"server_address"`
+	ServerPort    int    `toml:"server_port"`
+}
+
+// Connect returns the HOST:PORT Bob connects to.
+func (n BobNetwork) Connect() string {
+	return net.JoinHostPort(n.ServerAddress, strconv.Itoa(n.ServerPort))
+}
+
+// ParametersEstimation is the reference's [bob.parameters_estimation].
+type ParametersEstimation struct {
+	// Ratio is the fraction of the frame's symbols disclosed for parameter
+	// estimation, in (0, 1).
+	Ratio float64 `toml:"ratio"`
+}
+
+// BobRun holds how Bob drives frames (this implementation's section).
+type BobRun struct {
+	// Frames is the number of frames to run; 0 runs until stopped.
+	Frames int `toml:"frames"`
+	// SymbolRequests is the number of PE_SYMBOLS_REQUEST messages per frame.
+	SymbolRequests int `toml:"symbol_requests"`
+	// PolarisationRecovery runs the optional polarisation recovery each frame.
+	PolarisationRecovery bool `toml:"polarisation_recovery"`
+}
+
+// Frame is the reference's [frame] section.
+type Frame struct {
+	Quantum Quantum `toml:"quantum"`
+}
+
+// Quantum is the reference's [frame.quantum]: the frame parameters both
+// stations must agree on in INITIALIZATION.
+type Quantum struct {
+	// NumSymbols is the number of quantum symbols per frame.
+	NumSymbols int `toml:"num_symbols"`
+	// SymbolRate is the symbol rate in baud.
+	SymbolRate float64 `toml:"symbol_rate"`
+	// RollOff is the roll-off of the root-raised-cosine filter, in [0, 1].
+	RollOff float64 `toml:"roll_off"`
+	// Variance is the DAC-relative variance of the modulation (reference
+	// meaning: relative to the -1..1 extremes), in (0, 1].
+	Variance float64 `toml:"variance"`
+	// FrequencyShift is the frequency shift of the quantum part, in Hz.
+	FrequencyShift float64 `toml:"frequency_shift"`
+}
+
+// Authentication selects the authenticator of the classical channel.
+type Authentication struct {
+	// Scheme is AuthNone, AuthHMACSHA256 or AuthEd25519.
+	Scheme string `toml:"scheme"`
+	// KeyFile holds this station's secret: the shared HMAC key, or the
+	// Ed25519 private key.
+	KeyFile string `toml:"key_file"`
+	// PeerKeyFile holds the peer's Ed25519 public key.
+	PeerKeyFile string `toml:"peer_key_file"`
+	// MaxFailures is the number of authentication failures in a row after
+	// which a session concludes man-in-the-middle and closes.
+	MaxFailures int `toml:"max_failures"`
+	// AuthenticationClass is the reference's key; only the None
+	// authenticator maps onto this implementation.
+	AuthenticationClass string `toml:"authentication_class"`
+	// AuthenticationParams is the reference's key, accepted and unused.
+	AuthenticationParams map[string]any `toml:"authentication_params"`
+}
+
+// Simulation configures the simulated optical link (hardware/sim).
+type Simulation struct {
+	// Enabled selects the simulated link; false asks for real instruments.
+	Enabled bool `toml:"enabled"`
+	// Transmittance is the channel transmittance T, in (0, 1].
+	Transmittance float64 `toml:"transmittance"`
+	// ExcessNoise is ξ in SNU, referred to the channel input, >= 0.
+	ExcessNoise float64 `toml:"excess_noise"`
+	// Eta is the true detector efficiency η of the simulated receiver, in (0, 1].
+	Eta float64 `toml:"eta"`
+	// ElectronicNoise is v_el in SNU, >= 0.
+	ElectronicNoise float64 `toml:"electronic_noise"`
+	// ModulationVariance is Va = 2<n> in SNU per quadrature, > 0.
+	ModulationVariance float64 `toml:"modulation_variance"`
+	// Detection is Heterodyne or Homodyne.
+	Detection string `toml:"detection"`
+	// Seed is the shared link seed; both processes must use the same one.
+	Seed int64 `toml:"seed"`
+	// Gain converts shot-noise units to detector units at the receiver, > 0.
+	Gain float64 `toml:"gain"`
+}
+
+// Limits bound what a station accepts from the network.
+type Limits struct {
+	// MaxContent is the largest content_length accepted, in bytes.
+	MaxContent int `toml:"max_content"`
+	// MaxSymbols is the largest num_symbols Alice accepts for a frame.
+	MaxSymbols int `toml:"max_symbols"`
+}
+
+// Timeouts are durations written as Go duration strings ("30s", "5m").
+type Timeouts struct {
+	// Idle bounds the wait for the peer's next message.
+	Idle Duration `toml:"idle"`
+	// Frame bounds one whole frame, from INITIALIZATION to FRAME_ENDED_ACK.
+	Frame Duration `toml:"frame"`
+	// Write bounds one frame write.
+	Write Duration `toml:"write"`
+	// EmitterWait bounds how long a QIE_REQUEST waits for the emitter held
+	// by another session before Alice answers ABORT.
+	EmitterWait Duration `toml:"emitter_wait"`
+	// Response bounds Bob's wait for one response.
+	Response Duration `toml:"response"`
+	// Connect bounds Bob's dial.
+	Connect Duration `toml:"connect"`
+}
+
+// Keys configures the final-key output.
+type Keys struct {
+	// OutputDir receives one file per frame, named by the frame UUID.
+	OutputDir string `toml:"output_dir"`
+}
+
+// Logging configures the station logger.
+type Logging struct {
+	// Format is LogConsole (people) or LogJSON (machines).
+	Format string `toml:"format"`
+	// Level is trace, debug, info, warn, error.
+	Level string `toml:"level"`
+}
+
+// ReferenceLogs is the reference's [logs] section.
+type ReferenceLogs struct {
+	Level string `toml:"level"`
+}
+
+// Duration is a time.Duration read from and written to TOML as a Go duration
+// string ("30s"); a bare integer is read as seconds.
+type Duration struct{ time.Duration }
+
+// UnmarshalTOML implements toml.Unmarshaler.
+func (d *Duration) UnmarshalTOML(v any) error {
+	switch x := v.(type) {
+	case string:
+		p, err := time.ParseDuration(x)
+		if err != nil {
+			return fmt.Errorf("not a duration (like \"30s\" or \"5m\"): %q", x)
+		}
+		d.Duration = p
+		return nil
+	case int64:
+		d.Duration = time.Duration(x) * time.Second
+		return nil
+	case float64:
+		d.Duration = time.Duration(x * float64(time.Second))
+		return nil
+	}
+	return fmt.Errorf("not a duration: %T", v)
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// Default returns the built-in configuration: the default simulated short
+// link (heterodyne, T = 0.9, ξ = 0.01, η = 0.8, v_el = 0.05, Va = 2, 10^6
+// symbols at 100 MBd), the None authenticator, port 8181 on the loopback.
+func Default() *Config {
+	return &Config{
+		Label:        "qosst-go defaults",
+		SerialNumber: "",
+		Alice: Alice{
+			Network:     AliceNetwork{BindAddress: "127.0.0.1", BindPort: DefaultPort},
+			Negotiation: Negotiation{Mode: NegotiatePropose},
+			MaxSessions: 16,
+		},
+		Bob: Bob{
+			Eta:                  0.8,
+			Network:              BobNetwork{ServerAddress: "127.0.0.1", ServerPort: DefaultPort},
+			ParametersEstimation: ParametersEstimation{Ratio: 0.5},
+			Run:                  BobRun{Frames: 1, SymbolRequests: 4},
+		},
+		Frame: Frame{Quantum: Quantum{
+			NumSymbols:     1_000_000,
+			SymbolRate:     100e6,
+			RollOff:        0.5,
+			Variance:       0.01,
+			FrequencyShift: 100e6,
+		}},
+		Authentication: Authentication{Scheme: AuthNone, MaxFailures: 3},
+		Simulation: Simulation{
+			Enabled:            true,
+			Transmittance:      0.9,
+			ExcessNoise:        0.01,
+			Eta:                0.8,
+			ElectronicNoise:    0.05,
+			ModulationVariance: 2,
+			Detection:          Heterodyne,
+			Seed:               1,
+			Gain:               1,
+		},
+		Limits:   Limits{MaxContent: 64 << 20, MaxSymbols: 100_000_000},
+		Timeouts: Timeouts{
+			Idle:        Duration{5 * time.Minute},
+			Frame:       Duration{10 * time.Minute},
+			Write:       Duration{30 * time.Second},
+			EmitterWait: Duration{30 * time.Second},
+			Response:    Duration{2 * time.Minute},
+			Connect:     Duration{10 * time.Second},
+		},
+		Keys:    Keys{OutputDir: "keys"},
+		Logging: Logging{Format: LogConsole, Level: "info"},
+	}
+}
+
+// Clone returns a deep copy of c.
+func (c *Config) Clone() *Config {
+	d := *c
+	d.Alice.Negotiation.Required = append([]string(nil), c.Alice.Negotiation.Required...)
+	d.Ignored = append([]string(nil), c.Ignored...)
+	if c.Authentication.AuthenticationParams != nil {
+		d.Authentication.AuthenticationParams = make(map[string]any, len(c.Authentication.AuthenticationParams))
+		for k, v := range c.Authentication.AuthenticationParams {
+			d.Authentication.AuthenticationParams[k] = v
+		}
+	}
+	return &d
+}

@@ -1,0 +1,223 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+func writeFile(t *testing.T, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "qosst.toml")
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestDefaultsAreValid(t *testing.T) {
+	cfg, err := LoadFile("")
+	if err != nil {
+		t.Fatalf("defaults: %v", err)
+	}
+	if cfg.Alice.Network.Listen() != "127.0.0.1:8181" || cfg.Bob.Network.Connect() != "127.0.0.1:8181" {
+		t.Fatalf("default addresses: %s %s", cfg.Alice.Network.Listen(), cfg.Bob.Network.Connect())
+	}
+	s := cfg.Simulation
+	if s.Transmittance != 0.9 || s.ExcessNoise != 0.01 || s.Eta != 0.8 || s.ElectronicNoise != 0.05 ||
+		s.ModulationVariance != 2 || s.Detection != Heterodyne || cfg.Frame.Quantum.NumSymbols != 1_000_000 ||
+		cfg.Frame.Quantum.SymbolRate != 100e6 || cfg.Authentication.Scheme != AuthNone {
+		t.Fatalf("defaults differ from the default simulated link: %+v", cfg)
+	}
+}
+
+// The example shipped in example.toml parses, sets exactly the defaults and
+// is the one printed in docs/configuration.md.
+func TestExampleParsesAndMatchesDocs(t *testing.T) {
+	cfg, err := LoadFile("example.toml")
+	if err != nil {
+		t.Fatalf("example.toml: %v", err)
+	}
+	if len(cfg.Ignored) != 0 {
+		t.Fatalf("example has keys without effect: %v", cfg.Ignored)
+	}
+	def := Default()
+	cfg.Ignored, def.Ignored = nil, nil
+	if cfg.Alice.Negotiation.Required == nil {
+		cfg.Alice.Negotiation.Required = nil
+	}
+	if len(cfg.Alice.Negotiation.Required) == 0 {
+		cfg.Alice.Negotiation.Required = nil
+	}
+	if !reflect.DeepEqual(cfg, def) {
+		t.Fatalf("example.toml differs from Default():\n%+v\n%+v", cfg, def)
+	}
+	example, _ := os.ReadFile("example.toml")
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "configuration.md"))
+	if err != nil {
+		t.Fatalf("docs/configuration.md: %v", err)
+	}
+	if !strings.Contains(string(doc), "```toml\n"+string(example)+"```") {
+		t.Fatal("docs/configuration.md does not contain config/example.toml verbatim in a ```toml block")
+	}
+}
+
+func TestReferenceLayoutIsRead(t *testing.T) {
+	cfg, err := LoadFile(filepath.Join("testdata", "reference.toml"))
+	if err != nil {
+		t.Fatalf("reference layout: %v", err)
+	}
+	if cfg.SerialNumber != "QOSST/0002" || cfg.Alice.Network.Listen() != "0.0.0.0:8282" ||
+		cfg.Bob.Network.Connect() != "192.0.2.10:8282" || cfg.Bob.Eta != 0.7 ||
+		cfg.Bob.ParametersEstimation.Ratio != 0.25 || cfg.Frame.Quantum.NumSymbols != 200000 ||
+		cfg.Frame.Quantum.SymbolRate != 50e6 || cfg.Frame.Quantum.RollOff != 0.3 || cfg.Frame.Quantum.Variance != 0.02 {
+		t.Fatalf("reference keys not read: %+v", cfg)
+	}
+	if cfg.Logging.Level != "warning" {
+		t.Fatalf("[logs] level not used: %q", cfg.Logging.Level)
+	}
+	want := []string{"alice.dac.rate", "bob.dsp.exclusion_zone_pilots", "frame.quantum.modulation_type", "notifications.notify"}
+	for _, w := range want {
+		found := false
+		for _, k := range cfg.Ignored {
+			if k == w {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("ignored keys %v lack %s", cfg.Ignored, w)
+		}
+	}
+}
+
+// Every invalid file fails with the key and the reason.
+func TestInvalidFilesNameKeyAndReason(t *testing.T) {
+	cases := []struct {
+		name, text, key, reason string
+	}{
+		{"unknown key in our section", "[simulation]\ntransmitance = 0.5\n", "simulation.transmitance", "unknown key"},
+		{"unknown section", "[simulaton]\ntransmittance = 0.5\n", "simulaton", "unknown key"},
+		{"unknown key in our subsection", "[alice.negotiation]\nmod = \"deny\"\n", "alice.negotiation.mod", "unknown key"},
+		{"wrong type", "[frame.quantum]\nnum_symbols = \"many\"\n", "frame.quantum.num_symbols", "incompatible types"},
+		{"wrong type string", "[simulation]\ndetection = 3\n", "simulation.detection", "incompatible types"},
+		{"bad duration", "[timeouts]\nidle = \"soon\"\n", "timeouts.idle", "not a duration"},
+		{"out of range", "[simulation]\ntransmittance = 1.5\n", "simulation.transmittance", "(0, 1]"},
+		{"negative noise", "[simulation]\nexcess_noise = -0.1\n", "simulation.excess_noise", ">= 0"},
+		{"bad port", "[alice.network]\nbind_port = 70000\n", "alice.network.bind_port", "1..65535"},
+		{"bad ratio", "[bob.parameters_estimation]\nratio = 1.0\n", "bob.parameters_estimation.ratio", "(0, 1)"},
+		{"bad choice", "[simulation]\ndetection = \"direct\"\n", "simulation.detection", "heterodyne"},
+		{"bad scheme", "[authentication]\nscheme = \"rot13\"\n", "authentication.scheme", "rot13"},
+		{"missing key file", "[authentication]\nscheme = \"hmac-sha256\"\n", "authentication.key_file", "required"},
+		{"reference falcon", "[authentication]\nauthentication_class = \"qosst_core.authentication.FalconAuthenticator\"\n", "authentication.authentication_class", "NoneAuthenticator"},
+		{"zero timeout", "[timeouts]\nframe = \"0s\"\n", "timeouts.frame", "positive"},
+		{"bad level", "[logging]\nlevel = \"loud\"\n", "logging.level", "loud"},
+		{"syntax", "[simulation\n", "", "line"},
+		{"required unknown", "[alice.negotiation]\nrequired = [\"colour\"]\n", "alice.negotiation.required", "colour"},
+		{"too many symbols", "[frame.quantum]\nnum_symbols = 2000\n[limits]\nmax_symbols = 1000\n", "frame.quantum.num_symbols", "max_symbols"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := LoadFile(writeFile(t, tc.text))
+			if err == nil {
+				t.Fatal("invalid file accepted")
+			}
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("error does not wrap ErrInvalid: %v", err)
+			}
+			var fe *FieldError
+			if !errors.As(err, &fe) {
+				t.Fatalf("no FieldError in %v", err)
+			}
+			if fe.Key != tc.key {
+				t.Fatalf("key = %q, want %q (%v)", fe.Key, tc.key, err)
+			}
+			if !strings.Contains(err.Error(), tc.reason) {
+				t.Fatalf("error %q lacks reason %q", err, tc.reason)
+			}
+		})
+	}
+}
+
+func TestFlagsOverrideFile(t *testing.T) {
+	path := writeFile(t, "[alice.network]\nbind_port = 9000\n[logging]\nformat = \"console\"\n[simulation]\ntransmittance = 0.5\n")
+	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+	fl := NewFlags(fs)
+	fl.Bind("log-format", "logging.format", "log format")
+	fl.Bind("transmittance", "simulation.transmittance", "T")
+	fl.HostPort("listen", "alice.network", "listen address")
+	if err := fs.Parse([]string{"--config", path, "--log-format", "json", "--listen", "0.0.0.0:9100",
+		"--set", "simulation.seed=42", "--set", "timeouts.idle=2s"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := fl.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Logging.Format != LogJSON || cfg.Alice.Network.Listen() != "0.0.0.0:9100" ||
+		cfg.Simulation.Seed != 42 || cfg.Timeouts.Idle.Duration != 2*time.Second {
+		t.Fatalf("flags not applied: %+v", cfg)
+	}
+	if cfg.Simulation.Transmittance != 0.5 {
+		t.Fatalf("an unset flag overrode the file: T = %v", cfg.Simulation.Transmittance)
+	}
+	if d := fs.Lookup("transmittance").DefValue; d != "0.9" {
+		t.Fatalf("--help default of --transmittance = %q, want the built-in 0.9", d)
+	}
+}
+
+func TestFlagErrorsNameKey(t *testing.T) {
+	for _, args := range [][]string{
+		{"--transmittance", "abc"},
+		{"--transmittance", "2"},
+		{"--set", "simulation.nope=1"},
+		{"--listen", "host:99999"},
+	} {
+		fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+		fl := NewFlags(fs)
+		fl.Bind("transmittance", "simulation.transmittance", "T")
+		fl.HostPort("listen", "alice.network", "listen address")
+		if err := fs.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		_, err := fl.Load()
+		var fe *FieldError
+		if !errors.As(err, &fe) || fe.Key == "" {
+			t.Fatalf("%v: error %v names no key", args, err)
+		}
+	}
+}
+
+func TestGetSetByKey(t *testing.T) {
+	c := Default()
+	if err := c.Set("frame.quantum.num_symbols", 2000.0); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Set("frame.quantum.num_symbols", 2000.5); err == nil {
+		t.Fatal("fractional integer accepted")
+	}
+	if err := c.Set("frame.quantum.roll_off", "x"); err == nil {
+		t.Fatal("string accepted for a number")
+	}
+	if err := c.Set("frame.quantum", 1.0); err == nil {
+		t.Fatal("a section accepted a value")
+	}
+	if err := c.Set("nope.x", 1.0); err == nil {
+		t.Fatal("unknown key accepted")
+	}
+	v, err := c.Get("frame.quantum.num_symbols")
+	if err != nil || v.(int64) != 2000 {
+		t.Fatalf("get: %v %v", v, err)
+	}
+	d := c.Clone()
+	d.Alice.Negotiation.Required = append(d.Alice.Negotiation.Required, "x")
+	d.Frame.Quantum.RollOff = 0.1
+	if len(c.Alice.Negotiation.Required) != 0 || c.Frame.Quantum.RollOff != 0.5 {
+		t.Fatal("Clone shares state")
+	}
+}

@@ -1,0 +1,215 @@
+package config
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"time"
+)
+
+// Validate checks every range and choice. The error joins one *FieldError per
+// offending key (errors.As finds the first; errors.Is(err, ErrInvalid) holds).
+func (c *Config) Validate() error {
+	var errs []error
+	add := func(key, format string, args ...any) { errs = append(errs, fieldErr(key, format, args...)) }
+
+	port := func(key string, p int) {
+		if p < 1 || p > 65535 {
+			add(key, "must be a TCP port in 1..65535, got %d", p)
+		}
+	}
+	host := func(key, h string) {
+		if strings.TrimSpace(h) == "" {
+			add(key, "must not be empty")
+		}
+	}
+	// open01 checks 0 < v <= 1 (or 0 < v < 1 when openHigh).
+	unit := func(key string, v float64, openHigh bool) {
+		switch {
+		case math.IsNaN(v) || v <= 0 || v > 1:
+			add(key, "must be in (0, 1], got %v", v)
+		case openHigh && v == 1:
+			add(key, "must be in (0, 1), got %v", v)
+		}
+	}
+	nonNeg := func(key string, v float64) {
+		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+			add(key, "must be a finite number >= 0, got %v", v)
+		}
+	}
+	pos := func(key string, v float64) {
+		if math.IsNaN(v) || math.IsInf(v, 0) || v <= 0 {
+			add(key, "must be a finite number > 0, got %v", v)
+		}
+	}
+	dur := func(key string, d time.Duration) {
+		if d <= 0 {
+			add(key, "must be a positive duration, got %v", d)
+		}
+	}
+
+	if len(c.SerialNumber) > 256 {
+		add("serial_number", "must be at most 256 bytes")
+	}
+
+	host("alice.network.bind_address", c.Alice.Network.BindAddress)
+	port("alice.network.bind_port", c.Alice.Network.BindPort)
+	switch c.Alice.Negotiation.Mode {
+	case NegotiatePropose, NegotiateDeny:
+	default:
+		add("alice.negotiation.mode", "must be %q or %q, got %q", NegotiatePropose, NegotiateDeny, c.Alice.Negotiation.Mode)
+	}
+	for _, r := range c.Alice.Negotiation.Required {
+		if !IsFrameParameter(r) {
+			add("alice.negotiation.required", "unknown frame parameter %q (known: %s)", r, strings.Join(FrameParameters(), ", "))
+		}
+	}
+	if c.Alice.MaxSessions < 1 {
+		add("alice.max_sessions", "must be >= 1, got %d", c.Alice.MaxSessions)
+	}
+
+	unit("bob.eta", c.Bob.Eta, false)
+	host("bob.network.server_address", c.Bob.Network.ServerAddress)
+	port("bob.network.server_port", c.Bob.Network.ServerPort)
+	unit("bob.parameters_estimation.ratio", c.Bob.ParametersEstimation.Ratio, true)
+	if c.Bob.Run.Frames < 0 {
+		add("bob.run.frames", "must be >= 0 (0 runs until stopped), got %d", c.Bob.Run.Frames)
+	}
+	if c.Bob.Run.SymbolRequests < 1 || c.Bob.Run.SymbolRequests > 1000 {
+		add("bob.run.symbol_requests", "must be in 1..1000, got %d", c.Bob.Run.SymbolRequests)
+	}
+
+	q := c.Frame.Quantum
+	if q.NumSymbols < 1 {
+		add("frame.quantum.num_symbols", "must be >= 1, got %d", q.NumSymbols)
+	} else if c.Limits.MaxSymbols > 0 && q.NumSymbols > c.Limits.MaxSymbols {
+		add("frame.quantum.num_symbols", "must be at most limits.max_symbols = %d, got %d", c.Limits.MaxSymbols, q.NumSymbols)
+	}
+	pos("frame.quantum.symbol_rate", q.SymbolRate)
+	if math.IsNaN(q.RollOff) || q.RollOff < 0 || q.RollOff > 1 {
+		add("frame.quantum.roll_off", "must be in [0, 1], got %v", q.RollOff)
+	}
+	unit("frame.quantum.variance", q.Variance, false)
+	nonNeg("frame.quantum.frequency_shift", q.FrequencyShift)
+
+	a := c.Authentication
+	switch a.Scheme {
+	case AuthNone:
+	case AuthHMACSHA256:
+		if a.KeyFile == "" {
+			add("authentication.key_file", "required by scheme %q", a.Scheme)
+		}
+	case AuthEd25519:
+		if a.KeyFile == "" {
+			add("authentication.key_file", "required by scheme %q", a.Scheme)
+		}
+		if a.PeerKeyFile == "" {
+			add("authentication.peer_key_file", "required by scheme %q", a.Scheme)
+		}
+	default:
+		add("authentication.scheme", "must be %q, %q or %q, got %q", AuthNone, AuthHMACSHA256, AuthEd25519, a.Scheme)
+	}
+	if a.AuthenticationClass != "" {
+		if !strings.HasSuffix(a.AuthenticationClass, "NoneAuthenticator") {
+			add("authentication.authentication_class", "only the reference's NoneAuthenticator maps onto this implementation (use authentication.scheme), got %q", a.AuthenticationClass)
+		} else if a.Scheme != AuthNone {
+			add("authentication.authentication_class", "%q contradicts authentication.scheme = %q", a.AuthenticationClass, a.Scheme)
+		}
+	}
+	if a.MaxFailures < 1 {
+		add("authentication.max_failures", "must be >= 1, got %d", a.MaxFailures)
+	}
+
+	s := c.Simulation
+	unit("simulation.transmittance", s.Transmittance, false)
+	nonNeg("simulation.excess_noise", s.ExcessNoise)
+	unit("simulation.eta", s.Eta, false)
+	nonNeg("simulation.electronic_noise", s.ElectronicNoise)
+	pos("simulation.modulation_variance", s.ModulationVariance)
+	if s.Detection != Heterodyne && s.Detection != Homodyne {
+		add("simulation.detection", "must be %q or %q, got %q", Heterodyne, Homodyne, s.Detection)
+	}
+	pos("simulation.gain", s.Gain)
+
+	if c.Limits.MaxContent < 1024 {
+		add("limits.max_content", "must be at least 1024 bytes, got %d", c.Limits.MaxContent)
+	}
+	if c.Limits.MaxSymbols < 1 {
+		add("limits.max_symbols", "must be >= 1, got %d", c.Limits.MaxSymbols)
+	}
+
+	dur("timeouts.idle", c.Timeouts.Idle.Duration)
+	dur("timeouts.frame", c.Timeouts.Frame.Duration)
+	dur("timeouts.write", c.Timeouts.Write.Duration)
+	dur("timeouts.emitter_wait", c.Timeouts.EmitterWait.Duration)
+	dur("timeouts.response", c.Timeouts.Response.Duration)
+	dur("timeouts.connect", c.Timeouts.Connect.Duration)
+
+	if strings.TrimSpace(c.Keys.OutputDir) == "" {
+		add("keys.output_dir", "must not be empty")
+	}
+
+	if c.Logging.Format != LogConsole && c.Logging.Format != LogJSON {
+		add("logging.format", "must be %q or %q, got %q", LogConsole, LogJSON, c.Logging.Format)
+	}
+	if _, ok := NormalizeLevel(c.Logging.Level); !ok {
+		add("logging.level", "must be one of trace, debug, info, warn(ing), error, critical, got %q", c.Logging.Level)
+	}
+	return errors.Join(errs...)
+}
+
+// NormalizeLevel maps a level name (ours or the reference's: warning,
+// critical) to a zerolog level name.
+func NormalizeLevel(s string) (string, bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "trace":
+		return "trace", true
+	case "debug":
+		return "debug", true
+	case "info", "":
+		return "info", true
+	case "warn", "warning":
+		return "warn", true
+	case "error":
+		return "error", true
+	case "critical", "fatal":
+		return "error", true
+	}
+	return "", false
+}
+
+// FrameParameters lists the frame parameters Alice checks in an
+// INITIALIZATION_REQUEST, with the wire names Bob uses.
+func FrameParameters() []string {
+	return []string{"num_symbols", "symbol_rate", "roll_off", "variance", "frequency_shift", "detection"}
+}
+
+// IsFrameParameter reports whether name is one of FrameParameters.
+func IsFrameParameter(name string) bool {
+	for _, p := range FrameParameters() {
+		if p == name {
+			return true
+		}
+	}
+	return false
+}
+
+// FrameParameterValues returns the frame parameters of c as Bob sends them in
+// INITIALIZATION_REQUEST and Alice sends them in INITIALIZATION_PROPOSAL.
+func (c *Config) FrameParameterValues() map[string]any {
+	q := c.Frame.Quantum
+	return map[string]any{
+		"num_symbols":     q.NumSymbols,
+		"symbol_rate":     q.SymbolRate,
+		"roll_off":        q.RollOff,
+		"variance":        q.Variance,
+		"frequency_shift": q.FrequencyShift,
+		"detection":       c.Simulation.Detection,
+	}
+}
+
+// QuantumConfig returns the content of INITIALIZATION_CONFIG's "config"
+// field: {"frame": {"quantum": {...}}} with Alice's frame parameters.
+func (c *Config) QuantumConfig() map[string]any {
+	return map[string]any{"frame": map[string]any{"quantum": c.FrameParameterValues()}}
+}
