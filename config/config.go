@@ -310,7 +310,7 @@ func Default() *Config {
 			Seed:               1,
 			Gain:               1,
 		},
-		Limits:   Limits{MaxContent: 64 << 20, MaxSymbols: 100_000_000},
+		Limits: Limits{MaxContent: 64 << 20, MaxSymbols: 100_000_000},
 		Timeouts: Timeouts{
 			Idle:        Duration{5 * time.Minute},
 			Frame:       Duration{10 * time.Minute},
