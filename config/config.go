@@ -154,9 +154,11 @@ type Quantum struct {
 	SymbolRate float64 `toml:"symbol_rate"`
 	// RollOff is the roll-off of the root-raised-cosine filter, in [0, 1].
 	RollOff float64 `toml:"roll_off"`
-	// Variance is the DAC-relative variance of the modulation (reference
-	// meaning: relative to the -1..1 extremes), in (0, 1].
-	Variance float64 `toml:"variance"`
+	// ModulationVariance is Alice's modulation variance Va = 2<n>, in
+	// shot-noise units per quadrature (this implementation's key; the
+	// reference's DAC-relative "variance" is accepted and ignored). It is the
+	// "variance" frame parameter of INITIALIZATION_REQUEST.
+	ModulationVariance float64 `toml:"modulation_variance"`
 	// FrequencyShift is the frequency shift of the quantum part, in Hz.
 	FrequencyShift float64 `toml:"frequency_shift"`
 }
@@ -192,8 +194,6 @@ type Simulation struct {
 	Eta float64 `toml:"eta"`
 	// ElectronicNoise is v_el in SNU, >= 0.
 	ElectronicNoise float64 `toml:"electronic_noise"`
-	// ModulationVariance is Va = 2<n> in SNU per quadrature, > 0.
-	ModulationVariance float64 `toml:"modulation_variance"`
 	// Detection is Heterodyne or Homodyne.
 	Detection string `toml:"detection"`
 	// Seed is the shared link seed; both processes must use the same one.
@@ -288,27 +288,26 @@ func Default() *Config {
 		Bob: Bob{
 			Eta:                  0.8,
 			Network:              BobNetwork{ServerAddress: "127.0.0.1", ServerPort: DefaultPort},
-			ParametersEstimation: ParametersEstimation{Ratio: 0.5},
-			Run:                  BobRun{Frames: 1, SymbolRequests: 4},
+			ParametersEstimation: ParametersEstimation{Ratio: 0.1},
+			Run:                  BobRun{Frames: 1, SymbolRequests: 10},
 		},
 		Frame: Frame{Quantum: Quantum{
-			NumSymbols:     1_000_000,
-			SymbolRate:     100e6,
-			RollOff:        0.5,
-			Variance:       0.01,
-			FrequencyShift: 100e6,
+			NumSymbols:         1_000_000,
+			SymbolRate:         100e6,
+			RollOff:            0.5,
+			ModulationVariance: 2,
+			FrequencyShift:     100e6,
 		}},
 		Authentication: Authentication{Scheme: AuthNone, MaxFailures: 3},
 		Simulation: Simulation{
-			Enabled:            true,
-			Transmittance:      0.9,
-			ExcessNoise:        0.01,
-			Eta:                0.8,
-			ElectronicNoise:    0.05,
-			ModulationVariance: 2,
-			Detection:          Heterodyne,
-			Seed:               1,
-			Gain:               1,
+			Enabled:         true,
+			Transmittance:   0.9,
+			ExcessNoise:     0.01,
+			Eta:             0.8,
+			ElectronicNoise: 0.05,
+			Detection:       Heterodyne,
+			Seed:            1,
+			Gain:            1,
 		},
 		Limits: Limits{MaxContent: 64 << 20, MaxSymbols: 100_000_000},
 		Timeouts: Timeouts{

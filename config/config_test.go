@@ -31,7 +31,7 @@ func TestDefaultsAreValid(t *testing.T) {
 	}
 	s := cfg.Simulation
 	if s.Transmittance != 0.9 || s.ExcessNoise != 0.01 || s.Eta != 0.8 || s.ElectronicNoise != 0.05 ||
-		s.ModulationVariance != 2 || s.Detection != Heterodyne || cfg.Frame.Quantum.NumSymbols != 1_000_000 ||
+		cfg.Frame.Quantum.ModulationVariance != 2 || s.Detection != Heterodyne || cfg.Frame.Quantum.NumSymbols != 1_000_000 ||
 		cfg.Frame.Quantum.SymbolRate != 100e6 || cfg.Authentication.Scheme != AuthNone {
 		t.Fatalf("defaults differ from the default simulated link: %+v", cfg)
 	}
@@ -76,13 +76,13 @@ func TestReferenceLayoutIsRead(t *testing.T) {
 	if cfg.SerialNumber != "QOSST/0002" || cfg.Alice.Network.Listen() != "0.0.0.0:8282" ||
 		cfg.Bob.Network.Connect() != "192.0.2.10:8282" || cfg.Bob.Eta != 0.7 ||
 		cfg.Bob.ParametersEstimation.Ratio != 0.25 || cfg.Frame.Quantum.NumSymbols != 200000 ||
-		cfg.Frame.Quantum.SymbolRate != 50e6 || cfg.Frame.Quantum.RollOff != 0.3 || cfg.Frame.Quantum.Variance != 0.02 {
+		cfg.Frame.Quantum.SymbolRate != 50e6 || cfg.Frame.Quantum.RollOff != 0.3 {
 		t.Fatalf("reference keys not read: %+v", cfg)
 	}
 	if cfg.Logging.Level != "warning" {
 		t.Fatalf("[logs] level not used: %q", cfg.Logging.Level)
 	}
-	want := []string{"alice.dac.rate", "bob.dsp.exclusion_zone_pilots", "frame.quantum.modulation_type", "notifications.notify"}
+	want := []string{"alice.dac.rate", "bob.dsp.exclusion_zone_pilots", "frame.quantum.modulation_type", "frame.quantum.variance", "notifications.notify"}
 	for _, w := range want {
 		found := false
 		for _, k := range cfg.Ignored {

@@ -89,7 +89,7 @@ func (c *Config) Validate() error {
 	if math.IsNaN(q.RollOff) || q.RollOff < 0 || q.RollOff > 1 {
 		add("frame.quantum.roll_off", "must be in [0, 1], got %v", q.RollOff)
 	}
-	unit("frame.quantum.variance", q.Variance, false)
+	pos("frame.quantum.modulation_variance", q.ModulationVariance)
 	nonNeg("frame.quantum.frequency_shift", q.FrequencyShift)
 
 	a := c.Authentication
@@ -125,7 +125,6 @@ func (c *Config) Validate() error {
 	nonNeg("simulation.excess_noise", s.ExcessNoise)
 	unit("simulation.eta", s.Eta, false)
 	nonNeg("simulation.electronic_noise", s.ElectronicNoise)
-	pos("simulation.modulation_variance", s.ModulationVariance)
 	if s.Detection != Heterodyne && s.Detection != Homodyne {
 		add("simulation.detection", "must be %q or %q, got %q", Heterodyne, Homodyne, s.Detection)
 	}
@@ -178,10 +177,12 @@ func NormalizeLevel(s string) (string, bool) {
 	return "", false
 }
 
-// FrameParameters lists the frame parameters Alice checks in an
-// INITIALIZATION_REQUEST, with the wire names Bob uses.
+// FrameParameters lists the frame parameters negotiated in INITIALIZATION,
+// with their wire names: num_symbols (frame.quantum.num_symbols),
+// symbol_rate (frame.quantum.symbol_rate), detection (simulation.detection)
+// and variance (frame.quantum.modulation_variance, Va in SNU).
 func FrameParameters() []string {
-	return []string{"num_symbols", "symbol_rate", "roll_off", "variance", "frequency_shift", "detection"}
+	return []string{"num_symbols", "symbol_rate", "detection", "variance"}
 }
 
 // IsFrameParameter reports whether name is one of FrameParameters.
@@ -199,12 +200,10 @@ func IsFrameParameter(name string) bool {
 func (c *Config) FrameParameterValues() map[string]any {
 	q := c.Frame.Quantum
 	return map[string]any{
-		"num_symbols":     q.NumSymbols,
-		"symbol_rate":     q.SymbolRate,
-		"roll_off":        q.RollOff,
-		"variance":        q.Variance,
-		"frequency_shift": q.FrequencyShift,
-		"detection":       c.Simulation.Detection,
+		"num_symbols": q.NumSymbols,
+		"symbol_rate": q.SymbolRate,
+		"detection":   c.Simulation.Detection,
+		"variance":    q.ModulationVariance,
 	}
 }
 
