@@ -196,17 +196,25 @@ type Simulation struct {
 	ElectronicNoise float64 `toml:"electronic_noise"`
 	// Detection is Heterodyne or Homodyne.
 	Detection string `toml:"detection"`
-	// Seed is the shared link seed; both processes must use the same one.
-	Seed int64 `toml:"seed"`
-	// Gain converts shot-noise units to detector units at the receiver, > 0.
+	// LinkSeed is the shared link seed from which both processes derive
+	// Alice's symbols; Alice and Bob must use the same one.
+	LinkSeed int64 `toml:"link_seed"`
+	// NoiseSeed seeds Bob's receiver noise; 0 draws fresh randomness.
+	NoiseSeed int64 `toml:"noise_seed"`
+	// Gain converts sqrt(SNU) to detector units at the receiver, > 0.
 	Gain float64 `toml:"gain"`
+	// CalibrationSamples is the size of each calibration record.
+	CalibrationSamples int `toml:"calibration_samples"`
+	// Realtime makes an acquisition last num_symbols/symbol_rate.
+	Realtime bool `toml:"realtime"`
 }
 
 // Limits bound what a station accepts from the network.
 type Limits struct {
 	// MaxContent is the largest content_length accepted, in bytes.
 	MaxContent int `toml:"max_content"`
-	// MaxSymbols is the largest num_symbols Alice accepts for a frame.
+	// MaxSymbols is the largest num_symbols Alice accepts for a frame (at
+	// most 2^24, the bound of the hardware layer).
 	MaxSymbols int `toml:"max_symbols"`
 }
 
@@ -300,16 +308,17 @@ func Default() *Config {
 		}},
 		Authentication: Authentication{Scheme: AuthNone, MaxFailures: 3},
 		Simulation: Simulation{
-			Enabled:         true,
-			Transmittance:   0.9,
-			ExcessNoise:     0.01,
-			Eta:             0.8,
-			ElectronicNoise: 0.05,
-			Detection:       Heterodyne,
-			Seed:            1,
-			Gain:            1,
+			Enabled:            true,
+			Transmittance:      0.9,
+			ExcessNoise:        0.01,
+			Eta:                0.8,
+			ElectronicNoise:    0.05,
+			Detection:          Heterodyne,
+			LinkSeed:           1,
+			Gain:               0.037,
+			CalibrationSamples: 1 << 18,
 		},
-		Limits: Limits{MaxContent: 64 << 20, MaxSymbols: 100_000_000},
+		Limits: Limits{MaxContent: 64 << 20, MaxSymbols: 1 << 24},
 		Timeouts: Timeouts{
 			Idle:        Duration{5 * time.Minute},
 			Frame:       Duration{10 * time.Minute},

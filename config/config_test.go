@@ -152,7 +152,7 @@ func TestFlagsOverrideFile(t *testing.T) {
 	fl.Bind("transmittance", "simulation.transmittance", "T")
 	fl.HostPort("listen", "alice.network", "listen address")
 	if err := fs.Parse([]string{"--config", path, "--log-format", "json", "--listen", "0.0.0.0:9100",
-		"--set", "simulation.seed=42", "--set", "timeouts.idle=2s"}); err != nil {
+		"--set", "simulation.link_seed=42", "--set", "timeouts.idle=2s"}); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := fl.Load()
@@ -160,7 +160,7 @@ func TestFlagsOverrideFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.Logging.Format != LogJSON || cfg.Alice.Network.Listen() != "0.0.0.0:9100" ||
-		cfg.Simulation.Seed != 42 || cfg.Timeouts.Idle.Duration != 2*time.Second {
+		cfg.Simulation.LinkSeed != 42 || cfg.Timeouts.Idle.Duration != 2*time.Second {
 		t.Fatalf("flags not applied: %+v", cfg)
 	}
 	if cfg.Simulation.Transmittance != 0.5 {
@@ -219,5 +219,17 @@ func TestGetSetByKey(t *testing.T) {
 	d.Frame.Quantum.RollOff = 0.1
 	if len(c.Alice.Negotiation.Required) != 0 || c.Frame.Quantum.RollOff != 0.5 {
 		t.Fatal("Clone shares state")
+	}
+}
+
+func TestSimConfigFromDefaults(t *testing.T) {
+	c := Default()
+	s := c.SimConfig()
+	if err := s.Validate(); err != nil {
+		t.Fatalf("simulated link from defaults: %v", err)
+	}
+	if s.Transmittance != 0.9 || s.ExcessNoise != 0.01 || s.Efficiency != 0.8 || s.ElectronicNoise != 0.05 ||
+		s.Va != 2 || s.Detection.String() != Heterodyne || s.NumSymbols != 1_000_000 || s.LinkSeed != 1 {
+		t.Fatalf("sim config: %+v", s)
 	}
 }

@@ -129,12 +129,21 @@ func (c *Config) Validate() error {
 		add("simulation.detection", "must be %q or %q, got %q", Heterodyne, Homodyne, s.Detection)
 	}
 	pos("simulation.gain", s.Gain)
+	if s.LinkSeed < 0 {
+		add("simulation.link_seed", "must be >= 0, got %d", s.LinkSeed)
+	}
+	if s.NoiseSeed < 0 {
+		add("simulation.noise_seed", "must be >= 0, got %d", s.NoiseSeed)
+	}
+	if s.CalibrationSamples < 1 || s.CalibrationSamples > 1<<24 {
+		add("simulation.calibration_samples", "must be in 1..16777216, got %d", s.CalibrationSamples)
+	}
 
 	if c.Limits.MaxContent < 1024 {
 		add("limits.max_content", "must be at least 1024 bytes, got %d", c.Limits.MaxContent)
 	}
-	if c.Limits.MaxSymbols < 1 {
-		add("limits.max_symbols", "must be >= 1, got %d", c.Limits.MaxSymbols)
+	if c.Limits.MaxSymbols < 1 || c.Limits.MaxSymbols > 1<<24 {
+		add("limits.max_symbols", "must be in 1..16777216, got %d", c.Limits.MaxSymbols)
 	}
 
 	dur("timeouts.idle", c.Timeouts.Idle.Duration)
