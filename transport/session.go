@@ -1,0 +1,407 @@
+package transport
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/qosst/qosst-go/messages"
+	"github.com/qosst/qosst-go/transport/auth"
+)
+
+// Default per-operation deadlines (see Options).
+const (
+	DefaultIdleTimeout  = 10 * time.Minute
+	DefaultFrameTimeout = time.Minute
+	DefaultWriteTimeout = time.Minute
+)
+
+// Errors of the session beyond the local sentinels of package messages.
+var (
+	// ErrTimeout: a deadline fired (see TimeoutError).
+	ErrTimeout = errors.New("timeout")
+	// ErrClosed: the session was closed by this side.
+	ErrClosed = errors.New("session closed")
+	// ErrOutOfSync: an earlier frame error left the stream at an unknown
+	// frame boundary, so nothing more can be read from it.
+	ErrOutOfSync = errors.New("stream out of sync after a frame error")
+)
+
+// TimeoutError is a deadline that fired. Op is "idle" (no frame started in
+// time), "frame" (a frame started but did not complete in time) or "write".
+// The session is closed when it is returned, so it unwraps to
+// messages.ErrDisconnected, ErrTimeout and os.ErrDeadlineExceeded.
+type TimeoutError struct {
+	Op    string
+	After time.Duration
+}
+
+func (e *TimeoutError) Error() string {
+	return fmt.Sprintf("transport: %s timeout after %v", e.Op, e.After)
+}
+
+// Unwrap lets errors.Is match messages.ErrDisconnected, ErrTimeout and
+// os.ErrDeadlineExceeded.
+func (e *TimeoutError) Unwrap() []error {
+	return []error{messages.ErrDisconnected, ErrTimeout, os.ErrDeadlineExceeded}
+}
+
+// Options configure a Session. The zero value is usable: None
+// authenticator, default limits and deadlines.
+type Options struct {
+	// Authenticator signs outgoing and verifies incoming frames; nil means
+	// auth.None(), the reference default.
+	Authenticator messages.Authenticator
+	// Limits bounds incoming frames (max content 128 MiB by default).
+	Limits messages.Limits
+	// IdleTimeout bounds the wait for the first byte of the next frame;
+	// FrameTimeout bounds the rest of a frame once its first byte arrived;
+	// WriteTimeout bounds writing one frame. Zero takes the Default*
+	// value; a negative value disables the deadline.
+	IdleTimeout, FrameTimeout, WriteTimeout time.Duration
+	// NextChallenge draws the next_challenge of each sent frame; nil means
+	// messages.NewChallenge. Tests set it to replay a recorded side of a
+	// conversation.
+	NextChallenge func() string
+}
+
+func (o Options) resolved() Options {
+	if o.Authenticator == nil {
+		o.Authenticator = auth.None()
+	}
+	o.IdleTimeout = orDefault(o.IdleTimeout, DefaultIdleTimeout)
+	o.FrameTimeout = orDefault(o.FrameTimeout, DefaultFrameTimeout)
+	o.WriteTimeout = orDefault(o.WriteTimeout, DefaultWriteTimeout)
+	if o.NextChallenge == nil {
+		o.NextChallenge = messages.NewChallenge
+	}
+	return o
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
+
+// Message is one received frame. Content is the content JSON exactly as
+// received (nil when the frame carried none); decode it with
+// messages.DecodeContent. When Recv also returns an error, Message holds
+// what could be read: for ErrUnknownCode and a content that is not JSON
+// (ErrFrame) the whole frame, whose integrity held; for ErrAuthentication
+// only the unverified Code and Header, for logging.
+type Message struct {
+	Code    messages.Code
+	Content []byte
+	Header  messages.Header
+}
+
+// Session is one QOSST connection: it sends and receives frames over a
+// byte stream and keeps the challenge chain. Send and Recv may be called
+// from different goroutines (one sender and one receiver at a time each);
+// Close may be called from any goroutine and unblocks both.
+type Session struct {
+	conn net.Conn
+	opts Options
+	br   *bufio.Reader
+	dec  *messages.Decoder
+
+	recvMu    sync.Mutex // serialises receivers
+	outOfSync bool       // guarded by recvMu
+
+	sendMu sync.Mutex // serialises senders
+	prefix []byte     // guarded by sendMu
+
+	chainMu     sync.Mutex
+	echo        string // the peer's last next_challenge: what we echo
+	expect      string // our last next_challenge: what the peer must echo
+	expectValid bool   // false once expect was echoed, until we send again
+
+	dlMu          sync.Mutex // orders deadline changes with context cancellation
+	readCanceled  bool
+	writeCanceled bool
+
+	closed    atomic.Bool
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// NewSession starts a session over an established stream. The chain starts
+// empty on both sides, as in the reference.
+func NewSession(conn net.Conn, opts Options) *Session {
+	s := &Session{conn: conn, opts: opts.resolved(), expectValid: true}
+	s.br = bufio.NewReaderSize(conn, 64<<10)
+	s.dec = messages.NewDecoder(s.br, s.opts.Limits)
+	return s
+}
+
+// Dial connects with d and starts a session.
+func Dial(ctx context.Context, d Dialer, opts Options) (*Session, error) {
+	c, err := d.DialContext(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", messages.ErrDisconnected, err)
+	}
+	return NewSession(c, opts), nil
+}
+
+// Accept waits for one connection on l and starts a session over it.
+func Accept(l net.Listener, opts Options) (*Session, error) {
+	c, err := l.Accept()
+	if err != nil {
+		return nil, fmt.Errorf("transport: accept: %w", err)
+	}
+	return NewSession(c, opts), nil
+}
+
+// Authenticator returns the session's authenticator.
+func (s *Session) Authenticator() messages.Authenticator { return s.opts.Authenticator }
+
+// RemoteAddr returns the peer's address.
+func (s *Session) RemoteAddr() net.Addr { return s.conn.RemoteAddr() }
+
+// LocalAddr returns this side's address.
+func (s *Session) LocalAddr() net.Addr { return s.conn.LocalAddr() }
+
+// Closed reports whether the session was closed (by Close or after a fatal
+// error).
+func (s *Session) Closed() bool { return s.closed.Load() }
+
+// Close closes the stream. It is safe from any goroutine and more than
+// once; a pending Send or Recv returns an error wrapping
+// messages.ErrDisconnected and ErrClosed.
+func (s *Session) Close() error {
+	s.closeOnce.Do(func() {
+		s.closed.Store(true)
+		s.closeErr = s.conn.Close()
+	})
+	return s.closeErr
+}
+
+func (s *Session) closedError(op string) error {
+	return fmt.Errorf("transport: %s: %w: %w", op, messages.ErrDisconnected, ErrClosed)
+}
+
+// Challenges returns the chain state: the challenge the next sent frame
+// will echo, and the one the peer must echo next ("" when none is
+// outstanding).
+func (s *Session) Challenges() (echo, expect string) {
+	s.chainMu.Lock()
+	defer s.chainMu.Unlock()
+	if !s.expectValid {
+		return s.echo, ""
+	}
+	return s.echo, s.expect
+}
+
+// Send sends one frame; content is the content JSON (nil or empty for
+// none). See SendContext.
+func (s *Session) Send(code messages.Code, content []byte) error {
+	return s.SendContext(context.Background(), code, content)
+}
+
+// SendContext sends one frame whose header echoes the peer's last
+// next_challenge and issues a fresh one. content must be a JSON object or
+// empty (use messages.EncodeContent); it is written as is, without a copy.
+// A failed write leaves the peer with a partial frame, so it closes the
+// session; the error wraps messages.ErrDisconnected (a *TimeoutError when
+// the write deadline fired), or the context's error as well when ctx ended.
+func (s *Session) SendContext(ctx context.Context, code messages.Code, content []byte) error {
+	s.sendMu.Lock()
+	defer s.sendMu.Unlock()
+	if s.closed.Load() {
+		return s.closedError("send " + code.String())
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("transport: send %s: %w", code, err)
+	}
+	next := s.opts.NextChallenge()
+	s.chainMu.Lock()
+	h := messages.Header{Code: code, Challenge: s.echo, NextChallenge: next}
+	s.chainMu.Unlock()
+	prefix, err := messages.AppendFramePrefix(s.prefix[:0], h, content, s.opts.Authenticator)
+	if err != nil {
+		return fmt.Errorf("transport: send %s: %w", code, err)
+	}
+	s.prefix = prefix
+	// The peer may answer before the write returns: arm the expectation first.
+	s.chainMu.Lock()
+	s.expect, s.expectValid = next, true
+	s.chainMu.Unlock()
+
+	stop := s.watch(ctx, &s.writeCanceled, s.conn.SetWriteDeadline)
+	defer stop()
+	s.setDeadline(&s.writeCanceled, s.conn.SetWriteDeadline, s.opts.WriteTimeout)
+	bufs := net.Buffers{prefix}
+	if len(content) > 0 {
+		bufs = append(bufs, content)
+	}
+	if _, err := bufs.WriteTo(s.conn); err != nil {
+		return s.ioFailed("send "+code.String(), "write", s.opts.WriteTimeout, err, ctx)
+	}
+	return nil
+}
+
+// Recv receives one frame. See RecvContext.
+func (s *Session) Recv() (Message, error) { return s.RecvContext(context.Background()) }
+
+// RecvContext receives the next frame and checks it in this order:
+//
+//  1. the frame's shape: lengths within the Limits, header JSON with its four
+//     keys (else messages.ErrFrame; the stream has then lost its frame
+//     boundary, and the next Recv closes the session and returns
+//     ErrDisconnected wrapping ErrOutOfSync; Send still works, so the
+//     caller can answer first);
+//  2. the signed digest over the bytes as received (messages.ErrAuthentication);
+//  3. the challenge, which must echo the next_challenge of this side's last
+//     sent frame, once (messages.ErrAuthentication); IDENTIFICATION_REQUEST
+//     is exempt and restarts the chain;
+//  4. the chain advances: the peer's next_challenge is echoed by the next Send;
+//  5. the content is well-formed JSON (messages.ErrFrame, frame returned);
+//  6. the code is a QOSST code (messages.ErrUnknownCode, frame returned so
+//     the caller can answer UNKOWN_COMMAND with an intact chain).
+//
+// A closed or failed stream gives messages.ErrDisconnected, a deadline a
+// *TimeoutError; both close the session. When ctx ends while waiting for a
+// frame to start, the error wraps ctx.Err() only and the session stays
+// usable; when it ends mid-frame, the session is closed.
+func (s *Session) RecvContext(ctx context.Context) (Message, error) {
+	s.recvMu.Lock()
+	defer s.recvMu.Unlock()
+	if s.closed.Load() {
+		return Message{}, s.closedError("receive")
+	}
+	if s.outOfSync {
+		s.Close()
+		return Message{}, fmt.Errorf("transport: receive: %w: %w", messages.ErrDisconnected, ErrOutOfSync)
+	}
+	if err := ctx.Err(); err != nil {
+		return Message{}, fmt.Errorf("transport: receive: %w", err)
+	}
+	stop := s.watch(ctx, &s.readCanceled, s.conn.SetReadDeadline)
+	defer stop()
+
+	s.setDeadline(&s.readCanceled, s.conn.SetReadDeadline, s.opts.IdleTimeout)
+	if _, err := s.br.Peek(1); err != nil {
+		if ctx.Err() != nil && errors.Is(err, os.ErrDeadlineExceeded) && !s.closed.Load() {
+			return Message{}, fmt.Errorf("transport: receive: %w", ctx.Err())
+		}
+		return Message{}, s.ioFailed("receive", "idle", s.opts.IdleTimeout, err, ctx)
+	}
+	s.setDeadline(&s.readCanceled, s.conn.SetReadDeadline, s.opts.FrameTimeout)
+	f, err := s.dec.ReadFrame()
+	if err != nil {
+		if errors.Is(err, messages.ErrFrame) {
+			s.outOfSync = true
+			return Message{}, fmt.Errorf("transport: receive: %w", err)
+		}
+		return Message{}, s.ioFailed("receive", "frame", s.opts.FrameTimeout, err, ctx)
+	}
+	return s.check(f)
+}
+
+// check runs steps 2 to 6 of RecvContext on a complete frame.
+func (s *Session) check(f *messages.Frame) (Message, error) {
+	h := f.Header
+	m := Message{Code: h.Code, Header: h}
+	digest := f.Digest()
+	if err := s.opts.Authenticator.Verify(digest[:], f.Signed); err != nil {
+		if !errors.Is(err, messages.ErrAuthentication) {
+			err = fmt.Errorf("%w: %w", messages.ErrAuthentication, err)
+		}
+		return m, fmt.Errorf("transport: receive %s: %w", h.Code, err)
+	}
+	s.chainMu.Lock()
+	if h.Code != messages.IdentificationRequest {
+		if !s.expectValid {
+			s.chainMu.Unlock()
+			return m, fmt.Errorf("transport: receive %s: %w: challenge %q echoes no outstanding challenge (replayed frame?)",
+				h.Code, messages.ErrAuthentication, h.Challenge)
+		}
+		if h.Challenge != s.expect {
+			want := s.expect
+			s.chainMu.Unlock()
+			return m, fmt.Errorf("transport: receive %s: %w: challenge %q, expected %q",
+				h.Code, messages.ErrAuthentication, h.Challenge, want)
+		}
+	}
+	s.echo = h.NextChallenge
+	s.expectValid = false
+	s.chainMu.Unlock()
+
+	m.Content = f.Content
+	if len(f.Content) > 0 && !json.Valid(f.Content) {
+		return m, fmt.Errorf("transport: receive %s: %w: content is not valid JSON", h.Code, messages.ErrFrame)
+	}
+	if !h.Code.Known() {
+		return m, fmt.Errorf("transport: receive: %w: %d", messages.ErrUnknownCode, int(h.Code))
+	}
+	return m, nil
+}
+
+// ioFailed turns a read or write failure into the session's error and
+// closes the session: the stream is gone or at an unknown position.
+func (s *Session) ioFailed(op, phase string, after time.Duration, err error, ctx context.Context) error {
+	wasClosed := s.closed.Load()
+	s.Close()
+	switch {
+	case wasClosed:
+		return s.closedError(op)
+	case ctx.Err() != nil && errors.Is(err, os.ErrDeadlineExceeded):
+		return fmt.Errorf("transport: %s: %w: %s interrupted: %w", op, messages.ErrDisconnected, phase, ctx.Err())
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return fmt.Errorf("transport: %s: %w", op, &TimeoutError{Op: phase, After: after})
+	case errors.Is(err, messages.ErrDisconnected):
+		return fmt.Errorf("transport: %s: %w", op, err)
+	case errors.Is(err, io.EOF):
+		return fmt.Errorf("transport: %s: %w: %w", op, messages.ErrDisconnected, err)
+	}
+	return fmt.Errorf("transport: %s: %w: %w", op, messages.ErrDisconnected, err)
+}
+
+// setDeadline sets a read or write deadline d from now (none when d < 0),
+// unless a context cancellation already forced it into the past.
+func (s *Session) setDeadline(canceled *bool, set func(time.Time) error, d time.Duration) {
+	s.dlMu.Lock()
+	defer s.dlMu.Unlock()
+	if *canceled {
+		return
+	}
+	var t time.Time
+	if d > 0 {
+		t = time.Now().Add(d)
+	}
+	set(t)
+}
+
+// watch forces the deadline into the past when ctx ends, which unblocks a
+// pending read or write. The returned function stops watching.
+func (s *Session) watch(ctx context.Context, canceled *bool, set func(time.Time) error) func() {
+	if ctx.Done() == nil {
+		return func() {}
+	}
+	fired := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		s.dlMu.Lock()
+		*canceled = true
+		set(time.Unix(1, 0))
+		s.dlMu.Unlock()
+		close(fired)
+	})
+	return func() {
+		if !stop() {
+			<-fired // it started: let it finish before clearing its mark
+		}
+		s.dlMu.Lock()
+		*canceled = false
+		s.dlMu.Unlock()
+	}
+}
