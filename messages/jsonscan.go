@@ -1,0 +1,409 @@
+package messages
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"math"
+	"strconv"
+)
+
+// This file reads content JSON. A content is a JSON object; its fields are
+// kept as raw byte spans and converted by the typed contents on demand.
+//
+// Fast path: scanObject reads a flat object (values that are strings,
+// numbers, true/false/null or arrays of those) in one pass, with any JSON
+// whitespace. Anything else (nested objects, nested arrays, invalid syntax)
+// sends the object to the fall-back, encoding/json into a
+// map[string]json.RawMessage, which is also the judge of what is valid JSON.
+// Number arrays are then converted element by element with a strict JSON
+// number grammar and strconv, never through reflection.
+
+// rawObject is a content object as key → raw value span (the last duplicate
+// key wins, as with Python and encoding/json).
+type rawObject struct {
+	keys []string
+	vals [][]byte
+}
+
+func (o *rawObject) get(key string) ([]byte, bool) {
+	for i := len(o.keys) - 1; i >= 0; i-- {
+		if o.keys[i] == key {
+			return o.vals[i], true
+		}
+	}
+	return nil, false
+}
+
+// parseObject reads raw as a JSON object. The error is a *ContentError
+// naming no field.
+func parseObject(raw []byte, forceFallback bool) (*rawObject, error) {
+	if !forceFallback {
+		if o, ok := scanObject(raw); ok {
+			return o, nil
+		}
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		var ute *json.UnmarshalTypeError
+		if errors.As(err, &ute) || isNull(raw) {
+			return nil, &ContentError{Reason: "not a JSON object"}
+		}
+		return nil, &ContentError{Reason: "not valid JSON: " + err.Error()}
+	}
+	if m == nil { // "null"
+		return nil, &ContentError{Reason: "not a JSON object"}
+	}
+	o := &rawObject{keys: make([]string, 0, len(m)), vals: make([][]byte, 0, len(m))}
+	for k, v := range m {
+		o.keys = append(o.keys, k)
+		o.vals = append(o.vals, v)
+	}
+	return o, nil
+}
+
+func isNull(raw []byte) bool { return string(bytes.TrimSpace(raw)) == "null" }
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && isSpace(b[i]) {
+		i++
+	}
+	return i
+}
+
+// scanObject is the fast path; ok is false for any shape it does not handle.
+func scanObject(b []byte) (*rawObject, bool) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return nil, false
+	}
+	o := &rawObject{}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return o, skipSpace(b, i+1) == len(b)
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return nil, false
+		}
+		end, escaped, ok := scanString(b, i)
+		if !ok || escaped { // escaped keys: let encoding/json unquote them
+			return nil, false
+		}
+		key := string(b[i+1 : end-1])
+		i = skipSpace(b, end)
+		if i >= len(b) || b[i] != ':' {
+			return nil, false
+		}
+		i = skipSpace(b, i+1)
+		vs := i
+		if i >= len(b) {
+			return nil, false
+		}
+		if b[i] == '[' {
+			i = skipSpace(b, i+1)
+			if i < len(b) && b[i] == ']' {
+				i++
+			} else {
+				for {
+					if i, ok = scanScalar(b, i); !ok {
+						return nil, false
+					}
+					i = skipSpace(b, i)
+					if i >= len(b) {
+						return nil, false
+					}
+					if b[i] == ']' {
+						i++
+						break
+					}
+					if b[i] != ',' {
+						return nil, false
+					}
+					i = skipSpace(b, i+1)
+				}
+			}
+		} else if i, ok = scanScalar(b, i); !ok {
+			return nil, false
+		}
+		o.keys = append(o.keys, key)
+		o.vals = append(o.vals, b[vs:i])
+		i = skipSpace(b, i)
+		if i >= len(b) {
+			return nil, false
+		}
+		if b[i] == '}' {
+			return o, skipSpace(b, i+1) == len(b)
+		}
+		if b[i] != ',' {
+			return nil, false
+		}
+		i = skipSpace(b, i+1)
+	}
+}
+
+// scanScalar scans a string, number, true, false or null starting at b[i].
+func scanScalar(b []byte, i int) (int, bool) {
+	if i >= len(b) {
+		return i, false
+	}
+	switch c := b[i]; {
+	case c == '"':
+		end, _, ok := scanString(b, i)
+		return end, ok
+	case c == '-' || (c >= '0' && c <= '9'):
+		n := scanNumber(b[i:])
+		return i + n, n > 0
+	case c == 't':
+		return i + 4, bytes.HasPrefix(b[i:], []byte("true"))
+	case c == 'f':
+		return i + 5, bytes.HasPrefix(b[i:], []byte("false"))
+	case c == 'n':
+		return i + 4, bytes.HasPrefix(b[i:], []byte("null"))
+	}
+	return i, false
+}
+
+// scanString scans a JSON string starting at the quote b[i]; end is just
+// past the closing quote. It checks escapes and rejects control characters.
+func scanString(b []byte, i int) (end int, escaped, ok bool) {
+	for j := i + 1; j < len(b); j++ {
+		switch c := b[j]; {
+		case c == '"':
+			return j + 1, escaped, true
+		case c < 0x20:
+			return 0, false, false
+		case c == '\\':
+			escaped = true
+			j++
+			if j >= len(b) {
+				return 0, false, false
+			}
+			switch b[j] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				if j+4 >= len(b) {
+					return 0, false, false
+				}
+				for _, h := range b[j+1 : j+5] {
+					if !isHex(h) {
+						return 0, false, false
+					}
+				}
+				j += 4
+			default:
+				return 0, false, false
+			}
+		}
+	}
+	return 0, false, false
+}
+
+func isHex(c byte) bool {
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
+}
+
+// scanNumber returns the length of the JSON number at the start of b
+// (-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?), or 0 if there is none.
+func scanNumber(b []byte) int {
+	i := 0
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	default:
+		return 0
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		s := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == s {
+			return 0
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		s := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == s {
+			return 0
+		}
+	}
+	return i
+}
+
+// Reasons a number is refused, shared by scalars and array elements.
+var (
+	errNotNumber  = errors.New("not a number")
+	errRange      = errors.New("out of range")
+	errNotInteger = errors.New("not an integer")
+	errInexact    = errors.New("not an exact integer (write it without a fraction or exponent)")
+)
+
+// parseFloatToken converts one complete JSON number token.
+func parseFloatToken(tok []byte) (float64, error) {
+	if len(tok) == 0 || scanNumber(tok) != len(tok) {
+		return 0, errNotNumber
+	}
+	f, err := strconv.ParseFloat(string(tok), 64)
+	if err != nil || math.IsInf(f, 0) {
+		return 0, errRange
+	}
+	return f, nil
+}
+
+// parseIntToken converts one complete JSON number token that must be an
+// integer. Plain integer literals are exact over the whole int64 range;
+// fraction or exponent forms (2.0, 1e3) are accepted when integral and below
+// 2^53, where float64 is still exact.
+func parseIntToken(tok []byte) (int64, error) {
+	n := scanNumber(tok)
+	if len(tok) == 0 || n != len(tok) {
+		return 0, errNotNumber
+	}
+	plain := true
+	var v uint64
+	neg := tok[0] == '-'
+	digits := tok
+	if neg {
+		digits = tok[1:]
+	}
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		if len(digits) <= 18 {
+			for _, c := range digits {
+				v = v*10 + uint64(c-'0')
+			}
+			if neg {
+				return -int64(v), nil
+			}
+			return int64(v), nil
+		}
+		x, err := strconv.ParseInt(string(tok), 10, 64)
+		if err != nil {
+			return 0, errRange
+		}
+		return x, nil
+	}
+	f, err := strconv.ParseFloat(string(tok), 64)
+	if err != nil || math.IsInf(f, 0) {
+		return 0, errRange
+	}
+	if f != math.Trunc(f) {
+		return 0, errNotInteger
+	}
+	if math.Abs(f) >= 1<<53 {
+		return 0, errInexact
+	}
+	return int64(f), nil
+}
+
+// arrayError reports a bad element of a number array.
+type arrayError struct {
+	index int // -1 when the value is not an array at all
+	err   error
+}
+
+// forEachNumber walks a JSON array of numbers, handing each element's token
+// to fn. It accepts any JSON whitespace.
+func forEachNumber(raw []byte, fn func(i int, tok []byte) error) (int, *arrayError) {
+	i := skipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '[' {
+		return 0, &arrayError{index: -1}
+	}
+	i = skipSpace(raw, i+1)
+	if i < len(raw) && raw[i] == ']' {
+		if skipSpace(raw, i+1) != len(raw) {
+			return 0, &arrayError{index: -1}
+		}
+		return 0, nil
+	}
+	n := 0
+	for {
+		l := scanNumber(raw[i:])
+		if l == 0 {
+			return n, &arrayError{index: n, err: errNotNumber}
+		}
+		if err := fn(n, raw[i:i+l]); err != nil {
+			return n, &arrayError{index: n, err: err}
+		}
+		n++
+		i = skipSpace(raw, i+l)
+		if i >= len(raw) {
+			return n, &arrayError{index: -1}
+		}
+		if raw[i] == ']' {
+			if skipSpace(raw, i+1) != len(raw) {
+				return n, &arrayError{index: -1}
+			}
+			return n, nil
+		}
+		if raw[i] != ',' {
+			return n, &arrayError{index: n, err: errNotNumber}
+		}
+		i = skipSpace(raw, i+1)
+	}
+}
+
+// countElements estimates the element count of a flat number array from its
+// commas, to size the result once.
+func countElements(raw []byte) int {
+	n := bytes.Count(raw, []byte{','})
+	return n + 1
+}
+
+func parseFloatArray(raw []byte) ([]float64, *arrayError) {
+	out := make([]float64, 0, countElements(raw))
+	_, aerr := forEachNumber(raw, func(_ int, tok []byte) error {
+		f, err := parseFloatToken(tok)
+		if err != nil {
+			return err
+		}
+		out = append(out, f)
+		return nil
+	})
+	if aerr != nil {
+		return nil, aerr
+	}
+	return out, nil
+}
+
+func parseIntArray(raw []byte) ([]int, *arrayError) {
+	out := make([]int, 0, countElements(raw))
+	_, aerr := forEachNumber(raw, func(_ int, tok []byte) error {
+		v, err := parseIntToken(tok)
+		if err != nil {
+			return err
+		}
+		if int64(int(v)) != v {
+			return errRange
+		}
+		out = append(out, int(v))
+		return nil
+	})
+	if aerr != nil {
+		return nil, aerr
+	}
+	return out, nil
+}
