@@ -170,8 +170,8 @@ type Authentication struct {
 	// KeyFile holds this station's secret: the shared HMAC key, or the
 	// Ed25519 private key.
 	KeyFile string `toml:"key_file"`
-	// PeerKeyFile holds the peer's Ed25519 public key.
-	PeerKeyFile string `toml:"peer_key_file"`
+	// PeerPublicKeyFile holds the peer's Ed25519 public key.
+	PeerPublicKeyFile string `toml:"peer_public_key_file"`
 	// MaxFailures is the number of authentication failures in a row after
 	// which a session concludes man-in-the-middle and closes.
 	MaxFailures int `toml:"max_failures"`

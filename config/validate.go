@@ -103,8 +103,8 @@ func (c *Config) Validate() error {
 		if a.KeyFile == "" {
 			add("authentication.key_file", "required by scheme %q", a.Scheme)
 		}
-		if a.PeerKeyFile == "" {
-			add("authentication.peer_key_file", "required by scheme %q", a.Scheme)
+		if a.PeerPublicKeyFile == "" {
+			add("authentication.peer_public_key_file", "required by scheme %q", a.Scheme)
 		}
 	default:
 		add("authentication.scheme", "must be %q, %q or %q, got %q", AuthNone, AuthHMACSHA256, AuthEd25519, a.Scheme)

@@ -3,6 +3,7 @@ package config
 import (
 	"github.com/qosst/qosst-go/hardware"
 	"github.com/qosst/qosst-go/hardware/sim"
+	"github.com/qosst/qosst-go/transport/auth"
 )
 
 // SimConfig returns the simulated-link configuration of hardware/sim built
@@ -33,4 +34,13 @@ func (c *Config) Detection() hardware.Detection {
 		return hardware.Heterodyne
 	}
 	return d
+}
+
+// AuthConfig returns the authenticator selection of transport/auth.
+func (c *Config) AuthConfig() auth.Config {
+	return auth.Config{
+		Scheme:            c.Authentication.Scheme,
+		KeyFile:           c.Authentication.KeyFile,
+		PeerPublicKeyFile: c.Authentication.PeerPublicKeyFile,
+	}
 }
