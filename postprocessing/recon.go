@@ -1,0 +1,499 @@
+package postprocessing
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// SchemeSign is sign reconciliation: one key bit per measured quadrature,
+// bit = 1 when Bob's value is negative (y < 0), else 0.
+const SchemeSign = "sign"
+
+// Defaults of PlanReconciliation.
+const (
+	// DefaultMaxBlockLength is the largest LDPC block length the planner picks.
+	DefaultMaxBlockLength = 1 << 16
+	// MinBlockLength is the smallest block the planner accepts: below it no
+	// LDPC code reconciles at a useful rate.
+	MinBlockLength = 1 << 10
+	// DefaultColumnWeight is the weight of the systematic columns of the IRA
+	// codes the planner generates.
+	DefaultColumnWeight = 6
+	// DefaultRateFraction is the code rate the planner picks as a fraction of
+	// the capacity of the sign-quantised channel, I(X; sign Y), at the
+	// estimated SNR (see docs/postprocessing-ec-pa.md for the measurements
+	// behind it).
+	DefaultRateFraction = 0.70
+)
+
+// Errors of the reconciliation stage that callers branch on.
+var (
+	// ErrInvalidPlan is wrapped by every error about a reconciliation plan or
+	// its parameters (including a plan received in EC_INITIALIZATION).
+	ErrInvalidPlan = errors.New("invalid reconciliation plan")
+	// ErrBlockFailed: belief propagation did not reach the syndrome within
+	// the iteration bound; the block is discarded by both sides.
+	ErrBlockFailed = errors.New("block decoding failed")
+	// ErrInvalidBlock is wrapped by errors about a block index or syndrome
+	// that cannot belong to the plan (EC_BLOCK_ERROR).
+	ErrInvalidBlock = errors.New("invalid error-correction block")
+)
+
+// PlanParams are the inputs of PlanReconciliation.
+type PlanParams struct {
+	// KeyQuadratures is the number of measured quadratures of the key symbols
+	// (2 per symbol heterodyne, 1 homodyne: len(KeyQuadratures(...))).
+	KeyQuadratures int
+	// SNR is the estimated signal-to-noise ratio of one quadrature
+	// (postprocessing.SNR at the estimated parameters).
+	SNR float64
+	// Noise is Bob's estimate of the noise variance per quadrature in SNU,
+	// sent as EC_INITIALIZATION's "noise".
+	Noise float64
+	// Seed of the generated code.
+	Seed int64
+	// Optional tuning; zero values take the defaults above.
+	MaxBlockLength int
+	ColumnWeight   int
+	RateFraction   float64
+}
+
+// ReconciliationPlan is everything both sides must agree on before the
+// blocks flow: it is exactly what EC_INITIALIZATION carries (see ECInitWire).
+// Blocks cover key bits [i·N, (i+1)·N) of the key-bit sequence, i < Blocks;
+// the remaining bits (fewer than Blocks) are dropped.
+type ReconciliationPlan struct {
+	Scheme string
+	Code   LDPCParams
+	// Matrix, when not nil, is an explicit parity-check matrix that replaces
+	// the generated Code (EC_INITIALIZATION's "sparse_matrix" or "matrix").
+	Matrix *ParityCheck
+	Blocks int
+	Noise  float64
+}
+
+// N is the block length.
+func (p ReconciliationPlan) N() int {
+	if p.Matrix != nil {
+		return p.Matrix.N()
+	}
+	return p.Code.N
+}
+
+// M is the number of syndrome bits per block.
+func (p ReconciliationPlan) M() int {
+	if p.Matrix != nil {
+		return p.Matrix.M()
+	}
+	return p.Code.N - p.Code.K
+}
+
+// Rate is the code rate K/N: key bits left per reconciled bit after the
+// syndrome is disclosed.
+func (p ReconciliationPlan) Rate() float64 { return float64(p.N()-p.M()) / float64(p.N()) }
+
+// KeyBits is the number of key bits the plan covers (Blocks × N).
+func (p ReconciliationPlan) KeyBits() int { return p.Blocks * p.N() }
+
+// Validate checks the plan against the limits (a plan received from the
+// network goes through it before any allocation).
+func (p ReconciliationPlan) Validate() error {
+	if p.Scheme != SchemeSign {
+		return fmt.Errorf("%w: reconciliation %q not supported (want %q)", ErrInvalidPlan, p.Scheme, SchemeSign)
+	}
+	if p.Matrix == nil {
+		if err := p.Code.Validate(); err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalidPlan, err)
+		}
+	}
+	if !(p.Noise > 0) || math.IsInf(p.Noise, 0) {
+		return fmt.Errorf("%w: noise = %g, want a finite variance > 0", ErrInvalidPlan, p.Noise)
+	}
+	if p.Blocks < 1 || int64(p.Blocks)*int64(p.N()) > 4*MaxCodeLength*16 {
+		return fmt.Errorf("%w: blocks = %d outside [1, %d]", ErrInvalidPlan, p.Blocks, 4*MaxCodeLength*16/p.N())
+	}
+	return nil
+}
+
+// ParityCheck returns the plan's matrix, generating it when needed.
+func (p ReconciliationPlan) ParityCheck() (*ParityCheck, error) {
+	if p.Matrix != nil {
+		return p.Matrix, nil
+	}
+	return GenerateLDPC(p.Code)
+}
+
+// SignChannelCapacity returns I(X; sign Y) in bits for y = √snr·x + n with x
+// and n standard normal: the most a code can reconcile per quadrature with
+// sign reconciliation. It is 1 − E_x[h2(Φ(√snr·x))], integrated numerically
+// (midpoint rule over ±10 standard deviations, 4000 points).
+func SignChannelCapacity(snr float64) float64 {
+	if !(snr > 0) {
+		return 0
+	}
+	if math.IsInf(snr, 1) {
+		return 1
+	}
+	const points, span = 4000, 10.0
+	a := math.Sqrt(snr)
+	step := 2 * span / points
+	sum := 0.0
+	for i := 0; i < points; i++ {
+		u := -span + (float64(i)+0.5)*step
+		w := math.Exp(-u*u/2) / math.Sqrt(2*math.Pi) * step
+		sum += w * binaryEntropy(phi(a*u))
+	}
+	return max(0, 1-sum)
+}
+
+// GaussianCapacity is ½·log2(1 + snr), I_AB per quadrature.
+func GaussianCapacity(snr float64) float64 { return math.Log1p(snr) / (2 * math.Ln2) }
+
+func phi(z float64) float64 { return 0.5 * math.Erfc(-z/math.Sqrt2) }
+
+func binaryEntropy(p float64) float64 {
+	if p <= 0 || p >= 1 {
+		return 0
+	}
+	return -(p*math.Log2(p) + (1-p)*math.Log2(1-p))
+}
+
+// PlanReconciliation picks the code for a frame: the block length N (at most
+// MaxBlockLength, all blocks equal, as many blocks as needed to cover the key
+// quadratures), the rate K/N = RateFraction × SignChannelCapacity(SNR) and
+// the generated IRA code of that rate.
+func PlanReconciliation(p PlanParams) (ReconciliationPlan, error) {
+	maxN := p.MaxBlockLength
+	if maxN == 0 {
+		maxN = DefaultMaxBlockLength
+	}
+	w := p.ColumnWeight
+	if w == 0 {
+		w = DefaultColumnWeight
+	}
+	f := p.RateFraction
+	if f == 0 {
+		f = DefaultRateFraction
+	}
+	switch {
+	case maxN < MinBlockLength || maxN > MaxCodeLength:
+		return ReconciliationPlan{}, fmt.Errorf("%w: max block length %d outside [%d, %d]", ErrInvalidPlan, maxN, MinBlockLength, MaxCodeLength)
+	case !(f > 0 && f < 1):
+		return ReconciliationPlan{}, fmt.Errorf("%w: rate fraction %g outside (0, 1)", ErrInvalidPlan, f)
+	case !(p.SNR > 0) || math.IsInf(p.SNR, 0):
+		return ReconciliationPlan{}, fmt.Errorf("%w: SNR = %g, want a finite SNR > 0", ErrInvalidPlan, p.SNR)
+	case p.KeyQuadratures < MinBlockLength:
+		return ReconciliationPlan{}, fmt.Errorf("%w: %d key quadratures, fewer than one block of %d", ErrInvalidPlan, p.KeyQuadratures, MinBlockLength)
+	}
+	blocks := (p.KeyQuadratures + maxN - 1) / maxN
+	n := p.KeyQuadratures / blocks
+	k := int(math.Floor(f * SignChannelCapacity(p.SNR) * float64(n)))
+	if k < 1 {
+		return ReconciliationPlan{}, fmt.Errorf("%w: SNR %g too low for a block of %d bits", ErrInvalidPlan, p.SNR, n)
+	}
+	plan := ReconciliationPlan{
+		Scheme: SchemeSign,
+		Code:   LDPCParams{N: n, K: k, ColumnWeight: w, Seed: p.Seed},
+		Blocks: blocks,
+		Noise:  p.Noise,
+	}
+	if err := plan.Validate(); err != nil {
+		return ReconciliationPlan{}, err
+	}
+	return plan, nil
+}
+
+// KeyQuadratures lays out key symbols as the quadrature sequence that
+// reconciliation works on: heterodyne q0, p0, q1, p1, … (real, imaginary);
+// homodyne q0, q1, … (real parts only). Both sides use it, Alice on her
+// symbols and Bob on his measurements in SNU.
+func KeyQuadratures(symbols []complex128, d Detection) []float64 {
+	if d == Homodyne {
+		out := make([]float64, len(symbols))
+		for i, s := range symbols {
+			out[i] = real(s)
+		}
+		return out
+	}
+	out := make([]float64, 2*len(symbols))
+	for i, s := range symbols {
+		out[2*i], out[2*i+1] = real(s), imag(s)
+	}
+	return out
+}
+
+// Channel is the linear model of one quadrature that Alice uses to compute
+// the likelihoods of Bob's bits: y = Gain·x + n, Var(n) = Noise.
+type Channel struct {
+	Gain  float64
+	Noise float64
+}
+
+// ChannelFromParams derives the channel from estimated parameters:
+// heterodyne Gain = √(ηT/2), Noise = 1 + v_el + ηTξ/2; homodyne Gain = √(ηT),
+// Noise = 1 + v_el + ηTξ (the data model, whatever the trust assumption).
+func ChannelFromParams(p KeyRateParams) (Channel, error) {
+	if err := p.Validate(); err != nil {
+		return Channel{}, err
+	}
+	k := 1.0
+	if p.Detection == Heterodyne {
+		k = 2
+	}
+	return Channel{Gain: math.Sqrt(p.Eta * p.T / k), Noise: 1 + p.Vel + p.Eta*p.T*p.Xi/k}, nil
+}
+
+func (c Channel) validate() error {
+	if !(c.Gain > 0) || math.IsInf(c.Gain, 0) || !(c.Noise > 0) || math.IsInf(c.Noise, 0) {
+		return fmt.Errorf("%w: channel gain %g, noise %g: want finite values > 0", ErrInvalidPlan, c.Gain, c.Noise)
+	}
+	return nil
+}
+
+// SignLLR is Alice's log-likelihood ratio ln P(b=0|x)/P(b=1|x) of Bob's sign
+// bit b = [y < 0] given her value x: ln Φ(z)/Φ(−z) with z = Gain·x/√Noise.
+func (c Channel) SignLLR(x float64) float64 {
+	z := c.Gain * x / math.Sqrt(c.Noise)
+	if z > 37 {
+		return llrClamp
+	}
+	if z < -37 {
+		return -llrClamp
+	}
+	return math.Log(phi(z)) - math.Log(phi(-z))
+}
+
+// SignBits returns Bob's key bits for his quadratures: 1 where y < 0.
+func SignBits(y []float64) []uint8 {
+	out := make([]uint8, len(y))
+	for i, v := range y {
+		if v < 0 {
+			out[i] = 1
+		}
+	}
+	return out
+}
+
+// BlockState is the fate of one block.
+type BlockState uint8
+
+// Block states.
+const (
+	BlockPending BlockState = iota
+	BlockDecoded
+	BlockFailed
+)
+
+// ReconciliationStats summarise a side's blocks.
+type ReconciliationStats struct {
+	Blocks, Decoded, Failed, Pending int
+	// KeyBits is the number of key bits in the decoded blocks.
+	KeyBits int
+	// LeakedBits is the number of syndrome bits of the decoded blocks (the
+	// syndromes of discarded blocks concern discarded bits only).
+	LeakedBits int
+	// Iterations is the total of BP iterations (Alice only).
+	Iterations int
+}
+
+// FER is the frame (block) error rate among the blocks that were tried.
+func (s ReconciliationStats) FER() float64 {
+	tried := s.Decoded + s.Failed
+	if tried == 0 {
+		return 0
+	}
+	return float64(s.Failed) / float64(tried)
+}
+
+// Efficiency is β = (H(K) − leak)/I_AB per quadrature for sign
+// reconciliation: with uniform sign bits H(K) = 1 per bit, so β = rate/I_AB,
+// where I_AB = ½·log2(1 + snr) per quadrature.
+func (s ReconciliationStats) Efficiency(snr float64) float64 {
+	if s.KeyBits == 0 || !(snr > 0) {
+		return 0
+	}
+	return float64(s.KeyBits-s.LeakedBits) / float64(s.KeyBits) / GaussianCapacity(snr)
+}
+
+type reconciler struct {
+	plan   ReconciliationPlan
+	h      *ParityCheck
+	bits   []uint8 // Bob's key bits, or Alice's corrected bits once decoded
+	states []BlockState
+	iters  int
+}
+
+func newReconciler(plan ReconciliationPlan, quadratures int) (*reconciler, error) {
+	if err := plan.Validate(); err != nil {
+		return nil, err
+	}
+	if quadratures < plan.KeyBits() {
+		return nil, fmt.Errorf("%w: %d key quadratures, the plan needs %d", ErrInvalidPlan, quadratures, plan.KeyBits())
+	}
+	h, err := plan.ParityCheck()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidPlan, err)
+	}
+	return &reconciler{plan: plan, h: h, states: make([]BlockState, plan.Blocks)}, nil
+}
+
+func (r *reconciler) block(i int) ([]uint8, error) {
+	if i < 0 || i >= r.plan.Blocks {
+		return nil, fmt.Errorf("%w: block %d outside [0, %d)", ErrInvalidBlock, i, r.plan.Blocks)
+	}
+	n := r.h.N()
+	return r.bits[i*n : (i+1)*n], nil
+}
+
+// Key returns the key bits of the decoded blocks, in block order.
+func (r *reconciler) Key() []uint8 {
+	n := r.h.N()
+	out := make([]uint8, 0, r.plan.KeyBits())
+	for i, s := range r.states {
+		if s == BlockDecoded {
+			out = append(out, r.bits[i*n:(i+1)*n]...)
+		}
+	}
+	return out
+}
+
+// Stats summarises the blocks.
+func (r *reconciler) Stats() ReconciliationStats {
+	s := ReconciliationStats{Blocks: r.plan.Blocks, Iterations: r.iters}
+	for _, st := range r.states {
+		switch st {
+		case BlockDecoded:
+			s.Decoded++
+		case BlockFailed:
+			s.Failed++
+		default:
+			s.Pending++
+		}
+	}
+	s.KeyBits = s.Decoded * r.h.N()
+	s.LeakedBits = s.Decoded * r.h.M()
+	return s
+}
+
+// Plan returns the plan.
+func (r *reconciler) Plan() ReconciliationPlan { return r.plan }
+
+// BobReconciler is Bob's side of reverse reconciliation: his key bits come
+// from his measurements, and he discloses their syndromes.
+type BobReconciler struct{ reconciler }
+
+// NewBobReconciler takes Bob's key quadratures in SNU (KeyQuadratures of his
+// key symbols); the first plan.KeyBits() of them become key bits.
+func NewBobReconciler(plan ReconciliationPlan, y []float64) (*BobReconciler, error) {
+	r, err := newReconciler(plan, len(y))
+	if err != nil {
+		return nil, err
+	}
+	r.bits = SignBits(y[:plan.KeyBits()])
+	return &BobReconciler{*r}, nil
+}
+
+// Syndrome returns the syndrome of block i (EC_BLOCK's "syndrome").
+func (b *BobReconciler) Syndrome(i int) ([]uint8, error) {
+	bits, err := b.block(i)
+	if err != nil {
+		return nil, err
+	}
+	return b.h.Syndrome(bits)
+}
+
+// Accept records Alice's verdict on block i: decoded (EC_BLOCK_ACK) or
+// failed (EC_BLOCK_ERROR, the block is discarded).
+func (b *BobReconciler) Accept(i int, decoded bool) error {
+	if i < 0 || i >= b.plan.Blocks {
+		return fmt.Errorf("%w: block %d outside [0, %d)", ErrInvalidBlock, i, b.plan.Blocks)
+	}
+	if decoded {
+		b.states[i] = BlockDecoded
+	} else {
+		b.states[i] = BlockFailed
+	}
+	return nil
+}
+
+// AliceReconciler is Alice's side: she decodes Bob's bits from his syndromes
+// with her symbols as side information.
+type AliceReconciler struct {
+	reconciler
+	x   []float64
+	ch  Channel
+	dec *Decoder
+	llr []float64
+}
+
+// NewAliceReconciler takes Alice's key quadratures in SNU (KeyQuadratures of
+// her key symbols) and the estimated channel.
+func NewAliceReconciler(plan ReconciliationPlan, x []float64, ch Channel) (*AliceReconciler, error) {
+	if err := ch.validate(); err != nil {
+		return nil, err
+	}
+	r, err := newReconciler(plan, len(x))
+	if err != nil {
+		return nil, err
+	}
+	r.bits = make([]uint8, plan.KeyBits())
+	return &AliceReconciler{
+		reconciler: *r, x: x[:plan.KeyBits()], ch: ch,
+		dec: NewDecoder(r.h, DefaultMaxIterations), llr: make([]float64, r.h.N()),
+	}, nil
+}
+
+// DecodeBlock decodes block i from Bob's syndrome. It returns nil when the
+// decoded bits satisfy the syndrome (EC_BLOCK_ACK), an error wrapping
+// ErrBlockFailed when they do not after the iteration bound (EC_BLOCK_ERROR;
+// the block is discarded), and one wrapping ErrInvalidBlock for an index or
+// syndrome that does not fit the plan or a block already decided.
+func (a *AliceReconciler) DecodeBlock(i int, syndrome []uint8) error {
+	out, err := a.block(i)
+	if err != nil {
+		return err
+	}
+	if a.states[i] != BlockPending {
+		return fmt.Errorf("%w: block %d already decided", ErrInvalidBlock, i)
+	}
+	if len(syndrome) != a.h.M() {
+		return fmt.Errorf("%w: syndrome of %d bits, want %d", ErrInvalidBlock, len(syndrome), a.h.M())
+	}
+	for j, s := range syndrome {
+		if s > 1 {
+			return fmt.Errorf("%w: syndrome bit %d = %d is not a bit", ErrInvalidBlock, j, s)
+		}
+	}
+	n := a.h.N()
+	for j, x := range a.x[i*n : (i+1)*n] {
+		a.llr[j] = a.ch.SignLLR(x)
+	}
+	it, ok, err := a.dec.Decode(a.llr, syndrome, out)
+	a.iters += it
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidBlock, err)
+	}
+	if !ok {
+		a.states[i] = BlockFailed
+		return fmt.Errorf("%w: block %d after %d iterations", ErrBlockFailed, i, it)
+	}
+	a.states[i] = BlockDecoded
+	return nil
+}
+
+// BitsFromNumbers converts a JSON bit array (numbers, as EC_BLOCK's
+// "syndrome" arrives) into bits, rejecting anything but 0 and 1.
+func BitsFromNumbers(v []float64) ([]uint8, error) {
+	out := make([]uint8, len(v))
+	for i, x := range v {
+		switch x {
+		case 0:
+		case 1:
+			out[i] = 1
+		default:
+			return nil, fmt.Errorf("%w: entry %d = %g is not a bit", ErrInvalidBlock, i, x)
+		}
+	}
+	return out, nil
+}
