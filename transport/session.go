@@ -263,7 +263,10 @@ func (s *Session) Recv() (Message, error) { return s.RecvContext(context.Backgro
 //  2. the signed digest over the bytes as received (messages.ErrAuthentication);
 //  3. the challenge, which must echo the next_challenge of this side's last
 //     sent frame, once (messages.ErrAuthentication); IDENTIFICATION_REQUEST
-//     is exempt and restarts the chain;
+//     is exempt and restarts the chain. A frame that passed step 2 but fails
+//     here still sets the challenge the next Send echoes, so that the
+//     AUTHENTICATION_INVALID reply is accepted by a genuine peer; its
+//     content is not handed up;
 //  4. the chain advances: the peer's next_challenge is echoed by the next Send;
 //  5. the content is well-formed JSON (messages.ErrFrame, frame returned);
 //  6. the code is a QOSST code (messages.ErrUnknownCode, frame returned so
@@ -322,12 +325,16 @@ func (s *Session) check(f *messages.Frame) (Message, error) {
 	s.chainMu.Lock()
 	if h.Code != messages.IdentificationRequest {
 		if !s.expectValid {
+			s.echo = h.NextChallenge // as below
 			s.chainMu.Unlock()
 			return m, fmt.Errorf("transport: receive %s: %w: challenge %q echoes no outstanding challenge (replayed frame?)",
 				h.Code, messages.ErrAuthentication, h.Challenge)
 		}
 		if h.Challenge != s.expect {
+			// The digest held, so the peer did send this next_challenge:
+			// echo it, so that our AUTHENTICATION_INVALID reply reaches it.
 			want := s.expect
+			s.echo = h.NextChallenge
 			s.chainMu.Unlock()
 			return m, fmt.Errorf("transport: receive %s: %w: challenge %q, expected %q",
 				h.Code, messages.ErrAuthentication, h.Challenge, want)
