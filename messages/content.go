@@ -360,7 +360,7 @@ func readAny(o *rawObject, field string) (any, bool, error) {
 	}
 	var v any
 	if err := json.Unmarshal(raw, &v); err != nil {
-		return nil, true, fieldErr(field, "not a JSON value")
+		return nil, true, fieldErr(field, "not a JSON value that fits (numbers must be finite float64)")
 	}
 	return v, true, nil
 }

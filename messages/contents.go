@@ -404,7 +404,7 @@ func (c *InitializationRequestContent) decodeFields(o *rawObject) (err error) {
 		}
 		var v any
 		if err := json.Unmarshal(o.vals[i], &v); err != nil {
-			return fieldErr(k, "not a JSON value")
+			return fieldErr(k, "not a JSON value that fits (numbers must be finite float64)")
 		}
 		if c.Parameters == nil {
 			c.Parameters = make(map[string]any, len(o.keys)-1)

@@ -377,7 +377,7 @@ func (c *ECRemainingContent) decodeFields(o *rawObject) error {
 	for i, k := range o.keys {
 		var v any
 		if err := json.Unmarshal(o.vals[i], &v); err != nil {
-			return fieldErr(k, "not a JSON value")
+			return fieldErr(k, "not a JSON value that fits (numbers must be finite float64)")
 		}
 		if c.Fields == nil {
 			c.Fields = make(map[string]any, len(o.keys))

@@ -135,6 +135,7 @@ func scanObject(b []byte) (*rawObject, bool) {
 			return nil, false
 		}
 		if b[i] == '}' {
+			o.dedupe()
 			return o, skipSpace(b, i+1) == len(b)
 		}
 		if b[i] != ',' {
@@ -142,6 +143,45 @@ func scanObject(b []byte) (*rawObject, bool) {
 		}
 		i = skipSpace(b, i+1)
 	}
+}
+
+// dedupe keeps the last value of each key only, so that every key of the
+// object is seen once, as in the map the fall-back builds.
+func (o *rawObject) dedupe() {
+	dup := false
+	if len(o.keys) <= 16 {
+		for i := range o.keys {
+			for j := i + 1; j < len(o.keys); j++ {
+				if o.keys[i] == o.keys[j] {
+					dup = true
+				}
+			}
+		}
+	} else {
+		seen := make(map[string]struct{}, len(o.keys))
+		for _, k := range o.keys {
+			if _, ok := seen[k]; ok {
+				dup = true
+				break
+			}
+			seen[k] = struct{}{}
+		}
+	}
+	if !dup {
+		return
+	}
+	last := make(map[string]int, len(o.keys))
+	for i, k := range o.keys {
+		last[k] = i
+	}
+	keys, vals := o.keys[:0], o.vals[:0]
+	for i, k := range o.keys {
+		if last[k] == i {
+			keys = append(keys, k)
+			vals = append(vals, o.vals[i])
+		}
+	}
+	o.keys, o.vals = keys, vals
 }
 
 // scanScalar scans a string, number, true, false or null starting at b[i].
