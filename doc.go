@@ -5,5 +5,5 @@
 // the generated diagrams read. The states themselves live in package states;
 // the engine that runs the table lives in package fsm.
 //
-//go:generate go run ./fsm/cmd/gendiagrams -out docs/diagrams
+//go:generate go run ./fsm/internal/gendiagrams -out docs/diagrams -doc docs/protocol.md
 package qosst
