@@ -24,7 +24,7 @@ const (
 	// the capacity of the sign-quantised channel, I(X; sign Y), at the
 	// estimated SNR (see docs/postprocessing-ec-pa.md for the measurements
 	// behind it).
-	DefaultRateFraction = 0.70
+	DefaultRateFraction = 0.74
 )
 
 // Errors of the reconciliation stage that callers branch on.
