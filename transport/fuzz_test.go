@@ -1,0 +1,71 @@
+package transport
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/qosst/qosst-go/messages"
+)
+
+// FuzzSessionRecv feeds arbitrary bytes to a session playing Alice, who
+// answers every frame it can (with the reference Alice's challenges, so the
+// recorded Bob stream is accepted deep into the conversation). Every
+// receive ends in a frame or a local error; nothing panics or hangs.
+func FuzzSessionRecv(f *testing.F) {
+	rec := loadRecording(f)
+	f.Add(rec.bobRaw)
+	f.Add(rec.aliceRaw)
+	f.Add(rec.bob[0].raw)
+	if b, err := os.ReadFile(filepath.Join(vectorsDir, "qosst-core-0.10-frames.json")); err == nil {
+		var doc struct {
+			Frames []struct {
+				FrameHex string `json:"frame_hex"`
+			} `json:"frames"`
+		}
+		if json.Unmarshal(b, &doc) == nil {
+			for _, fr := range doc.Frames {
+				if raw, err := hex.DecodeString(fr.FrameHex); err == nil {
+					f.Add(raw)
+				}
+			}
+		}
+	}
+	f.Add([]byte{0, 0, 0, 0})
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s := NewSession(StreamConn(bytes.NewReader(data), io.Discard),
+			Options{NextChallenge: challengeScript(rec.alice), Limits: messages.Limits{MaxContent: 1 << 20}})
+		defer s.Close()
+		for i := 0; i < len(data)+2; i++ {
+			m, err := s.Recv()
+			if err != nil {
+				if _, ok := messages.LocalCode(err); !ok {
+					t.Fatalf("receive %d: not a local error: %v", i, err)
+				}
+				if s.Closed() {
+					return
+				}
+				if errors.Is(err, messages.ErrAuthentication) && m.Content != nil {
+					t.Fatalf("content handed up from an unauthenticated frame")
+				}
+			} else {
+				if !m.Code.Known() {
+					t.Fatalf("accepted unknown code %d", m.Code)
+				}
+				if m.Content != nil && !json.Valid(m.Content) {
+					t.Fatalf("accepted content that is not JSON: %q", m.Content)
+				}
+			}
+			if err := s.Send(messages.UnkownCommand, []byte(`{"code": 0}`)); err != nil {
+				t.Fatalf("answer: %v", err)
+			}
+		}
+		t.Fatalf("more receives than input bytes")
+	})
+}
