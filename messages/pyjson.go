@@ -16,13 +16,14 @@ import (
 const hexDigits = "0123456789abcdef"
 
 // appendPyString appends s as a JSON string literal with ensure_ascii
-// escaping. Invalid UTF-8 bytes are written as U+FFFD.
+// escaping: everything outside printable ASCII (space to tilde) is escaped.
+// Invalid UTF-8 bytes are written as U+FFFD.
 func appendPyString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c >= 0x20 && c < utf8.RuneSelf && c != '"' && c != '\\' {
+		if c >= 0x20 && c < 0x7f && c != '"' && c != '\\' {
 			i++
 			continue
 		}
