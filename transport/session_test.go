@@ -473,3 +473,22 @@ func TestRejectedFrameReplyReachesPeer(t *testing.T) {
 	}
 	mustExchange(t, alice, bob, messages.AuthenticationInvalid, "")
 }
+
+func TestTypedContent(t *testing.T) {
+	bob, alice := pair(t, Options{}, Options{})
+	go bob.SendContent(context.Background(), messages.PESymbolsRequest, &messages.PESymbolsRequestContent{Indices: []int{4, 0, 2}})
+	m, err := alice.Recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := m.Decode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req, ok := c.(*messages.PESymbolsRequestContent); !ok || len(req.Indices) != 3 || req.Indices[0] != 4 {
+		t.Fatalf("decoded %#v", c)
+	}
+	if err := bob.SendContent(context.Background(), messages.QIERequest, &messages.PESymbolsRequestContent{}); err == nil {
+		t.Fatal("content of another code accepted")
+	}
+}
