@@ -1,0 +1,484 @@
+package bob
+
+import (
+	crand "crypto/rand"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/rs/zerolog"
+
+	qosst "github.com/qosst/qosst-go"
+	"github.com/qosst/qosst-go/fsm"
+	"github.com/qosst/qosst-go/hardware"
+	"github.com/qosst/qosst-go/keystore"
+	"github.com/qosst/qosst-go/logging"
+	"github.com/qosst/qosst-go/messages"
+	"github.com/qosst/qosst-go/states"
+	"github.com/qosst/qosst-go/transport"
+)
+
+// QOSSTVersion is the protocol version Bob speaks.
+const QOSSTVersion = "QOSST/0.2"
+
+// Conn is the requesting side of a QOSST session: one request, one answer.
+// *transport.Client implements it.
+type Conn interface {
+	Request(ctx context.Context, code messages.Code, content []byte) (transport.Message, error)
+	Close() error
+}
+
+// Options are what a Driver runs on.
+type Options struct {
+	Config   Config
+	Conn     Conn
+	Receiver hardware.Receiver
+	// Polarisation is Bob's polarisation controller, used when
+	// Config.PolarisationRecovery is set.
+	Polarisation hardware.PolarisationController
+	// Keys receives the final key of each completed frame.
+	Keys *keystore.Store
+	// Logger receives one line per phase and one summary per frame.
+	Logger zerolog.Logger
+	// Rand draws the PE indices, the code seed and the PA seed; nil: a
+	// ChaCha8 generator seeded from crypto/rand.
+	Rand *rand.Rand
+}
+
+// Driver is Bob: it runs frames against Alice over one connection. A Driver
+// is not safe for concurrent use.
+type Driver struct {
+	cfg     Config
+	conn    Conn
+	rx      hardware.Receiver
+	pol     hardware.PolarisationController
+	keys    *keystore.Store
+	log     zerolog.Logger
+	rng     *rand.Rand
+	tracker *fsm.Tracker
+
+	authFailures int    // authentication failures in a row
+	aliceSerial  string // from IDENTIFICATION_RESPONSE
+	closed       bool
+}
+
+// New checks the options and returns a driver in state connected.
+func New(opts Options) (*Driver, error) {
+	if err := opts.Config.Validate(); err != nil {
+		return nil, err
+	}
+	switch {
+	case opts.Conn == nil:
+		return nil, fmt.Errorf("%w: no connection", ErrConfig)
+	case opts.Receiver == nil:
+		return nil, fmt.Errorf("%w: no receiver", ErrConfig)
+	case opts.Keys == nil:
+		return nil, fmt.Errorf("%w: no key store", ErrConfig)
+	case opts.Config.PolarisationRecovery && opts.Polarisation == nil:
+		return nil, fmt.Errorf("%w: polarisation recovery asked without a polarisation controller", ErrConfig)
+	}
+	rng := opts.Rand
+	if rng == nil {
+		var seed [32]byte
+		if _, err := crand.Read(seed[:]); err != nil {
+			return nil, fmt.Errorf("bob: seeding: %w", err)
+		}
+		rng = rand.New(rand.NewChaCha8(seed))
+	}
+	return &Driver{
+		cfg: opts.Config, conn: opts.Conn, rx: opts.Receiver, pol: opts.Polarisation,
+		keys: opts.Keys, log: opts.Logger, rng: rng, tracker: fsm.NewTracker(),
+	}, nil
+}
+
+// State returns Bob's view of the session state.
+func (d *Driver) State() states.State { return d.tracker.State() }
+
+// ResetSession tells the driver that its connection was replaced by a fresh
+// one (a transport reconnect): Bob is unidentified again.
+func (d *Driver) ResetSession() { d.tracker.Reset() }
+
+// Run runs frames until n have been attempted (n <= 0: until ctx ends), then
+// sends DISCONNECTION. A dropped frame is logged and the run goes on; an
+// error for which Fatal is true stops it. It returns the summaries of every
+// frame attempted and the fatal error, if any (a stop by ctx is not an
+// error).
+func (d *Driver) Run(ctx context.Context, n int) ([]*Summary, error) {
+	var sums []*Summary
+	var fatal error
+	for i := 0; n <= 0 || i < n; i++ {
+		if ctx.Err() != nil {
+			break
+		}
+		sum, err := d.RunFrame(ctx)
+		sums = append(sums, sum)
+		if err != nil && Fatal(err) {
+			if ctx.Err() == nil {
+				fatal = err
+			}
+			break
+		}
+	}
+	// Disconnect even when ctx ended: give it a short grace period of its own.
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.disconnectTimeout())
+	defer cancel()
+	if err := d.Disconnect(dctx); err != nil && fatal == nil && !errors.Is(err, messages.ErrDisconnected) {
+		fatal = err
+	}
+	return sums, fatal
+}
+
+func (d *Driver) disconnectTimeout() time.Duration {
+	if d.cfg.RequestTimeout > 0 && d.cfg.RequestTimeout < 5*time.Second {
+		return d.cfg.RequestTimeout
+	}
+	return 5 * time.Second
+}
+
+// Disconnect sends DISCONNECTION (when the session is still open), waits for
+// DISCONNECTION_ACK and closes the connection.
+func (d *Driver) Disconnect(ctx context.Context) error {
+	if d.closed {
+		return nil
+	}
+	d.closed = true
+	defer d.conn.Close()
+	if d.tracker.State() == states.Closed {
+		return nil
+	}
+	m, err := d.conn.Request(ctx, messages.Disconnection, nil)
+	if err != nil {
+		return fmt.Errorf("bob: disconnection: %w", err)
+	}
+	if _, terr := d.tracker.Receive(messages.Disconnection, m.Code); terr != nil {
+		return fmt.Errorf("bob: disconnection: %w", terr)
+	}
+	d.log.Info().Str(logging.FieldState, string(d.tracker.State())).Stringer(logging.FieldCode, m.Code).Msg("disconnected")
+	return nil
+}
+
+// RunFrame runs one frame, from identification (when needed) to
+// FRAME_ENDED_ACK. It always returns a summary; the error says why the frame
+// was dropped (see Fatal for what ends a run).
+func (d *Driver) RunFrame(ctx context.Context) (*Summary, error) {
+	f := &frame{d: d, ctx: ctx, sum: &Summary{Start: time.Now(), Eta: d.cfg.Eta}}
+	err := f.run()
+	if err != nil {
+		err = f.drop(err)
+	}
+	f.sum.Total = time.Since(f.sum.Start)
+	f.sum.Err = err
+	ev := d.log.Info()
+	msg := "frame completed"
+	if err != nil {
+		ev = d.log.Warn()
+		msg = "frame dropped"
+		if Fatal(err) {
+			ev = d.log.Error()
+		}
+	}
+	ev.Str(logging.FieldState, string(d.tracker.State())).EmbedObject(f.sum).Msg(msg)
+	return f.sum, err
+}
+
+// frame is the state of one frame in progress, as crypto/tls keeps a
+// handshake's: each phase method reads what the previous ones left.
+type frame struct {
+	d   *Driver
+	ctx context.Context
+	sum *Summary
+
+	id     uuid.UUID
+	params FrameParams
+	spec   hardware.FrameSpec
+	armed  bool
+
+	raw       []complex128 // Bob's measurements, detector units
+	y         []complex128 // Bob's measurements, SNU
+	cal       calibration
+	disclosed [][]int        // PE indices, per request
+	alice     [][]complex128 // Alice's symbols at those indices
+	est       estimate
+	plan      ecPlan
+	rec       reconciled
+	finalKey  []uint8
+	keyPath   string
+	lastCode  messages.Code // Alice's last answer (for the phase log line)
+	aliceSide bool          // Alice holds a frame (state with a frame)
+}
+
+func (f *frame) run() error {
+	if f.d.tracker.State() == states.Connected {
+		if err := f.phase(PhaseIdentification, f.identify); err != nil {
+			return err
+		}
+	}
+	steps := []struct {
+		p  Phase
+		fn func() error
+	}{
+		{PhaseInitialization, f.initialize},
+		{PhasePolarisation, f.polarisation},
+		{PhaseQIE, f.exchange},
+		{PhaseCalibration, f.calibrate},
+		{PhasePE, f.estimate},
+		{PhaseEC, f.reconcile},
+		{PhasePA, f.amplify},
+		{PhaseFrameEnd, f.end},
+	}
+	for _, s := range steps {
+		if s.p == PhasePolarisation && !f.d.cfg.PolarisationRecovery {
+			continue
+		}
+		if err := f.phase(s.p, s.fn); err != nil {
+			return err
+		}
+	}
+	f.d.authFailures = 0
+	return nil
+}
+
+// phase runs one phase, times it and logs one line with the state reached
+// and Alice's last answer.
+func (f *frame) phase(p Phase, fn func() error) error {
+	if err := f.ctx.Err(); err != nil {
+		return &PhaseError{Phase: p, Err: fmt.Errorf("%w: %w", errContext, err)}
+	}
+	start := time.Now()
+	err := fn()
+	dur := time.Since(start)
+	f.sum.Phases = append(f.sum.Phases, PhaseTime{Phase: p, Duration: dur})
+	ev := f.d.log.Info()
+	if err != nil {
+		ev = f.d.log.Warn().AnErr("error", err)
+	}
+	ev = ev.Str(logging.FieldPhase, string(p)).Str(logging.FieldState, string(f.d.tracker.State()))
+	if f.lastCode != 0 {
+		ev = ev.Stringer(logging.FieldCode, f.lastCode)
+	}
+	if f.id != uuid.Nil {
+		ev = ev.Str(logging.FieldFrame, f.id.String())
+	}
+	ev.Dur("took", dur).Msg("phase")
+	return err
+}
+
+// request sends one request and returns Alice's answer when it is a row of
+// the table for it. Every other outcome becomes a *PhaseError:
+//   - ABORT: ErrAborted (the tracker drops the frame);
+//   - AUTHENTICATION_INVALID, or an answer failing Bob's checks:
+//     ErrAuthentication, or ErrManInTheMiddle after MaxAuthFailures in a row;
+//   - UNKOWN_COMMAND, UNEXPECTED_COMMAND, INVALID_CONTENT: ErrPeerRefused;
+//   - an answer off the table, with an unknown code or malformed content:
+//     Bob answers INVALID_RESPONSE, then ErrInvalidResponse.
+func (f *frame) request(p Phase, code messages.Code, c messages.Content) (messages.Code, messages.Content, error) {
+	fail := func(resp messages.Code, msg string, err error) (messages.Code, messages.Content, error) {
+		return resp, nil, &PhaseError{Phase: p, Request: code, Response: resp, Message: msg, Err: err}
+	}
+	if err := f.d.tracker.CanSend(code); err != nil {
+		return fail(0, "", fmt.Errorf("%w: %w", ErrInvalidResponse, err))
+	}
+	var raw []byte
+	if c != nil {
+		b, err := messages.EncodeContent(c)
+		if err != nil {
+			return fail(0, "", fmt.Errorf("bob: encoding %s: %w", code, err))
+		}
+		raw = b
+	}
+	ctx := f.ctx
+	if t := f.d.cfg.RequestTimeout; t > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, t)
+		defer cancel()
+	}
+	m, err := f.d.conn.Request(ctx, code, raw)
+	f.lastCode = m.Code
+	switch {
+	case err == nil:
+	case errors.Is(err, messages.ErrAuthentication):
+		f.d.tracker.AuthFailed()
+		f.aliceSide = false
+		return fail(m.Code, "", f.d.authFailed(err))
+	case errors.Is(err, messages.ErrUnknownCode), errors.Is(err, messages.ErrFrame):
+		return fail(m.Code, "", f.invalidResponse(code, m.Code, err.Error()))
+	case f.ctx.Err() != nil:
+		return fail(0, "", fmt.Errorf("%w: %w", errContext, err))
+	default:
+		return fail(0, "", fmt.Errorf("%w: %w", messages.ErrDisconnected, err))
+	}
+	tr, terr := f.d.tracker.Receive(code, m.Code)
+	if terr != nil {
+		if errors.Is(terr, fsm.ErrRejected) {
+			content, _ := messages.DecodeContent(m.Code, m.Content)
+			return fail(m.Code, peerMessage(content), fmt.Errorf("%w: %w", ErrPeerRefused, terr))
+		}
+		return fail(m.Code, "", f.invalidResponse(code, m.Code, terr.Error()))
+	}
+	f.track(tr)
+	content, derr := messages.DecodeContent(m.Code, m.Content)
+	switch {
+	case m.Code == messages.AuthenticationInvalid:
+		return fail(m.Code, "", f.d.authFailed(errors.New("Alice answered AUTHENTICATION_INVALID")))
+	case m.Code == messages.Abort:
+		return fail(m.Code, peerMessage(content), ErrAborted)
+	case derr != nil:
+		return fail(m.Code, "", f.invalidResponse(code, m.Code, derr.Error()))
+	}
+	return m.Code, content, nil
+}
+
+// track follows the frame effects of a transition.
+func (f *frame) track(tr qosst.Transition) {
+	switch tr.Frame {
+	case qosst.FrameBegun:
+		f.aliceSide = true
+	case qosst.FrameDropped, qosst.FrameComplete:
+		f.aliceSide = false
+	}
+}
+
+// authFailed counts an authentication failure: Bob must identify again,
+// and after MaxAuthFailures in a row he concludes man-in-the-middle.
+func (d *Driver) authFailed(cause error) error {
+	d.authFailures++
+	d.log.Warn().Int("failures_in_a_row", d.authFailures).Int("max", d.cfg.MaxAuthFailures).
+		AnErr("cause", cause).Str(logging.FieldState, string(d.tracker.State())).Msg("authentication failure")
+	if d.authFailures >= d.cfg.MaxAuthFailures {
+		d.log.Error().Int("failures_in_a_row", d.authFailures).Msg("man-in-the-middle suspected: stopping")
+		return fmt.Errorf("%w (%d failures in a row; last: %w)", ErrManInTheMiddle, d.authFailures, cause)
+	}
+	return fmt.Errorf("%w: %w", ErrAuthentication, cause)
+}
+
+// invalidResponse answers an unacceptable answer with INVALID_RESPONSE and
+// waits for INVALID_RESPONSE_ACK.
+func (f *frame) invalidResponse(req, resp messages.Code, why string) error {
+	msg := fmt.Sprintf("%s is not a valid answer to %s: %s", resp, req, why)
+	f.d.log.Warn().Stringer("request", req).Stringer(logging.FieldCode, resp).Str("reason", why).
+		Str(logging.FieldState, string(f.d.tracker.State())).Msg("invalid response")
+	raw, err := messages.EncodeContent(&messages.InvalidResponseContent{ErrorMessage: msg})
+	if err != nil {
+		return fmt.Errorf("%w: %s (encoding INVALID_RESPONSE: %w)", ErrInvalidResponse, msg, err)
+	}
+	m, err := f.d.conn.Request(f.ctx, messages.InvalidResponse, raw)
+	if err != nil {
+		return fmt.Errorf("%w: %s (sending INVALID_RESPONSE: %w)", ErrInvalidResponse, msg, err)
+	}
+	if _, terr := f.d.tracker.Receive(messages.InvalidResponse, m.Code); terr != nil {
+		return fmt.Errorf("%w: %s (then %w)", ErrInvalidResponse, msg, terr)
+	}
+	return fmt.Errorf("%w: %s", ErrInvalidResponse, msg)
+}
+
+// peerMessage extracts the human message of an error or refusal content.
+func peerMessage(c messages.Content) string {
+	switch x := c.(type) {
+	case *messages.AbortContent:
+		return x.AbortMessage
+	case *messages.InitializationDeniedContent:
+		return x.DenyMessage
+	case *messages.InitializationProposalContent:
+		return x.DenyMessage
+	case *messages.PEDeniedContent:
+		return x.DenyMessage
+	case *messages.UnexpectedCommandContent:
+		return x.ErrorMessage
+	case *messages.InvalidContentContent:
+		return x.ErrorMessage
+	case *messages.UnkownCommandContent:
+		return fmt.Sprintf("code %d unknown", int(x.Command))
+	case *messages.PESymbolsErrorContent:
+		return x.ErrorMessage
+	case *messages.ECDeniedContent:
+		return x.ErrorMessage
+	case *messages.ECBlockErrorContent:
+		return x.ErrorMessage
+	case *messages.ECVerificationFailContent:
+		return x.ErrorMessage
+	case *messages.PAErrorContent:
+		return x.ErrorMessage
+	case *messages.InvalidQOSSTVersionContent:
+		return "Alice speaks " + x.QOSSTVersion
+	}
+	return ""
+}
+
+// drop cleans up after a frame that did not complete: the receiver is
+// disarmed, a key written for it is removed, Alice is told (ABORT) when she
+// still holds the frame, and after an authentication failure Bob identifies
+// again. It returns the frame's error, or a fatal one if the cleanup found
+// one.
+func (f *frame) drop(cause error) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(f.ctx), f.d.disconnectTimeout())
+	defer cancel()
+	if f.armed {
+		_ = f.d.rx.Stop(ctx)
+		f.armed = false
+	}
+	if f.keyPath != "" {
+		if err := os.Remove(f.keyPath); err != nil && !errors.Is(err, os.ErrNotExist) {
+			f.d.log.Error().Err(err).Str("file", f.keyPath).Msg("cannot remove the key of a dropped frame")
+		}
+		f.keyPath = ""
+		f.sum.KeyFile = ""
+	}
+	f.sum.KeyBits = 0
+	if Fatal(cause) && !errors.Is(cause, ErrPeerLacksEC) && !errors.Is(cause, ErrInvalidResponse) {
+		return cause
+	}
+	if f.aliceSide && states.HasFrame(f.d.tracker.State()) {
+		if err := f.abort(ctx, cause); err != nil {
+			return errors.Join(cause, err)
+		}
+	}
+	if errors.Is(cause, ErrAuthentication) && !errors.Is(cause, ErrManInTheMiddle) {
+		if err := f.d.reidentify(ctx); err != nil {
+			return errors.Join(cause, err)
+		}
+	}
+	return cause
+}
+
+// abort tells Alice that Bob drops the frame.
+func (f *frame) abort(ctx context.Context, cause error) error {
+	raw, err := messages.EncodeContent(&messages.AbortContent{AbortMessage: cause.Error()})
+	if err != nil {
+		return fmt.Errorf("bob: encoding ABORT: %w", err)
+	}
+	m, err := f.d.conn.Request(ctx, messages.Abort, raw)
+	if err != nil {
+		return fmt.Errorf("%w: sending ABORT: %w", messages.ErrDisconnected, err)
+	}
+	if _, terr := f.d.tracker.Receive(messages.Abort, m.Code); terr != nil {
+		return fmt.Errorf("%w: ABORT answered %s", ErrInvalidResponse, m.Code)
+	}
+	f.aliceSide = false
+	f.d.log.Info().Str(logging.FieldState, string(f.d.tracker.State())).Stringer(logging.FieldCode, m.Code).
+		Str("reason", cause.Error()).Msg("frame aborted by Bob")
+	return nil
+}
+
+// reidentify identifies again after an authentication failure, as many
+// times as the failure budget allows.
+func (d *Driver) reidentify(ctx context.Context) error {
+	for {
+		f := &frame{d: d, ctx: ctx, sum: &Summary{}}
+		err := f.identify()
+		if err == nil || !errors.Is(err, ErrAuthentication) || errors.Is(err, ErrManInTheMiddle) {
+			return err
+		}
+	}
+}
+
+// newSeed draws a 63-bit non-negative seed.
+func (d *Driver) newSeed() int64 {
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], d.rng.Uint64())
+	return int64(binary.LittleEndian.Uint64(b[:]) >> 1)
+}

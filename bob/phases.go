@@ -1,0 +1,460 @@
+package bob
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"github.com/qosst/qosst-go/hardware"
+	"github.com/qosst/qosst-go/keystore"
+	"github.com/qosst/qosst-go/messages"
+	pp "github.com/qosst/qosst-go/postprocessing"
+)
+
+// This file holds the phases of a frame in the order RunFrame calls them.
+
+// identify sends IDENTIFICATION_REQUEST and reads Alice's serial number.
+func (f *frame) identify() error {
+	code, c, err := f.request(PhaseIdentification, messages.IdentificationRequest,
+		&messages.IdentificationRequestContent{SerialNumber: f.d.cfg.SerialNumber, QOSSTVersion: QOSSTVersion})
+	if err != nil {
+		return err
+	}
+	if code == messages.InvalidQOSSTVersion {
+		return &PhaseError{Phase: PhaseIdentification, Request: messages.IdentificationRequest, Response: code,
+			Message: peerMessage(c), Err: ErrVersion}
+	}
+	if r, ok := c.(*messages.IdentificationResponseContent); ok {
+		f.d.aliceSerial = r.SerialNumber
+	}
+	f.d.log.Info().Str("alice", f.d.aliceSerial).Str("state", string(f.d.tracker.State())).Msg("identified")
+	return nil
+}
+
+// initialize opens the frame: INITIALIZATION_REQUEST with Bob's parameters,
+// and the negotiation when Alice does not accept them. On
+// INITIALIZATION_PROPOSAL Bob adopts Alice's values when his policy accepts
+// them; otherwise (or when the proposal carries none) he asks for her
+// configuration with INITIALIZATION_REQUEST_CONFIG and adopts it when
+// acceptable; then he requests again. INITIALIZATION_DENIED, an unacceptable
+// configuration or too many rounds end the frame with ErrInitializationDenied.
+func (f *frame) initialize() error {
+	f.id = uuid.New()
+	f.sum.Frame = f.id
+	params := f.d.cfg.Frame
+	fail := func(resp messages.Code, msg string, err error) error {
+		return &PhaseError{Phase: PhaseInitialization, Request: messages.InitializationRequest, Response: resp, Message: msg, Err: err}
+	}
+	for round := 1; ; round++ {
+		code, c, err := f.request(PhaseInitialization, messages.InitializationRequest,
+			&messages.InitializationRequestContent{FrameUUID: f.id, Parameters: params.Map()})
+		if err != nil {
+			return err
+		}
+		switch code {
+		case messages.InitializationAccepted:
+			return f.accepted(params)
+		case messages.InitializationDenied:
+			return fail(code, peerMessage(c), ErrInitializationDenied)
+		}
+		// INITIALIZATION_PROPOSAL.
+		prop, _ := c.(*messages.InitializationProposalContent)
+		var deny string
+		if prop != nil {
+			deny = prop.DenyMessage
+		}
+		f.d.log.Info().Int("round", round).Str("deny_message", deny).Msg("Alice proposes other frame parameters")
+		if round >= f.d.cfg.MaxNegotiationRounds {
+			return fail(code, deny, fmt.Errorf("%w: no agreement after %d rounds", ErrInitializationDenied, round))
+		}
+		var why error = errors.New("the proposal carries no values")
+		if prop != nil && len(prop.Config) > 0 {
+			next, err := params.Merge(prop.Config)
+			if err == nil {
+				err = f.d.cfg.Policy.Acceptable(f.d.cfg.Frame, next)
+			}
+			if err == nil {
+				params = next
+				continue
+			}
+			why = err
+		}
+		f.d.log.Info().AnErr("proposal", why).Msg("asking for Alice's configuration")
+		next, err := f.requestConfig(params)
+		if err != nil {
+			return err
+		}
+		params = next
+	}
+}
+
+// requestConfig asks Alice for her configuration and returns the frame
+// parameters it gives, when Bob's policy accepts them.
+func (f *frame) requestConfig(params FrameParams) (FrameParams, error) {
+	fail := func(resp messages.Code, msg string, err error) (FrameParams, error) {
+		return params, &PhaseError{Phase: PhaseInitialization, Request: messages.InitializationRequestConfig, Response: resp, Message: msg, Err: err}
+	}
+	code, c, err := f.request(PhaseInitialization, messages.InitializationRequestConfig, nil)
+	if err != nil {
+		var pe *PhaseError
+		if errors.As(err, &pe) && errors.Is(err, ErrPeerRefused) {
+			// qosst-alice answers UNEXPECTED_COMMAND: it has no configuration to give.
+			return fail(pe.Response, pe.Message, fmt.Errorf("%w: Alice gives no configuration: %w", ErrInitializationDenied, err))
+		}
+		return params, err
+	}
+	cfg, _ := c.(*messages.InitializationConfigContent)
+	if cfg == nil {
+		return fail(code, "", fmt.Errorf("%w: empty configuration", ErrInitializationDenied))
+	}
+	values := frameQuantum(cfg.Config)
+	next, err := params.Merge(values)
+	if err == nil {
+		err = f.d.cfg.Policy.Acceptable(f.d.cfg.Frame, next)
+	}
+	if err != nil {
+		return fail(code, "", fmt.Errorf("%w: Alice's configuration is not acceptable: %w", ErrInitializationDenied, err))
+	}
+	return next, nil
+}
+
+// frameQuantum finds the frame parameters in INITIALIZATION_CONFIG's
+// config: {"frame": {"quantum": {...}}}, with "detection" either there or at
+// the top; a flat object is read as is.
+func frameQuantum(cfg map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range cfg {
+		out[k] = v
+	}
+	if fr, ok := cfg["frame"].(map[string]any); ok {
+		if q, ok := fr["quantum"].(map[string]any); ok {
+			for k, v := range q {
+				out[k] = v
+			}
+		}
+	}
+	return out
+}
+
+// accepted records the agreed parameters and builds the hardware spec.
+func (f *frame) accepted(p FrameParams) error {
+	det, err := hardware.ParseDetection(p.Detection)
+	if err != nil {
+		return &PhaseError{Phase: PhaseInitialization, Err: err}
+	}
+	f.params = p
+	f.sum.Params = p
+	f.spec = hardware.FrameSpec{UUID: f.id, NumSymbols: p.NumSymbols, SymbolRate: p.SymbolRate, Detection: det, Va: p.Variance}
+	if err := f.spec.Validate(); err != nil {
+		return &PhaseError{Phase: PhaseInitialization, Err: err}
+	}
+	return nil
+}
+
+// polarisation runs the optional polarisation recovery: Alice switches her
+// recovery signal on, Bob's controller aligns, Alice switches it off.
+func (f *frame) polarisation() error {
+	if _, _, err := f.request(PhasePolarisation, messages.RequestPolarisationRecovery, nil); err != nil {
+		return err
+	}
+	if err := f.d.pol.Recover(f.ctx); err != nil {
+		return &PhaseError{Phase: PhasePolarisation, Err: fmt.Errorf("polarisation controller: %w", err)}
+	}
+	_, _, err := f.request(PhasePolarisation, messages.EndPolarisationRecovery, nil)
+	return err
+}
+
+// exchange is the quantum information exchange: QIE_REQUEST, arm, trigger,
+// acquire, QIE_ACQUISITION_ENDED.
+func (f *frame) exchange() error {
+	if _, _, err := f.request(PhaseQIE, messages.QIERequest, &messages.QIERequestContent{FrameUUID: f.id}); err != nil {
+		return err
+	}
+	if err := f.d.rx.Arm(f.ctx, f.spec); err != nil {
+		return &PhaseError{Phase: PhaseQIE, Err: fmt.Errorf("receiver: arm: %w", err)}
+	}
+	f.armed = true
+	if _, _, err := f.request(PhaseQIE, messages.QIETrigger, nil); err != nil {
+		return err
+	}
+	raw, err := f.d.rx.Acquire(f.ctx)
+	f.armed = false
+	if err != nil {
+		return &PhaseError{Phase: PhaseQIE, Err: fmt.Errorf("receiver: acquire: %w", err)}
+	}
+	if len(raw) != f.spec.NumSymbols {
+		return &PhaseError{Phase: PhaseQIE, Err: fmt.Errorf("receiver returned %d symbols, want %d", len(raw), f.spec.NumSymbols)}
+	}
+	f.raw = raw
+	_, _, err = f.request(PhaseQIE, messages.QIEAcquisitionEnded, nil)
+	return err
+}
+
+// calibrate takes the electronic and shot-noise records and turns the
+// acquisition into shot-noise units.
+func (f *frame) calibrate() error {
+	el, err := f.d.rx.CalibrateElectronic(f.ctx)
+	if err != nil {
+		return &PhaseError{Phase: PhaseCalibration, Err: fmt.Errorf("receiver: electronic noise: %w", err)}
+	}
+	shot, err := f.d.rx.CalibrateShot(f.ctx)
+	if err != nil {
+		return &PhaseError{Phase: PhaseCalibration, Err: fmt.Errorf("receiver: shot noise: %w", err)}
+	}
+	cal, err := calibrate(el, shot, f.spec.Detection)
+	if err != nil {
+		return &PhaseError{Phase: PhaseCalibration, Err: err}
+	}
+	f.cal = cal
+	f.y = cal.normalize(f.raw)
+	f.raw = nil
+	f.sum.ElectronicNoise = cal.vel
+	return nil
+}
+
+// estimate is parameter estimation: Alice discloses her symbols at random
+// indices (several PE_SYMBOLS_REQUESTs) and her mean photon number; Bob
+// estimates T and ξ, plans error correction, computes the key rate with the
+// efficiency that plan achieves, and sends PE_FINISHED.
+func (f *frame) estimate() error {
+	n := f.spec.NumSymbols
+	lists, err := SampleIndices(f.d.rng, n, f.d.cfg.PERatio, min(f.d.cfg.PERequests, n))
+	if err != nil {
+		return &PhaseError{Phase: PhasePE, Err: err}
+	}
+	f.disclosed = lists
+	f.alice = f.alice[:0]
+	for _, idx := range lists {
+		_, c, err := f.request(PhasePE, messages.PESymbolsRequest, &messages.PESymbolsRequestContent{Indices: idx})
+		if err != nil {
+			return err
+		}
+		r, _ := c.(*messages.PESymbolsResponseContent)
+		if r == nil || len(r.SymbolsReal) != len(idx) {
+			got := 0
+			if r != nil {
+				got = len(r.SymbolsReal)
+			}
+			return &PhaseError{Phase: PhasePE, Request: messages.PESymbolsRequest, Response: messages.PESymbolsResponse,
+				Err: f.invalidResponse(messages.PESymbolsRequest, messages.PESymbolsResponse,
+					fmt.Sprintf("%d symbols for %d indices", got, len(idx)))}
+		}
+		f.alice = append(f.alice, r.Symbols())
+		f.sum.PESymbols += len(idx)
+	}
+	_, c, err := f.request(PhasePE, messages.PENphotonRequest, nil)
+	if err != nil {
+		return err
+	}
+	np, _ := c.(*messages.PENphotonResponseContent)
+	if np == nil {
+		return &PhaseError{Phase: PhasePE, Err: f.invalidResponse(messages.PENphotonRequest, messages.PENphotonResponse, "no content")}
+	}
+	nph := np.NPhoton
+	f.sum.NPhoton = nph
+
+	var xa, yb []complex128
+	for r, idx := range f.disclosed {
+		xa = append(xa, f.alice[r]...)
+		for _, i := range idx {
+			yb = append(yb, f.y[i])
+		}
+	}
+	est, err := estimateChannel(xa, yb, f.spec.Detection, f.d.cfg.Eta, 2*nph, f.cal.vel)
+	if err != nil {
+		return &PhaseError{Phase: PhasePE, Err: err}
+	}
+	f.est = est
+	f.sum.Transmittance, f.sum.ExcessNoise = est.t, est.xi
+
+	keyIdx := KeyIndices(n, f.disclosed)
+	f.sum.KeySymbols = len(keyIdx)
+	keySyms := make([]complex128, len(keyIdx))
+	for j, i := range keyIdx {
+		keySyms[j] = f.y[i]
+	}
+	f.y = nil
+	rate, plan, perr := f.planKey(keySyms)
+	f.plan = plan
+	keyRate := rate * f.spec.SymbolRate
+	f.sum.KeyRate = keyRate
+	if perr != nil {
+		f.d.log.Warn().AnErr("reason", perr).Msg("no key expected from this frame")
+	}
+	code, c, err := f.request(PhasePE, messages.PEFinished, &messages.PEFinishedContent{
+		NPhoton: nph, Transmittance: est.t, ExcessNoise: est.xi, ElectronicNoise: est.vel,
+		Eta: f.d.cfg.Eta, KeyRate: keyRate,
+	})
+	if err != nil {
+		return err
+	}
+	if code == messages.PEDenied {
+		return &PhaseError{Phase: PhasePE, Request: messages.PEFinished, Response: code, Message: peerMessage(c), Err: ErrPEDenied}
+	}
+	if perr != nil {
+		// Alice approved a frame Bob knows leaves no key.
+		return &PhaseError{Phase: PhasePE, Err: fmt.Errorf("%w: %w", ErrNoKey, perr)}
+	}
+	return nil
+}
+
+// planKey plans error correction for the key symbols at the estimated
+// channel and returns the asymptotic key rate (bits per symbol) with the
+// reconciliation efficiency of that plan.
+func (f *frame) planKey(keySyms []complex128) (float64, ecPlan, error) {
+	det := ppDetection(f.spec.Detection)
+	kp := f.est.keyRateParams(det, 1)
+	ch, err := pp.ChannelFromParams(kp)
+	if err != nil {
+		return 0, ecPlan{}, err
+	}
+	snr, err := pp.SNR(kp)
+	if err != nil {
+		return 0, ecPlan{}, err
+	}
+	yq := pp.KeyQuadratures(keySyms, det)
+	plan, err := pp.PlanReconciliation(pp.PlanParams{KeyQuadratures: len(yq), SNR: snr, Noise: ch.Noise, Seed: f.d.newSeed()})
+	if err != nil {
+		return 0, ecPlan{}, err
+	}
+	beta := plan.Rate() / pp.GaussianCapacity(snr)
+	kp.Beta = min(beta, 1)
+	rate, err := pp.SecretKeyRate(kp)
+	if err != nil {
+		return 0, ecPlan{}, err
+	}
+	ep := ecPlan{plan: plan, yq: yq, snr: snr, beta: beta}
+	if !(rate > 0) {
+		return 0, ep, fmt.Errorf("key rate %g bit/symbol at β = %.3f", rate, beta)
+	}
+	return rate, ep, nil
+}
+
+// reconcile is error correction: EC_INITIALIZATION with the plan, one
+// EC_BLOCK per block (a block Alice cannot decode is discarded by both), and
+// EC_VERIFICATION of the reconciled key.
+func (f *frame) reconcile() error {
+	w := f.plan.plan.Wire()
+	init := &messages.ECInitializationContent{Noise: w.Noise, Reconciliation: w.Reconciliation, Blocks: w.Blocks}
+	if w.LDPC != nil {
+		init.LDPC = &messages.LDPCParams{N: w.LDPC.N, K: w.LDPC.K, ColumnWeight: w.LDPC.ColumnWeight, Seed: w.LDPC.Seed}
+	}
+	_, _, err := f.request(PhaseEC, messages.ECInitialization, init)
+	if err != nil {
+		var pe *PhaseError
+		if errors.As(err, &pe) && pe.Response == messages.UnexpectedCommand {
+			pe.Err = fmt.Errorf("%w: %w", ErrPeerLacksEC, pe.Err)
+		}
+		return err
+	}
+	rec, err := pp.NewBobReconciler(f.plan.plan, f.plan.yq)
+	if err != nil {
+		return &PhaseError{Phase: PhaseEC, Err: err}
+	}
+	f.plan.yq = nil
+	for i := 0; i < f.plan.plan.Blocks; i++ {
+		syn, err := rec.Syndrome(i)
+		if err != nil {
+			return &PhaseError{Phase: PhaseEC, Err: err}
+		}
+		code, _, err := f.request(PhaseEC, messages.ECBlock, messages.NewECBlock(i, syn))
+		if err != nil {
+			return err
+		}
+		if err := rec.Accept(i, code == messages.ECBlockAck); err != nil {
+			return &PhaseError{Phase: PhaseEC, Err: err}
+		}
+	}
+	st := rec.Stats()
+	f.sum.ECBlocks, f.sum.ECBlocksOK, f.sum.ECBlocksFailed = st.Blocks, st.Decoded, st.Failed
+	f.sum.Beta = st.Efficiency(f.plan.snr)
+	f.sum.ReconciledBits = st.KeyBits
+	key := rec.Key()
+	if len(key) == 0 {
+		return &PhaseError{Phase: PhaseEC, Err: fmt.Errorf("%w: every EC block failed (%d)", ErrNoKey, st.Failed)}
+	}
+	code, c, err := f.request(PhaseEC, messages.ECVerification, &messages.ECVerificationContent{Hash: pp.VerificationHash(key)})
+	if err != nil {
+		return err
+	}
+	if code == messages.ECVerificationFail {
+		return &PhaseError{Phase: PhaseEC, Request: messages.ECVerification, Response: code, Message: peerMessage(c), Err: ErrECFailed}
+	}
+	f.rec = reconciled{key: key, leaked: st.LeakedBits}
+	return nil
+}
+
+// amplify is privacy amplification: the final length from the measured
+// quantities, a fresh Toeplitz seed, PA_REQUEST, and Bob's own hash.
+func (f *frame) amplify() error {
+	det := ppDetection(f.spec.Detection)
+	length, terms, err := pp.FinalKeyLength(pp.FinalKeyParams{
+		ReconciledBits: len(f.rec.key), SyndromeBits: f.rec.leaked,
+		Estimate: f.est.keyRateParams(det, 1), EpsilonPA: f.d.cfg.EpsilonPA,
+	})
+	if err != nil {
+		return &PhaseError{Phase: PhasePA, Err: fmt.Errorf("%w: %w", ErrNoKey, err)}
+	}
+	f.d.log.Debug().Int("reconciled", terms.ReconciledBits).Int("leak", terms.Leak).Float64("eve", terms.Eve).
+		Float64("margin", terms.Margin).Int("length", length).Msg("final key length")
+	w, err := pp.NewPARequest(rngReader{f.d.rng}, len(f.rec.key), length)
+	if err != nil {
+		return &PhaseError{Phase: PhasePA, Err: err}
+	}
+	params, err := pp.ParsePARequest(w, len(f.rec.key))
+	if err != nil {
+		return &PhaseError{Phase: PhasePA, Err: err}
+	}
+	final, err := pp.PrivacyAmplify(f.rec.key, params)
+	if err != nil {
+		return &PhaseError{Phase: PhasePA, Err: err}
+	}
+	req := &messages.PARequestContent{Seed: intsToBits(w.Seed), SecretKeyLength: w.SecretKeyLength,
+		SubblockLength: w.SubblockLength, FeedbackPolynomial: intsToBits(w.FeedbackPolynomial)}
+	if _, _, err := f.request(PhasePA, messages.PARequest, req); err != nil {
+		return err
+	}
+	f.finalKey = final
+	return nil
+}
+
+// end writes the key (durably) and closes the frame with FRAME_ENDED; the
+// key is removed again unless Alice acknowledges this very frame.
+func (f *frame) end() error {
+	path, err := f.d.keys.Write(f.id, keystore.PackBits(f.finalKey))
+	if err != nil {
+		return &PhaseError{Phase: PhaseFrameEnd, Err: fmt.Errorf("writing the key: %w", err)}
+	}
+	f.keyPath = path
+	_, c, err := f.request(PhaseFrameEnd, messages.FrameEnded, &messages.FrameEndedContent{FrameUUID: f.id})
+	if err != nil {
+		return err
+	}
+	if ack, _ := c.(*messages.FrameEndedAckContent); ack == nil || ack.FrameUUID != f.id {
+		got := "none"
+		if ack != nil {
+			got = ack.FrameUUID.String()
+		}
+		return &PhaseError{Phase: PhaseFrameEnd, Request: messages.FrameEnded, Response: messages.FrameEndedAck,
+			Err: f.invalidResponse(messages.FrameEnded, messages.FrameEndedAck, "frame_uuid "+got+", not "+f.id.String())}
+	}
+	f.sum.KeyBits = len(f.finalKey)
+	f.sum.KeyFile = path
+	return nil
+}
+
+func intsToBits(v []int) []uint8 {
+	out := make([]uint8, len(v))
+	for i, b := range v {
+		out[i] = uint8(b & 1)
+	}
+	return out
+}
+
+func ppDetection(d hardware.Detection) pp.Detection {
+	if d == hardware.Homodyne {
+		return pp.Homodyne
+	}
+	return pp.Heterodyne
+}
