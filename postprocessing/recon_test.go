@@ -1,0 +1,418 @@
+package postprocessing
+
+import (
+	"encoding/json"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"pgregory.net/rapid"
+)
+
+// defaultLink is the contract's default simulated short link.
+var defaultLink = KeyRateParams{Detection: Heterodyne, Trusted: true, Va: 2, T: 0.9, Xi: 0.01, Eta: 0.8, Vel: 0.05, Beta: 0.95}
+
+// simulateLink draws n symbols of Alice (each quadrature N(0, Va)) and Bob's
+// measurements in SNU through the link model of DESIGN.md, and returns both
+// as key quadratures.
+func simulateLink(rng *rand.Rand, p KeyRateParams, symbols int) (x, y []float64) {
+	ch, err := ChannelFromParams(p)
+	if err != nil {
+		panic(err)
+	}
+	a := make([]complex128, symbols)
+	b := make([]complex128, symbols)
+	sd, sn := math.Sqrt(p.Va), math.Sqrt(ch.Noise)
+	for i := range a {
+		a[i] = complex(sd*rng.NormFloat64(), sd*rng.NormFloat64())
+		b[i] = complex(ch.Gain*real(a[i])+sn*rng.NormFloat64(), ch.Gain*imag(a[i])+sn*rng.NormFloat64())
+	}
+	return KeyQuadratures(a, p.Detection), KeyQuadratures(b, p.Detection)
+}
+
+// fataler is what runReconciliation needs of *testing.T, *testing.B and *rapid.T.
+type fataler interface {
+	Helper()
+	Fatal(args ...any)
+}
+
+// runReconciliation plays both sides over every block and returns them.
+func runReconciliation(t fataler, plan ReconciliationPlan, x, y []float64, ch Channel) (*AliceReconciler, *BobReconciler) {
+	t.Helper()
+	bob, err := NewBobReconciler(plan, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Alice receives the plan over the wire.
+	raw, err := json.Marshal(plan.Wire())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var w ECInitWire
+	if err := json.Unmarshal(raw, &w); err != nil {
+		t.Fatal(err)
+	}
+	alicePlan, err := PlanFromWire(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice, err := NewAliceReconciler(alicePlan, x, ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < plan.Blocks; i++ {
+		s, err := bob.Syndrome(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = alice.DecodeBlock(i, s)
+		if err != nil && !errors.Is(err, ErrBlockFailed) {
+			t.Fatal(err)
+		}
+		if err := bob.Accept(i, err == nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return alice, bob
+}
+
+func TestReconciliationDefaultLink(t *testing.T) {
+	snr, err := SNR(defaultLink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := ChannelFromParams(defaultLink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(2026, 11))
+	failed, tried := 0, 0
+	for frame := 0; frame < 2; frame++ {
+		x, y := simulateLink(rng, defaultLink, 3*DefaultMaxBlockLength/2)
+		plan, err := PlanReconciliation(PlanParams{KeyQuadratures: len(y), SNR: snr, Noise: ch.Noise, Seed: int64(frame)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if plan.Blocks != 3 || plan.N() != DefaultMaxBlockLength {
+			t.Fatalf("plan %d blocks of %d, want 3 of %d", plan.Blocks, plan.N(), DefaultMaxBlockLength)
+		}
+		alice, bob := runReconciliation(t, plan, x, y, ch)
+		ka, kb := alice.Key(), bob.Key()
+		if !slices.Equal(ka, kb) {
+			t.Fatalf("frame %d: keys differ", frame)
+		}
+		if VerificationHash(ka) != VerificationHash(kb) {
+			t.Fatalf("frame %d: equal keys, different hashes", frame)
+		}
+		st := alice.Stats()
+		if st != bob.Stats() && (st.Decoded != bob.Stats().Decoded || st.Failed != bob.Stats().Failed) {
+			t.Fatalf("sides disagree: %+v vs %+v", st, bob.Stats())
+		}
+		if len(ka) != st.KeyBits || st.LeakedBits != st.Decoded*plan.M() {
+			t.Fatalf("stats %+v for a key of %d bits", st, len(ka))
+		}
+		failed += st.Failed
+		tried += st.Decoded + st.Failed
+		if st.Decoded > 0 {
+			beta := st.Efficiency(snr)
+			if beta < 0.4 || beta > SignChannelCapacity(snr)/GaussianCapacity(snr) {
+				t.Fatalf("β = %.3f outside [0.4, sign capacity]", beta)
+			}
+		}
+	}
+	if fer := float64(failed) / float64(tried); fer > 0.10 {
+		t.Fatalf("frame error rate %d/%d > 10%%", failed, tried)
+	}
+}
+
+// Property: at the default link, over random data and codes, decoded blocks
+// always match Bob's bits and the overall frame error rate stays ≤ 10%.
+// Blocks are short here (8192 bits) to keep the test fast, so the rate
+// fraction is lowered to what such blocks sustain.
+func TestReconciliationProperty(t *testing.T) {
+	snr, _ := SNR(defaultLink)
+	ch, _ := ChannelFromParams(defaultLink)
+	failed, tried := 0, 0
+	rapid.Check(t, func(t *rapid.T) {
+		seed := rapid.Uint64().Draw(t, "data seed")
+		codeSeed := rapid.Int64().Draw(t, "code seed")
+		rng := rand.New(rand.NewPCG(seed, 1))
+		x, y := simulateLink(rng, defaultLink, 4096)
+		plan, err := PlanReconciliation(PlanParams{KeyQuadratures: len(y), SNR: snr, Noise: ch.Noise, Seed: codeSeed,
+			MaxBlockLength: 8192, RateFraction: 0.6})
+		if err != nil {
+			t.Fatal(err)
+		}
+		alice, bob := runReconciliation(t, plan, x, y, ch)
+		if !slices.Equal(alice.Key(), bob.Key()) {
+			t.Fatal("decoded keys differ")
+		}
+		st := alice.Stats()
+		failed += st.Failed
+		tried += st.Decoded + st.Failed
+	})
+	if tried == 0 || float64(failed)/float64(tried) > 0.10 {
+		t.Fatalf("frame error rate %d/%d > 10%%", failed, tried)
+	}
+}
+
+// codewordThrough returns a nonzero codeword of a generated IRA code: the
+// systematic unit vector e_j completed by the accumulator.
+func codewordThrough(t *testing.T, h *ParityCheck, k, j int) []uint8 {
+	c := make([]uint8, h.N())
+	c[j] = 1
+	s, err := h.Syndrome(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Accumulator columns: (H_a p)_r = p_{r−1} ⊕ p_r, so p_r = s_r ⊕ p_{r−1}.
+	var prev uint8
+	for r := 0; r < h.M(); r++ {
+		prev ^= s[r]
+		c[k+r] = prev
+	}
+	if s2, _ := h.Syndrome(c); slices.Contains(s2, 1) {
+		t.Fatal("not a codeword")
+	}
+	return c
+}
+
+// A block that Alice decodes to a word with Bob's syndrome but not Bob's
+// bits (an undetected decoding error) is caught by the verification hash.
+func TestWrongBlockDetectedByHash(t *testing.T) {
+	snr, _ := SNR(defaultLink)
+	ch, _ := ChannelFromParams(defaultLink)
+	rng := rand.New(rand.NewPCG(5, 6))
+	x, y := simulateLink(rng, defaultLink, 8192)
+	plan, err := PlanReconciliation(PlanParams{KeyQuadratures: len(y), SNR: snr, Noise: ch.Noise, Seed: 9,
+		MaxBlockLength: 8192, RateFraction: 0.5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, err := NewBobReconciler(plan, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice, err := NewAliceReconciler(plan, x, ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _ := plan.ParityCheck()
+	// Bob's block 1 is shifted by a codeword after his syndrome is taken:
+	// the syndrome is unchanged, so Alice decodes "successfully" to the
+	// word her data supports, which is not Bob's.
+	c := codewordThrough(t, h, plan.Code.K, 3)
+	for i := 0; i < plan.Blocks; i++ {
+		s, _ := bob.Syndrome(i)
+		if err := alice.DecodeBlock(i, s); err != nil {
+			t.Fatalf("block %d: %v", i, err)
+		}
+		_ = bob.Accept(i, true)
+	}
+	blk, _ := bob.block(1)
+	for j := range blk {
+		blk[j] ^= c[j]
+	}
+	if slices.Equal(alice.Key(), bob.Key()) {
+		t.Fatal("keys still equal")
+	}
+	if VerificationHash(alice.Key()) == VerificationHash(bob.Key()) {
+		t.Fatal("the verification hash missed a wrong block")
+	}
+}
+
+func TestVerificationHashSensitivity(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		bits := rapid.SliceOfN(rapid.Uint8Range(0, 1), 1, 4096).Draw(t, "bits")
+		h := VerificationHash(bits)
+		if h < 0 {
+			t.Fatalf("hash %d is negative", h)
+		}
+		if VerificationHash(slices.Clone(bits)) != h {
+			t.Fatal("hash not deterministic")
+		}
+		i := rapid.IntRange(0, len(bits)-1).Draw(t, "flip")
+		flipped := slices.Clone(bits)
+		flipped[i] ^= 1
+		if VerificationHash(flipped) == h {
+			t.Fatalf("flipping bit %d left the hash unchanged", i)
+		}
+		if VerificationHash(append(slices.Clone(bits), 0)) == h {
+			t.Fatal("appending a zero bit left the hash unchanged")
+		}
+	})
+}
+
+func TestPlanWireRoundTrip(t *testing.T) {
+	plan, err := PlanReconciliation(PlanParams{KeyQuadratures: 200000, SNR: 0.68, Noise: 1.05, Seed: -77})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := json.Marshal(plan.Wire())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fields map[string]any
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"noise", "ldpc", "reconciliation", "blocks"} {
+		if _, ok := fields[k]; !ok {
+			t.Fatalf("EC_INITIALIZATION lacks %q: %s", k, raw)
+		}
+	}
+	var w ECInitWire
+	if err := json.Unmarshal(raw, &w); err != nil {
+		t.Fatal(err)
+	}
+	back, err := PlanFromWire(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Code != plan.Code || back.Blocks != plan.Blocks || back.Noise != plan.Noise || back.Scheme != plan.Scheme {
+		t.Fatalf("round trip %+v → %+v", plan, back)
+	}
+
+	// An explicit matrix travels as sparse_matrix and comes back equal.
+	h, _ := GenerateLDPC(LDPCParams{N: 64, K: 16, ColumnWeight: 3, Seed: 1})
+	explicit := ReconciliationPlan{Scheme: SchemeSign, Matrix: h, Blocks: 2, Noise: 1.1}
+	raw, _ = json.Marshal(explicit.Wire())
+	w = ECInitWire{}
+	if err := json.Unmarshal(raw, &w); err != nil {
+		t.Fatal(err)
+	}
+	back, err = PlanFromWire(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.EqualFunc(back.Matrix.Rows(), h.Rows(), slices.Equal[[]int]) {
+		t.Fatal("sparse matrix changed in transit")
+	}
+	// The spec's dense form, without "reconciliation" (defaults to sign).
+	if err := json.Unmarshal([]byte(`{"matrix": [[1,1,0],[0,1,1]], "noise": 0.1, "blocks": 1}`), &w); err != nil {
+		t.Fatal(err)
+	}
+	w.LDPC, w.SparseMatrix = nil, nil
+	back, err = PlanFromWire(w)
+	if err != nil || back.Scheme != SchemeSign || back.N() != 3 || back.M() != 2 {
+		t.Fatalf("dense plan %+v, %v", back, err)
+	}
+}
+
+func TestPlanFromWireRejects(t *testing.T) {
+	good := LDPCParams{N: 4096, K: 600, ColumnWeight: 6, Seed: 1}
+	huge := LDPCParams{N: MaxCodeLength * 2, K: 600, ColumnWeight: 6}
+	for name, w := range map[string]ECInitWire{
+		"no code":      {Noise: 1, Blocks: 1},
+		"two codes":    {Noise: 1, Blocks: 1, LDPC: &good, Matrix: [][]int{{1, 1}}},
+		"huge n":       {Noise: 1, Blocks: 1, LDPC: &huge},
+		"zero blocks":  {Noise: 1, Blocks: 0, LDPC: &good},
+		"many blocks":  {Noise: 1, Blocks: 1 << 30, LDPC: &good},
+		"NaN noise":    {Noise: math.NaN(), Blocks: 1, LDPC: &good},
+		"zero noise":   {Noise: 0, Blocks: 1, LDPC: &good},
+		"scheme":       {Noise: 1, Blocks: 1, LDPC: &good, Reconciliation: "slice"},
+		"bad sparse":   {Noise: 1, Blocks: 1, SparseMatrix: &SparseMatrixWire{N: 4, Rows: [][]int{{0, 9}}}},
+		"bad dense":    {Noise: 1, Blocks: 1, Matrix: [][]int{{1, 2}}},
+		"ragged dense": {Noise: 1, Blocks: 1, Matrix: [][]int{{1, 0, 1}, {1}}},
+	} {
+		if _, err := PlanFromWire(w); !errors.Is(err, ErrInvalidPlan) {
+			t.Errorf("%s: err %v, want ErrInvalidPlan", name, err)
+		}
+	}
+}
+
+func TestDecodeBlockRejects(t *testing.T) {
+	ch, _ := ChannelFromParams(defaultLink)
+	rng := rand.New(rand.NewPCG(8, 8))
+	x, y := simulateLink(rng, defaultLink, 2048)
+	plan, err := PlanReconciliation(PlanParams{KeyQuadratures: len(x), SNR: 0.68, Noise: ch.Noise, Seed: 1, MaxBlockLength: 2048})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice, err := NewAliceReconciler(plan, x, ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, _ := NewBobReconciler(plan, y)
+	s, _ := bob.Syndrome(0)
+	bad := slices.Clone(s)
+	bad[0] = 2
+	for name, call := range map[string]func() error{
+		"index -1":     func() error { return alice.DecodeBlock(-1, s) },
+		"index blocks": func() error { return alice.DecodeBlock(plan.Blocks, s) },
+		"short":        func() error { return alice.DecodeBlock(0, s[1:]) },
+		"not bits":     func() error { return alice.DecodeBlock(0, bad) },
+	} {
+		if err := call(); !errors.Is(err, ErrInvalidBlock) {
+			t.Errorf("%s: err %v, want ErrInvalidBlock", name, err)
+		}
+	}
+	if err := alice.DecodeBlock(0, s); err != nil && !errors.Is(err, ErrBlockFailed) {
+		t.Fatal(err)
+	}
+	if err := alice.DecodeBlock(0, s); !errors.Is(err, ErrInvalidBlock) {
+		t.Errorf("second decode of block 0: err %v, want ErrInvalidBlock", err)
+	}
+	if _, err := BitsFromNumbers([]float64{0, 1, 0.5}); !errors.Is(err, ErrInvalidBlock) {
+		t.Errorf("BitsFromNumbers(0.5): err %v", err)
+	}
+	if b, err := BitsFromNumbers([]float64{0, 1, 1}); err != nil || !slices.Equal(b, []uint8{0, 1, 1}) {
+		t.Errorf("BitsFromNumbers: %v, %v", b, err)
+	}
+	if _, err := NewAliceReconciler(plan, x[:10], ch); !errors.Is(err, ErrInvalidPlan) {
+		t.Errorf("too few quadratures: err %v", err)
+	}
+	if _, err := NewAliceReconciler(plan, x, Channel{Gain: math.NaN(), Noise: 1}); !errors.Is(err, ErrInvalidPlan) {
+		t.Errorf("NaN channel: err %v", err)
+	}
+}
+
+func TestSignChannelCapacity(t *testing.T) {
+	// Low-SNR limit: I(X; sign Y) ≈ snr/(π ln 2), the 2/π of the Gaussian capacity.
+	if got, want := SignChannelCapacity(1e-3), 1e-3/(math.Pi*math.Ln2); math.Abs(got/want-1) > 0.01 {
+		t.Errorf("low SNR: %g, want ≈ %g", got, want)
+	}
+	// Monte Carlo at the default link's SNR.
+	snr, _ := SNR(defaultLink)
+	rng := rand.New(rand.NewPCG(9, 9))
+	ch := Channel{Gain: math.Sqrt(snr), Noise: 1}
+	const n = 200000
+	sum := 0.0
+	for i := 0; i < n; i++ {
+		x := rng.NormFloat64()
+		yNeg := ch.Gain*x+rng.NormFloat64() < 0
+		l := ch.SignLLR(x) // ln P(b=0|x)/P(b=1|x)
+		if yNeg {
+			l = -l
+		}
+		sum += math.Log2(1 + math.Exp(-l)) // −log2 P(b|x)
+	}
+	mc := 1 - sum/n
+	if got := SignChannelCapacity(snr); math.Abs(got-mc) > 0.005 {
+		t.Errorf("SNR %.4f: %g, Monte Carlo %g", snr, got, mc)
+	}
+	prev := 0.0
+	for _, s := range []float64{0.01, 0.1, 0.5, 1, 3, 10, 100} {
+		c := SignChannelCapacity(s)
+		if c <= prev || c >= GaussianCapacity(s) || c > 1 {
+			t.Errorf("SNR %g: capacity %g not in (%g, min(1, %g))", s, c, prev, GaussianCapacity(s))
+		}
+		prev = c
+	}
+}
+
+func TestPlanReconciliationRejects(t *testing.T) {
+	for name, p := range map[string]PlanParams{
+		"few":      {KeyQuadratures: 100, SNR: 1, Noise: 1},
+		"snr":      {KeyQuadratures: 1 << 16, SNR: math.NaN(), Noise: 1},
+		"noise":    {KeyQuadratures: 1 << 16, SNR: 1, Noise: -1},
+		"fraction": {KeyQuadratures: 1 << 16, SNR: 1, Noise: 1, RateFraction: 1.5},
+		"maxN":     {KeyQuadratures: 1 << 16, SNR: 1, Noise: 1, MaxBlockLength: 10},
+	} {
+		if _, err := PlanReconciliation(p); !errors.Is(err, ErrInvalidPlan) {
+			t.Errorf("%s: err %v, want ErrInvalidPlan", name, err)
+		}
+	}
+}
