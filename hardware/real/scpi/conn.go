@@ -417,12 +417,21 @@ func (c *Conn) Command(ctx context.Context, cmd string) error {
 }
 
 // PollUntil queries cmd every interval until the reply equals want, or
-// the context ends.
+// the context ends. Each poll is left to complete (within at most 2 s and
+// Limits.Timeout) even if the context ends meanwhile, so that ending a
+// wait never leaves a reply half-read: cancellation is observed between
+// polls and the connection stays usable.
 func (c *Conn) PollUntil(ctx context.Context, cmd, want string, interval time.Duration) error {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	pollTimeout := min(c.limits.Timeout, 2*time.Second)
 	for {
-		s, err := c.Query(ctx, cmd)
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("scpi: %s: waiting for %s = %s: %w", c.addr, cmd, want, err)
+		}
+		qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pollTimeout)
+		s, err := c.Query(qctx, cmd)
+		cancel()
 		if err != nil {
 			return err
 		}
