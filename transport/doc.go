@@ -8,7 +8,8 @@
 //
 // Receive order (see Session.Recv): frame shape and bounds, signed digest,
 // challenge (not for IDENTIFICATION_REQUEST), then the chain advances, then
-// content JSON, then whether the code is a QOSST code. A frame whose
+// whether the code is a QOSST code; the content is handed up as received and
+// parsed once, by messages.DecodeContent (Message.Decode). A frame whose
 // integrity holds therefore keeps the chain intact even when its code is
 // unknown. Errors wrap exactly one of the local sentinels of package messages
 // (ErrDisconnected, ErrFrame, ErrAuthentication, ErrUnknownCode), or a

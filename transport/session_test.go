@@ -144,11 +144,11 @@ func TestChainIntactAfterUnknownCode(t *testing.T) {
 	mustExchange(t, alice, bob, messages.PENphotonResponse, `{"n_photon": 1.0}`)
 }
 
-func TestContentNotJSONKeepsChain(t *testing.T) {
+func TestContentNotJSONIsInvalidContent(t *testing.T) {
 	bob, alice := pair(t, Options{}, Options{})
-	m, err := exchange(t, bob, alice, messages.IdentificationRequest, `{"serial_number": `)
-	if !errors.Is(err, messages.ErrFrame) || m.Code != messages.IdentificationRequest {
-		t.Fatalf("truncated content JSON: %v %v", m.Code, err)
+	m := mustExchange(t, bob, alice, messages.IdentificationRequest, `{"serial_number": `)
+	if _, err := m.Decode(); !errors.Is(err, messages.ErrInvalidContent) {
+		t.Fatalf("truncated content JSON decodes: %v", err)
 	}
 	mustExchange(t, alice, bob, messages.InvalidContent, `{"code": 100, "error_message": "bad"}`)
 	mustExchange(t, bob, alice, messages.IdentificationRequest, `{}`)

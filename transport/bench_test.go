@@ -1,0 +1,286 @@
+package transport
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"io"
+	"math/rand/v2"
+	"net"
+	"runtime"
+	"runtime/metrics"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/qosst/qosst-go/messages"
+)
+
+// paddedContent returns a JSON object of exactly n bytes (n >= 12).
+func paddedContent(n int) []byte {
+	return []byte(`{"pad": "` + strings.Repeat("x", n-12) + `"}`)
+}
+
+// qosstEcho starts a server that answers every request with content of the
+// same size, and returns a client over loopback TCP.
+func qosstEcho(b *testing.B, size int) *Client {
+	l, err := Endpoint{Network: NetworkTCP, Address: "127.0.0.1:0"}.Listen()
+	if err != nil {
+		b.Fatal(err)
+	}
+	resp := paddedContent(size)
+	go func() {
+		s, err := Accept(l, Options{})
+		l.Close()
+		if err != nil {
+			return
+		}
+		defer s.Close()
+		for {
+			if _, err := s.Recv(); err != nil {
+				return
+			}
+			if err := s.Send(messages.PENphotonResponse, resp); err != nil {
+				return
+			}
+		}
+	}()
+	ep, _ := ParseEndpoint(l.Addr().String())
+	c := NewClient(ep, ClientOptions{})
+	if err := c.Connect(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+// rawEcho is the baseline: length-prefixed bytes over loopback TCP, the
+// same payloads, no header, digest, challenge or JSON.
+type rawEcho struct {
+	conn net.Conn
+	br   *bufio.Reader
+	out  []byte
+	in   []byte
+}
+
+func newRawEcho(b *testing.B, size int) *rawEcho {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	go func() {
+		c, err := l.Accept()
+		l.Close()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		br := bufio.NewReaderSize(c, 64<<10)
+		var hdr [4]byte
+		buf := make([]byte, 4+size)
+		for {
+			if _, err := io.ReadFull(br, hdr[:]); err != nil {
+				return
+			}
+			n := int(binary.BigEndian.Uint32(hdr[:]))
+			if _, err := io.ReadFull(br, buf[4:4+n]); err != nil {
+				return
+			}
+			binary.BigEndian.PutUint32(buf, uint32(n))
+			if _, err := c.Write(buf[:4+n]); err != nil {
+				return
+			}
+		}
+	}()
+	c, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := paddedContent(size)
+	out := make([]byte, 4+len(p))
+	binary.BigEndian.PutUint32(out, uint32(len(p)))
+	copy(out[4:], p)
+	return &rawEcho{conn: c, br: bufio.NewReaderSize(c, 64<<10), out: out, in: make([]byte, len(p))}
+}
+
+func (r *rawEcho) roundTrip() error {
+	if _, err := r.conn.Write(r.out); err != nil {
+		return err
+	}
+	var hdr [4]byte
+	if _, err := io.ReadFull(r.br, hdr[:]); err != nil {
+		return err
+	}
+	_, err := io.ReadFull(r.br, r.in[:binary.BigEndian.Uint32(hdr[:])])
+	return err
+}
+
+// BenchmarkRoundTrip interleaves, in one run, a QOSST request/response over
+// loopback TCP (None authenticator, Client.Request) and a raw TCP ping-pong
+// of the same payload sizes, and reports both and their ratio.
+func BenchmarkRoundTrip(b *testing.B) {
+	for _, size := range []int{64, 1024, 16 << 10} {
+		b.Run("content="+strconv.Itoa(size), func(b *testing.B) {
+			c := qosstEcho(b, size)
+			defer c.Close()
+			raw := newRawEcho(b, size)
+			defer raw.conn.Close()
+			req := paddedContent(size)
+			ctx := context.Background()
+			var tq, tr time.Duration
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				t0 := time.Now()
+				if _, err := c.Request(ctx, messages.PENphotonRequest, req); err != nil {
+					b.Fatal(err)
+				}
+				t1 := time.Now()
+				if err := raw.roundTrip(); err != nil {
+					b.Fatal(err)
+				}
+				tr += time.Since(t1)
+				tq += t1.Sub(t0)
+			}
+			b.ReportMetric(float64(tq.Nanoseconds())/float64(b.N), "qosst-ns/rt")
+			b.ReportMetric(float64(tr.Nanoseconds())/float64(b.N), "raw-ns/rt")
+			b.ReportMetric(float64(tq)/float64(tr), "qosst/raw")
+		})
+	}
+}
+
+// heapPeak samples the heap (live and not yet swept objects) until stopped.
+type heapPeak struct {
+	stop chan struct{}
+	done chan uint64
+}
+
+func heapObjects() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+func startHeapPeak() *heapPeak {
+	h := &heapPeak{stop: make(chan struct{}), done: make(chan uint64, 1)}
+	go func() {
+		peak := heapObjects()
+		t := time.NewTicker(200 * time.Microsecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-h.stop:
+				h.done <- max(peak, heapObjects())
+				return
+			case <-t.C:
+				peak = max(peak, heapObjects())
+			}
+		}
+	}()
+	return h
+}
+
+func (h *heapPeak) end() uint64 {
+	close(h.stop)
+	return <-h.done
+}
+
+// BenchmarkPESymbols: Bob requests 10^6 symbol indices (random order) and
+// Alice answers with the 10^6 symbols, over loopback TCP, each side
+// encoding and decoding typed contents as the stations do. Reported: time
+// per exchange, the JSON bytes moved, and the peak heap growth during the
+// exchange (both stations live in this process) over those JSON bytes.
+func BenchmarkPESymbols(b *testing.B) {
+	const n = 1_000_000
+	rng := rand.New(rand.NewPCG(1, 2))
+	frame := make([]complex128, n)
+	for i := range frame {
+		frame[i] = complex(rng.NormFloat64(), rng.NormFloat64())
+	}
+	indices := rng.Perm(n)
+
+	l, err := Endpoint{Network: NetworkTCP, Address: "127.0.0.1:0"}.Listen()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var respBytes int
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // Alice
+		defer wg.Done()
+		s, err := Accept(l, Options{})
+		l.Close()
+		if err != nil {
+			return
+		}
+		defer s.Close()
+		for {
+			m, err := s.Recv()
+			if err != nil {
+				return
+			}
+			c, err := m.Decode()
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			idx := c.(*messages.PESymbolsRequestContent).Indices
+			resp := &messages.PESymbolsResponseContent{SymbolsReal: make([]float64, len(idx)), SymbolsImag: make([]float64, len(idx))}
+			for i, j := range idx {
+				resp.SymbolsReal[i], resp.SymbolsImag[i] = real(frame[j]), imag(frame[j])
+			}
+			raw, err := messages.EncodeContent(resp)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			respBytes = len(raw)
+			if err := s.Send(messages.PESymbolsResponse, raw); err != nil {
+				return
+			}
+		}
+	}()
+	ep, _ := ParseEndpoint(l.Addr().String())
+	c := NewClient(ep, ClientOptions{})
+	defer func() { c.Close(); wg.Wait() }()
+	ctx := context.Background()
+	var reqBytes int
+	var peakGrowth uint64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		runtime.GC()
+		base := heapObjects()
+		hp := startHeapPeak()
+		b.StartTimer()
+
+		raw, err := messages.EncodeContent(&messages.PESymbolsRequestContent{Indices: indices})
+		if err != nil {
+			b.Fatal(err)
+		}
+		reqBytes = len(raw)
+		m, err := c.Request(ctx, messages.PESymbolsRequest, raw)
+		if err != nil {
+			b.Fatal(err)
+		}
+		dc, err := m.Decode()
+		if err != nil {
+			b.Fatal(err)
+		}
+		syms := dc.(*messages.PESymbolsResponseContent).Symbols()
+
+		b.StopTimer()
+		peak := hp.end()
+		if len(syms) != n || syms[7] != frame[indices[7]] {
+			b.Fatalf("got %d symbols, [7] = %v want %v", len(syms), syms[7], frame[indices[7]])
+		}
+		peakGrowth = max(peakGrowth, peak-min(peak, base))
+		b.StartTimer()
+	}
+	b.StopTimer()
+	jsonBytes := reqBytes + respBytes
+	b.ReportMetric(float64(jsonBytes)/1e6, "json-MB")
+	b.ReportMetric(float64(peakGrowth)/1e6, "peak-heap-MB")
+	b.ReportMetric(float64(peakGrowth)/float64(jsonBytes), "peak-heap/json")
+}
