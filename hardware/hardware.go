@@ -203,7 +203,8 @@ type Receiver interface {
 	// Acquire waits for the armed acquisition and returns the raw
 	// measurements in detector units, one complex128 per symbol
 	// (real = q, imag = p; homodyne leaves imag 0). It disarms the
-	// receiver; a second Acquire fails with ErrNotArmed.
+	// receiver whether it succeeds or fails; a second Acquire fails with
+	// ErrNotArmed.
 	Acquire(ctx context.Context) ([]complex128, error)
 	// Stop disarms the receiver (abandoning an armed acquisition).
 	// Stopping an idle receiver is not an error.

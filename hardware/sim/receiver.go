@@ -94,11 +94,18 @@ func (r *Receiver) Arm(ctx context.Context, spec hardware.FrameSpec) error {
 
 // Acquire measures the armed frame: gain·y per symbol, detector units.
 // With Config.Realtime it first lasts NumSymbols/SymbolRate.
+// A fault injected on Acquire fires after the receiver left the armed
+// state (a hanging fault is an acquisition that never completes), so a
+// failed Acquire always leaves the receiver disarmed.
 func (r *Receiver) Acquire(ctx context.Context) ([]complex128, error) {
-	if err := r.begin(ctx, OpAcquire); err != nil {
-		return nil, err
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("sim: %s: %w", OpAcquire, err)
 	}
 	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return nil, fmt.Errorf("sim: %s: %w", OpAcquire, hardware.ErrClosed)
+	}
 	if r.state != rxArmed {
 		st := r.stateName()
 		r.mu.Unlock()
@@ -112,7 +119,12 @@ func (r *Receiver) Acquire(ctx context.Context) ([]complex128, error) {
 	r.state, r.cancel = rxAcquiring, cancel
 	r.mu.Unlock()
 
-	y, err := r.acquire(actx, spec)
+	y, err := func() ([]complex128, error) {
+		if err := r.faults.check(actx, OpAcquire); err != nil {
+			return nil, err
+		}
+		return r.acquire(actx, spec)
+	}()
 
 	r.mu.Lock()
 	if r.state == rxAcquiring {
@@ -235,8 +247,9 @@ func (r *Receiver) Armed() bool {
 	return r.state == rxArmed || r.state == rxAcquiring
 }
 
-// Calls returns how many times op was called on this receiver (calls on a
-// closed receiver or with an ended context are not counted).
+// Calls returns how many times op reached the simulated device (calls on
+// a closed receiver, with an ended context, or Acquire while not armed are
+// not counted).
 func (r *Receiver) Calls(op Op) int { return r.faults.count(op) }
 
 func (r *Receiver) stateName() string {

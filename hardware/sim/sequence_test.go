@@ -260,8 +260,8 @@ func TestFaultInjection(t *testing.T) {
 		t.Fatalf("unfaulted calibration: %v", err)
 	}
 
-	// The first Acquire hangs until its context ends; the receiver stays
-	// armed and the next Acquire succeeds.
+	// The first Acquire hangs until its context ends, and like any failed
+	// acquisition leaves the receiver disarmed; the next frame works.
 	if err := r.Arm(ctx, spec); err != nil {
 		t.Fatal(err)
 	}
@@ -269,11 +269,41 @@ func TestFaultInjection(t *testing.T) {
 	defer cancel()
 	_, err = r.Acquire(hctx)
 	wantErr(t, "hanging acquire", err, context.DeadlineExceeded)
-	if !r.Armed() {
-		t.Fatal("a faulted acquire disarmed the receiver")
+	if r.Armed() {
+		t.Fatal("a failed acquire left the receiver armed")
+	}
+	_, err = r.Acquire(ctx)
+	wantErr(t, "acquire after a failed one", err, hardware.ErrNotArmed)
+	if err := r.Arm(ctx, spec); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := r.Acquire(ctx); err != nil {
-		t.Fatalf("second acquire: %v", err)
+		t.Fatalf("second frame: %v", err)
+	}
+	if got := r.Calls(OpAcquire); got != 2 {
+		t.Fatalf("Calls(acquire) = %d, want 2", got)
+	}
+
+	// Stop ends a hanging acquisition too.
+	c2 := smallConfig()
+	c2.Faults = []Fault{{Op: OpAcquire, Hang: true}}
+	_, r2 := newPair(t, c2)
+	if err := r2.Arm(ctx, spec); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := r2.Acquire(ctx); done <- err }()
+	for !func() bool { r2.mu.Lock(); defer r2.mu.Unlock(); return r2.state == rxAcquiring }() {
+		time.Sleep(time.Millisecond)
+	}
+	if err := r2.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		wantErr(t, "stopped hanging acquisition", err, hardware.ErrNotArmed)
+	case <-time.After(10 * time.Second):
+		t.Fatal("Stop did not end a hanging acquisition")
 	}
 }
 
