@@ -1,0 +1,742 @@
+package conform
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/qosst/qosst-go/messages"
+	"github.com/qosst/qosst-go/states"
+)
+
+// Case is one check of the suite.
+type Case struct {
+	ID       int    // stable number, printed and selectable with Options.Only
+	Name     string // what is checked
+	Cites    string // the part of the protocol it checks
+	Expected string // the answer a conforming server gives
+	run      func(e *env) outcome
+}
+
+// Where the cases' citations point.
+const (
+	citeSpec   = "QOSST/0.1 spec"
+	citeNotes  = "PROTOCOL-NOTES"
+	citeDesign = "state table (DESIGN)"
+)
+
+// Cases returns the suite in order. Numbers are stable for a given version
+// of the table: the per-state cases follow the states the checker reaches.
+func Cases() []Case {
+	var cs []Case
+	add := func(c Case) {
+		c.ID = len(cs) + 1
+		cs = append(cs, c)
+	}
+	for _, c := range sessionCases() {
+		add(c)
+	}
+	for _, s := range Reachable() {
+		for _, c := range stateCases(s) {
+			add(c)
+		}
+	}
+	for _, c := range phaseCases() {
+		add(c)
+	}
+	return cs
+}
+
+// ---- helpers ----
+
+var challengeRE = regexp.MustCompile(`^[A-Za-z0-9]{15}$`)
+
+func fields(r reply) map[string]any {
+	m := map[string]any{}
+	if len(r.Content) > 0 {
+		json.Unmarshal(r.Content, &m)
+	}
+	return m
+}
+
+// codeField reads the "code" field of an error answer.
+func codeField(r reply) (int, bool) {
+	f, ok := fields(r)["code"].(float64)
+	return int(f), ok
+}
+
+func names(codes []messages.Code) string {
+	s := make([]string, len(codes))
+	for i, c := range codes {
+		s[i] = c.String()
+	}
+	return strings.Join(s, " or ")
+}
+
+// expect checks that r answers with one of want, digest and chain intact.
+func expect(r reply, err error, want ...messages.Code) (outcome, bool) {
+	if err != nil {
+		return fail("", fmt.Sprintf("no answer: %v", err)), false
+	}
+	if !r.DigestOK {
+		return fail(r.String(), "the answer's signed digest does not verify"), false
+	}
+	if !slices.Contains(want, r.Code) {
+		return fail(r.String(), fmt.Sprintf("answered %s, expected %s", r.Code, names(want))), false
+	}
+	if !r.ChainOK {
+		return fail(r.String(), fmt.Sprintf("the answer echoes challenge %q, not the checker's %q: chain broken", r.Header.Challenge, r.SentChall)), false
+	}
+	return pass(r.String()), true
+}
+
+// expectAuthInvalid checks an AUTHENTICATION_INVALID answer; its
+// challenge is not checked (the frame it answers was not trusted).
+func expectAuthInvalid(r reply, err error) outcome {
+	if err != nil {
+		return fail("", fmt.Sprintf("no answer: %v", err))
+	}
+	if r.Code != messages.AuthenticationInvalid {
+		return fail(r.String(), fmt.Sprintf("answered %s to a frame that fails authentication", r.Code))
+	}
+	return pass(r.String())
+}
+
+func identified(e *env) (*peer, outcome, bool) {
+	p, err := e.to(states.Identified)
+	if err != nil {
+		return nil, unreached(err), false
+	}
+	return p, outcome{}, true
+}
+
+// stillServes checks that a fresh connection identifies.
+func stillServes(e *env) (outcome, bool) {
+	p, err := e.open()
+	if err != nil {
+		return fail("", "server no longer accepts connections: "+err.Error()), false
+	}
+	r, err := p.request(messages.IdentificationRequest, e.identification(e.o.Version))
+	if o, ok := expect(r, err, messages.IdentificationResponse); !ok {
+		o.reason = "a fresh connection is not served any more: " + o.reason
+		return o, false
+	}
+	return pass(r.String()), true
+}
+
+// ---- session-level cases ----
+
+func sessionCases() []Case {
+	return []Case{
+		{
+			Name: "identification with the same version", Cites: citeSpec + " §Authentication and identification",
+			Expected: `IDENTIFICATION_RESPONSE {"serial_number": ...} echoing the checker's challenge`,
+			run: func(e *env) outcome {
+				p, err := e.open()
+				if err != nil {
+					return fail("", err.Error())
+				}
+				r, err := p.request(messages.IdentificationRequest, e.identification(e.o.Version))
+				o, ok := expect(r, err, messages.IdentificationResponse)
+				if ok {
+					if _, isStr := fields(r)["serial_number"].(string); !isStr {
+						return fail(r.String(), "no serial_number string in the content")
+					}
+				}
+				return o
+			},
+		},
+		{
+			Name: "version mismatch", Cites: citeNotes + " §How the reference peers behave",
+			Expected: `INVALID_QOSST_VERSION {"qosst_version": "<server version>"}`,
+			run: func(e *env) outcome {
+				p, err := e.open()
+				if err != nil {
+					return fail("", err.Error())
+				}
+				r, err := p.request(messages.IdentificationRequest, e.identification("QOSST/0.0-conform"))
+				o, ok := expect(r, err, messages.InvalidQOSSTVersion)
+				if ok {
+					if v, _ := fields(r)["qosst_version"].(string); v == "" {
+						return fail(r.String(), "no qosst_version in the content")
+					}
+				}
+				return o
+			},
+		},
+		{
+			Name: "fresh 15-character challenges", Cites: citeNotes + " §Challenge chain",
+			Expected: "every next_challenge matches [A-Za-z0-9]{15} and differs from the previous one",
+			run: func(e *env) outcome {
+				p, err := e.open()
+				if err != nil {
+					return fail("", err.Error())
+				}
+				var seen []string
+				for range 3 {
+					r, err := p.request(messages.IdentificationRequest, e.identification(e.o.Version))
+					if o, ok := expect(r, err, messages.IdentificationResponse); !ok {
+						return o
+					}
+					n := r.Header.NextChallenge
+					if !challengeRE.MatchString(n) {
+						return fail(fmt.Sprintf("next_challenge %q", n), "not 15 characters of [A-Za-z0-9]")
+					}
+					if slices.Contains(seen, n) {
+						return fail(fmt.Sprintf("next_challenge %q twice", n), "challenge reused")
+					}
+					seen = append(seen, n)
+				}
+				return pass(strings.Join(seen, ", "))
+			},
+		},
+		{
+			Name: "unknown code before identification", Cites: citeSpec + " §UNKNOWN_COMMAND",
+			Expected: `UNKOWN_COMMAND {"code": 1000} echoing the checker's challenge`,
+			run: func(e *env) outcome {
+				p, err := e.open()
+				if err != nil {
+					return fail("", err.Error())
+				}
+				r, err := p.request(1000, nil)
+				return checkCodeAnswer(r, err, messages.UnkownCommand, 1000)
+			},
+		},
+		{
+			Name: "unknown code keeps the session going", Cites: citeNotes + " §Receive order (known defect of the reference)",
+			Expected: "UNKOWN_COMMAND with the chain intact, then INITIALIZATION_REQUEST answered normally",
+			run: func(e *env) outcome {
+				p, o, ok := identified(e)
+				if !ok {
+					return o
+				}
+				r, err := p.request(999, []byte(`{"x": 1}`))
+				if o := checkCodeAnswer(r, err, messages.UnkownCommand, 999); !o.pass {
+					return o
+				}
+				r, err = p.request(messages.InitializationRequest, e.content(e.o.Frame.Initialization))
+				o, _ = expect(r, err, messages.InitializationAccepted, messages.InitializationDenied, messages.InitializationProposal)
+				return o
+			},
+		},
+		{
+			Name: "content that is not JSON", Cites: citeNotes + " §How the reference peers behave (unreadable frame)",
+			Expected: `INVALID_CONTENT {"code": 120}`,
+			run: func(e *env) outcome {
+				p, o, ok := identified(e)
+				if !ok {
+					return o
+				}
+				r, err := p.request(messages.InitializationRequest, []byte(`{"frame_uuid": not json`))
+				return checkCodeAnswer(r, err, messages.InvalidContent, int(messages.InitializationRequest))
+			},
+		},
+		{
+			Name: "malformed header", Cites: citeNotes + " §Frame layout",
+			Expected: "an error answer or the connection closed, promptly; a fresh connection is still served",
+			run: func(e *env) outcome {
+				p, err := e.open()
+				if err != nil {
+					return fail("", err.Error())
+				}
+				hdr := []byte(`{"code": 100, "content_length": 0, "challenge": ""`) // not closed
+				b := binary.BigEndian.AppendUint16(nil, uint16(len(hdr)))
+				b = binary.BigEndian.AppendUint16(b, 32)
+				b = append(b, make([]byte, 32)...)
+				b = append(b, hdr...)
+				if err := p.write(b); err != nil {
+					return fail("", err.Error())
+				}
+				seen := "connection closed"
+				if r, err := p.recv(); err == nil {
+					seen = r.String()
+				} else if err == errNoReply {
+					return fail("no answer, connection open", "the server neither answered nor closed the connection")
+				}
+				if o, ok := stillServes(e); !ok {
+					return o
+				}
+				return pass(seen)
+			},
+		},
+		{
+			Name: "frame that stalls halfway", Cites: citeNotes + " §Frame layout; server must keep serving",
+			Expected: "while one connection stalls mid-frame, a fresh connection is served",
+			run: func(e *env) outcome {
+				p, err := e.open()
+				if err != nil {
+					return fail("", err.Error())
+				}
+				b, err := p.frame(messages.IdentificationRequest, "", messages.NewChallenge(), e.identification(e.o.Version))
+				if err != nil {
+					return fail("", err.Error())
+				}
+				if err := p.write(b[:len(b)/2]); err != nil {
+					return fail("", err.Error())
+				}
+				o, ok := stillServes(e)
+				if !ok {
+					return o
+				}
+				return pass("stalled connection pending; fresh connection: " + o.seen)
+			},
+		},
+		{
+			Name: "oversized content_length", Cites: citeNotes + " §Frame layout (a receiver must bound content_length)",
+			Expected: "an error answer or the connection closed without waiting for 1 GiB; a fresh connection is still served",
+			run: func(e *env) outcome {
+				p, err := e.open()
+				if err != nil {
+					return fail("", err.Error())
+				}
+				hdr := fmt.Appendf(nil, `{"code": 100, "content_length": %d, "challenge": "", "next_challenge": "%s"}`, 1<<30, messages.NewChallenge())
+				b := binary.BigEndian.AppendUint16(nil, uint16(len(hdr)))
+				b = binary.BigEndian.AppendUint16(b, 32)
+				b = append(b, make([]byte, 32)...)
+				b = append(b, hdr...)
+				b = append(b, `{"serial_number": "x"`...)
+				if err := p.write(b); err != nil {
+					return fail("", err.Error())
+				}
+				seen := "connection closed"
+				if r, err := p.recv(); err == nil {
+					seen = r.String()
+				} else if err == errNoReply {
+					return fail("no answer, connection open", "the server waits for the announced gigabyte instead of refusing it")
+				}
+				if o, ok := stillServes(e); !ok {
+					return o
+				}
+				return pass(seen)
+			},
+		},
+		{
+			Name: "bad digest", Cites: citeSpec + " §AUTHENTICATION_INVALID",
+			Expected: "AUTHENTICATION_INVALID",
+			run: func(e *env) outcome {
+				p, o, ok := identified(e)
+				if !ok {
+					return o
+				}
+				b, err := p.frame(messages.InitializationRequest, p.echo, messages.NewChallenge(), e.content(e.o.Frame.Initialization))
+				if err != nil {
+					return fail("", err.Error())
+				}
+				b[4] ^= 0xff // first byte of the signed digest
+				if err := p.write(b); err != nil {
+					return fail("", err.Error())
+				}
+				r, err := p.recv()
+				return expectAuthInvalid(r, err)
+			},
+		},
+		{
+			Name: "wrong challenge", Cites: citeNotes + " §Challenge chain",
+			Expected: "AUTHENTICATION_INVALID",
+			run: func(e *env) outcome {
+				p, o, ok := identified(e)
+				if !ok {
+					return o
+				}
+				b, err := p.frame(messages.InitializationRequest, "WrongChallenge0", messages.NewChallenge(), e.content(e.o.Frame.Initialization))
+				if err != nil {
+					return fail("", err.Error())
+				}
+				if err := p.write(b); err != nil {
+					return fail("", err.Error())
+				}
+				r, err := p.recv()
+				return expectAuthInvalid(r, err)
+			},
+		},
+		{
+			Name: "missing challenge", Cites: citeNotes + " §Challenge chain",
+			Expected: "AUTHENTICATION_INVALID",
+			run: func(e *env) outcome {
+				p, o, ok := identified(e)
+				if !ok {
+					return o
+				}
+				b, err := p.frame(messages.InitializationRequest, "", messages.NewChallenge(), e.content(e.o.Frame.Initialization))
+				if err != nil {
+					return fail("", err.Error())
+				}
+				if err := p.write(b); err != nil {
+					return fail("", err.Error())
+				}
+				r, err := p.recv()
+				return expectAuthInvalid(r, err)
+			},
+		},
+		{
+			Name: "replayed frame", Cites: citeNotes + " §Challenge chain",
+			Expected: "AUTHENTICATION_INVALID to the second copy of a frame",
+			run: func(e *env) outcome {
+				p, o, ok := identified(e)
+				if !ok {
+					return o
+				}
+				r, err := p.request(messages.ChangeParameterRequest, []byte(`{"parameter": "conform.no_such_parameter", "value": 1}`))
+				if err != nil {
+					return fail("", err.Error())
+				}
+				if err := p.write(p.last); err != nil {
+					return fail(r.String(), err.Error())
+				}
+				r, err = p.recv()
+				return expectAuthInvalid(r, err)
+			},
+		},
+		{
+			Name: "authentication failure drops the frame", Cites: citeDesign + " (stricter than the reference on purpose)",
+			Expected: "after AUTHENTICATION_INVALID, QIE_REQUEST is UNEXPECTED_COMMAND until the peer identifies again",
+			run: func(e *env) outcome {
+				p, err := e.to(states.Initialized)
+				if err != nil {
+					return unreached(err)
+				}
+				b, err := p.frame(messages.QIERequest, p.echo, messages.NewChallenge(), nil)
+				if err != nil {
+					return fail("", err.Error())
+				}
+				b[4] ^= 0xff
+				if err := p.write(b); err != nil {
+					return fail("", err.Error())
+				}
+				r, err := p.recv()
+				if o := expectAuthInvalid(r, err); !o.pass {
+					return o
+				}
+				r, err = p.request(messages.QIERequest, nil)
+				return checkCodeAnswer(r, err, messages.UnexpectedCommand, int(messages.QIERequest))
+			},
+		},
+		{
+			Name: "concurrent sessions", Cites: citeSpec + " §Guidelines (the server should do everything possible to not stop)",
+			Expected: "three connections identify at the same time",
+			run: func(e *env) outcome {
+				var ps []*peer
+				for range 3 {
+					p, err := e.open()
+					if err != nil {
+						return fail("", err.Error())
+					}
+					ps = append(ps, p)
+				}
+				var wg sync.WaitGroup
+				outs := make([]outcome, len(ps))
+				for i, p := range ps {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						r, err := p.request(messages.IdentificationRequest, e.identification(e.o.Version))
+						outs[i], _ = expect(r, err, messages.IdentificationResponse)
+					}()
+				}
+				wg.Wait()
+				for _, o := range outs {
+					if !o.pass {
+						return o
+					}
+				}
+				return pass("3 × " + outs[0].seen)
+			},
+		},
+	}
+}
+
+// checkCodeAnswer checks an error answer carrying {"code": want}.
+func checkCodeAnswer(r reply, err error, code messages.Code, want int) outcome {
+	o, ok := expect(r, err, code)
+	if !ok {
+		return o
+	}
+	if got, ok := codeField(r); !ok || got != want {
+		return fail(r.String(), fmt.Sprintf("content code is not %d", want))
+	}
+	return o
+}
+
+// ---- cases per reachable state ----
+
+func stateCases(s states.State) []Case {
+	return []Case{
+		{
+			Name: fmt.Sprintf("unexpected codes in %s", s), Cites: citeDesign + " §" + string(s) + "; " + citeSpec + " §UNEXPECTED_COMMAND",
+			Expected: `UNEXPECTED_COMMAND {"code": N} to every QOSST code not legal in ` + string(s) + " (response codes included)",
+			run: func(e *env) outcome {
+				p, err := e.to(s)
+				if err != nil {
+					return unreached(err)
+				}
+				var n int
+				for _, c := range messages.AllCodes() {
+					if states.IsLegal(s, c) {
+						continue
+					}
+					r, err := p.request(c, nil)
+					if o := checkCodeAnswer(r, err, messages.UnexpectedCommand, int(c)); !o.pass {
+						o.reason = fmt.Sprintf("%s in %s: %s", c, s, o.reason)
+						return o
+					}
+					n++
+				}
+				return pass(fmt.Sprintf("%d codes answered UNEXPECTED_COMMAND", n))
+			},
+		},
+		{
+			Name: fmt.Sprintf("invalid content in %s", s), Cites: citeSpec + " §INVALID_CONTENT",
+			Expected: `INVALID_CONTENT {"code": N} to every request legal in ` + string(s) + " whose required fields are missing",
+			run: func(e *env) outcome {
+				p, err := e.to(s)
+				if err != nil {
+					return unreached(err)
+				}
+				var n int
+				for _, c := range states.Legal(s) {
+					if !messages.ContentRequired(c) {
+						continue
+					}
+					r, err := p.request(c, []byte(`{"conform_unrelated_field": true}`))
+					if o := checkCodeAnswer(r, err, messages.InvalidContent, int(c)); !o.pass {
+						o.reason = fmt.Sprintf("%s in %s: %s", c, s, o.reason)
+						return o
+					}
+					n++
+				}
+				return pass(fmt.Sprintf("%d requests answered INVALID_CONTENT", n))
+			},
+		},
+		{
+			Name: fmt.Sprintf("abort in %s", s), Cites: citeSpec + " §ABORT; " + citeDesign + " (every state)",
+			Expected: "ABORT_ACK, then the frame is gone (QIE_REQUEST answered UNEXPECTED_COMMAND)",
+			run: func(e *env) outcome {
+				p, err := e.to(s)
+				if err != nil {
+					return unreached(err)
+				}
+				r, err := p.request(messages.Abort, []byte(`{"abort_message": "conformance check"}`))
+				o, ok := expect(r, err, messages.AbortAck)
+				if !ok {
+					return o
+				}
+				r, err = p.request(messages.QIERequest, nil)
+				if o := checkCodeAnswer(r, err, messages.UnexpectedCommand, int(messages.QIERequest)); !o.pass {
+					o.reason = "after ABORT_ACK: " + o.reason
+					return o
+				}
+				return pass("ABORT_ACK; then " + r.String())
+			},
+		},
+		{
+			Name: fmt.Sprintf("disconnection in %s", s), Cites: citeSpec + " §End of communication",
+			Expected: "DISCONNECTION_ACK, then the server closes the connection",
+			run: func(e *env) outcome {
+				p, err := e.to(s)
+				if err != nil {
+					return unreached(err)
+				}
+				r, err := p.request(messages.Disconnection, nil)
+				o, ok := expect(r, err, messages.DisconnectionAck)
+				if !ok {
+					return o
+				}
+				if !p.closedByServer() {
+					return fail(r.String()+", connection still open", "the server did not close the connection after DISCONNECTION_ACK")
+				}
+				return pass(r.String() + ", connection closed")
+			},
+		},
+	}
+}
+
+// ---- phase cases ----
+
+func phaseCases() []Case {
+	return []Case{
+		{
+			Name: "INVALID_RESPONSE acknowledged", Cites: citeSpec + " §INVALID_RESPONSE",
+			Expected: "INVALID_RESPONSE_ACK",
+			run: func(e *env) outcome {
+				p, o, ok := identified(e)
+				if !ok {
+					return o
+				}
+				r, err := p.request(messages.InvalidResponse, []byte(`{"error_message": "conformance check"}`))
+				o, _ = expect(r, err, messages.InvalidResponseAck)
+				return o
+			},
+		},
+		{
+			Name: "configuration request", Cites: citeSpec + " §Initialization (INITIALIZATION_REQUEST_CONFIG)",
+			Expected: `INITIALIZATION_CONFIG {"config": {...}}`,
+			run: func(e *env) outcome {
+				p, o, ok := identified(e)
+				if !ok {
+					return o
+				}
+				r, err := p.request(messages.InitializationRequestConfig, nil)
+				o, ok = expect(r, err, messages.InitializationConfig)
+				if !ok {
+					o.reason += ": the server does not negotiate the configuration"
+					return o
+				}
+				if _, isObj := fields(r)["config"].(map[string]any); !isObj {
+					return fail(r.String(), "no config object in the content")
+				}
+				return o
+			},
+		},
+		{
+			Name: "impossible frame parameters refused", Cites: citeSpec + " §Initialization (INITIALIZATION_DENIED, INITIALIZATION_PROPOSAL)",
+			Expected: `INITIALIZATION_DENIED or INITIALIZATION_PROPOSAL with a deny_message`,
+			run: func(e *env) outcome {
+				p, o, ok := identified(e)
+				if !ok {
+					return o
+				}
+				e.frame = newFrameID()
+				r, err := p.request(messages.InitializationRequest, e.content(e.o.Frame.Negotiation))
+				o, ok = expect(r, err, messages.InitializationDenied, messages.InitializationProposal)
+				if !ok {
+					o.reason += ": the server does not check the frame parameters"
+					return o
+				}
+				if m, _ := fields(r)["deny_message"].(string); m == "" {
+					return fail(r.String(), "no deny_message")
+				}
+				return o
+			},
+		},
+		paramCase("unknown parameter", messages.ParameterUnkown, func(o *Options) (string, string) { return "conform.no_such_parameter", "1" }),
+		paramCase("writable parameter changed", messages.ParameterChanged, func(o *Options) (string, string) { return o.Params.Writable, o.Params.WritableValue }),
+		paramCase("invalid parameter value", messages.ParameterInvalidValue, func(o *Options) (string, string) { return o.Params.Invalid, o.Params.InvalidValue }),
+		paramCase("read-only parameter unchanged", messages.ParameterUnchanged, func(o *Options) (string, string) { return o.Params.ReadOnly, o.Params.ReadOnlyValue }),
+		{
+			Name: "QIE_REQUEST without content", Cites: citeNotes + " §How the reference peers behave (qosst-bob sends no content)",
+			Expected: "QIE_READY",
+			run: func(e *env) outcome {
+				p, err := e.to(states.Initialized)
+				if err != nil {
+					return unreached(err)
+				}
+				r, err := p.request(messages.QIERequest, nil)
+				o, _ := expect(r, err, messages.QIEReady)
+				return o
+			},
+		},
+		{
+			Name: "zero key rate denied", Cites: citeSpec + " §Parameters estimation (key rate 0 → PE_DENIED)",
+			Expected: "PE_DENIED with a deny_message, then the frame is gone",
+			run: func(e *env) outcome {
+				p, err := e.to(states.PE)
+				if err != nil {
+					return unreached(err)
+				}
+				for _, c := range []messages.Code{messages.PESymbolsRequest, messages.PENphotonRequest} {
+					var content []byte
+					if c == messages.PESymbolsRequest {
+						content = e.content(e.o.Frame.PESymbols)
+					}
+					if _, err := p.request(c, content); err != nil {
+						return fail("", err.Error())
+					}
+				}
+				m := map[string]any{}
+				json.Unmarshal(e.content(e.o.Frame.PEFinished), &m)
+				m["key_rate"] = 0
+				b, _ := json.Marshal(m)
+				r, err := p.request(messages.PEFinished, b)
+				o, ok := expect(r, err, messages.PEDenied)
+				if !ok {
+					return o
+				}
+				r, err = p.request(messages.ECInitialization, e.content(e.o.Frame.ECInitialization))
+				if o := checkCodeAnswer(r, err, messages.UnexpectedCommand, int(messages.ECInitialization)); !o.pass {
+					o.reason = "after PE_DENIED: " + o.reason
+					return o
+				}
+				return o
+			},
+		},
+		{
+			Name: "error correction", Cites: citeSpec + " §Error correction",
+			Expected: "EC_READY to EC_INITIALIZATION after PE_APPROVED, and EC_BLOCK answered EC_BLOCK_ACK or EC_BLOCK_ERROR",
+			run: func(e *env) outcome {
+				p, err := e.to(states.PEApproved)
+				if err != nil {
+					return unreached(err)
+				}
+				r, err := p.request(messages.ECInitialization, e.content(e.o.Frame.ECInitialization))
+				o, ok := expect(r, err, messages.ECReady)
+				if !ok {
+					if r.Code == messages.UnexpectedCommand || r.Code == messages.UnkownCommand {
+						o.reason = "the server lacks error correction (" + o.reason + "), so privacy amplification and FRAME_ENDED are unreachable"
+					}
+					return o
+				}
+				r, err = p.request(messages.ECBlock, []byte(`{"block": 0, "syndrome": [0, 1, 0, 1]}`))
+				o, _ = expect(r, err, messages.ECBlockAck, messages.ECBlockError)
+				return o
+			},
+		},
+		{
+			Name: "privacy amplification only after verification", Cites: citeSpec + " §Privacy amplification; " + citeDesign + " §ec",
+			Expected: `UNEXPECTED_COMMAND {"code": 200} to PA_REQUEST before EC_VERIFICATION_SUCCESS, EC_VERIFICATION answered`,
+			run: func(e *env) outcome {
+				p, err := e.to(states.EC)
+				if err != nil {
+					o := unreached(err)
+					o.reason += ": privacy amplification is unreachable"
+					return o
+				}
+				r, err := p.request(messages.PARequest, []byte(`{"seed": [1, 0, 1], "secret_key_length": 1, "subblock_length": 3, "feedback_polynomial": [1, 0, 1]}`))
+				if o := checkCodeAnswer(r, err, messages.UnexpectedCommand, int(messages.PARequest)); !o.pass {
+					return o
+				}
+				r, err = p.request(messages.ECVerification, []byte(`{"hash": 1}`))
+				o, _ := expect(r, err, messages.ECVerificationSuccess, messages.ECVerificationFail)
+				return o
+			},
+		},
+	}
+}
+
+func paramCase(name string, want messages.Code, param func(o *Options) (string, string)) Case {
+	return Case{
+		Name: name, Cites: citeSpec + " §Parameter change",
+		Expected: want.String() + ` naming the parameter`,
+		run: func(e *env) outcome {
+			p, o, ok := identified(e)
+			if !ok {
+				return o
+			}
+			n, v := param(e.o)
+			req := fmt.Appendf(nil, `{"parameter": %q, "value": %s}`, n, v)
+			r, err := p.request(messages.ChangeParameterRequest, req)
+			o, ok = expect(r, err, want)
+			if !ok {
+				return o
+			}
+			f := fields(r)
+			if f["parameter"] != n {
+				return fail(r.String(), "the answer does not name the parameter")
+			}
+			if want == messages.ParameterChanged {
+				// Put the old value back.
+				old, _ := json.Marshal(f["old_value"])
+				back := fmt.Appendf(nil, `{"parameter": %q, "value": %s}`, n, old)
+				r2, err := p.request(messages.ChangeParameterRequest, back)
+				if o2, ok := expect(r2, err, messages.ParameterChanged, messages.ParameterUnchanged); !ok {
+					o2.reason = "restoring the old value: " + o2.reason
+					return o2
+				}
+			}
+			return o
+		},
+	}
+}
