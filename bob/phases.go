@@ -265,6 +265,13 @@ func (f *frame) estimate() error {
 	if err != nil {
 		return &PhaseError{Phase: PhasePE, Err: err}
 	}
+	if est.t > 1 || est.xi < 0 {
+		// Statistical fluctuations can cross the physical boundary; Bob
+		// announces (and both sides compute the key with) the nearest
+		// physical values, T ≤ 1 and ξ ≥ 0, which are the pessimistic ones.
+		f.d.log.Debug().Float64("T", est.t).Float64("xi", est.xi).Msg("estimate clipped to the physical domain")
+		est.t, est.xi = min(est.t, 1), max(est.xi, 0)
+	}
 	f.est = est
 	f.sum.Transmittance, f.sum.ExcessNoise = est.t, est.xi
 
@@ -422,7 +429,13 @@ func (f *frame) amplify() error {
 // end writes the key (durably) and closes the frame with FRAME_ENDED; the
 // key is removed again unless Alice acknowledges this very frame.
 func (f *frame) end() error {
-	path, err := f.d.keys.Write(f.id, keystore.PackBits(f.finalKey))
+	// The key file holds whole bytes: the bits past the last whole byte are
+	// dropped by both stations.
+	packed := keystore.PackBits(f.finalKey)
+	if len(packed) == 0 {
+		return &PhaseError{Phase: PhaseFrameEnd, Err: fmt.Errorf("%w: %d secret bits make no whole byte", ErrNoKey, len(f.finalKey))}
+	}
+	path, err := f.d.keys.Write(f.id, packed)
 	if err != nil {
 		return &PhaseError{Phase: PhaseFrameEnd, Err: fmt.Errorf("writing the key: %w", err)}
 	}
@@ -439,7 +452,7 @@ func (f *frame) end() error {
 		return &PhaseError{Phase: PhaseFrameEnd, Request: messages.FrameEnded, Response: messages.FrameEndedAck,
 			Err: f.invalidResponse(messages.FrameEnded, messages.FrameEndedAck, "frame_uuid "+got+", not "+f.id.String())}
 	}
-	f.sum.KeyBits = len(f.finalKey)
+	f.sum.KeyBits = 8 * len(packed)
 	f.sum.KeyFile = path
 	return nil
 }

@@ -1,0 +1,114 @@
+package bob
+
+import (
+	"context"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/qosst/qosst-go/alice"
+	"github.com/qosst/qosst-go/config"
+	"github.com/qosst/qosst-go/hardware/sim"
+	"github.com/qosst/qosst-go/keystore"
+	"github.com/qosst/qosst-go/transport"
+)
+
+// stationConfig is a small frame on the default simulated short link: fast
+// enough for unit tests, long enough for a positive key.
+func stationConfig() *config.Config {
+	c := config.Default()
+	c.SerialNumber = "test-station"
+	c.Frame.Quantum.NumSymbols = 200_000
+	c.Simulation.CalibrationSamples = 1 << 14
+	c.Simulation.NoiseSeed = 11
+	return c
+}
+
+// listen returns a listener and a dialer for "pipe" (in memory) or "tcp"
+// (loopback).
+func listen(t testing.TB, network string) (net.Listener, transport.Dialer) {
+	t.Helper()
+	switch network {
+	case "pipe":
+		p := transport.NewPipe()
+		return p, p
+	case "tcp":
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		return l, transport.DialerFunc(func(ctx context.Context) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "tcp", addr)
+		})
+	}
+	t.Fatalf("network %q", network)
+	return nil, nil
+}
+
+// startAlice serves our Alice on l until the test ends; it returns her key
+// store.
+func startAlice(t testing.TB, c *config.Config, l net.Listener) *keystore.Store {
+	t.Helper()
+	em, err := sim.NewEmitter(c.SimConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := keystore.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := alice.New(alice.Options{Config: c, Emitter: em, Keys: keys, Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, l) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("alice: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("alice did not stop")
+		}
+		em.Close()
+	})
+	return keys
+}
+
+func testLogger(t testing.TB) zerolog.Logger {
+	return zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
+}
+
+// newBob returns a driver for station configuration c over d, with its key
+// store.
+func newBob(t testing.TB, c *config.Config, d transport.Dialer, edit ...func(*Options)) (*Driver, *keystore.Store) {
+	t.Helper()
+	rx, err := sim.NewReceiver(c.SimConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rx.Close() })
+	keys, err := keystore.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := transport.NewClient(d, transport.ClientOptions{NoResend: true})
+	opts := Options{Config: FromStation(c), Conn: conn, Receiver: rx, Polarisation: rx, Keys: keys, Logger: testLogger(t)}
+	for _, e := range edit {
+		e(&opts)
+	}
+	drv, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return drv, keys
+}
