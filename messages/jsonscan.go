@@ -89,7 +89,9 @@ func scanObject(b []byte) (*rawObject, bool) {
 			return nil, false
 		}
 		end, escaped, ok := scanString(b, i)
-		if !ok || escaped { // escaped keys: let encoding/json unquote them
+		if !ok || escaped || !isASCII(b[i+1:end-1]) {
+			// Escaped or non-ASCII keys: let encoding/json unquote them
+			// (it also replaces invalid UTF-8 with U+FFFD).
 			return nil, false
 		}
 		key := string(b[i+1 : end-1])
@@ -239,6 +241,15 @@ func scanString(b []byte, i int) (end int, escaped, ok bool) {
 		}
 	}
 	return 0, false, false
+}
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 func isHex(c byte) bool {

@@ -1,0 +1,207 @@
+package messages
+
+import (
+	"errors"
+	"math"
+	"testing"
+
+	"github.com/google/uuid"
+)
+
+const testUUID = "9f0b6ea4-9e8c-11ed-8b23-0028f86a9730"
+
+// Each bad content is refused with ErrInvalidContent and a *ContentError
+// naming the field and the reason.
+func TestDecodeContentRefuses(t *testing.T) {
+	cases := []struct {
+		code        Code
+		raw         string
+		field, text string // expected ContentError.Field and Error()
+	}{
+		{IdentificationRequest, ``, "", "content: missing"},
+		{IdentificationRequest, `{"serial_number": "x"}`, "qosst_version", "field qosst_version: missing"},
+		{IdentificationRequest, `{"serial_number": 1, "qosst_version": "QOSST/0.2"}`, "serial_number", "field serial_number: not a string"},
+		{IdentificationRequest, `{"Serial_Number": "x", "qosst_version": "v"}`, "serial_number", "field serial_number: missing"},
+		{IdentificationRequest, `[1, 2]`, "", "content: not a JSON object"},
+		{IdentificationRequest, `null`, "", "content: not a JSON object"},
+		{IdentificationRequest, `{"serial_number": "x"`, "", ""},
+		{IdentificationRequest, `{"serial_number": NaN}`, "", ""},
+		{InitializationRequest, `{"roll_off": 0.5}`, "frame_uuid", "field frame_uuid: missing"},
+		{InitializationRequest, `{"frame_uuid": "not-a-uuid"}`, "frame_uuid", "field frame_uuid: not a UUID"},
+		{InitializationRequest, `{"frame_uuid": "urn:uuid:` + testUUID + `"}`, "frame_uuid", "field frame_uuid: not a UUID"},
+		{InitializationRequest, `{"frame_uuid": "00000000-0000-0000-0000-000000000000"}`, "frame_uuid", "field frame_uuid: nil UUID"},
+		{InitializationRequest, `{"frame_uuid": "` + testUUID + `", "num_symbols": 1e999}`, "num_symbols", ""},
+		{QIERequest, `{"frame_uuid": 12}`, "frame_uuid", "field frame_uuid: not a string"},
+		{QIERequest, `{"uuid": "` + testUUID + `"}`, "frame_uuid", "field frame_uuid: missing"},
+		{PESymbolsRequest, `{"indices": [1, 2.5]}`, "indices", "field indices: element 1: not an integer"},
+		{PESymbolsRequest, `{"indices": [1, -2]}`, "indices", "field indices: element 1: negative"},
+		{PESymbolsRequest, `{"indices": [1, "2"]}`, "indices", "field indices: element 1: not a number"},
+		{PESymbolsRequest, `{"indices": [1, 99999999999999999999]}`, "indices", "field indices: element 1: out of range"},
+		{PESymbolsRequest, `{"indices": 3}`, "indices", "field indices: not an array of numbers"},
+		{PESymbolsRequest, `{"indices": [1, 2,]}`, "", ""},
+		{PESymbolsResponse, `{"symbols_real": [1.0], "symbols_imag": []}`, "symbols_imag", "field symbols_imag: length 0 differs from symbols_real's 1"},
+		{PESymbolsResponse, `{"symbols_real": [1e400], "symbols_imag": [0]}`, "symbols_real", "field symbols_real: element 0: out of range"},
+		{PESymbolsResponse, `{"symbols_real": [1, null], "symbols_imag": [0, 0]}`, "symbols_real", "field symbols_real: element 1: not a number"},
+		{PENphotonResponse, `{"n_photon": -1}`, "n_photon", "field n_photon: negative"},
+		{PENphotonResponse, `{"n_photon": "1.5"}`, "n_photon", "field n_photon: not a number"},
+		{PEFinished, `{"n_photon": 1, "transmittance": 0.5, "excess_noise": 0.1, "electronic_noise": 0.05, "eta": 0.8}`, "key_rate", "field key_rate: missing"},
+		{PEFinished, `{"n_photon": 1, "transmittance": 0.5, "excess_noise": 0.1, "electronic_noise": 0.05, "eta": -0.8, "key_rate": 1}`, "eta", "field eta: negative"},
+		{ECInitialization, `{"noise": 0.1}`, "ldpc", "field ldpc: exactly one of ldpc, matrix and sparse_matrix must be given"},
+		{ECInitialization, `{"noise": 0.1, "matrix": [[1, 0], [1]]}`, "matrix", "field matrix: row 1: length 1, row 0 has 2"},
+		{ECInitialization, `{"noise": 0.1, "matrix": [[1, 2]]}`, "matrix", "field matrix: row 0: element 1: not a bit (0 or 1)"},
+		{ECInitialization, `{"noise": 0.1, "ldpc": {"n": 10, "k": 10, "column_weight": 3, "seed": 1}}`, "ldpc.k", "field ldpc.k: not in (0, n)"},
+		{ECInitialization, `{"noise": 0.1, "ldpc": {"n": 10, "k": 5, "column_weight": 3}}`, "ldpc.seed", "field ldpc.seed: missing"},
+		{ECInitialization, `{"noise": 0.1, "sparse_matrix": {"n": 4, "rows": [[0, 4]]}}`, "sparse_matrix.rows", "field sparse_matrix.rows: row 0 element 1: column 4 not in [0, n)"},
+		{ECInitialization, `{"noise": -0.1, "ldpc": {"n": 10, "k": 5, "column_weight": 3, "seed": 1}}`, "noise", "field noise: negative"},
+		{ECInitialization, `{"noise": 0.1, "ldpc": {"n": 10, "k": 5, "column_weight": 3, "seed": 1}, "blocks": -2}`, "blocks", "field blocks: negative"},
+		{ECBlock, `{"block": -1, "syndrome": [0]}`, "block", "field block: negative"},
+		{ECBlock, `{"block": 1}`, "syndrome", "field syndrome: missing"},
+		{ECVerification, `{"hash": -5}`, "hash", "field hash: negative"},
+		{ECVerification, `{"hash": 9223372036854775808}`, "hash", "field hash: out of range"},
+		{ECVerification, `{"hash": 3.85789897481570657e17}`, "hash", "field hash: not an exact integer (write it without a fraction or exponent)"},
+		{ECVerification, `{"hash": 1.5}`, "hash", "field hash: not an integer"},
+		{PARequest, `{"seed": [1, 0, 2], "secret_key_length": 1, "subblock_length": 1, "feedback_polynomial": [1]}`, "seed", "field seed: element 2: not a bit (0 or 1)"},
+		{PARequest, `{"seed": [1], "secret_key_length": -1, "subblock_length": 1, "feedback_polynomial": [1]}`, "secret_key_length", "field secret_key_length: negative"},
+		{PARequest, `{"seed": [1], "secret_key_length": 1, "subblock_length": 0, "feedback_polynomial": [1]}`, "subblock_length", "field subblock_length: not positive"},
+		{FrameEnded, ``, "", "content: missing"},
+		{ChangeParameterRequest, `{"parameter": "frame.quantum.roll_off"}`, "value", "field value: missing"},
+		{ChangeParameterRequest, `{"parameter": "", "value": 1}`, "parameter", "field parameter: empty"},
+		{UnkownCommand, `{"code": 1e10}`, "code", "field code: out of range"},
+		{InitializationConfig, `{"config": [1]}`, "config", "field config: not a JSON object"},
+		{Abort, `{"abort_message": 5}`, "abort_message", "field abort_message: not a string"},
+		{QIETrigger, `nope`, "", ""}, // a code without content still needs JSON when bytes come
+	}
+	for _, c := range cases {
+		got, err := DecodeContent(c.code, []byte(c.raw))
+		if err == nil {
+			t.Errorf("%v %s: accepted as %#v", c.code, c.raw, got)
+			continue
+		}
+		var ce *ContentError
+		if !errors.Is(err, ErrInvalidContent) || !errors.As(err, &ce) {
+			t.Errorf("%v %s: %v is not a ContentError", c.code, c.raw, err)
+			continue
+		}
+		if ce.Code != c.code || ce.Field != c.field || (c.text != "" && ce.Error() != c.text) {
+			t.Errorf("%v %s:\n got %v %q: %q\nwant %v %q: %q", c.code, c.raw, ce.Code, ce.Field, ce.Error(), c.code, c.field, c.text)
+		}
+		if _, ok := LocalCode(err); ok {
+			t.Errorf("%v: content errors are not local frame errors: %v", c.code, err)
+		}
+	}
+}
+
+func TestDecodeContentAccepts(t *testing.T) {
+	u := uuid.MustParse(testUUID)
+	cases := []struct {
+		code Code
+		raw  string
+		want Content
+	}{
+		{QIERequest, ``, nil}, // qosst-bob sends none
+		{QIERequest, `{"frame_uuid": "` + testUUID + `"}`, &QIERequestContent{FrameUUID: u}},
+		{Abort, ``, nil},
+		{QIETrigger, ``, nil},
+		{QIETrigger, `{}`, nil},
+		{QIETrigger, `{"anything": [1, {"x": null}]}`, nil}, // ignored, as Python peers do
+		{PEFinished, `{"n_photon": 1.54, "transmittance": 0.5, "excess_noise": 0.1, "electronic_noise": 0.05, "eta": 0.8, "key_rate": 200, "extra": "ignored"}`,
+			&PEFinishedContent{NPhoton: 1.54, Transmittance: 0.5, ExcessNoise: 0.1, ElectronicNoise: 0.05, Eta: 0.8, KeyRate: 200}},
+		{ECVerification, `{"hash": 9223372036854775807}`, &ECVerificationContent{Hash: math.MaxInt64}},
+		{ECVerification, `{"hash": 385789897481570657}`, &ECVerificationContent{Hash: 385789897481570657}},
+		{PESymbolsRequest, `{"indices": [3, 2.0, 1e2, 0]}`, &PESymbolsRequestContent{Indices: []int{3, 2, 100, 0}}},
+		{PESymbolsRequest, `{"indices": []}`, &PESymbolsRequestContent{Indices: []int{}}},
+		{PESymbolsRequest, "{\"indices\":[\n1 ,\t2]\n}", &PESymbolsRequestContent{Indices: []int{1, 2}}},
+		{IdentificationRequest, `{"serial_number": "A", "serial_number": "B", "qosst_version": "QOSST/0.2"}`,
+			&IdentificationRequestContent{SerialNumber: "B", QOSSTVersion: "QOSST/0.2"}}, // last duplicate wins
+		{InitializationRequest, `{"frame_uuid": "` + testUUID + `", "num_symbols": 1000000, "detection": "heterodyne", "nested": {"a": [1]}}`,
+			&InitializationRequestContent{FrameUUID: u, Parameters: map[string]any{"num_symbols": 1e6, "detection": "heterodyne", "nested": map[string]any{"a": []any{1.0}}}}},
+		{ECBlock, `{"syndrome": [1.87, 5.67]}`, &ECBlockContent{Syndrome: []float64{1.87, 5.67}}},
+		{ECInitialization, `{"noise": 0.2, "ldpc": {"n": 1000, "k": 500, "column_weight": 3, "seed": -7}, "reconciliation": "sign", "blocks": 4}`,
+			&ECInitializationContent{Noise: 0.2, LDPC: &LDPCParams{N: 1000, K: 500, ColumnWeight: 3, Seed: -7}, Reconciliation: "sign", Blocks: 4}},
+		{ECInitialization, `{"noise": 0.2, "sparse_matrix": {"n": 3, "rows": [[0, 2], []]}}`,
+			&ECInitializationContent{Noise: 0.2, SparseMatrix: &SparseMatrix{N: 3, Rows: [][]int{{0, 2}, {}}}}},
+		{ChangeParameterRequest, `{"parameter": "frame.quantum.roll_off", "value": "0.3"}`,
+			&ChangeParameterRequestContent{Parameter: "frame.quantum.roll_off", Value: "0.3"}},
+	}
+	for _, c := range cases {
+		got, err := DecodeContent(c.code, []byte(c.raw))
+		if err != nil {
+			t.Errorf("%v %s: %v", c.code, c.raw, err)
+			continue
+		}
+		if !equalContent(got, c.want) {
+			t.Errorf("%v %s:\n got %#v\nwant %#v", c.code, c.raw, got, c.want)
+		}
+	}
+}
+
+func equalContent(a, b Content) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	ea, err1 := EncodeContent(a)
+	eb, err2 := EncodeContent(b)
+	return err1 == nil && err2 == nil && string(ea) == string(eb) && a.Code() == b.Code()
+}
+
+func TestDecodeContentUnknownCode(t *testing.T) {
+	_, err := DecodeContent(Code(1000), []byte(`{"a": 1}`))
+	if !errors.Is(err, ErrUnknownCode) {
+		t.Fatalf("%v", err)
+	}
+}
+
+func TestEncodeContentValidates(t *testing.T) {
+	cases := []struct {
+		c     Content
+		field string
+	}{
+		{&PESymbolsResponseContent{SymbolsReal: []float64{math.NaN()}, SymbolsImag: []float64{0}}, "symbols_real"},
+		{&PESymbolsResponseContent{SymbolsReal: []float64{1}}, "symbols_imag"},
+		{&PEFinishedContent{KeyRate: math.Inf(1)}, "key_rate"},
+		{&FrameEndedContent{}, "frame_uuid"},
+		{&ChangeParameterRequestContent{Parameter: "x", Value: func() {}}, "value"},
+		{&ChangeParameterRequestContent{Parameter: "x", Value: map[string]any{"a": []any{math.NaN()}}}, "value.a[0]"},
+		{&InitializationRequestContent{FrameUUID: uuid.New(), Parameters: map[string]any{"frame_uuid": "x"}}, "frame_uuid"},
+		{&ECBlockContent{Block: 1, Syndrome: []float64{math.Inf(-1)}}, "syndrome"},
+		{&PARequestContent{Seed: []uint8{2}, SubblockLength: 1}, "seed"},
+		{&InitializationConfigContent{}, "config"},
+	}
+	for _, c := range cases {
+		_, err := EncodeContent(c.c)
+		var ce *ContentError
+		if !errors.As(err, &ce) || ce.Field != c.field || ce.Code != c.c.Code() {
+			t.Errorf("%T: %v", c.c, err)
+		}
+	}
+	if b, err := EncodeContent((*AbortContent)(nil)); err != nil || len(b) != 0 {
+		t.Errorf("nil content: %q %v", b, err)
+	}
+	if b, err := EncodeContent(&AbortContent{}); err != nil || len(b) != 0 {
+		t.Errorf("empty optional content: %q %v", b, err)
+	}
+}
+
+func TestECBlockBits(t *testing.T) {
+	c := NewECBlock(3, []uint8{1, 0, 1})
+	b, err := EncodeContent(c)
+	if err != nil || string(b) != `{"block": 3, "syndrome": [1, 0, 1]}` {
+		t.Fatalf("%s %v", b, err)
+	}
+	bits, err := c.Bits()
+	if err != nil || len(bits) != 3 || bits[0] != 1 || bits[1] != 0 {
+		t.Fatalf("%v %v", bits, err)
+	}
+	if _, err := (&ECBlockContent{Syndrome: []float64{1.87}}).Bits(); !errors.Is(err, ErrInvalidContent) {
+		t.Fatalf("non-bit syndrome: %v", err)
+	}
+}
+
+func TestPESymbolsHelpers(t *testing.T) {
+	s := []complex128{complex(1, -2), complex(0.5, 3e-9)}
+	c := NewPESymbolsResponse(s)
+	got := c.Symbols()
+	if len(got) != 2 || got[0] != s[0] || got[1] != s[1] {
+		t.Fatalf("%v", got)
+	}
+}

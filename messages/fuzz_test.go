@@ -1,0 +1,131 @@
+package messages
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"reflect"
+	"testing"
+)
+
+// FuzzReadFrame: any byte stream gives frames or an error wrapping ErrFrame
+// or ErrDisconnected; never a panic or an allocation beyond the bytes given
+// (the limit keeps claims small). Accepted frames re-encode to their header
+// and their contents decode or fail with a content sentinel.
+func FuzzReadFrame(f *testing.F) {
+	var all []byte
+	for _, v := range loadVectors(f) {
+		f.Add(v.raw)
+		all = append(all, v.raw...)
+	}
+	f.Add(all)
+	f.Add([]byte{0, 0, 0, 0})
+	f.Add(rawFrame(`{"code": 15, "content_length": 99999999, "challenge": "", "next_challenge": ""}`, nil, "{"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d := NewDecoder(bytes.NewReader(data), Limits{MaxContent: 1 << 20})
+		for {
+			fr, err := d.ReadFrame()
+			if err != nil {
+				if !errors.Is(err, ErrFrame) && !errors.Is(err, ErrDisconnected) {
+					t.Fatalf("error wraps no sentinel: %v", err)
+				}
+				return
+			}
+			if fr.Header.ContentLength != len(fr.Content) || fr.Header.ContentLength < 0 {
+				t.Fatalf("content_length %d, content %d bytes", fr.Header.ContentLength, len(fr.Content))
+			}
+			if _, err := ParseHeader(fr.HeaderJSON); err != nil {
+				t.Fatalf("accepted header does not parse: %v", err)
+			}
+			if fr.Digest() != Digest(fr.HeaderJSON, fr.Content) {
+				t.Fatal("digest over the frame buffer differs from the digest of its parts")
+			}
+			c, err := DecodeContent(fr.Header.Code, fr.Content)
+			if err != nil && !errors.Is(err, ErrInvalidContent) && !errors.Is(err, ErrUnknownCode) {
+				t.Fatalf("content error wraps no sentinel: %v", err)
+			}
+			if err == nil && c != nil {
+				if _, err := EncodeContent(c); err != nil {
+					t.Fatalf("accepted content does not encode: %v", err)
+				}
+			}
+		}
+	})
+}
+
+// FuzzDecodeContent: any content of any code decodes to a valid content or
+// fails with ErrInvalidContent/ErrUnknownCode; the fast reader and the
+// encoding/json fall-back agree; an accepted content re-encodes and decodes
+// to itself.
+func FuzzDecodeContent(f *testing.F) {
+	for _, v := range loadVectors(f) {
+		fr, err := NewDecoder(bytes.NewReader(v.raw), Limits{}).ReadFrame()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(int(fr.Header.Code), fr.Content)
+	}
+	f.Add(int(ECInitialization), []byte(`{"noise": 0.2, "ldpc": {"n": 10, "k": 5, "column_weight": 3, "seed": 1}, "blocks": 2}`))
+	f.Add(int(ECInitialization), []byte(`{"noise": 0.2, "sparse_matrix": {"n": 3, "rows": [[0, 2], [1]]}}`))
+	f.Add(int(ECBlock), []byte(`{"block": 1, "syndrome": [0, 1, 1, 0]}`))
+	f.Add(int(PESymbolsRequest), []byte("{\"indices\" :[ 1,\n2 ]}"))
+	f.Fuzz(func(t *testing.T, code int, raw []byte) {
+		c, err := decodeContent(Code(code), raw, false)
+		slow, errSlow := decodeContent(Code(code), raw, true)
+		if (err == nil) != (errSlow == nil) || (err != nil && err.Error() != errSlow.Error()) {
+			t.Fatalf("fast %v, fall-back %v", err, errSlow)
+		}
+		if err != nil {
+			if !errors.Is(err, ErrInvalidContent) && !errors.Is(err, ErrUnknownCode) {
+				t.Fatalf("error wraps no sentinel: %v", err)
+			}
+			return
+		}
+		if !reflect.DeepEqual(c, slow) {
+			t.Fatalf("fast %#v, fall-back %#v", c, slow)
+		}
+		if c == nil {
+			return
+		}
+		if err := c.Validate(); err != nil {
+			t.Fatalf("decoded content is invalid: %v", err)
+		}
+		b, err := EncodeContent(c)
+		if err != nil {
+			t.Fatalf("encode: %v", err)
+		}
+		c2, err := DecodeContent(Code(code), b)
+		if err != nil {
+			t.Fatalf("decode of %s: %v", b, err)
+		}
+		b2, _ := EncodeContent(c2)
+		if !bytes.Equal(b, b2) {
+			t.Fatalf("not stable:\n%s\n%s", b, b2)
+		}
+	})
+}
+
+// FuzzNumberArray: the fast number-array reader accepts exactly the arrays
+// encoding/json decodes into []float64, with the same values.
+func FuzzNumberArray(f *testing.F) {
+	for _, s := range []string{`[]`, `[1, 2.5, -3e-7]`, "[ 1 ,\n2\t]", `[1e400]`, `[01]`, `[1.]`, `[-]`, `[1,]`, `[0.1234567890123, -1.5, 2e-07, 3.0]`, `[1, "2"]`, `[1 2]`, ` [5] `} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		got, aerr := parseFloatArray(raw)
+		var want []float64
+		err := json.Unmarshal(raw, &want)
+		if bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+			if aerr == nil {
+				t.Fatal("null accepted as an array")
+			}
+			return
+		}
+		if (aerr == nil) != (err == nil) {
+			t.Fatalf("%q: fast error %v, encoding/json error %v", raw, aerr, err)
+		}
+		if err == nil && !reflect.DeepEqual(got, want) && !(len(got) == 0 && len(want) == 0) {
+			t.Fatalf("%q: fast %v, encoding/json %v", raw, got, want)
+		}
+	})
+}
