@@ -188,17 +188,32 @@ func TestSyndromeIsLinear(t *testing.T) {
 	})
 }
 
-func TestBoxplusMatchesExact(t *testing.T) {
+func TestCheckUpdateMatchesExact(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		a := rapid.Float64Range(-30, 30).Draw(t, "a")
-		b := rapid.Float64Range(-30, 30).Draw(t, "b")
-		exact := 2 * math.Atanh(math.Tanh(a/2)*math.Tanh(b/2))
-		if math.IsInf(exact, 0) { // tanh product rounds to ±1
-			exact = math.Copysign(math.Min(math.Abs(a), math.Abs(b)), a*b)
+		deg := rapid.IntRange(1, 12).Draw(t, "degree")
+		flip := rapid.Bool().Draw(t, "syndrome bit")
+		in := make([]float32, deg)
+		for i := range in {
+			in[i] = float32(rapid.Float64Range(-25, 25).Draw(t, "llr"))
 		}
-		got := float64(boxplus(float32(a), float32(b)))
-		if math.Abs(got-exact) > 0.01 {
-			t.Fatalf("boxplus(%g, %g) = %g, exact %g", a, b, got, exact)
+		out := make([]float32, deg)
+		checkUpdate(in, out, make([]float32, deg), flip)
+		bound := float64(phiTable[0])
+		for i := range in {
+			prod := 1.0
+			for j, v := range in {
+				if j != i {
+					prod *= math.Tanh(float64(v) / 2)
+				}
+			}
+			if flip {
+				prod = -prod
+			}
+			exact := 2 * math.Atanh(prod)
+			exact = math.Max(-bound, math.Min(bound, exact)) // check messages are bounded by φ(2^-12)
+			if got := float64(out[i]); math.Abs(got-exact) > 0.05+0.03*math.Abs(exact) {
+				t.Fatalf("edge %d of %v (flip %v): %g, exact %g", i, in, flip, got, exact)
+			}
 		}
 	})
 }
