@@ -17,7 +17,9 @@
 // a domain label, the seed and the UUID; Gaussian pairs by Box–Muller so the
 // stream does not depend on the Go release's normal sampler). Bob's receiver
 // re-derives x internally and only its noisy, scaled output reaches Bob's
-// code. Bob's noise has its own seed (0 = fresh randomness per receiver).
+// code. Bob's noise has its own seed (0 = fresh randomness per receiver)
+// and uses the standard library's normal sampler: reproducible for a given
+// build, with no need to match across processes.
 //
 // Faults can be injected per operation (an error on the Nth call, or a hang
 // until the context ends) so that stations can prove their error paths.

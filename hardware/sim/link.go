@@ -86,11 +86,12 @@ func Symbols(ctx context.Context, linkSeed uint64, spec hardware.FrameSpec) ([]c
 func measure(ctx context.Context, c Config, spec hardware.FrameSpec, noise [32]byte) ([]complex128, error) {
 	y := make([]complex128, spec.NumSymbols)
 	xs := newGauss(symbolsKey(c.LinkSeed, spec.UUID))
-	ns := newGauss(noise)
+	// Bob's noise only has to be Gaussian, not identical across Go
+	// releases: the standard library's (faster) ziggurat sampler.
+	ns := rand.New(rand.NewChaCha8(noise))
 	a := c.Gain * c.SignalGain(spec.Detection) * math.Sqrt(spec.Va)
 	sn := c.Gain * math.Sqrt(c.NoiseVariance(spec.Detection))
 	hom := spec.Detection == hardware.Homodyne
-	var spare float64
 	for i := range y {
 		if i%ctxEvery == 0 {
 			if err := ctx.Err(); err != nil {
@@ -99,18 +100,10 @@ func measure(ctx context.Context, c Config, spec hardware.FrameSpec, noise [32]b
 		}
 		q, p := xs.pair()
 		if hom {
-			// one noise sample per symbol: use both halves of a pair
-			var n float64
-			if i%2 == 0 {
-				n, spare = ns.pair()
-			} else {
-				n = spare
-			}
-			y[i] = complex(a*q+sn*n, 0)
+			y[i] = complex(a*q+sn*ns.NormFloat64(), 0)
 			continue
 		}
-		nq, np := ns.pair()
-		y[i] = complex(a*q+sn*nq, a*p+sn*np)
+		y[i] = complex(a*q+sn*ns.NormFloat64(), a*p+sn*ns.NormFloat64())
 	}
 	return y, nil
 }
@@ -118,18 +111,18 @@ func measure(ctx context.Context, c Config, spec hardware.FrameSpec, noise [32]b
 // record draws a calibration record: sigma·N(0,1) per measured quadrature.
 func record(ctx context.Context, n int, sigma float64, hom bool, key [32]byte) ([]complex128, error) {
 	r := make([]complex128, n)
-	g := newGauss(key)
+	g := rand.New(rand.NewChaCha8(key))
 	for i := range r {
 		if i%ctxEvery == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, fmt.Errorf("sim: calibrating: %w", err)
 			}
 		}
-		q, p := g.pair()
 		if hom {
-			p = 0
+			r[i] = complex(sigma*g.NormFloat64(), 0)
+			continue
 		}
-		r[i] = complex(sigma*q, sigma*p)
+		r[i] = complex(sigma*g.NormFloat64(), sigma*g.NormFloat64())
 	}
 	return r, nil
 }
