@@ -358,3 +358,28 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+// The symbol stream is the simulated fiber between two processes, possibly
+// built from different releases: a change to it must be deliberate (and
+// come with a new derivation label), never a side effect.
+func TestSymbolStreamPinned(t *testing.T) {
+	spec := hardware.FrameSpec{
+		UUID:       uuid.MustParse("6ba7b810-9dad-11d1-80b4-00c04fd430c8"),
+		NumSymbols: 1000, SymbolRate: 1e8, Detection: hardware.Heterodyne, Va: 2,
+	}
+	x, err := Symbols(context.Background(), 1, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pinned := map[int]complex128{
+		0:   complex(-0.84325375515289547, -1.042825570228618),
+		1:   complex(1.3256341214430465, 1.2682333188503252),
+		999: complex(2.0147761547298302, -0.65654354288684591),
+	}
+	for i, want := range pinned {
+		// a few ulps of slack for math.Log/Sincos on other architectures
+		if d := x[i] - want; math.Abs(real(d)) > 1e-13 || math.Abs(imag(d)) > 1e-13 {
+			t.Errorf("symbol %d = %v, pinned %v", i, x[i], want)
+		}
+	}
+}
