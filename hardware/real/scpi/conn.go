@@ -36,9 +36,9 @@ const DefaultPort = 5025
 
 // Limits bound what the client accepts from an instrument.
 type Limits struct {
-	MaxLine  int           // longest reply line, bytes (default 4096)
-	MaxBlock int           // largest binary block, bytes (default 256 MiB)
-	Timeout  time.Duration // per call when the context has no earlier deadline (default 30 s)
+	MaxLine  int           `toml:"max_line"`  // longest reply line, bytes (default 4096)
+	MaxBlock int           `toml:"max_block"` // largest binary block, bytes (default 256 MiB)
+	Timeout  time.Duration `toml:"timeout"`   // per call when the context has no earlier deadline (default 30 s)
 }
 
 func (l Limits) withDefaults() Limits {

@@ -25,22 +25,22 @@ const (
 // sample per symbol, channel 3 = polarisation pilot) and an optional power
 // meter on a monitor tap.
 type EmitterConfig struct {
-	AWG        string // host[:port] of the waveform generator
-	PowerMeter string // host[:port] of the power meter; "" = none (no photon number)
+	AWG        string `toml:"awg"`         // host[:port] of the waveform generator
+	PowerMeter string `toml:"power_meter"` // host[:port] of the power meter; "" = none (no photon number)
 	// FullScale is the quadrature value (SNU) at DAC full scale (code
 	// 32767); symbols beyond it are clipped. Default 8·sqrt(Va) of each
 	// frame when 0.
-	FullScale float64
+	FullScale float64 `toml:"full_scale"`
 	// Wavelength of the laser in metres (default 1550 nm).
-	Wavelength float64
+	Wavelength float64 `toml:"wavelength"`
 	// OutputRatio = power at the fiber output / power on the monitor
 	// (e.g. 1e-7 for a 1 % tap followed by 50 dB of attenuation). Required
 	// with a power meter.
-	OutputRatio float64
-	Limits      Limits
+	OutputRatio float64 `toml:"output_ratio"`
+	Limits      Limits  `toml:"limits"`
 	// Seed, when non-nil, makes the symbols reproducible (tests and
 	// replays); nil draws a fresh key from crypto/rand per frame.
-	Seed *[32]byte
+	Seed *[32]byte `toml:"-"`
 }
 
 // Emitter is Alice's hardware.Emitter on a SCPI waveform generator and

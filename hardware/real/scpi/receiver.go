@@ -18,12 +18,12 @@ import (
 // heterodyne, channel 2 carrying p; its trigger is external (Alice's
 // frame start).
 type ReceiverConfig struct {
-	Digitizer          string             // host[:port] of the digitizer
-	LocalOscillator    string             // host[:port] of Bob's local-oscillator laser; "" = none (no calibrations)
-	Detection          hardware.Detection // the receiver's scheme (default heterodyne); frames must match it
-	CalibrationSamples int                // samples per calibration record (default 2^18)
-	PollInterval       time.Duration      // acquisition-done polling (default 10 ms)
-	Limits             Limits
+	Digitizer          string             `toml:"digitizer"`           // host[:port] of the digitizer
+	LocalOscillator    string             `toml:"local_oscillator"`    // host[:port] of Bob's local-oscillator laser; "" = none (no calibrations)
+	Detection          hardware.Detection `toml:"detection"`           // the receiver's scheme (default heterodyne); frames must match it
+	CalibrationSamples int                `toml:"calibration_samples"` // samples per calibration record (default 2^18)
+	PollInterval       time.Duration      `toml:"poll_interval"`       // acquisition-done polling (default 10 ms)
+	Limits             Limits             `toml:"limits"`
 }
 
 // Receiver is Bob's hardware.Receiver on a SCPI digitizer (command set in
