@@ -14,14 +14,14 @@ import (
 // Gaussian conditioning for the measurements, and symplectic eigenvalues
 // obtained numerically with gonum. No closed form of skr.go is reused.
 
-// gaussState is a covariance matrix over named modes, quadratures ordered
+// skrGaussState is a covariance matrix over named modes, quadratures ordered
 // (x0, p0, x1, p1, ...), shot noise = 1.
-type gaussState struct {
+type skrGaussState struct {
 	names []string
 	cov   *mat.Dense
 }
 
-func (s *gaussState) idx(name string) int {
+func (s *skrGaussState) idx(name string) int {
 	for i, n := range s.names {
 		if n == name {
 			return i
@@ -31,7 +31,7 @@ func (s *gaussState) idx(name string) int {
 }
 
 // addMode appends an uncorrelated mode with variance v on both quadratures.
-func (s *gaussState) addMode(name string, v float64) {
+func (s *skrGaussState) addMode(name string, v float64) {
 	n := 2 * len(s.names)
 	c := mat.NewDense(n+2, n+2, nil)
 	if n > 0 {
@@ -44,7 +44,7 @@ func (s *gaussState) addMode(name string, v float64) {
 }
 
 // addEPR appends a two-mode squeezed vacuum of variance v.
-func (s *gaussState) addEPR(a, b string, v float64) {
+func (s *skrGaussState) addEPR(a, b string, v float64) {
 	s.addMode(a, v)
 	s.addMode(b, v)
 	i, j := 2*s.idx(a), 2*s.idx(b)
@@ -56,7 +56,7 @@ func (s *gaussState) addEPR(a, b string, v float64) {
 }
 
 // apply replaces cov by S·cov·Sᵀ + N.
-func (s *gaussState) apply(S, N *mat.Dense) {
+func (s *skrGaussState) apply(S, N *mat.Dense) {
 	var t, r mat.Dense
 	t.Mul(S, s.cov)
 	r.Mul(&t, S.T())
@@ -66,7 +66,7 @@ func (s *gaussState) apply(S, N *mat.Dense) {
 	s.cov = &r
 }
 
-func identity(n int) *mat.Dense {
+func skrIdentity(n int) *mat.Dense {
 	m := mat.NewDense(n, n, nil)
 	for i := 0; i < n; i++ {
 		m.Set(i, i, 1)
@@ -76,9 +76,9 @@ func identity(n int) *mat.Dense {
 
 // beamSplitter mixes modes a, b with transmission tau:
 // a' = √τ·a + √(1−τ)·b, b' = −√(1−τ)·a + √τ·b.
-func (s *gaussState) beamSplitter(a, b string, tau float64) {
+func (s *skrGaussState) beamSplitter(a, b string, tau float64) {
 	n := 2 * len(s.names)
-	S := identity(n)
+	S := skrIdentity(n)
 	i, j := 2*s.idx(a), 2*s.idx(b)
 	st, sr := math.Sqrt(tau), math.Sqrt(1-tau)
 	for q := 0; q < 2; q++ {
@@ -92,9 +92,9 @@ func (s *gaussState) beamSplitter(a, b string, tau float64) {
 
 // lossyNoisyChannel maps mode a through transmittance t with excess noise
 // t·xi at its output: cov_a → t·cov_a + (1 − t + t·xi)·I.
-func (s *gaussState) lossyNoisyChannel(a string, t, txi float64) {
+func (s *skrGaussState) lossyNoisyChannel(a string, t, txi float64) {
 	n := 2 * len(s.names)
-	S := identity(n)
+	S := skrIdentity(n)
 	N := mat.NewDense(n, n, nil)
 	i := 2 * s.idx(a)
 	for q := 0; q < 2; q++ {
@@ -108,13 +108,13 @@ func (s *gaussState) lossyNoisyChannel(a string, t, txi float64) {
 // the outcomes of the quadrature variables vars (indices into cov) with
 // extra classical noise variance noise[k] on each. This is the Schur
 // complement Γ_RR − Γ_RM (Γ_MM + N)⁻¹ Γ_MR over the remaining modes.
-func (s *gaussState) condition(vars []int, noise []float64, measured ...string) *gaussState {
+func (s *skrGaussState) condition(vars []int, noise []float64, measured ...string) *skrGaussState {
 	drop := map[string]bool{}
 	for _, m := range measured {
 		drop[m] = true
 	}
 	var keep []int
-	out := &gaussState{}
+	out := &skrGaussState{}
 	for k, n := range s.names {
 		if !drop[n] {
 			keep = append(keep, 2*k, 2*k+1)
@@ -151,7 +151,7 @@ func (s *gaussState) condition(vars []int, noise []float64, measured ...string) 
 }
 
 // marginal keeps only the named modes.
-func (s *gaussState) marginal(modes ...string) *gaussState {
+func (s *skrGaussState) marginal(modes ...string) *skrGaussState {
 	var drop []string
 	keepSet := map[string]bool{}
 	for _, m := range modes {
@@ -165,9 +165,9 @@ func (s *gaussState) marginal(modes ...string) *gaussState {
 	return s.condition(nil, nil, drop...)
 }
 
-// symplecticEigenvalues returns the symplectic spectrum of cov: the singular
+// skrSymplecticEigenvalues returns the symplectic spectrum of cov: the singular
 // values of γ^{1/2}·Ω·γ^{1/2}, which come in equal pairs.
-func symplecticEigenvalues(cov *mat.Dense) []float64 {
+func skrSymplecticEigenvalues(cov *mat.Dense) []float64 {
 	n := cov.RawMatrix().Rows
 	sym := mat.NewSymDense(n, nil)
 	for i := 0; i < n; i++ {
@@ -210,37 +210,37 @@ func symplecticEigenvalues(cov *mat.Dense) []float64 {
 	return out
 }
 
-// naiveG is the textbook g(x) = (x+1)·log2(x+1) − x·log2(x).
-func naiveG(x float64) float64 {
+// skrNaiveG is the textbook g(x) = (x+1)·log2(x+1) − x·log2(x).
+func skrNaiveG(x float64) float64 {
 	if x <= 0 {
 		return 0
 	}
 	return (x+1)*math.Log2(x+1) - x*math.Log2(x)
 }
 
-func vonNeumann(s *gaussState) float64 {
+func skrVonNeumann(s *skrGaussState) float64 {
 	var h float64
-	for _, nu := range symplecticEigenvalues(s.cov) {
-		h += naiveG((nu - 1) / 2)
+	for _, nu := range skrSymplecticEigenvalues(s.cov) {
+		h += skrNaiveG((nu - 1) / 2)
 	}
 	return h
 }
 
-// modelResult is what the covariance-matrix model says about one link.
-type modelResult struct {
+// skrModelResult is what the covariance-matrix model says about one link.
+type skrModelResult struct {
 	iab, chiTrusted, chiUntrusted float64
 	bobVar                        float64 // variance of one measured quadrature (SNU)
 	bobCondVar                    float64 // the same given Alice's symbol
 }
 
-// model builds the whole link for p (needs η < 1 when v_el > 0: the
+// skrModel builds the whole link for p (needs η < 1 when v_el > 0: the
 // electronic noise is the thermal port of the efficiency beam splitter).
-func model(p KeyRateParams) modelResult {
+func skrModel(p KeyRateParams) skrModelResult {
 	v := p.Va + 1
-	s := &gaussState{}
+	s := &skrGaussState{}
 	s.addEPR("A", "B", v)
 	s.lossyNoisyChannel("B", p.T, p.T*p.Xi)
-	sAB := vonNeumann(s)
+	sAB := skrVonNeumann(s)
 
 	// Bob's detector: efficiency η, electronic noise v_el per measured
 	// quadrature, purified by the EPR pair (F0, F) of variance ν.
@@ -250,11 +250,11 @@ func model(p KeyRateParams) modelResult {
 	}
 	s.addEPR("F0", "F", nu)
 	s.beamSplitter("B", "F0", p.Eta) // B → B' (to the photodiodes), F0 → G
-	sABprime := vonNeumann(s.marginal("A", "B"))
+	sABprime := skrVonNeumann(s.marginal("A", "B"))
 
 	var vars []int
 	var measured []string
-	var bob *gaussState
+	var bob *skrGaussState
 	if p.Detection == Heterodyne {
 		s.addMode("W", 1)
 		s.beamSplitter("B", "W", 0.5) // B1 = B, B2 = W
@@ -267,8 +267,8 @@ func model(p KeyRateParams) modelResult {
 	bob = s
 	noise := make([]float64, len(vars))
 	rest := s.condition(vars, noise, measured...) // A, F0(=G), F given Bob's outcomes
-	chiT := sAB - vonNeumann(rest)
-	chiU := sABprime - vonNeumann(rest.marginal("A"))
+	chiT := sAB - skrVonNeumann(rest)
+	chiU := sABprime - skrVonNeumann(rest.marginal("A"))
 
 	// I_AB: Alice heterodynes her half (prepare-and-measure equivalent);
 	// Bob's first measured variable against it.
@@ -299,5 +299,5 @@ func model(p KeyRateParams) modelResult {
 		cond = bobVar - c.At(0, 0)
 	}
 	iab := float64(len(vars)) * 0.5 * math.Log2(bobVar/cond)
-	return modelResult{iab: iab, chiTrusted: chiT, chiUntrusted: chiU, bobVar: bobVar, bobCondVar: cond}
+	return skrModelResult{iab: iab, chiTrusted: chiT, chiUntrusted: chiU, bobVar: bobVar, bobCondVar: cond}
 }

@@ -10,10 +10,10 @@ import (
 	"pgregory.net/rapid"
 )
 
-// close9 reports |got − want| ≤ 1e-9·|want| + 1e-11.
-func close9(got, want float64) bool { return math.Abs(got-want) <= 1e-9*math.Abs(want)+1e-11 }
+// skrClose9 reports |got − want| ≤ 1e-9·|want| + 1e-11.
+func skrClose9(got, want float64) bool { return math.Abs(got-want) <= 1e-9*math.Abs(want)+1e-11 }
 
-func relErr(got, want float64) float64 {
+func skrRelErr(got, want float64) float64 {
 	d := math.Abs(got - want)
 	if d == 0 {
 		return 0
@@ -21,12 +21,12 @@ func relErr(got, want float64) float64 {
 	return d / math.Max(math.Abs(want), 1e-300)
 }
 
-// genParams draws a point of the physical domain. logT spans tiny to 1.
-func genParams(t *rapid.T, det Detection, trusted bool, etaMax float64) KeyRateParams {
-	return genParamsVa(t, det, trusted, etaMax, 3)
+// genKRParams draws a point of the physical domain. logT spans tiny to 1.
+func genKRParams(t *rapid.T, det Detection, trusted bool, etaMax float64) KeyRateParams {
+	return genKRParamsVa(t, det, trusted, etaMax, 3)
 }
 
-func genParamsVa(t *rapid.T, det Detection, trusted bool, etaMax, log10VaMax float64) KeyRateParams {
+func genKRParamsVa(t *rapid.T, det Detection, trusted bool, etaMax, log10VaMax float64) KeyRateParams {
 	return KeyRateParams{
 		Detection: det,
 		Trusted:   trusted,
@@ -39,7 +39,7 @@ func genParamsVa(t *rapid.T, det Detection, trusted bool, etaMax, log10VaMax flo
 	}
 }
 
-func genDetection(t *rapid.T) Detection {
+func genKRDetection(t *rapid.T) Detection {
 	return rapid.SampledFrom([]Detection{Heterodyne, Homodyne}).Draw(t, "detection")
 }
 
@@ -47,35 +47,35 @@ func genDetection(t *rapid.T) Detection {
 // 1e-9 relative, trusted and untrusted, heterodyne and homodyne.
 func TestClosedFormsMatchCovarianceModel(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		det := genDetection(t)
+		det := genKRDetection(t)
 		// The model loses digits as its covariance entries grow: Va large,
 		// or its electronic-noise EPR pair (variance 1 + k·v_el/(1−η))
 		// when η → 1. Va ≤ 30 and η ≤ 0.9 keep it good to ~1e-12 bit.
 		// χ_BE is a difference of entropies of a few bits each: below
 		// 0.01 bit the comparison is to 1e-11 bit absolute.
 		// TestAgainstArbitraryPrecision covers the corners beyond.
-		p := genParamsVa(t, det, true, 0.9, 1.5)
-		m := model(p)
+		p := genKRParamsVa(t, det, true, 0.9, 1.5)
+		m := skrModel(p)
 
 		iab, err := MutualInformation(p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if e := relErr(iab, m.iab); !close9(iab, m.iab) {
-			t.Fatalf("I_AB %v: closed %.15g model %.15g (rel %g)", p, iab, m.iab, e)
+		if e := skrRelErr(iab, m.iab); !skrClose9(iab, m.iab) {
+			t.Fatalf("I_AB %v: closed %.15g skrModel %.15g (rel %g)", p, iab, m.iab, e)
 		}
 		chi, _ := HolevoBound(p)
-		if e := relErr(chi, m.chiTrusted); !close9(chi, m.chiTrusted) {
-			t.Fatalf("trusted χ_BE %v: closed %.15g model %.15g (rel %g)", p, chi, m.chiTrusted, e)
+		if e := skrRelErr(chi, m.chiTrusted); !skrClose9(chi, m.chiTrusted) {
+			t.Fatalf("trusted χ_BE %v: closed %.15g skrModel %.15g (rel %g)", p, chi, m.chiTrusted, e)
 		}
 		pu := p
 		pu.Trusted = false
 		chiU, _ := HolevoBound(pu)
-		if e := relErr(chiU, m.chiUntrusted); !close9(chiU, m.chiUntrusted) {
-			t.Fatalf("untrusted χ_BE %v: closed %.15g model %.15g (rel %g)", p, chiU, m.chiUntrusted, e)
+		if e := skrRelErr(chiU, m.chiUntrusted); !skrClose9(chiU, m.chiUntrusted) {
+			t.Fatalf("untrusted χ_BE %v: closed %.15g skrModel %.15g (rel %g)", p, chiU, m.chiUntrusted, e)
 		}
 		iabU, _ := MutualInformation(pu)
-		if !close9(iabU, m.iab) {
+		if !skrClose9(iabU, m.iab) {
 			t.Fatalf("untrusted I_AB %v: %.15g, data say %.15g", p, iabU, m.iab)
 		}
 
@@ -84,12 +84,12 @@ func TestClosedFormsMatchCovarianceModel(t *testing.T) {
 		k := det.quadratures()
 		wantNoise := 1 + p.Vel + p.Eta*p.T*p.Xi/k
 		wantVar := p.Eta*p.T*p.Va/k + wantNoise
-		if relErr(m.bobCondVar, wantNoise) > 1e-9 || relErr(m.bobVar, wantVar) > 1e-9 {
-			t.Fatalf("model link: Var(y)=%g Var(n)=%g, DESIGN says %g, %g", m.bobVar, m.bobCondVar, wantVar, wantNoise)
+		if skrRelErr(m.bobCondVar, wantNoise) > 1e-9 || skrRelErr(m.bobVar, wantVar) > 1e-9 {
+			t.Fatalf("model peLink: Var(y)=%g Var(n)=%g, DESIGN says %g, %g", m.bobVar, m.bobCondVar, wantVar, wantNoise)
 		}
 		snr, _ := SNR(p)
-		if wantSNR := p.Eta * p.T * p.Va / k / wantNoise; relErr(snr, wantSNR) > 1e-12 {
-			t.Fatalf("SNR %g, link says %g", snr, wantSNR)
+		if wantSNR := p.Eta * p.T * p.Va / k / wantNoise; skrRelErr(snr, wantSNR) > 1e-12 {
+			t.Fatalf("SNR %g, peLink says %g", snr, wantSNR)
 		}
 	})
 }
@@ -125,7 +125,7 @@ func TestAgainstArbitraryPrecision(t *testing.T) {
 		wantI, _ := strconv.ParseFloat(c.iab, 64)
 		wantChi, _ := strconv.ParseFloat(c.chi, 64)
 		iab, err := MutualInformation(p)
-		if err != nil || relErr(iab, wantI) > 1e-12 {
+		if err != nil || skrRelErr(iab, wantI) > 1e-12 {
 			t.Errorf("%+v: I_AB = %.17g, %v; want %s", p, iab, err, c.iab)
 		}
 		chi, err := HolevoBound(p)
@@ -140,15 +140,15 @@ func TestAgainstArbitraryPrecision(t *testing.T) {
 func TestDefaultLinkAgainstModel(t *testing.T) {
 	for _, det := range []Detection{Heterodyne, Homodyne} {
 		p := KeyRateParams{Detection: det, Trusted: true, Va: 2, T: 0.9, Xi: 0.01, Eta: 0.8, Vel: 0.05, Beta: 0.95}
-		m := model(p)
+		m := skrModel(p)
 		chi, _ := HolevoBound(p)
 		iab, _ := MutualInformation(p)
-		if relErr(chi, m.chiTrusted) > 1e-9 || relErr(iab, m.iab) > 1e-9 {
+		if skrRelErr(chi, m.chiTrusted) > 1e-9 || skrRelErr(iab, m.iab) > 1e-9 {
 			t.Fatalf("%v: χ %v vs %v, I %v vs %v", det, chi, m.chiTrusted, iab, m.iab)
 		}
 		k, _ := SecretKeyRate(p)
-		if want := p.Beta*m.iab - m.chiTrusted; relErr(k, want) > 1e-9 || k <= 0 {
-			t.Fatalf("%v: K %v, model %v", det, k, want)
+		if want := p.Beta*m.iab - m.chiTrusted; skrRelErr(k, want) > 1e-9 || k <= 0 {
+			t.Fatalf("%v: K %v, skrModel %v", det, k, want)
 		}
 	}
 }
@@ -157,14 +157,14 @@ func TestDefaultLinkAgainstModel(t *testing.T) {
 // models are the same number.
 func TestTrustedEqualsUntrustedWithIdealDetector(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		p := genParams(t, genDetection(t), true, 1)
+		p := genKRParams(t, genKRDetection(t), true, 1)
 		p.Eta, p.Vel = 1, 0
 		pu := p
 		pu.Trusted = false
 		for _, f := range []func(KeyRateParams) (float64, error){MutualInformation, HolevoBound, SecretKeyRate, SNR} {
 			a, _ := f(p)
 			b, _ := f(pu)
-			if relErr(a, b) > 1e-12 {
+			if skrRelErr(a, b) > 1e-12 {
 				t.Fatalf("%v: trusted %.17g untrusted %.17g", p, a, b)
 			}
 		}
@@ -174,7 +174,7 @@ func TestTrustedEqualsUntrustedWithIdealDetector(t *testing.T) {
 // A trusted detector never gives Eve more than an untrusted one.
 func TestUntrustedIsNeverBetter(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		p := genParams(t, genDetection(t), true, 1)
+		p := genKRParams(t, genKRDetection(t), true, 1)
 		pu := p
 		pu.Trusted = false
 		kt, _ := SecretKeyRate(p)
@@ -203,7 +203,7 @@ func TestKeyRateIsClippedAtZero(t *testing.T) {
 
 func TestMonotoneInTransmittance(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		p := genParams(t, genDetection(t), rapid.Bool().Draw(t, "trusted"), 1)
+		p := genKRParams(t, genKRDetection(t), rapid.Bool().Draw(t, "trusted"), 1)
 		t2 := p.T + (1-p.T)*rapid.Float64Range(0, 1).Draw(t, "up")
 		k1, _ := SecretKeyRate(p)
 		q := p
@@ -218,7 +218,7 @@ func TestMonotoneInTransmittance(t *testing.T) {
 
 func TestAntiMonotoneInExcessNoise(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		p := genParams(t, genDetection(t), rapid.Bool().Draw(t, "trusted"), 1)
+		p := genKRParams(t, genKRDetection(t), rapid.Bool().Draw(t, "trusted"), 1)
 		q := p
 		q.Xi = p.Xi + rapid.Float64Range(0, 0.3).Draw(t, "dxi")
 		k1, _ := SecretKeyRate(p)
@@ -239,7 +239,7 @@ func TestNoNaNOverTheDomain(t *testing.T) {
 	}
 	rapid.Check(t, func(t *rapid.T) {
 		p := KeyRateParams{
-			Detection: genDetection(t),
+			Detection: genKRDetection(t),
 			Trusted:   rapid.Bool().Draw(t, "trusted"),
 			Va:        math.Pow(10, edge(t, "log10Va", -8, 8, -300, -8, 8, 12)),
 			T:         math.Pow(10, edge(t, "log10T", -12, 0, -300, -100, -1e-16, 0)),
@@ -273,7 +273,7 @@ func TestDomainEdges(t *testing.T) {
 		}
 		iab, _ := MutualInformation(ideal)
 		k, _ := SecretKeyRate(ideal)
-		if relErr(k, iab) > 1e-9 {
+		if skrRelErr(k, iab) > 1e-9 {
 			t.Fatalf("%v: perfect channel K = %v, I_AB = %v", det, k, iab)
 		}
 		// Continuity at η = 1 with electronic noise (no beam-splitter model there).
@@ -282,7 +282,7 @@ func TestDomainEdges(t *testing.T) {
 		q.Eta = 1 - 1e-9
 		a, _ := SecretKeyRate(p)
 		b, _ := SecretKeyRate(q)
-		if relErr(a, b) > 1e-6 {
+		if skrRelErr(a, b) > 1e-6 {
 			t.Fatalf("%v: K(η=1) = %v, K(η=1−1e-9) = %v", det, a, b)
 		}
 	}
@@ -354,8 +354,8 @@ func TestGNearZero(t *testing.T) {
 		t.Fatal("g must read 0 and rounding below it as 0")
 	}
 	for _, x := range []float64{1e-300, 1e-12, 0.3, 1, 7, 1e6} {
-		if e := relErr(g(x), naiveG(x)); e > 1e-9 && x > 1e-12 {
-			t.Fatalf("g(%g) = %g, textbook %g", x, g(x), naiveG(x))
+		if e := skrRelErr(g(x), skrNaiveG(x)); e > 1e-9 && x > 1e-12 {
+			t.Fatalf("g(%g) = %g, textbook %g", x, g(x), skrNaiveG(x))
 		}
 		if math.IsNaN(g(x)) || g(x) < 0 {
 			t.Fatalf("g(%g) = %g", x, g(x))
