@@ -1,0 +1,473 @@
+package alice
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/qosst/qosst-go/hardware"
+	"github.com/qosst/qosst-go/hardware/sim"
+	"github.com/qosst/qosst-go/keystore"
+	"github.com/qosst/qosst-go/messages"
+)
+
+func numGoroutine() int { return runtime.NumGoroutine() }
+
+func goroutineDump() string {
+	buf := make([]byte, 1<<20)
+	return string(buf[:runtime.Stack(buf, true)])
+}
+
+// A client behaving like qosst-bob (no content in QIE_REQUEST, several
+// symbol requests) runs a whole frame against Alice, over the in-memory
+// transport and over TCP: PE_APPROVED, EC, PA, FRAME_ENDED_ACK, and Alice's
+// key file (mode 0600, named by the frame UUID) holds the key Bob derives.
+func TestFullFrame(t *testing.T) {
+	for _, network := range []string{"pipe", "tcp"} {
+		t.Run(network, func(t *testing.T) {
+			h := newHarness(t, network)
+			b := h.bob()
+			b.identify()
+			final := b.fullFrame()
+			path := h.keys.Path(b.frame)
+			st, err := os.Stat(path)
+			if err != nil {
+				t.Fatalf("no key file: %v", err)
+			}
+			if st.Mode().Perm() != 0o600 {
+				t.Fatalf("key file mode %v, want 0600", st.Mode().Perm())
+			}
+			got, err := keystore.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := keystore.PackBits(final); !bytes.Equal(got, want) || len(want) == 0 {
+				t.Fatalf("Alice's key (%d bytes) differs from Bob's (%d bytes)", len(got), len(want))
+			}
+			// The session is back in identified: a second frame runs too.
+			b.fullFrame()
+			if n := h.srv.FramesCompleted(); n != 2 {
+				t.Fatalf("frames completed = %d, want 2", n)
+			}
+			b.want(messages.Disconnection, nil, messages.DisconnectionAck)
+		})
+	}
+}
+
+// The reference client sends QIE_REQUEST with no content; ours may send
+// the frame UUID, which must then be the frame's.
+func TestQIERequestFrameUUID(t *testing.T) {
+	h := newHarness(t, "pipe")
+	b := h.bob()
+	b.identify()
+	b.initialize()
+	got, c := b.raw(messages.QIERequest, &messages.QIERequestContent{FrameUUID: uuid.New()})
+	if got != messages.Abort || !strings.Contains(c.(*messages.AbortContent).AbortMessage, "frame") {
+		t.Fatalf("QIE_REQUEST for another frame answered %s (%s)", got, describe(c))
+	}
+	b.initialize()
+	b.want(messages.QIERequest, &messages.QIERequestContent{FrameUUID: b.frame}, messages.QIEReady)
+}
+
+func TestPEDeniedWhenKeyRateIsNotPositive(t *testing.T) {
+	h := newHarness(t, "pipe")
+	b := h.bob()
+	b.identify()
+	b.initialize()
+	b.qie()
+	zero := 0.0
+	if got := b.pe(3, 0.1, &zero); got != messages.PEDenied {
+		t.Fatalf("PE_FINISHED with key_rate 0 answered %s", got)
+	}
+	// The frame is dropped: EC is unexpected, a new frame can start.
+	b.want(messages.ECInitialization, &messages.ECInitializationContent{Noise: 1, LDPC: &messages.LDPCParams{N: 8, K: 4, ColumnWeight: 2}}, messages.UnexpectedCommand)
+	b.initialize()
+}
+
+func TestPESymbolsOutOfRange(t *testing.T) {
+	h := newHarness(t, "pipe")
+	b := h.bob()
+	b.identify()
+	b.initialize()
+	b.qie()
+	c := b.want(messages.PESymbolsRequest, &messages.PESymbolsRequestContent{Indices: []int{1, h.cfg.Frame.Quantum.NumSymbols}}, messages.PESymbolsError)
+	if !strings.Contains(c.(*messages.PESymbolsErrorContent).ErrorMessage, "out of bound") {
+		t.Fatalf("error message %q", describe(c))
+	}
+}
+
+// Negotiation: mismatched parameters give a proposal with Alice's values,
+// INITIALIZATION_REQUEST_CONFIG gives her config, and a request with them is
+// accepted. In "deny" mode the answer is INITIALIZATION_DENIED.
+func TestInitializationNegotiation(t *testing.T) {
+	h := newHarness(t, "pipe")
+	b := h.bob()
+	b.identify()
+	p := b.frameParams()
+	p["symbol_rate"] = 1e9
+	c := b.want(messages.InitializationRequest, &messages.InitializationRequestContent{FrameUUID: uuid.New(), Parameters: p}, messages.InitializationProposal).(*messages.InitializationProposalContent)
+	if !strings.Contains(c.DenyMessage, "symbol_rate") || c.Config["symbol_rate"] != 100e6 {
+		t.Fatalf("proposal %s", describe(c))
+	}
+	cfg := b.want(messages.InitializationRequestConfig, nil, messages.InitializationConfig).(*messages.InitializationConfigContent)
+	q := cfg.Config["frame"].(map[string]any)["quantum"].(map[string]any)
+	p["symbol_rate"] = q["symbol_rate"]
+	b.want(messages.InitializationRequest, &messages.InitializationRequestContent{FrameUUID: uuid.New(), Parameters: p}, messages.InitializationAccepted)
+	// A frame UUID whose key exists is refused.
+	id := uuid.New()
+	if _, err := h.keys.Write(id, []byte{1}); err != nil {
+		t.Fatal(err)
+	}
+	b.want(messages.InitializationRequest, &messages.InitializationRequestContent{FrameUUID: id}, messages.InitializationDenied)
+	// Deny mode.
+	b.want(messages.ChangeParameterRequest, &messages.ChangeParameterRequestContent{Parameter: "alice.negotiation.mode", Value: "deny"}, messages.ParameterChanged)
+	p["num_symbols"] = 12345
+	d := b.want(messages.InitializationRequest, &messages.InitializationRequestContent{FrameUUID: uuid.New(), Parameters: p}, messages.InitializationDenied).(*messages.InitializationDeniedContent)
+	if !strings.Contains(d.DenyMessage, "num_symbols") {
+		t.Fatalf("deny message %q", d.DenyMessage)
+	}
+	// Unknown extra parameters are ignored; absent ones take Alice's values.
+	b.want(messages.InitializationRequest, &messages.InitializationRequestContent{FrameUUID: uuid.New(), Parameters: map[string]any{"colour": "blue"}}, messages.InitializationAccepted)
+}
+
+// CHANGE_PARAMETER_REQUEST through the wire: the four answers, and a change
+// applies to the next frame.
+func TestChangeParameterOverTheWire(t *testing.T) {
+	h := newHarness(t, "pipe")
+	b := h.bob()
+	b.identify()
+	ch := b.want(messages.ChangeParameterRequest, &messages.ChangeParameterRequestContent{Parameter: "frame.quantum.num_symbols", Value: 20000.0}, messages.ParameterChanged).(*messages.ParameterChangedContent)
+	if ch.Parameter != "frame.quantum.num_symbols" || ch.OldValue != float64(40000) || ch.NewValue != float64(20000) {
+		t.Fatalf("PARAMETER_CHANGED %s", describe(ch))
+	}
+	b.want(messages.ChangeParameterRequest, &messages.ChangeParameterRequestContent{Parameter: "frame.quantum.nope", Value: 1.0}, messages.ParameterUnkown)
+	iv := b.want(messages.ChangeParameterRequest, &messages.ChangeParameterRequestContent{Parameter: "frame.quantum.roll_off", Value: 7.0}, messages.ParameterInvalidValue).(*messages.ParameterInvalidValueContent)
+	if iv.ErrorMessage == "" || iv.OldValue != 0.5 {
+		t.Fatalf("PARAMETER_INVALID_VALUE %s", describe(iv))
+	}
+	b.want(messages.ChangeParameterRequest, &messages.ChangeParameterRequestContent{Parameter: "simulation.transmittance", Value: 0.1}, messages.ParameterUnchanged)
+	h.cfg.Frame.Quantum.NumSymbols = 20000 // the harness's Bob follows
+	b.initialize()
+	b.qie()
+	if len(b.yRaw) != 20000 {
+		t.Fatalf("frame of %d symbols after the change", len(b.yRaw))
+	}
+}
+
+// Derived answers seen through Alice: unknown code, unexpected code,
+// invalid content; the chain stays intact after each.
+func TestDerivedAnswers(t *testing.T) {
+	h := newHarness(t, "pipe")
+	b := h.bob()
+	c := b.want(messages.Code(1000), nil, messages.UnkownCommand).(*messages.UnkownCommandContent)
+	if c.Command != 1000 {
+		t.Fatalf("UNKOWN_COMMAND code %d", c.Command)
+	}
+	u := b.want(messages.QIETrigger, nil, messages.UnexpectedCommand).(*messages.UnexpectedCommandContent)
+	if u.Command != messages.QIETrigger || !strings.Contains(u.ErrorMessage, "connected") {
+		t.Fatalf("UNEXPECTED_COMMAND %s", describe(u))
+	}
+	b.want(messages.IdentificationResponse, &messages.IdentificationResponseContent{SerialNumber: "x"}, messages.UnexpectedCommand)
+	ic := b.want(messages.IdentificationRequest, []byte(`{"serial_number": 3, "qosst_version": "QOSST/0.2"}`), messages.InvalidContent).(*messages.InvalidContentContent)
+	if ic.Command != messages.IdentificationRequest || !strings.Contains(ic.ErrorMessage, "serial_number") {
+		t.Fatalf("INVALID_CONTENT %s", describe(ic))
+	}
+	v := b.want(messages.IdentificationRequest, &messages.IdentificationRequestContent{SerialNumber: "b", QOSSTVersion: "QOSST/0.1"}, messages.InvalidQOSSTVersion).(*messages.InvalidQOSSTVersionContent)
+	if v.QOSSTVersion != "QOSST/0.2" {
+		t.Fatalf("INVALID_QOSST_VERSION %s", describe(v))
+	}
+	b.identify()
+	b.want(messages.InitializationRequest, []byte(`{"frame_uuid": "not-a-uuid"}`), messages.InvalidContent)
+	b.initialize()
+	b.want(messages.PESymbolsRequest, &messages.PESymbolsRequestContent{Indices: []int{1}}, messages.UnexpectedCommand)
+	b.want(messages.InvalidResponse, &messages.InvalidResponseContent{ErrorMessage: "test"}, messages.InvalidResponseAck)
+	b.qie() // the frame survived every derived answer
+}
+
+// steps drive a fresh session to each state; abortIn and disconnectIn use
+// them to reach every state.
+var steps = []struct {
+	state string
+	run   func(b *bob)
+}{
+	{"connected", func(b *bob) {}},
+	{"identified", func(b *bob) { b.identify() }},
+	{"initialized", func(b *bob) { b.identify(); b.initialize() }},
+	{"polarising", func(b *bob) {
+		b.identify()
+		b.initialize()
+		b.want(messages.RequestPolarisationRecovery, nil, messages.PolarisationRecoveryAck)
+	}},
+	{"qie_ready", func(b *bob) {
+		b.identify()
+		b.initialize()
+		b.want(messages.QIERequest, nil, messages.QIEReady)
+	}},
+	{"emitting", func(b *bob) {
+		b.identify()
+		b.initialize()
+		b.want(messages.QIERequest, nil, messages.QIEReady)
+		b.want(messages.QIETrigger, nil, messages.QIEEmissionStarted)
+	}},
+	{"pe", func(b *bob) { b.identify(); b.initialize(); b.qie() }},
+	{"pe_approved", toPEApproved},
+	{"ec", func(b *bob) { toPEApproved(b); b.ecInit() }},
+	{"ec_done", toECDone},
+	{"pa_done", func(b *bob) {
+		toECDone(b)
+		req, _ := b.paRequest(0)
+		b.want(messages.PARequest, req, messages.PASuccess)
+	}},
+}
+
+func toPEApproved(b *bob) {
+	b.identify()
+	b.initialize()
+	b.qie()
+	if got := b.pe(2, 0.1, nil); got != messages.PEApproved {
+		b.t.Fatalf("PE answered %s", got)
+	}
+}
+
+func toECDone(b *bob) { toPEApproved(b); b.ecInit(); b.ecBlocks(); b.ecVerify() }
+
+// ABORT in every state is acknowledged, drops the frame and gives the
+// emitter back: the same session (identified again when it was) starts a
+// new frame through QIE.
+func TestAbortInEveryState(t *testing.T) {
+	h := newHarness(t, "pipe")
+	for _, st := range steps {
+		t.Run(st.state, func(t *testing.T) {
+			b := h.bob()
+			b.t = t
+			st.run(b)
+			b.want(messages.Abort, &messages.AbortContent{AbortMessage: "test abort"}, messages.AbortAck)
+			if st.state == "connected" {
+				b.want(messages.InitializationRequest, &messages.InitializationRequestContent{FrameUUID: uuid.New()}, messages.UnexpectedCommand)
+				b.identify()
+			}
+			// Frame dropped: no frame-phase request is legal.
+			b.want(messages.QIETrigger, nil, messages.UnexpectedCommand)
+			b.initialize()
+			b.want(messages.QIERequest, nil, messages.QIEReady) // the emitter is free
+			b.want(messages.Abort, nil, messages.AbortAck)
+			b.want(messages.Disconnection, nil, messages.DisconnectionAck)
+		})
+	}
+}
+
+// A peer that disconnects in any state leaves nothing behind: the server
+// keeps serving another session, the emitter is free, and the goroutine
+// count returns to its baseline.
+func TestDisconnectInEveryState(t *testing.T) {
+	for _, network := range []string{"pipe", "tcp"} {
+		t.Run(network, func(t *testing.T) {
+			h := newHarness(t, network)
+			other := h.bob()
+			other.identify()
+			base := numGoroutine()
+			for _, st := range steps {
+				b := h.bob()
+				b.t = t
+				st.run(b)
+				b.s.Close()
+				waitGoroutines(t, base)
+				// The other session is still served, and the emitter is free.
+				other.initialize()
+				other.want(messages.QIERequest, nil, messages.QIEReady)
+				other.want(messages.Abort, nil, messages.AbortAck)
+			}
+			if n := h.srv.Sessions(); n != 1 {
+				t.Fatalf("%d sessions, want 1", n)
+			}
+		})
+	}
+}
+
+// authRejected sends code in a frame whose signed digest is corrupted and
+// checks that Alice answers AUTHENTICATION_INVALID. Alice's answer cannot
+// echo the rejected frame's challenge, so Bob's session flags it too; the
+// code is read from the unverified header.
+func (b *bob) authRejected(code messages.Code) {
+	b.t.Helper()
+	b.conn.armed.Store(true)
+	if err := b.s.Send(code, nil); err != nil {
+		b.t.Fatal(err)
+	}
+	m, err := b.s.Recv()
+	if err != nil && !errors.Is(err, messages.ErrAuthentication) {
+		b.t.Fatalf("answer to a tampered %s: %v", code, err)
+	}
+	if m.Code != messages.AuthenticationInvalid {
+		b.t.Fatalf("tampered %s answered %s", code, m.Code)
+	}
+}
+
+// Authentication failure mid-frame: AUTHENTICATION_INVALID, the frame is
+// dropped and the emitter released, the peer must identify again; after
+// max_failures in a row the session closes.
+func TestAuthenticationFailureMidFrame(t *testing.T) {
+	h := newHarness(t, "pipe")
+	b := h.bob()
+	b.identify()
+	b.initialize()
+	b.want(messages.QIERequest, nil, messages.QIEReady)
+	b.authRejected(messages.QIETrigger)
+	// A second tampered frame in a row is refused the same way.
+	b.authRejected(messages.QIETrigger)
+	b.identify()
+	b.want(messages.QIETrigger, nil, messages.UnexpectedCommand) // the frame is gone
+	b.initialize()
+	b.want(messages.QIERequest, nil, messages.QIEReady) // the emitter was released
+	for i := 0; i < h.cfg.Authentication.MaxFailures; i++ {
+		b.authRejected(messages.QIETrigger)
+	}
+	if _, err := b.s.Recv(); !errors.Is(err, messages.ErrDisconnected) {
+		t.Fatalf("session not closed after %d authentication failures in a row: %v", h.cfg.Authentication.MaxFailures, err)
+	}
+	// Alice keeps serving others.
+	other := h.bob()
+	other.identify()
+	other.initialize()
+	other.want(messages.QIERequest, nil, messages.QIEReady)
+}
+
+// Two sessions: while one holds the emitter (QIE_REQUEST to QIE_ENDED),
+// the other's QIE_REQUEST waits timeouts.emitter_wait and gets ABORT with a
+// reason; once the first releases it, the second gets the emitter, even
+// when the release happens while it waits.
+func TestQIEExclusivity(t *testing.T) {
+	h := newHarness(t, "pipe")
+	a, b := h.bob(), h.bob()
+	a.identify()
+	b.identify()
+	a.initialize()
+	b.initialize()
+	a.want(messages.QIERequest, nil, messages.QIEReady)
+	start := time.Now()
+	got, c := b.raw(messages.QIERequest, nil)
+	if got != messages.Abort || !strings.Contains(c.(*messages.AbortContent).AbortMessage, "emitter busy") {
+		t.Fatalf("second QIE_REQUEST answered %s (%s)", got, describe(c))
+	}
+	if w := time.Since(start); w < h.cfg.Timeouts.EmitterWait.Duration {
+		t.Fatalf("ABORT after %v, before emitter_wait %v", w, h.cfg.Timeouts.EmitterWait.Duration)
+	}
+	// b is back in identified (frame dropped); a carries on.
+	a.want(messages.QIETrigger, nil, messages.QIEEmissionStarted)
+	// b waits while a finishes the exchange.
+	b.initialize()
+	done := make(chan messages.Code, 1)
+	go func() {
+		if err := b.s.Send(messages.QIERequest, nil); err != nil {
+			done <- 0
+			return
+		}
+		m, err := b.s.Recv()
+		if err != nil {
+			done <- 0
+			return
+		}
+		done <- m.Code
+	}()
+	time.Sleep(50 * time.Millisecond)
+	a.want(messages.QIEAcquisitionEnded, nil, messages.QIEEnded)
+	if got := <-done; got != messages.QIEReady {
+		t.Fatalf("waiting QIE_REQUEST answered %s after the emitter was released", got)
+	}
+}
+
+// A hardware error inside a handler becomes ABORT to that peer with the
+// reason; the server keeps serving.
+func TestHardwareErrorAborts(t *testing.T) {
+	h := newHarness(t, "pipe", func(s *setup) {
+		s.sim.Faults = []sim.Fault{{Op: sim.OpPrepare, Call: 1}, {Op: sim.OpStartEmission, Call: 1}}
+	})
+	b := h.bob()
+	b.identify()
+	b.initialize()
+	got, c := b.raw(messages.QIERequest, nil)
+	if got != messages.Abort || !strings.Contains(c.(*messages.AbortContent).AbortMessage, "injected fault") {
+		t.Fatalf("QIE_REQUEST with a failing emitter answered %s (%s)", got, describe(c))
+	}
+	b.initialize()
+	b.want(messages.QIERequest, nil, messages.QIEReady)
+	got, c = b.raw(messages.QIETrigger, nil)
+	if got != messages.Abort {
+		t.Fatalf("QIE_TRIGGER with a failing emitter answered %s (%s)", got, describe(c))
+	}
+	// The emitter was given back and the session goes on.
+	other := h.bob()
+	other.identify()
+	other.initialize()
+	other.want(messages.QIERequest, nil, messages.QIEReady)
+}
+
+// panicky is an emitter whose photon-number measurement panics.
+type panicky struct{ hardware.Emitter }
+
+func (panicky) MeanPhotonNumber(context.Context) (float64, error) { panic("instrument driver bug") }
+
+// A panic inside a handler becomes ABORT to that peer and a log line, never
+// a dead server; the emitter is given back.
+func TestPanicInHandlerAborts(t *testing.T) {
+	h := newHarness(t, "pipe", func(s *setup) {
+		s.wrap = func(e hardware.Emitter) hardware.Emitter { return panicky{e} }
+	})
+	b := h.bob()
+	b.identify()
+	b.initialize()
+	b.want(messages.QIERequest, nil, messages.QIEReady)
+	b.want(messages.QIETrigger, nil, messages.QIEEmissionStarted)
+	got, c := b.raw(messages.QIEAcquisitionEnded, nil)
+	if got != messages.Abort {
+		t.Fatalf("QIE_ACQUISITION_ENDED with a panicking driver answered %s (%s)", got, describe(c))
+	}
+	other := h.bob()
+	other.identify()
+	other.initialize()
+	other.want(messages.QIERequest, nil, messages.QIEReady)
+	if h.emitter.Emitting() {
+		t.Fatal("emission still on after the abort")
+	}
+}
+
+// PA_ERROR when Bob asks for more secret bits than Alice computes from the
+// same measured quantities; a fitting request then succeeds.
+func TestPAErrorWhenKeyTooLong(t *testing.T) {
+	h := newHarness(t, "pipe")
+	b := h.bob()
+	toECDone(b)
+	req, _ := b.paRequest(1)
+	c := b.want(messages.PARequest, req, messages.PAError).(*messages.PAErrorContent)
+	if !strings.Contains(c.ErrorMessage, "exceeds") {
+		t.Fatalf("PA_ERROR %q", c.ErrorMessage)
+	}
+	req, _ = b.paRequest(0)
+	b.want(messages.PARequest, req, messages.PASuccess)
+}
+
+// Serve stops when its context ends, closing every session.
+func TestServeStops(t *testing.T) {
+	h := newHarness(t, "tcp")
+	base := numGoroutine()
+	b := h.bob()
+	b.identify()
+	h.stop()
+	if _, err := b.s.Recv(); err == nil {
+		t.Fatal("session still open after the server stopped")
+	}
+	_ = base
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if c, err := h.dialer.DialContext(ctx); err == nil {
+		c.Close()
+		t.Fatal("server still accepting after stop")
+	}
+}

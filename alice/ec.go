@@ -1,0 +1,162 @@
+package alice
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/qosst/qosst-go/fsm"
+	"github.com/qosst/qosst-go/messages"
+	pp "github.com/qosst/qosst-go/postprocessing"
+)
+
+// keying is the error correction and privacy amplification state of a frame.
+type keying struct {
+	plan       pp.ReconciliationPlan
+	rec        *pp.AliceReconciler
+	snr        float64
+	reconciled []uint8 // after EC_VERIFICATION_SUCCESS
+	finalKey   []uint8 // after PA_SUCCESS
+}
+
+// Error correction, reverse reconciliation with Alice decoding Bob's sign
+// bits from his syndromes and her own key symbols as side information.
+// EC_INITIALIZATION → EC_READY, or EC_DENIED when the plan is invalid or does
+// not fit the frame's key symbols; EC_BLOCK → EC_BLOCK_ACK when the block
+// decodes, else EC_BLOCK_ERROR (the block is discarded by both sides);
+// EC_REMAINING → EC_REMAINING_ERROR (no second algorithm); EC_VERIFICATION →
+// EC_VERIFICATION_SUCCESS when the hash of Alice's decoded key equals Bob's,
+// else EC_VERIFICATION_FAIL.
+func (s *session) registerEC(m *fsm.Mux) {
+	m.Handle(messages.ECInitialization, func(ctx context.Context, req fsm.Request) (fsm.Answer, error) {
+		f, err := s.current()
+		if err != nil {
+			return fsm.Answer{}, err
+		}
+		c := req.Content.(*messages.ECInitializationContent)
+		k, err := newKeying(f, c)
+		if err != nil {
+			s.log.Info().Err(err).Msg("error correction denied")
+			return answer(messages.ECDenied, &messages.ECDeniedContent{ErrorMessage: err.Error()})
+		}
+		f.keying = k
+		s.log.Info().Str("frame", f.id.String()).Int("blocks", k.plan.Blocks).Int("n", k.plan.N()).
+			Float64("rate", k.plan.Rate()).Float64("snr", k.snr).Msg("error correction ready")
+		return answer(messages.ECReady, nil)
+	})
+	m.Handle(messages.ECBlock, func(ctx context.Context, req fsm.Request) (fsm.Answer, error) {
+		f, err := s.current()
+		if err != nil {
+			return fsm.Answer{}, err
+		}
+		if f.keying == nil || f.keying.rec == nil {
+			return fsm.Answer{}, errors.New("EC_BLOCK before a reconciliation plan")
+		}
+		c := req.Content.(*messages.ECBlockContent)
+		bits, err := pp.BitsFromNumbers(c.Syndrome)
+		if err == nil {
+			err = f.keying.rec.DecodeBlock(c.Block, bits)
+		}
+		if err != nil {
+			s.log.Debug().Err(err).Int("block", c.Block).Msg("block not reconciled")
+			return answer(messages.ECBlockError, &messages.ECBlockErrorContent{ErrorMessage: err.Error()})
+		}
+		return answer(messages.ECBlockAck, nil)
+	})
+	m.Handle(messages.ECRemaining, func(ctx context.Context, req fsm.Request) (fsm.Answer, error) {
+		return answer(messages.ECRemainingError, &messages.ECRemainingErrorContent{
+			ErrorMessage: "Alice runs no second correction algorithm: failed blocks are discarded."})
+	})
+	m.Handle(messages.ECVerification, func(ctx context.Context, req fsm.Request) (fsm.Answer, error) {
+		f, err := s.current()
+		if err != nil {
+			return fsm.Answer{}, err
+		}
+		if f.keying == nil || f.keying.rec == nil {
+			return fsm.Answer{}, errors.New("EC_VERIFICATION before a reconciliation plan")
+		}
+		c := req.Content.(*messages.ECVerificationContent)
+		key := f.keying.rec.Key()
+		st := f.keying.rec.Stats()
+		s.log.Info().Str("frame", f.id.String()).Int("decoded", st.Decoded).Int("failed", st.Failed).
+			Int("pending", st.Pending).Int("key_bits", st.KeyBits).Float64("fer", st.FER()).
+			Float64("efficiency", st.Efficiency(f.keying.snr)).Msg("error correction done")
+		if len(key) == 0 {
+			return answer(messages.ECVerificationFail, &messages.ECVerificationFailContent{ErrorMessage: "No block was reconciled."})
+		}
+		if pp.VerificationHash(key) != c.Hash {
+			return answer(messages.ECVerificationFail, &messages.ECVerificationFailContent{ErrorMessage: "Keys are not equal."})
+		}
+		f.keying.reconciled = key
+		return answer(messages.ECVerificationSuccess, nil)
+	})
+}
+
+// newKeying checks Bob's reconciliation plan against the frame and prepares
+// Alice's decoder from her key symbols and Bob's estimated channel.
+func newKeying(f *frame, c *messages.ECInitializationContent) (*keying, error) {
+	if f.pe == nil {
+		return nil, errors.New("no parameter estimation for this frame")
+	}
+	w := pp.ECInitWire{Noise: c.Noise, Reconciliation: c.Reconciliation, Blocks: c.Blocks}
+	if c.LDPC != nil {
+		w.LDPC = &pp.LDPCParams{N: c.LDPC.N, K: c.LDPC.K, ColumnWeight: c.LDPC.ColumnWeight, Seed: c.LDPC.Seed}
+	}
+	if c.SparseMatrix != nil {
+		w.SparseMatrix = &pp.SparseMatrixWire{N: c.SparseMatrix.N, Rows: c.SparseMatrix.Rows}
+	}
+	if c.Matrix != nil {
+		w.Matrix = make([][]int, len(c.Matrix))
+		for i, row := range c.Matrix {
+			w.Matrix[i] = make([]int, len(row))
+			for j, b := range row {
+				w.Matrix[i][j] = int(b)
+			}
+		}
+	}
+	plan, err := pp.PlanFromWire(w)
+	if err != nil {
+		return nil, err
+	}
+	params, err := f.keyRateParams()
+	if err != nil {
+		return nil, err
+	}
+	ch, err := pp.ChannelFromParams(params)
+	if err != nil {
+		return nil, err
+	}
+	x := pp.KeyQuadratures(f.keySymbols(), params.Detection)
+	if plan.KeyBits() > len(x) {
+		return nil, fmt.Errorf("the plan covers %d key bits; the frame has %d key quadratures", plan.KeyBits(), len(x))
+	}
+	rec, err := pp.NewAliceReconciler(plan, x, ch)
+	if err != nil {
+		return nil, err
+	}
+	snr, _ := pp.SNR(params)
+	return &keying{plan: plan, rec: rec, snr: snr}, nil
+}
+
+// keyRateParams are the frame's physics as Bob estimated them (PE_FINISHED)
+// with Alice's own modulation variance and the frame's detection.
+func (f *frame) keyRateParams() (pp.KeyRateParams, error) {
+	det, err := pp.ParseDetection(f.spec.Detection.String())
+	if err != nil {
+		return pp.KeyRateParams{}, err
+	}
+	p := pp.KeyRateParams{
+		Detection: det,
+		Trusted:   true,
+		Va:        f.spec.Va,
+		T:         f.pe.Transmittance,
+		Xi:        f.pe.ExcessNoise,
+		Eta:       f.pe.Eta,
+		Vel:       f.pe.ElectronicNoise,
+		Beta:      1, // not used by the channel model nor the Holevo bound
+	}
+	if err := p.Validate(); err != nil {
+		return pp.KeyRateParams{}, err
+	}
+	return p, nil
+}

@@ -1,0 +1,208 @@
+package alice
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/qosst/qosst-go/config"
+	"github.com/qosst/qosst-go/hardware"
+	"github.com/qosst/qosst-go/keystore"
+	"github.com/qosst/qosst-go/messages"
+	"github.com/qosst/qosst-go/transport"
+)
+
+// QOSSTVersion is the protocol version Alice speaks.
+const QOSSTVersion = "QOSST/0.2"
+
+// ErrEmitterBusy is the cause of the ABORT answered to a QIE_REQUEST (or a
+// polarisation recovery request) that waited timeouts.emitter_wait for an
+// emitter held by another session.
+var ErrEmitterBusy = errors.New("emitter busy with another session")
+
+// Options configure a Server.
+type Options struct {
+	// Config is Alice's validated configuration (copied; later changes go
+	// through the parameter registry).
+	Config *config.Config
+	// Emitter is Alice's transmitter, shared by all sessions and held by one
+	// session at a time from QIE_REQUEST to QIE_ENDED.
+	Emitter hardware.Emitter
+	// Keys receives each frame's final key.
+	Keys *keystore.Store
+	// Authenticator signs and verifies frames (nil: the None authenticator).
+	Authenticator messages.Authenticator
+	// Logger receives the server's and sessions' log lines.
+	Logger zerolog.Logger
+	// Params is the parameter registry's exposure (nil: DefaultParams).
+	Params map[string]Policy
+}
+
+// Server is Alice: it serves QOSST sessions until its context ends.
+type Server struct {
+	opts     Options
+	registry *Registry
+	emitter  chan struct{} // a token: holding it is holding the emitter
+	log      zerolog.Logger
+
+	mu       sync.Mutex
+	sessions map[*session]struct{}
+	wg       sync.WaitGroup
+	nextID   atomic.Uint64
+	frames   atomic.Uint64 // frames completed
+}
+
+// New returns a server; call Serve to run it.
+func New(opts Options) (*Server, error) {
+	if opts.Config == nil {
+		return nil, errors.New("alice: no configuration")
+	}
+	if err := opts.Config.Validate(); err != nil {
+		return nil, fmt.Errorf("alice: %w", err)
+	}
+	if opts.Emitter == nil {
+		return nil, errors.New("alice: no emitter")
+	}
+	if opts.Keys == nil {
+		return nil, errors.New("alice: no key store")
+	}
+	reg, err := NewRegistry(opts.Config, opts.Params)
+	if err != nil {
+		return nil, err
+	}
+	return &Server{
+		opts:     opts,
+		registry: reg,
+		emitter:  make(chan struct{}, 1),
+		log:      opts.Logger,
+		sessions: map[*session]struct{}{},
+	}, nil
+}
+
+// Registry returns Alice's parameter registry.
+func (s *Server) Registry() *Registry { return s.registry }
+
+// FramesCompleted returns the number of frames that reached FRAME_ENDED_ACK.
+func (s *Server) FramesCompleted() uint64 { return s.frames.Load() }
+
+// Sessions returns the number of sessions being served.
+func (s *Server) Sessions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sessions)
+}
+
+// Serve accepts connections on l and serves each in its own session until
+// ctx ends; it then closes l and every session and returns when all
+// sessions have finished. It returns nil after a stop by ctx, or the
+// listener's error.
+func (s *Server) Serve(ctx context.Context, l net.Listener) error {
+	s.log.Info().Str("listen", l.Addr().String()).Str("serial_number", s.opts.Config.SerialNumber).
+		Str("authentication", s.authName()).Msg("alice serving")
+	stop := context.AfterFunc(ctx, func() { l.Close() })
+	defer stop()
+	var err error
+	for {
+		conn, aerr := l.Accept()
+		if aerr != nil {
+			if ctx.Err() == nil {
+				var ne net.Error
+				if errors.As(aerr, &ne) && ne.Timeout() {
+					time.Sleep(10 * time.Millisecond)
+					continue
+				}
+				err = fmt.Errorf("alice: accept: %w", aerr)
+			}
+			break
+		}
+		s.start(ctx, conn)
+	}
+	l.Close()
+	s.closeAll()
+	s.wg.Wait()
+	s.log.Info().Uint64("frames", s.frames.Load()).Msg("alice stopped")
+	return err
+}
+
+func (s *Server) authName() string {
+	if s.opts.Authenticator == nil {
+		return "none"
+	}
+	return s.opts.Authenticator.Name()
+}
+
+// ServeConn serves one already-established connection in a session and
+// returns when the session ends (tests and in-memory transports).
+func (s *Server) ServeConn(ctx context.Context, conn net.Conn) {
+	s.start(ctx, conn)
+	s.wg.Wait()
+}
+
+func (s *Server) start(ctx context.Context, conn net.Conn) {
+	cfg := s.registry.Snapshot()
+	s.mu.Lock()
+	if len(s.sessions) >= cfg.Alice.MaxSessions {
+		s.mu.Unlock()
+		s.log.Warn().Str("peer", conn.RemoteAddr().String()).Int("max_sessions", cfg.Alice.MaxSessions).
+			Msg("connection refused: too many sessions")
+		conn.Close()
+		return
+	}
+	id := strconv.FormatUint(s.nextID.Add(1), 10)
+	ts := transport.NewSession(conn, transport.Options{
+		Authenticator: s.opts.Authenticator,
+		Limits:        messages.Limits{MaxContent: cfg.Limits.MaxContent},
+		IdleTimeout:   cfg.Timeouts.Idle.Duration,
+		FrameTimeout:  cfg.Timeouts.Write.Duration,
+		WriteTimeout:  cfg.Timeouts.Write.Duration,
+	})
+	sess := newSession(s, id, ts, cfg)
+	s.sessions[sess] = struct{}{}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.wg.Done()
+		defer func() {
+			s.mu.Lock()
+			delete(s.sessions, sess)
+			s.mu.Unlock()
+		}()
+		sess.run(ctx)
+	}()
+}
+
+func (s *Server) closeAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for sess := range s.sessions {
+		sess.ts.Close()
+	}
+}
+
+// acquireEmitter waits up to wait for the emitter.
+func (s *Server) acquireEmitter(ctx context.Context, wait time.Duration) error {
+	select {
+	case s.emitter <- struct{}{}:
+		return nil
+	default:
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case s.emitter <- struct{}{}:
+		return nil
+	case <-t.C:
+		return fmt.Errorf("%w: waited %v", ErrEmitterBusy, wait)
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for the emitter: %w", ctx.Err())
+	}
+}
+
+func (s *Server) releaseEmitter() { <-s.emitter }

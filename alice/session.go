@@ -1,0 +1,257 @@
+package alice
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/rs/zerolog"
+
+	"github.com/qosst/qosst-go/config"
+	"github.com/qosst/qosst-go/fsm"
+	"github.com/qosst/qosst-go/hardware"
+	"github.com/qosst/qosst-go/logging"
+	"github.com/qosst/qosst-go/messages"
+	"github.com/qosst/qosst-go/transport"
+)
+
+// session is one connection: its engine, its frame in progress and what it
+// holds of the shared hardware. Its handlers run one at a time on the
+// session's goroutine.
+type session struct {
+	srv *Server
+	id  string
+	ts  *transport.Session
+	eng *fsm.Engine
+	log zerolog.Logger
+
+	cfg          *config.Config // snapshot taken at connection and at each INITIALIZATION
+	frame        *frame         // nil when no frame is in progress
+	holdsEmitter bool
+	emitting     bool
+	polarising   bool
+}
+
+// frame is what Alice keeps of the frame in progress.
+type frame struct {
+	id         uuid.UUID
+	spec       hardware.FrameSpec
+	cfg        *config.Config
+	began      time.Time
+	phaseStart time.Time
+	symbols    []complex128 // Alice's symbols, SNU (after QIE_REQUEST)
+	disclosed  []bool       // symbols disclosed in parameter estimation
+	nDisclosed int
+	nPhoton    float64 // measured during QIE
+	measured   bool
+	pe         *messages.PEFinishedContent // Bob's estimates (after PE_FINISHED)
+	keying     *keying                     // error correction and privacy amplification
+}
+
+func newSession(srv *Server, id string, ts *transport.Session, cfg *config.Config) *session {
+	s := &session{srv: srv, id: id, ts: ts, cfg: cfg}
+	s.log = logging.Session(srv.log, id, ts.RemoteAddr().String())
+	mux := fsm.NewMux()
+	s.register(mux)
+	s.eng = fsm.New(fsm.Config{
+		Handlers:        mux,
+		Decode:          decode,
+		MaxAuthFailures: cfg.Authentication.MaxFailures,
+		Logger:          s.log,
+		OnStateChange:   s.onStateChange,
+		OnFrameDropped:  s.onFrameDropped,
+		OnFrameEnd:      s.onFrameEnd,
+	})
+	return s
+}
+
+func decode(code messages.Code, raw []byte) (fsm.Content, error) {
+	c, err := messages.DecodeContent(code, raw)
+	if err != nil || c == nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// register installs Alice's handlers, one file per phase.
+func (s *session) register(m *fsm.Mux) {
+	s.registerIdentification(m)
+	s.registerInitialization(m)
+	s.registerParameters(m)
+	s.registerPolarisation(m)
+	s.registerQIE(m)
+	s.registerPE(m)
+	s.registerEC(m)
+	s.registerPA(m)
+	s.registerFrameEnd(m)
+}
+
+// run serves the session until the peer leaves, the session must close or
+// ctx ends. Whatever happens, the emitter is released and nothing of the
+// session outlives it.
+func (s *session) run(ctx context.Context) {
+	s.log.Info().Msg("session opened")
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error().Str("panic", fmt.Sprint(p)).Str("stack", string(debug.Stack())).Msg("session failed")
+		}
+		s.ts.Close()
+		s.dropFrame("session ended")
+		s.log.Info().Msg("session closed")
+	}()
+	for {
+		msg, err := s.ts.RecvContext(ctx)
+		var reply fsm.Reply
+		var derr error
+		switch {
+		case err == nil, errors.Is(err, messages.ErrUnknownCode):
+			reply, derr = s.eng.Dispatch(ctx, msg.Code, msg.Content)
+		case errors.Is(err, messages.ErrAuthentication):
+			s.log.Warn().Err(err).Str(logging.FieldState, string(s.eng.State())).Msg("authentication failure")
+			reply, derr = s.eng.AuthFailed(ctx, err)
+		case errors.Is(err, messages.ErrFrame):
+			// Integrity held but the content is not JSON, or the frame is
+			// malformed: answer INVALID_CONTENT (the next receive closes
+			// the session when the stream lost its frame boundary).
+			s.log.Warn().Err(err).Msg("unreadable frame")
+			reply = fsm.Reply{Code: messages.InvalidContent, Content: &messages.InvalidContentContent{
+				Command: msg.Code, ErrorMessage: err.Error()}}
+		default:
+			if ctx.Err() == nil && !s.ts.Closed() || !errors.Is(err, messages.ErrDisconnected) {
+				s.log.Info().Err(err).Str(logging.FieldState, string(s.eng.State())).Msg("peer gone")
+			}
+			return
+		}
+		if errors.Is(derr, fsm.ErrClosed) {
+			return
+		}
+		if derr != nil && !errors.Is(derr, fsm.ErrManInTheMiddle) {
+			s.log.Error().Err(derr).Msg("engine")
+		}
+		if err := s.send(ctx, reply); err != nil {
+			s.log.Info().Err(err).Msg("send failed")
+			return
+		}
+		if reply.Close {
+			return
+		}
+	}
+}
+
+func (s *session) send(ctx context.Context, r fsm.Reply) error {
+	var raw []byte
+	if r.Content != nil {
+		var err error
+		if mc, ok := r.Content.(messages.Content); ok {
+			raw, err = messages.EncodeContent(mc)
+		} else {
+			raw, err = json.Marshal(r.Content)
+		}
+		if err != nil {
+			return fmt.Errorf("encode %s: %w", r.Code, err)
+		}
+	}
+	ev := s.log.Debug()
+	if r.Derived || r.Code == messages.Abort {
+		ev = s.log.Info()
+	}
+	ev = logging.Event(ev, string(r.State), r.Code)
+	if r.Cause != nil {
+		ev = ev.AnErr("cause", r.Cause)
+	}
+	ev.Msg("reply")
+	return s.ts.SendContext(ctx, r.Code, raw)
+}
+
+func (s *session) onStateChange(c fsm.Change) {
+	ev := s.log.Info().Str("from", string(c.From)).Str("to", string(c.To)).
+		Stringer("request", c.Request).Stringer("response", c.Response)
+	if f := s.frame; f != nil {
+		ev = ev.Str(logging.FieldFrame, f.id.String()).Dur("phase_time", time.Since(f.phaseStart))
+		f.phaseStart = time.Now()
+	}
+	ev.Msg("phase")
+}
+
+func (s *session) onFrameDropped(c fsm.Change) {
+	s.dropFrame(c.Reason)
+}
+
+func (s *session) onFrameEnd(c fsm.Change) {
+	if f := s.frame; f != nil {
+		s.log.Info().Str(logging.FieldFrame, f.id.String()).Dur("frame_time", time.Since(f.began)).Msg("frame completed")
+	}
+	s.srv.frames.Add(1)
+	s.frame = nil
+}
+
+// dropFrame forgets the frame in progress and gives back the emitter.
+func (s *session) dropFrame(reason string) {
+	if s.frame != nil {
+		s.log.Info().Str(logging.FieldFrame, s.frame.id.String()).Str("reason", reason).Msg("frame dropped")
+		s.frame = nil
+	}
+	s.releaseEmitter()
+}
+
+// releaseEmitter stops what this session started on the emitter and gives
+// the emitter back to the other sessions.
+func (s *session) releaseEmitter() {
+	if !s.holdsEmitter {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	em := s.srv.opts.Emitter
+	if s.emitting {
+		if err := em.StopEmission(ctx); err != nil {
+			s.log.Error().Err(err).Msg("stopping the emission")
+		}
+		s.emitting = false
+	}
+	if s.polarising {
+		if err := em.SetPolarisationSignal(ctx, false); err != nil {
+			s.log.Error().Err(err).Msg("switching the polarisation signal off")
+		}
+		s.polarising = false
+	}
+	s.holdsEmitter = false
+	s.srv.releaseEmitter()
+}
+
+// holdEmitter takes the emitter for this session, waiting at most
+// timeouts.emitter_wait for another session to give it back.
+func (s *session) holdEmitter(ctx context.Context) error {
+	if s.holdsEmitter {
+		return nil
+	}
+	if err := s.srv.acquireEmitter(ctx, s.cfg.Timeouts.EmitterWait.Duration); err != nil {
+		return err
+	}
+	s.holdsEmitter = true
+	return nil
+}
+
+// current returns the frame in progress; the table guarantees one exists in
+// the states where handlers call it, so its absence is a bug.
+func (s *session) current() (*frame, error) {
+	if s.frame == nil {
+		return nil, fmt.Errorf("no frame in progress in state %s", s.eng.State())
+	}
+	if d := s.frame.cfg.Timeouts.Frame.Duration; d > 0 && time.Since(s.frame.began) > d {
+		return nil, fmt.Errorf("frame %s exceeded timeouts.frame = %v", s.frame.id, d)
+	}
+	return s.frame, nil
+}
+
+// answer is a shorthand for a handler's answer.
+func answer(code messages.Code, content messages.Content) (fsm.Answer, error) {
+	if content == nil {
+		return fsm.Answer{Code: code}, nil
+	}
+	return fsm.Answer{Code: code, Content: content}, nil
+}

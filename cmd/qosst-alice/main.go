@@ -1,0 +1,124 @@
+// Command qosst-alice runs Alice, the QOSST server of a CV-QKD link: it
+// serves Bob's sessions until SIGINT or SIGTERM, on the simulated optical
+// link or (when the configuration disables the simulation) real
+// instruments. With no configuration file it runs on built-in defaults: the
+// simulated link, the None authenticator, 127.0.0.1:8181.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/qosst/qosst-go/alice"
+	"github.com/qosst/qosst-go/config"
+	"github.com/qosst/qosst-go/hardware"
+	"github.com/qosst/qosst-go/hardware/sim"
+	"github.com/qosst/qosst-go/keystore"
+	"github.com/qosst/qosst-go/logging"
+	"github.com/qosst/qosst-go/transport/auth"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := newCommand(os.Stderr).ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "qosst-alice:", err)
+		os.Exit(1)
+	}
+}
+
+// newCommand builds the command; ready, when not nil, receives the listen
+// address once Alice accepts connections (tests).
+func newCommand(logOut io.Writer) *cobra.Command {
+	return newCommandReady(logOut, nil)
+}
+
+func newCommandReady(logOut io.Writer, ready chan<- string) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "qosst-alice",
+		Short: "Alice, the QOSST server of a CV-QKD link",
+		Long: "qosst-alice serves Bob's QOSST sessions (identification, initialization, quantum information\n" +
+			"exchange, parameter estimation, error correction, privacy amplification) and writes each\n" +
+			"frame's final key to the key directory. It stops gracefully on SIGINT or SIGTERM.\n" +
+			"Configuration: built-in defaults, then --config FILE, then --set key=value, then the other flags.",
+		Args:          cobra.NoArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	fl := config.NewFlags(cmd.Flags())
+	fl.HostPort("listen", "alice.network", "HOST:PORT to listen on (alice.network.bind_address/bind_port)")
+	fl.Bind("log-format", "logging.format", "log format: console or json (logging.format)")
+	fl.Bind("log-level", "logging.level", "log level: trace, debug, info, warn, error (logging.level)")
+	fl.Bind("keys", "keys.output_dir", "directory of the final keys, one file per frame (keys.output_dir)")
+	fl.Bind("serial-number", "serial_number", "Alice's serial number (serial_number)")
+	fl.Bind("auth", "authentication.scheme", "authenticator: none, hmac-sha256 or ed25519 (authentication.scheme)")
+	fl.Bind("auth-key", "authentication.key_file", "secret key file of the authenticator (authentication.key_file)")
+	fl.Bind("auth-peer-key", "authentication.peer_public_key_file", "Bob's Ed25519 public key file (authentication.peer_public_key_file)")
+	fl.Bind("max-sessions", "alice.max_sessions", "concurrent sessions served (alice.max_sessions)")
+	fl.Bind("emitter-wait", "timeouts.emitter_wait", "how long a QIE_REQUEST waits for a busy emitter (timeouts.emitter_wait)")
+	fl.Bind("link-seed", "simulation.link_seed", "shared seed of the simulated link; Bob must use the same (simulation.link_seed)")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		cfg, err := fl.Load()
+		if err != nil {
+			return err
+		}
+		return run(cmd.Context(), cfg, logOut, ready)
+	}
+	return cmd
+}
+
+func run(ctx context.Context, cfg *config.Config, logOut io.Writer, ready chan<- string) error {
+	log, err := logging.New(logOut, cfg.Logging.Format, cfg.Logging.Level, "alice")
+	if err != nil {
+		return err
+	}
+	if len(cfg.Ignored) > 0 {
+		log.Info().Strs("keys", cfg.Ignored).Msg("reference configuration keys accepted without effect")
+	}
+	authn, err := auth.New(cfg.AuthConfig())
+	if err != nil {
+		return fmt.Errorf("authentication: %w", err)
+	}
+	emitter, err := newEmitter(cfg)
+	if err != nil {
+		return err
+	}
+	defer emitter.Close()
+	keys, err := keystore.Open(cfg.Keys.OutputDir)
+	if err != nil {
+		return err
+	}
+	srv, err := alice.New(alice.Options{Config: cfg, Emitter: emitter, Keys: keys, Authenticator: authn, Logger: log})
+	if err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", cfg.Alice.Network.Listen())
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	if ready != nil {
+		ready <- l.Addr().String()
+	}
+	if err := srv.Serve(ctx, l); err != nil && !errors.Is(err, net.ErrClosed) {
+		return err
+	}
+	return nil
+}
+
+// newEmitter returns the simulated link's emitter, or an error when the
+// simulation is disabled: drivers for real instruments are selected in
+// hardware/real.
+func newEmitter(cfg *config.Config) (hardware.Emitter, error) {
+	if !cfg.Simulation.Enabled {
+		return nil, fmt.Errorf("simulation.enabled = false: no driver for real instruments is configured: %w", hardware.ErrNoDevice)
+	}
+	return sim.NewEmitter(cfg.SimConfig())
+}
