@@ -2,6 +2,7 @@ package bob
 
 import (
 	"context"
+	"math/rand/v2"
 	"net"
 	"testing"
 	"time"
@@ -21,8 +22,16 @@ func stationConfig() *config.Config {
 	c := config.Default()
 	c.SerialNumber = "test-station"
 	c.Frame.Quantum.NumSymbols = 200_000
+	// A better link than the default short link, so that a frame of this
+	// size leaves a key whatever the statistical fluctuations of PE.
+	c.Simulation.Transmittance = 0.95
+	c.Simulation.ExcessNoise = 0.002
+	c.Simulation.Eta = 0.9
+	c.Simulation.ElectronicNoise = 0.01
+	c.Bob.Eta = 0.9
 	c.Simulation.CalibrationSamples = 1 << 14
 	c.Simulation.NoiseSeed = 11
+	c.Bob.ParametersEstimation.Ratio = 0.3
 	return c
 }
 
@@ -101,7 +110,8 @@ func newBob(t testing.TB, c *config.Config, d transport.Dialer, edit ...func(*Op
 		t.Fatal(err)
 	}
 	conn := transport.NewClient(d, transport.ClientOptions{NoResend: true})
-	opts := Options{Config: FromStation(c), Conn: conn, Receiver: rx, Polarisation: rx, Keys: keys, Logger: testLogger(t)}
+	opts := Options{Config: FromStation(c), Conn: conn, Receiver: rx, Polarisation: rx, Keys: keys, Logger: testLogger(t),
+		Rand: rand.New(rand.NewPCG(1, 2))}
 	for _, e := range edit {
 		e(&opts)
 	}
