@@ -344,6 +344,38 @@ func TestReceiverNoTrigger(t *testing.T) {
 	checkRecord(t, y, 100, false)
 }
 
+func TestStopEndsAcquisition(t *testing.T) {
+	b := newBench()
+	b.extTrigger = false
+	r, dig, _ := newTestReceiver(t, b, hardware.Heterodyne, false)
+	ctx := context.Background()
+	if err := r.Arm(ctx, frameSpec(100, hardware.Heterodyne)); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := r.Acquire(ctx); done <- err }()
+	for !func() bool { r.mu.Lock(); defer r.mu.Unlock(); return r.cancel != nil }() {
+		time.Sleep(time.Millisecond)
+	}
+	if err := r.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if !errors.Is(err, hardware.ErrNotArmed) {
+			t.Fatalf("stopped acquisition: %v, want ErrNotArmed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Stop did not end the acquisition")
+	}
+	if err := r.Arm(ctx, frameSpec(100, hardware.Heterodyne)); err != nil {
+		t.Fatalf("re-arm: %v", err)
+	}
+	if !dig.sent(":STOP") {
+		t.Fatal("the digitizer was not stopped")
+	}
+}
+
 func TestReceiverRejectsBadWaveforms(t *testing.T) {
 	cases := map[string][]byte{
 		"short waveform":   block(make([]byte, 2*99)),

@@ -3,6 +3,7 @@ package scpi
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -37,8 +38,12 @@ type Receiver struct {
 	mu     sync.Mutex
 	state  int // rxIdle, rxArmed, rxBusy
 	spec   hardware.FrameSpec
+	cancel context.CancelCauseFunc // ends a running Acquire (Stop, Close)
 	closed bool
 }
+
+// errStopped is the cause of an acquisition abandoned by Stop or Close.
+var errStopped = errors.New("scpi: acquisition stopped")
 
 const (
 	rxIdle = iota
@@ -106,6 +111,10 @@ func open(ctx context.Context, addr string, limits Limits) (*Conn, error) {
 func (r *Receiver) transition(op string, from, next int) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	return r.transitionLocked(op, from, next)
+}
+
+func (r *Receiver) transitionLocked(op string, from, next int) error {
 	switch {
 	case r.closed:
 		return fmt.Errorf("scpi: %s: %w", op, hardware.ErrClosed)
@@ -169,18 +178,32 @@ func (r *Receiver) setup(ctx context.Context, points int, rate, trigger string) 
 // Acquire waits for the acquisition to complete (:ADER? = 1) and reads
 // channel 1 (q) and, for heterodyne, channel 2 (p), scaled to volts.
 func (r *Receiver) Acquire(ctx context.Context) ([]complex128, error) {
-	if err := r.transition("acquire", rxArmed, rxBusy); err != nil {
-		return nil, err
-	}
-	defer r.setState(rxIdle)
+	actx, cancel := context.WithCancelCause(ctx)
 	r.mu.Lock()
+	err := r.transitionLocked("acquire", rxArmed, rxBusy)
+	if err == nil {
+		r.cancel = cancel // with the state change, so that Stop always sees it
+	}
 	spec := r.spec
 	r.mu.Unlock()
-	if err := r.dig.PollUntil(ctx, ":ADER?", "1", r.cfg.PollInterval); err != nil {
-		_ = r.dig.Write(context.WithoutCancel(ctx), ":STOP")
+	if err != nil {
+		cancel(nil)
 		return nil, err
 	}
-	return r.readRecord(ctx, spec.NumSymbols, spec.Detection)
+	defer func() {
+		r.mu.Lock()
+		r.state, r.cancel = rxIdle, nil
+		r.mu.Unlock()
+		cancel(nil)
+	}()
+	if err := r.dig.PollUntil(actx, ":ADER?", "1", r.cfg.PollInterval); err != nil {
+		_ = r.dig.Write(context.WithoutCancel(ctx), ":STOP")
+		if cause := context.Cause(actx); errors.Is(cause, errStopped) {
+			return nil, fmt.Errorf("scpi: acquire: %w: %w", hardware.ErrNotArmed, cause)
+		}
+		return nil, err
+	}
+	return r.readRecord(actx, spec.NumSymbols, spec.Detection)
 }
 
 func (r *Receiver) readRecord(ctx context.Context, n int, d hardware.Detection) ([]complex128, error) {
@@ -238,12 +261,16 @@ func (r *Receiver) readChannel(ctx context.Context, ch, n int) ([]float64, error
 	return v, nil
 }
 
-// Stop aborts the acquisition and disarms.
+// Stop aborts the acquisition and disarms; a running Acquire returns
+// (wrapping hardware.ErrNotArmed) at its next poll.
 func (r *Receiver) Stop(ctx context.Context) error {
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
 		return fmt.Errorf("scpi: stop: %w", hardware.ErrClosed)
+	}
+	if r.cancel != nil {
+		r.cancel(errStopped) // Acquire sends :STOP itself
 	}
 	wasArmed := r.state == rxArmed
 	r.mu.Unlock()
@@ -313,6 +340,9 @@ func (r *Receiver) Close() error {
 		return nil
 	}
 	r.closed = true
+	if r.cancel != nil {
+		r.cancel(errStopped)
+	}
 	r.mu.Unlock()
 	err := r.dig.Close()
 	if r.lo != nil {
