@@ -1,6 +1,7 @@
 package messages
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"reflect"
 	"sort"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 )
@@ -211,14 +213,24 @@ func typeErr(field, want string) *ContentError {
 }
 
 // readString reads an optional string field; present reports whether it was there.
-func readString(o *rawObject, field string) (s string, present bool, err error) {
+func readString(o *rawObject, field string) (string, bool, error) {
 	raw, ok := o.get(field)
 	if !ok {
 		return "", false, nil
 	}
-	if len(raw) == 0 || raw[0] != '"' {
+	if len(raw) < 2 || raw[0] != '"' {
 		return "", true, typeErr(field, "a string")
 	}
+	// The object reader has checked the literal: without escapes and with
+	// valid UTF-8 its bytes are the string.
+	if body := raw[1 : len(raw)-1]; bytes.IndexByte(body, '\\') < 0 && utf8.Valid(body) {
+		return string(body), true, nil
+	}
+	return unquote(field, raw)
+}
+
+func unquote(field string, raw []byte) (string, bool, error) {
+	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return "", true, typeErr(field, "a string")
 	}
@@ -333,7 +345,7 @@ func requireBits(o *rawObject, field string) ([]uint8, error) {
 	}
 	out := make([]uint8, 0, countElements(raw))
 	_, aerr := forEachNumber(raw, func(_ int, tok []byte) error {
-		v, err := parseIntToken(tok)
+		v, err := intOf(tok)
 		if err != nil {
 			return err
 		}

@@ -398,16 +398,17 @@ func (c *InitializationRequestContent) decodeFields(o *rawObject) (err error) {
 	if c.FrameUUID, err = requireUUID(o, "frame_uuid"); err != nil {
 		return err
 	}
-	for i, k := range o.keys {
+	for _, f := range o.fields {
+		k := string(f.key)
 		if k == "frame_uuid" {
 			continue
 		}
 		var v any
-		if err := json.Unmarshal(o.vals[i], &v); err != nil {
+		if err := json.Unmarshal(f.val, &v); err != nil {
 			return fieldErr(k, "not a JSON value that fits (numbers must be finite float64)")
 		}
 		if c.Parameters == nil {
-			c.Parameters = make(map[string]any, len(o.keys)-1)
+			c.Parameters = make(map[string]any, len(o.fields)-1)
 		}
 		c.Parameters[k] = v
 	}

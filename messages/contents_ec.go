@@ -136,7 +136,7 @@ func (c *ECInitializationContent) decodeFields(o *rawObject) (err error) {
 		}
 		c.Matrix = make([][]uint8, len(rows))
 		for i, r := range rows {
-			sub := &rawObject{keys: []string{"row"}, vals: [][]byte{r}}
+			sub := &rawObject{fields: []rawField{{[]byte("row"), r}}}
 			if c.Matrix[i], err = requireBits(sub, "row"); err != nil {
 				return fieldErr("matrix", "row "+strconv.Itoa(i)+": "+err.(*ContentError).Reason)
 			}
@@ -374,13 +374,14 @@ func (c *ECRemainingContent) Validate() error {
 	return nil
 }
 func (c *ECRemainingContent) decodeFields(o *rawObject) error {
-	for i, k := range o.keys {
+	for _, f := range o.fields {
+		k := string(f.key)
 		var v any
-		if err := json.Unmarshal(o.vals[i], &v); err != nil {
+		if err := json.Unmarshal(f.val, &v); err != nil {
 			return fieldErr(k, "not a JSON value that fits (numbers must be finite float64)")
 		}
 		if c.Fields == nil {
-			c.Fields = make(map[string]any, len(o.keys))
+			c.Fields = make(map[string]any, len(o.fields))
 		}
 		c.Fields[k] = v
 	}

@@ -191,6 +191,10 @@ func Digest(header, content []byte) [sha256.Size]byte {
 // it have arrived: a peer's claimed length is never allocated up front.
 const readChunk = 64 << 10
 
+// smallContentRoom is the content room reserved with the signed digest and the
+// header, before content_length is known.
+const smallContentRoom = 512
+
 // Decoder reads frames from a byte stream. It checks the frame's shape only
 // (lengths, bounds, header JSON with its four keys); the digest, the
 // challenge and whether the code is a QOSST code are left to the caller, who
@@ -232,7 +236,9 @@ func (d *Decoder) ReadFrame() (*Frame, error) {
 	}
 	// signed || header || content in one buffer; the content part is grown
 	// only as its bytes arrive.
-	buf, err := readGrow(d.r, nil, sl+hl)
+	// The first buffer has room for a small content too, so that a small
+	// frame costs one allocation; large contents grow as they arrive.
+	buf, err := readGrow(d.r, make([]byte, 0, sl+hl+smallContentRoom), sl+hl)
 	if err != nil {
 		return nil, disconnected(err)
 	}

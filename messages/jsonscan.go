@@ -20,16 +20,20 @@ import (
 // number grammar and strconv, never through reflection.
 
 // rawObject is a content object as key → raw value span (the last duplicate
-// key wins, as with Python and encoding/json).
+// key wins, as with Python and encoding/json). Keys are the raw bytes between
+// the quotes (the fast path only takes keys without escapes).
 type rawObject struct {
-	keys []string
-	vals [][]byte
+	fields []rawField
+}
+
+type rawField struct {
+	key, val []byte
 }
 
 func (o *rawObject) get(key string) ([]byte, bool) {
-	for i := len(o.keys) - 1; i >= 0; i-- {
-		if o.keys[i] == key {
-			return o.vals[i], true
+	for i := len(o.fields) - 1; i >= 0; i-- {
+		if string(o.fields[i].key) == key {
+			return o.fields[i].val, true
 		}
 	}
 	return nil, false
@@ -54,10 +58,9 @@ func parseObject(raw []byte, forceFallback bool) (*rawObject, error) {
 	if m == nil { // "null"
 		return nil, &ContentError{Reason: "not a JSON object"}
 	}
-	o := &rawObject{keys: make([]string, 0, len(m)), vals: make([][]byte, 0, len(m))}
+	o := &rawObject{fields: make([]rawField, 0, len(m))}
 	for k, v := range m {
-		o.keys = append(o.keys, k)
-		o.vals = append(o.vals, v)
+		o.fields = append(o.fields, rawField{[]byte(k), v})
 	}
 	return o, nil
 }
@@ -79,7 +82,7 @@ func scanObject(b []byte) (*rawObject, bool) {
 	if i >= len(b) || b[i] != '{' {
 		return nil, false
 	}
-	o := &rawObject{}
+	o := &rawObject{fields: make([]rawField, 0, 6)}
 	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == '}' {
 		return o, skipSpace(b, i+1) == len(b)
@@ -94,7 +97,7 @@ func scanObject(b []byte) (*rawObject, bool) {
 			// (it also replaces invalid UTF-8 with U+FFFD).
 			return nil, false
 		}
-		key := string(b[i+1 : end-1])
+		key := b[i+1 : end-1]
 		i = skipSpace(b, end)
 		if i >= len(b) || b[i] != ':' {
 			return nil, false
@@ -130,8 +133,7 @@ func scanObject(b []byte) (*rawObject, bool) {
 		} else if i, ok = scanScalar(b, i); !ok {
 			return nil, false
 		}
-		o.keys = append(o.keys, key)
-		o.vals = append(o.vals, b[vs:i])
+		o.fields = append(o.fields, rawField{key, b[vs:i]})
 		i = skipSpace(b, i)
 		if i >= len(b) {
 			return nil, false
@@ -151,39 +153,38 @@ func scanObject(b []byte) (*rawObject, bool) {
 // object is seen once, as in the map the fall-back builds.
 func (o *rawObject) dedupe() {
 	dup := false
-	if len(o.keys) <= 16 {
-		for i := range o.keys {
-			for j := i + 1; j < len(o.keys); j++ {
-				if o.keys[i] == o.keys[j] {
+	if len(o.fields) <= 16 {
+		for i := range o.fields {
+			for j := i + 1; j < len(o.fields); j++ {
+				if string(o.fields[i].key) == string(o.fields[j].key) {
 					dup = true
 				}
 			}
 		}
 	} else {
-		seen := make(map[string]struct{}, len(o.keys))
-		for _, k := range o.keys {
-			if _, ok := seen[k]; ok {
+		seen := make(map[string]struct{}, len(o.fields))
+		for _, f := range o.fields {
+			if _, ok := seen[string(f.key)]; ok {
 				dup = true
 				break
 			}
-			seen[k] = struct{}{}
+			seen[string(f.key)] = struct{}{}
 		}
 	}
 	if !dup {
 		return
 	}
-	last := make(map[string]int, len(o.keys))
-	for i, k := range o.keys {
-		last[k] = i
+	last := make(map[string]int, len(o.fields))
+	for i, f := range o.fields {
+		last[string(f.key)] = i
 	}
-	keys, vals := o.keys[:0], o.vals[:0]
-	for i, k := range o.keys {
-		if last[k] == i {
-			keys = append(keys, k)
-			vals = append(vals, o.vals[i])
+	kept := o.fields[:0]
+	for i, f := range o.fields {
+		if last[string(f.key)] == i {
+			kept = append(kept, f)
 		}
 	}
-	o.keys, o.vals = keys, vals
+	o.fields = kept
 }
 
 // scanScalar scans a string, number, true, false or null starting at b[i].
@@ -312,6 +313,11 @@ func parseFloatToken(tok []byte) (float64, error) {
 	if len(tok) == 0 || scanNumber(tok) != len(tok) {
 		return 0, errNotNumber
 	}
+	return floatOf(tok)
+}
+
+// floatOf converts a token already known to follow the JSON number grammar.
+func floatOf(tok []byte) (float64, error) {
 	f, err := strconv.ParseFloat(string(tok), 64)
 	if err != nil || math.IsInf(f, 0) {
 		return 0, errRange
@@ -324,10 +330,14 @@ func parseFloatToken(tok []byte) (float64, error) {
 // fraction or exponent forms (2.0, 1e3) are accepted when integral and below
 // 2^53, where float64 is still exact.
 func parseIntToken(tok []byte) (int64, error) {
-	n := scanNumber(tok)
-	if len(tok) == 0 || n != len(tok) {
+	if len(tok) == 0 || scanNumber(tok) != len(tok) {
 		return 0, errNotNumber
 	}
+	return intOf(tok)
+}
+
+// intOf converts a token already known to follow the JSON number grammar.
+func intOf(tok []byte) (int64, error) {
 	plain := true
 	var v uint64
 	neg := tok[0] == '-'
@@ -377,7 +387,8 @@ type arrayError struct {
 }
 
 // forEachNumber walks a JSON array of numbers, handing each element's token
-// to fn. It accepts any JSON whitespace.
+// (already checked against the JSON number grammar) to fn. It accepts any
+// JSON whitespace.
 func forEachNumber(raw []byte, fn func(i int, tok []byte) error) (int, *arrayError) {
 	i := skipSpace(raw, 0)
 	if i >= len(raw) || raw[i] != '[' {
@@ -427,7 +438,7 @@ func countElements(raw []byte) int {
 func parseFloatArray(raw []byte) ([]float64, *arrayError) {
 	out := make([]float64, 0, countElements(raw))
 	_, aerr := forEachNumber(raw, func(_ int, tok []byte) error {
-		f, err := parseFloatToken(tok)
+		f, err := floatOf(tok)
 		if err != nil {
 			return err
 		}
@@ -443,7 +454,7 @@ func parseFloatArray(raw []byte) ([]float64, *arrayError) {
 func parseIntArray(raw []byte) ([]int, *arrayError) {
 	out := make([]int, 0, countElements(raw))
 	_, aerr := forEachNumber(raw, func(_ int, tok []byte) error {
-		v, err := parseIntToken(tok)
+		v, err := intOf(tok)
 		if err != nil {
 			return err
 		}
