@@ -1,7 +1,19 @@
 package bob
 
 import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/rs/zerolog"
+
 	"github.com/qosst/qosst-go/config"
+	"github.com/qosst/qosst-go/hardware"
+	"github.com/qosst/qosst-go/hardware/sim"
+	"github.com/qosst/qosst-go/keystore"
+	"github.com/qosst/qosst-go/messages"
+	"github.com/qosst/qosst-go/transport"
+	"github.com/qosst/qosst-go/transport/auth"
 )
 
 // FromStation returns the driver configuration of a station configuration
@@ -33,4 +45,103 @@ func FromStation(c *config.Config) Config {
 	}
 	out.RequestTimeout = c.Timeouts.Response.Duration
 	return out
+}
+
+// Station is Bob's station built from a configuration: the driver, the
+// connection to Alice, the receiver and the key store.
+type Station struct {
+	Driver   *Driver
+	Client   *transport.Client
+	Receiver hardware.Receiver
+	Keys     *keystore.Store
+}
+
+// NewStation wires Bob from a validated station configuration: the
+// simulated receiver (real instruments are not selectable from the
+// configuration yet: hardware.ErrNoDevice), the key store in
+// keys.output_dir, and a client to bob.network (or to dialer when not nil)
+// with the configured authenticator, limits and timeouts. When the
+// connection drops, the client reconnects once, Bob identifies again on the
+// fresh session and the pending request is resent (Alice, unidentified
+// there, then refuses it and the frame is dropped; the run goes on).
+func NewStation(c *config.Config, log zerolog.Logger, dialer transport.Dialer) (*Station, error) {
+	if !c.Simulation.Enabled {
+		return nil, fmt.Errorf("simulation.enabled = false: no driver for real instruments is configured: %w", hardware.ErrNoDevice)
+	}
+	authn, err := auth.New(c.AuthConfig())
+	if err != nil {
+		return nil, fmt.Errorf("authentication: %w", err)
+	}
+	if dialer == nil {
+		ep, err := transport.ParseEndpoint(c.Bob.Network.Connect())
+		if err != nil {
+			return nil, err
+		}
+		dialer = ep
+	}
+	rx, err := sim.NewReceiver(c.SimConfig())
+	if err != nil {
+		return nil, err
+	}
+	keys, err := keystore.Open(c.Keys.OutputDir)
+	if err != nil {
+		rx.Close()
+		return nil, err
+	}
+	var drv *Driver
+	client := transport.NewClient(dialer, transport.ClientOptions{
+		Session: transport.Options{
+			Authenticator: authn,
+			Limits:        messages.Limits{MaxContent: c.Limits.MaxContent},
+			IdleTimeout:   c.Timeouts.Response.Duration,
+			WriteTimeout:  c.Timeouts.Write.Duration,
+		},
+		OnReconnect: func(ctx context.Context, s *transport.Session) error { return drv.OnReconnect(ctx, s) },
+	})
+	drv, err = New(Options{Config: FromStation(c), Conn: client, Receiver: rx, Polarisation: rx, Keys: keys,
+		Logger: log.With().Str("peer", dialerName(dialer)).Logger()})
+	if err != nil {
+		client.Close()
+		rx.Close()
+		return nil, err
+	}
+	return &Station{Driver: drv, Client: client, Receiver: rx, Keys: keys}, nil
+}
+
+func dialerName(d transport.Dialer) string {
+	if s, ok := d.(fmt.Stringer); ok {
+		return s.String()
+	}
+	return fmt.Sprintf("%T", d)
+}
+
+// Close closes the connection and the receiver.
+func (s *Station) Close() error {
+	return errors.Join(s.Client.Close(), s.Receiver.Close())
+}
+
+// OnReconnect identifies Bob on a fresh session that replaced a dropped one
+// (transport.ClientOptions.OnReconnect): Alice starts the new connection
+// unidentified, and so does Bob's view of the session.
+func (d *Driver) OnReconnect(ctx context.Context, s *transport.Session) error {
+	d.tracker.Reset()
+	d.log.Warn().Msg("connection replaced: identifying again")
+	raw, err := messages.EncodeContent(&messages.IdentificationRequestContent{SerialNumber: d.cfg.SerialNumber, QOSSTVersion: QOSSTVersion})
+	if err != nil {
+		return err
+	}
+	if err := s.SendContext(ctx, messages.IdentificationRequest, raw); err != nil {
+		return err
+	}
+	m, err := s.RecvContext(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := d.tracker.Receive(messages.IdentificationRequest, m.Code); err != nil {
+		return err
+	}
+	if m.Code != messages.IdentificationResponse {
+		return fmt.Errorf("%w: identification answered %s", ErrVersion, m.Code)
+	}
+	return nil
 }
