@@ -143,8 +143,8 @@ func TestChangeParameterOverTheWire(t *testing.T) {
 	h := newHarness(t, "pipe")
 	b := h.bob()
 	b.identify()
-	ch := b.want(messages.ChangeParameterRequest, &messages.ChangeParameterRequestContent{Parameter: "frame.quantum.num_symbols", Value: 20000.0}, messages.ParameterChanged).(*messages.ParameterChangedContent)
-	if ch.Parameter != "frame.quantum.num_symbols" || ch.OldValue != float64(40000) || ch.NewValue != float64(20000) {
+	ch := b.want(messages.ChangeParameterRequest, &messages.ChangeParameterRequestContent{Parameter: "frame.quantum.num_symbols", Value: 10000.0}, messages.ParameterChanged).(*messages.ParameterChangedContent)
+	if ch.Parameter != "frame.quantum.num_symbols" || ch.OldValue != float64(12000) || ch.NewValue != float64(10000) {
 		t.Fatalf("PARAMETER_CHANGED %s", describe(ch))
 	}
 	b.want(messages.ChangeParameterRequest, &messages.ChangeParameterRequestContent{Parameter: "frame.quantum.nope", Value: 1.0}, messages.ParameterUnkown)
@@ -153,10 +153,10 @@ func TestChangeParameterOverTheWire(t *testing.T) {
 		t.Fatalf("PARAMETER_INVALID_VALUE %s", describe(iv))
 	}
 	b.want(messages.ChangeParameterRequest, &messages.ChangeParameterRequestContent{Parameter: "simulation.transmittance", Value: 0.1}, messages.ParameterUnchanged)
-	h.cfg.Frame.Quantum.NumSymbols = 20000 // the harness's Bob follows
+	h.cfg.Frame.Quantum.NumSymbols = 10000 // the harness's Bob follows
 	b.initialize()
 	b.qie()
-	if len(b.yRaw) != 20000 {
+	if len(b.yRaw) != 10000 {
 		t.Fatalf("frame of %d symbols after the change", len(b.yRaw))
 	}
 }

@@ -26,7 +26,7 @@ import (
 func testConfig() *config.Config {
 	c := config.Default()
 	c.SerialNumber = "alice-test"
-	c.Frame.Quantum.NumSymbols = 40_000
+	c.Frame.Quantum.NumSymbols = 12_000
 	c.Simulation.Transmittance = 0.95
 	c.Simulation.ExcessNoise = 0.005
 	c.Simulation.Eta = 0.9
@@ -298,12 +298,14 @@ func (b *bob) pe(requests int, ratio float64, forceKeyRate *float64) messages.Co
 	g := b.h.cfg.Simulation.Gain
 	var cxy, cxx float64
 	for j, idx := range perm {
-		cxy += real(xs[j]) * real(b.yRaw[idx]) / g
-		cxx += real(xs[j]) * real(xs[j])
+		y := b.yRaw[idx] / complex(g, 0)
+		cxy += real(xs[j])*real(y) + imag(xs[j])*imag(y)
+		cxx += real(xs[j])*real(xs[j]) + imag(xs[j])*imag(xs[j])
 	}
 	slope := cxy / cxx
-	if want := math.Sqrt(s.Eta * s.Transmittance / 2); math.Abs(slope-want) > 0.05 {
-		b.t.Fatalf("disclosed symbols do not match Bob's measurements: slope %.3f, want %.3f", slope, want)
+	stderr := math.Sqrt((1 + s.ElectronicNoise + s.Eta*s.Transmittance*s.ExcessNoise/2) / cxx)
+	if want := math.Sqrt(s.Eta * s.Transmittance / 2); math.Abs(slope-want) > 6*stderr {
+		b.t.Fatalf("disclosed symbols do not match Bob's measurements: slope %.3f, want %.3f ± %.3f", slope, want, stderr)
 	}
 	np := b.want(messages.PENphotonRequest, nil, messages.PENphotonResponse).(*messages.PENphotonResponseContent)
 	if np.NPhoton != b.h.cfg.Frame.Quantum.ModulationVariance/2 {
