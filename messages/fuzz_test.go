@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
 	"reflect"
 	"testing"
 )
@@ -128,4 +131,51 @@ func FuzzNumberArray(f *testing.F) {
 			t.Fatalf("%q: fast %v, encoding/json %v", raw, got, want)
 		}
 	})
+}
+
+// Arrays large enough for the parallel reader give exactly what
+// encoding/json gives, and a bad element anywhere is reported at its index
+// as the sequential reader reports it.
+func TestParallelFloatArray(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	const n = 150_000
+	forms := []string{"%v", "%e", "%.3f", "%g", "%E", "%.0f"}
+	seps := []string{", ", ",", " ,\n", ",\t"}
+	var b []byte
+	b = append(b, "[ "...)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b = append(b, seps[rng.IntN(len(seps))]...)
+		}
+		b = fmt.Appendf(b, forms[rng.IntN(len(forms))], rng.NormFloat64()*math.Pow(10, float64(rng.IntN(40)-20)))
+	}
+	b = append(b, " ]\n"...)
+	if len(b) < parallelArrayBytes {
+		t.Fatalf("array of %d bytes does not reach the parallel path", len(b))
+	}
+	got, aerr := parseFloatArray(b)
+	var want []float64
+	if err := json.Unmarshal(b, &want); err != nil || aerr != nil {
+		t.Fatalf("encoding/json %v, ours %v", err, aerr)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatal("parallel reader differs from encoding/json")
+	}
+	par, ok := parseFloatArrayParallel(b)
+	if !ok || !reflect.DeepEqual(par, want) {
+		t.Fatal("parallel path not taken or wrong")
+	}
+	for _, bad := range []string{`"x"`, `1e999`, `1.`, `[`, `,`} {
+		at := rng.IntN(n)
+		elems := bytes.Split(b[2:len(b)-3], []byte(","))
+		elems[at] = []byte(bad)
+		c := append(append([]byte("["), bytes.Join(elems, []byte(","))...), ']')
+		_, aerr := parseFloatArray(c)
+		if aerr == nil {
+			t.Fatalf("%s at %d accepted", bad, at)
+		}
+		if bad != `,` && bad != `[` && aerr.index != at {
+			t.Fatalf("%s at %d reported at %d", bad, at, aerr.index)
+		}
+	}
 }

@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"runtime"
 	"strconv"
+	"sync"
+	"sync/atomic"
 )
 
 // This file reads content JSON. A content is a JSON object; its fields are
@@ -436,6 +439,12 @@ func countElements(raw []byte) int {
 }
 
 func parseFloatArray(raw []byte) ([]float64, *arrayError) {
+	if len(raw) >= parallelArrayBytes {
+		if out, ok := parseFloatArrayParallel(raw); ok {
+			return out, nil
+		}
+		// Some chunk failed: the sequential pass below names the element.
+	}
 	out := make([]float64, 0, countElements(raw))
 	_, aerr := forEachNumber(raw, func(_ int, tok []byte) error {
 		f, err := floatOf(tok)
@@ -449,6 +458,101 @@ func parseFloatArray(raw []byte) ([]float64, *arrayError) {
 		return nil, aerr
 	}
 	return out, nil
+}
+
+// parallelArrayBytes is the array size from which number arrays are parsed
+// on several cores.
+const parallelArrayBytes = 1 << 20
+
+// parseFloatArrayParallel parses a well-formed flat number array in chunks
+// split at commas, one goroutine per chunk, each writing its own part of
+// the result. ok is false when the array is not a flat number array; the
+// caller then reparses sequentially to report the exact error.
+func parseFloatArrayParallel(raw []byte) ([]float64, bool) {
+	lo := skipSpace(raw, 0)
+	hi := len(raw)
+	for hi > lo && isSpace(raw[hi-1]) {
+		hi--
+	}
+	if hi-lo < 2 || raw[lo] != '[' || raw[hi-1] != ']' {
+		return nil, false
+	}
+	body := raw[lo+1 : hi-1]
+	workers := min(runtime.GOMAXPROCS(0), 8)
+	if workers < 2 {
+		return nil, false
+	}
+	// Chunk boundaries just after a comma.
+	bounds := []int{0}
+	for w := 1; w < workers; w++ {
+		at := w * len(body) / workers
+		if at <= bounds[len(bounds)-1] {
+			continue
+		}
+		j := bytes.IndexByte(body[at:], ',')
+		if j < 0 {
+			break
+		}
+		bounds = append(bounds, at+j+1)
+	}
+	bounds = append(bounds, len(body))
+	counts := make([]int, len(bounds)-1)
+	total := 0
+	for k := range counts {
+		counts[k] = bytes.Count(body[bounds[k]:bounds[k+1]], []byte{','})
+		if k == len(counts)-1 {
+			counts[k]++ // the last element has no comma after it
+		}
+		total += counts[k]
+	}
+	out := make([]float64, total)
+	var wg sync.WaitGroup
+	var failed atomic.Bool
+	off := 0
+	for k := range counts {
+		chunk := body[bounds[k]:bounds[k+1]]
+		dst := out[off : off+counts[k]]
+		off += counts[k]
+		last := k == len(counts)-1
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if !parseFloatChunk(chunk, dst, last) {
+				failed.Store(true)
+			}
+		}()
+	}
+	wg.Wait()
+	if failed.Load() {
+		return nil, false
+	}
+	return out, true
+}
+
+// parseFloatChunk parses "n, n, ..., n," (or without the final comma when
+// last) into exactly len(dst) numbers.
+func parseFloatChunk(b []byte, dst []float64, last bool) bool {
+	i := skipSpace(b, 0)
+	for k := range dst {
+		l := scanNumber(b[i:])
+		if l == 0 {
+			return false
+		}
+		f, err := floatOf(b[i : i+l])
+		if err != nil {
+			return false
+		}
+		dst[k] = f
+		i = skipSpace(b, i+l)
+		if k == len(dst)-1 && last {
+			break
+		}
+		if i >= len(b) || b[i] != ',' {
+			return false
+		}
+		i = skipSpace(b, i+1)
+	}
+	return i == len(b)
 }
 
 func parseIntArray(raw []byte) ([]int, *arrayError) {
