@@ -41,7 +41,7 @@ func TestRegistryFourAnswers(t *testing.T) {
 		{"over the limit", "frame.quantum.num_symbols", 1e9, messages.ParameterInvalidValue, int64(200000), nil, "max_symbols"},
 		{"same value", "frame.quantum.roll_off", 0.3, messages.ParameterUnchanged, 0.3, nil, "already"},
 		{"read-only", "simulation.transmittance", 0.5, messages.ParameterUnchanged, 0.9, nil, "read-only"},
-		{"read-only invalid", "alice.network.bind_port", 0.0, messages.ParameterInvalidValue, int64(8181), nil, "port"},
+		{"read-only invalid", "alice.network.bind_port", -1.0, messages.ParameterInvalidValue, int64(8181), nil, "port"},
 	}
 	for _, tc := range cases {
 		got := r.Change(tc.param, tc.value)

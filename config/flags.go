@@ -79,7 +79,7 @@ func (f *Flags) HostPort(name, section, usage string) {
 	p, _ := def.Get(portKey)
 	f.fs.String(name, net.JoinHostPort(h.(string), strconv.FormatInt(p.(int64), 10)), usage)
 	f.binds = append(f.binds, binding{flag: name, apply: func(c *Config, v string) error {
-		host, port, err := splitHostPort(v)
+		host, port, err := splitHostPort(v, section == "alice.network")
 		if err != nil {
 			return fmt.Errorf("flag --%s: %w", name, &FieldError{Key: section, Reason: err.Error()})
 		}
@@ -91,7 +91,7 @@ func (f *Flags) HostPort(name, section, usage string) {
 	}})
 }
 
-func splitHostPort(v string) (string, int, error) {
+func splitHostPort(v string, anyPort bool) (string, int, error) {
 	if !strings.Contains(v, ":") {
 		v = ":" + v // a bare port
 	}
@@ -99,9 +99,13 @@ func splitHostPort(v string) (string, int, error) {
 	if err != nil {
 		return "", 0, fmt.Errorf("want HOST:PORT: %v", err)
 	}
+	low := 1
+	if anyPort {
+		low = 0 // listen on any free port
+	}
 	port, err := strconv.Atoi(ps)
-	if err != nil || port < 1 || port > 65535 {
-		return "", 0, fmt.Errorf("port must be in 1..65535, got %q", ps)
+	if err != nil || port < low || port > 65535 {
+		return "", 0, fmt.Errorf("port must be in %d..65535, got %q", low, ps)
 	}
 	return host, port, nil
 }

@@ -53,7 +53,9 @@ func (c *Config) Validate() error {
 	}
 
 	host("alice.network.bind_address", c.Alice.Network.BindAddress)
-	port("alice.network.bind_port", c.Alice.Network.BindPort)
+	if p := c.Alice.Network.BindPort; p < 0 || p > 65535 {
+		add("alice.network.bind_port", "must be a TCP port in 0..65535 (0: any free port), got %d", p)
+	}
 	switch c.Alice.Negotiation.Mode {
 	case NegotiatePropose, NegotiateDeny:
 	default:
