@@ -1,0 +1,108 @@
+// Command qosst-bob runs Bob, the QOSST client of a CV-QKD link: it connects
+// to Alice and drives whole frames (identification, initialization,
+// quantum information exchange, parameter estimation, error correction,
+// privacy amplification, end of frame), writing each frame's final key to
+// the key directory, then disconnects. With no configuration file it runs on
+// built-in defaults: the simulated link, the None authenticator,
+// 127.0.0.1:8181.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/qosst/qosst-go/bob"
+	"github.com/qosst/qosst-go/config"
+	"github.com/qosst/qosst-go/logging"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := newCommand(os.Stderr, os.Stdout).ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "qosst-bob:", err)
+		os.Exit(1)
+	}
+}
+
+// newCommand builds the command: logs go to logOut, the per-frame report
+// to out.
+func newCommand(logOut, out io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "qosst-bob",
+		Short: "Bob, the QOSST client of a CV-QKD link",
+		Long: "qosst-bob connects to Alice and runs --frames frames (0: until SIGINT or SIGTERM), writing each\n" +
+			"frame's final key to the key directory, then sends DISCONNECTION. It prints one summary line per\n" +
+			"frame. A dropped frame (Alice's abort, parameter estimation denied, no key) does not stop the\n" +
+			"run; a suspected man-in-the-middle, an incompatible or incomplete peer, or a lost connection does.\n" +
+			"Configuration: built-in defaults, then --config FILE, then --set key=value, then the other flags.",
+		Args:          cobra.NoArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	fl := config.NewFlags(cmd.Flags())
+	fl.HostPort("connect", "bob.network", "Alice's HOST:PORT (bob.network.server_address/server_port)")
+	fl.Bind("frames", "bob.run.frames", "frames to run; 0 runs until stopped (bob.run.frames)")
+	fl.Bind("log-format", "logging.format", "log format: console or json (logging.format)")
+	fl.Bind("log-level", "logging.level", "log level: trace, debug, info, warn, error (logging.level)")
+	fl.Bind("keys", "keys.output_dir", "directory of the final keys, one file per frame (keys.output_dir)")
+	fl.Bind("serial-number", "serial_number", "Bob's serial number (serial_number)")
+	fl.Bind("symbols", "frame.quantum.num_symbols", "symbols per frame asked of Alice (frame.quantum.num_symbols)")
+	fl.Bind("pe-ratio", "bob.parameters_estimation.ratio", "fraction of the symbols disclosed for parameter estimation (bob.parameters_estimation.ratio)")
+	fl.Bind("symbol-requests", "bob.run.symbol_requests", "PE_SYMBOLS_REQUESTs per frame (bob.run.symbol_requests)")
+	fl.Bind("polarisation-recovery", "bob.run.polarisation_recovery", "run polarisation recovery in each frame (bob.run.polarisation_recovery)")
+	fl.Bind("auth", "authentication.scheme", "authenticator: none, hmac-sha256 or ed25519 (authentication.scheme)")
+	fl.Bind("auth-key", "authentication.key_file", "secret key file of the authenticator (authentication.key_file)")
+	fl.Bind("auth-peer-key", "authentication.peer_public_key_file", "Alice's Ed25519 public key file (authentication.peer_public_key_file)")
+	fl.Bind("max-auth-failures", "authentication.max_failures", "authentication failures in a row before concluding man-in-the-middle (authentication.max_failures)")
+	fl.Bind("link-seed", "simulation.link_seed", "shared seed of the simulated link; Alice must use the same (simulation.link_seed)")
+	fl.Bind("noise-seed", "simulation.noise_seed", "seed of the simulated receiver noise; 0 draws fresh randomness (simulation.noise_seed)")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		cfg, err := fl.Load()
+		if err != nil {
+			return err
+		}
+		return run(cmd.Context(), cfg, logOut, out)
+	}
+	return cmd
+}
+
+func run(ctx context.Context, cfg *config.Config, logOut, out io.Writer) error {
+	log, err := logging.New(logOut, cfg.Logging.Format, cfg.Logging.Level, "bob")
+	if err != nil {
+		return err
+	}
+	if len(cfg.Ignored) > 0 {
+		log.Info().Strs("keys", cfg.Ignored).Msg("reference configuration keys accepted without effect")
+	}
+	st, err := bob.NewStation(cfg, log, nil)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	log.Info().Str("connect", cfg.Bob.Network.Connect()).Int("frames", cfg.Bob.Run.Frames).
+		Str("keys", st.Keys.Dir()).Msg("bob starting")
+	sums, err := st.Driver.Run(ctx, cfg.Bob.Run.Frames)
+	completed := 0
+	for i, s := range sums {
+		fmt.Fprintln(out, bob.FormatSummary(i+1, s))
+		if s.Completed() {
+			completed++
+		}
+	}
+	fmt.Fprintf(out, "%d of %d frames completed; keys in %s\n", completed, len(sums), st.Keys.Dir())
+	if err != nil {
+		return err
+	}
+	if ctx.Err() == nil && completed == 0 && len(sums) > 0 {
+		return errors.New("no frame completed")
+	}
+	return nil
+}
