@@ -76,6 +76,23 @@ func TestQIERequestFrameUUID(t *testing.T) {
 	b.want(messages.QIERequest, &messages.QIERequestContent{FrameUUID: b.frame}, messages.QIEReady)
 }
 
+// A new INITIALIZATION_REQUEST in initialized replaces the frame: the new
+// frame is the one QIE works on.
+func TestReinitializationReplacesFrame(t *testing.T) {
+	h := newHarness(t, "pipe")
+	b := h.bob()
+	b.identify()
+	b.initialize()
+	first := b.frame
+	b.initialize()
+	if b.frame == first {
+		t.Fatal("same frame UUID twice")
+	}
+	b.want(messages.QIERequest, &messages.QIERequestContent{FrameUUID: b.frame}, messages.QIEReady)
+	b.want(messages.QIETrigger, nil, messages.QIEEmissionStarted)
+	b.want(messages.QIEAcquisitionEnded, nil, messages.QIEEnded)
+}
+
 func TestPEDeniedWhenKeyRateIsNotPositive(t *testing.T) {
 	h := newHarness(t, "pipe")
 	b := h.bob()
@@ -469,5 +486,46 @@ func TestServeStops(t *testing.T) {
 	if c, err := h.dialer.DialContext(ctx); err == nil {
 		c.Close()
 		t.Fatal("server still accepting after stop")
+	}
+}
+
+// slowPrepare is an emitter whose Prepare takes a while.
+type slowPrepare struct{ hardware.Emitter }
+
+func (s slowPrepare) Prepare(ctx context.Context, spec hardware.FrameSpec) ([]complex128, error) {
+	time.Sleep(300 * time.Millisecond)
+	return s.Emitter.Prepare(ctx, spec)
+}
+
+// A stop while a request is being handled lets Alice answer it before the
+// session closes; the emitter is given back.
+func TestGracefulStopAnswersRequestInProgress(t *testing.T) {
+	h := newHarness(t, "tcp", func(s *setup) {
+		s.wrap = func(e hardware.Emitter) hardware.Emitter { return slowPrepare{e} }
+	})
+	b := h.bob()
+	b.identify()
+	b.initialize()
+	if err := b.s.Send(messages.QIERequest, nil); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	stopped := make(chan struct{})
+	go func() { h.stop(); close(stopped) }()
+	m, err := b.s.Recv()
+	if err != nil || m.Code != messages.QIEReady {
+		t.Fatalf("request in progress at stop: %v %s", err, m.Code)
+	}
+	<-stopped
+	if _, err := b.s.Recv(); err == nil {
+		t.Fatal("session open after stop")
+	}
+	if h.emitter.Emitting() {
+		t.Fatal("emitter still emitting")
+	}
+	select {
+	case h.srv.emitter <- struct{}{}:
+	default:
+		t.Fatal("emitter still held after stop")
 	}
 }

@@ -43,6 +43,9 @@ type Options struct {
 	Logger zerolog.Logger
 	// Params is the parameter registry's exposure (nil: DefaultParams).
 	Params map[string]Policy
+	// StopGrace is how long Serve lets sessions finish the request they
+	// are handling once its context ends, before closing them (0: 5 s).
+	StopGrace time.Duration
 }
 
 // Server is Alice: it serves QOSST sessions until its context ends.
@@ -100,9 +103,10 @@ func (s *Server) Sessions() int {
 }
 
 // Serve accepts connections on l and serves each in its own session until
-// ctx ends; it then closes l and every session and returns when all
-// sessions have finished. It returns nil after a stop by ctx, or the
-// listener's error.
+// ctx ends; it then closes l, lets each session answer the request it is
+// handling (idle sessions end at once; Options.StopGrace bounds the wait),
+// closes what remains and returns when every session has finished. It
+// returns nil after a stop by ctx, or the listener's error.
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	s.log.Info().Str("listen", l.Addr().String()).Str("serial_number", s.opts.Config.SerialNumber).
 		Str("authentication", s.authName()).Msg("alice serving")
@@ -125,8 +129,24 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		s.start(ctx, conn)
 	}
 	l.Close()
-	s.closeAll()
-	s.wg.Wait()
+	if ctx.Err() == nil {
+		s.closeAll() // the listener failed: stop now
+	}
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	grace := s.opts.StopGrace
+	if grace <= 0 {
+		grace = 5 * time.Second
+	}
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		s.log.Warn().Dur("grace", grace).Int("sessions", s.Sessions()).Msg("closing sessions still busy")
+		s.closeAll()
+		<-done
+	}
 	s.log.Info().Uint64("frames", s.frames.Load()).Msg("alice stopped")
 	return err
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
+	qosst "github.com/qosst/qosst-go"
 	"github.com/qosst/qosst-go/config"
 	"github.com/qosst/qosst-go/fsm"
 	"github.com/qosst/qosst-go/hardware"
@@ -91,9 +92,11 @@ func (s *session) register(m *fsm.Mux) {
 }
 
 // run serves the session until the peer leaves, the session must close or
-// ctx ends. Whatever happens, the emitter is released and nothing of the
-// session outlives it.
+// ctx ends. A request being handled when ctx ends is answered first (the
+// server closes the session after a grace period). Whatever happens, the
+// emitter is released and nothing of the session outlives it.
 func (s *session) run(ctx context.Context) {
+	hctx := context.WithoutCancel(ctx)
 	s.log.Info().Msg("session opened")
 	defer func() {
 		if p := recover(); p != nil {
@@ -109,10 +112,10 @@ func (s *session) run(ctx context.Context) {
 		var derr error
 		switch {
 		case err == nil, errors.Is(err, messages.ErrUnknownCode):
-			reply, derr = s.eng.Dispatch(ctx, msg.Code, msg.Content)
+			reply, derr = s.eng.Dispatch(hctx, msg.Code, msg.Content)
 		case errors.Is(err, messages.ErrAuthentication):
 			s.log.Warn().Err(err).Str(logging.FieldState, string(s.eng.State())).Msg("authentication failure")
-			reply, derr = s.eng.AuthFailed(ctx, err)
+			reply, derr = s.eng.AuthFailed(hctx, err)
 		case errors.Is(err, messages.ErrFrame):
 			// Integrity held but the content is not JSON, or the frame is
 			// malformed: answer INVALID_CONTENT (the next receive closes
@@ -132,7 +135,7 @@ func (s *session) run(ctx context.Context) {
 		if derr != nil && !errors.Is(derr, fsm.ErrManInTheMiddle) {
 			s.log.Error().Err(derr).Msg("engine")
 		}
-		if err := s.send(ctx, reply); err != nil {
+		if err := s.send(hctx, reply); err != nil {
 			s.log.Info().Err(err).Msg("send failed")
 			return
 		}
@@ -178,6 +181,11 @@ func (s *session) onStateChange(c fsm.Change) {
 }
 
 func (s *session) onFrameDropped(c fsm.Change) {
+	if c.Frame == qosst.FrameBegun {
+		// A new INITIALIZATION replaced the frame: its handler already
+		// dropped the old one and s.frame is the new frame.
+		return
+	}
 	s.dropFrame(c.Reason)
 }
 
