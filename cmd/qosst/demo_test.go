@@ -1,0 +1,85 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The demo runs Alice and Bob over loopback TCP, reports every frame and
+// leaves byte-identical key files in --out for every completed frame (a
+// frame may be dropped for a statistical reason, e.g. PE_DENIED when the
+// excess noise estimate fluctuates high; it must then leave no key).
+func TestDemo(t *testing.T) {
+	dir := t.TempDir()
+	var out, logs bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	o := demoOptions{frames: 2, symbols: 300_000, peRatio: 0.2, out: dir, logLevel: "warn", logFormat: "json"}
+	res, err := runDemo(ctx, o, &out, &logs)
+	if err != nil {
+		t.Fatalf("demo: %v\n%s\n%s", err, out.String(), logs.String())
+	}
+	text := out.String()
+	for _, want := range []string{"estimated  T = ", "key rate", "time       identification", "byte-identical",
+		"of 2 frames completed with identical keys"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output lacks %q:\n%s", want, text)
+		}
+	}
+	uuids := regexp.MustCompile(`frame \d  ([0-9a-f-]{36})`).FindAllStringSubmatch(text, -1)
+	if len(uuids) != 2 || len(res.summaries) != 2 {
+		t.Fatalf("%d frames reported:\n%s", len(uuids), text)
+	}
+	if res.matched == 0 || res.mismatched != 0 {
+		t.Fatalf("matched %d, mismatched %d", res.matched, res.mismatched)
+	}
+	for i, m := range uuids {
+		a, aerr := os.ReadFile(filepath.Join(dir, "alice", m[1]+".key"))
+		b, berr := os.ReadFile(filepath.Join(dir, "bob", m[1]+".key"))
+		if res.summaries[i].Err != nil {
+			if !errors.Is(aerr, os.ErrNotExist) || !errors.Is(berr, os.ErrNotExist) {
+				t.Errorf("dropped frame %s left a key file", m[1])
+			}
+			continue
+		}
+		if aerr != nil || berr != nil {
+			t.Fatal(aerr, berr)
+		}
+		if len(a) == 0 || !bytes.Equal(a, b) {
+			t.Errorf("frame %s: key files differ or are empty (%d, %d bytes)", m[1], len(a), len(b))
+		}
+	}
+}
+
+// Without --out the key files live in a temporary directory that is gone
+// afterwards.
+func TestDemoCleansUp(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	var out bytes.Buffer
+	o := demoOptions{frames: 1, symbols: 300_000, peRatio: 0.2, logLevel: "error", logFormat: "json"}
+	if _, err := runDemo(context.Background(), o, &out, &bytes.Buffer{}); err != nil && !errors.Is(err, errNoFrame) {
+		t.Fatalf("demo: %v\n%s", err, out.String())
+	}
+	ents, err := os.ReadDir(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		t.Errorf("left behind: %s", e.Name())
+	}
+}
+
+func TestDemoRejectsNoFrames(t *testing.T) {
+	o := demoOptions{frames: 0, symbols: 300_000, peRatio: 0.2, logLevel: "error", logFormat: "json"}
+	if _, err := runDemo(context.Background(), o, &bytes.Buffer{}, &bytes.Buffer{}); err == nil {
+		t.Fatal("demo with 0 frames succeeded")
+	}
+}
