@@ -52,7 +52,9 @@ func (f *Flags) Bind(name, key, usage string) {
 	if err != nil {
 		panic(fmt.Sprintf("config: flag --%s bound to %v", name, err))
 	}
-	f.fs.String(name, text, usage)
+	kind, _ := def.KindOf(key)
+	f.fs.Var(&textValue{text: text, kind: kind}, name, usage)
+	f.fs.Lookup(name).DefValue = text
 	f.binds = append(f.binds, binding{flag: name, apply: func(c *Config, v string) error {
 		if err := c.SetString(key, v); err != nil {
 			return fmt.Errorf("flag --%s: %w", name, err)
@@ -134,11 +136,7 @@ func (f *Flags) Load() (*Config, error) {
 		if !f.fs.Changed(b.flag) {
 			continue
 		}
-		v, err := f.fs.GetString(b.flag)
-		if err != nil {
-			return nil, err
-		}
-		if err := b.apply(cfg, v); err != nil {
+		if err := b.apply(cfg, f.fs.Lookup(b.flag).Value.String()); err != nil {
 			return nil, err
 		}
 	}
@@ -149,4 +147,30 @@ func (f *Flags) Load() (*Config, error) {
 		return nil, err
 	}
 	return cfg, nil
+}
+
+// textValue is a flag that keeps its text; the configuration key's kind
+// names its type in --help ("int", "float", "duration"...). The text is
+// checked when Load applies it, with the key named in the error.
+type textValue struct {
+	text string
+	kind Kind
+}
+
+func (v *textValue) String() string     { return v.text }
+func (v *textValue) Set(s string) error { v.text = s; return nil }
+func (v *textValue) Type() string {
+	switch v.kind {
+	case KindInt:
+		return "int"
+	case KindFloat:
+		return "float"
+	case KindBool:
+		return "bool"
+	case KindDuration:
+		return "duration"
+	case KindStrings:
+		return "strings"
+	}
+	return "string"
 }
