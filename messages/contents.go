@@ -561,10 +561,41 @@ func (c *PESymbolsRequestContent) decodeFields(o *rawObject) (err error) {
 	return err
 }
 func (c *PESymbolsRequestContent) appendJSON(dst []byte) []byte {
-	dst = growFor(dst, 16+len(c.Indices)*9)
+	dst = growFor(dst, 16+estimateInts(c.Indices))
 	dst = append(dst, `{"indices": `...)
 	dst = appendIntArray(dst, c.Indices)
 	return append(dst, '}')
+}
+
+// estimateFloats predicts the bytes appendFloatArray writes for v from a
+// sample of its elements, a little over so that the buffer is sized once.
+func estimateFloats(v []float64) int {
+	const sample = 256
+	if len(v) <= sample {
+		return 2 + 26*len(v)
+	}
+	var tmp [32]byte
+	n := 0
+	step := len(v) / sample
+	for i := 0; i < sample; i++ {
+		n += len(appendPyFloat(tmp[:0], v[i*step]))
+	}
+	return 2 + len(v)*(n+2*sample)/sample*103/100 + 64
+}
+
+// estimateInts is estimateFloats for integers.
+func estimateInts(v []int) int {
+	const sample = 256
+	if len(v) <= sample {
+		return 2 + 22*len(v)
+	}
+	var tmp [24]byte
+	n := 0
+	step := len(v) / sample
+	for i := 0; i < sample; i++ {
+		n += len(strconv.AppendInt(tmp[:0], int64(v[i*step]), 10))
+	}
+	return 2 + len(v)*(n+2*sample)/sample*103/100 + 64
 }
 
 // growFor makes room for about n more bytes once, instead of letting append
@@ -604,7 +635,7 @@ func (c *PESymbolsResponseContent) decodeFields(o *rawObject) (err error) {
 	return err
 }
 func (c *PESymbolsResponseContent) appendJSON(dst []byte) []byte {
-	dst = growFor(dst, 40+24*(len(c.SymbolsReal)+len(c.SymbolsImag)))
+	dst = growFor(dst, 40+estimateFloats(c.SymbolsReal)+estimateFloats(c.SymbolsImag))
 	dst = append(dst, `{"symbols_real": `...)
 	dst = appendFloatArray(dst, c.SymbolsReal)
 	dst = append(dst, `, "symbols_imag": `...)

@@ -445,3 +445,37 @@ func TestNewChallenge(t *testing.T) {
 		t.Fatalf("chi-square %.1f: not uniform", chi)
 	}
 }
+
+// While a large content arrives the buffer stays within growFactor times
+// the bytes received, and the whole receive allocates about 1.25 times the
+// content rather than twice.
+func TestDecoderGrowthBounds(t *testing.T) {
+	const claim = 64 << 20
+	hdr := fmt.Sprintf(`{"code": 161, "content_length": %d, "challenge": "", "next_challenge": ""}`, claim)
+	for _, sent := range []int{4 << 20, claim} {
+		input := rawFrame(hdr, make([]byte, 32), strings.Repeat("1", sent))
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		f, err := NewDecoder(bytes.NewReader(input), Limits{}).ReadFrame()
+		runtime.ReadMemStats(&after)
+		alloc := after.TotalAlloc - before.TotalAlloc
+		if sent < claim {
+			if !errors.Is(err, ErrDisconnected) {
+				t.Fatalf("cut frame: %v", err)
+			}
+			// The live buffer is at most growFactor × sent; with the smaller
+			// ones before it, everything allocated stays under 1.5 times that.
+			if alloc > uint64(growFactor*sent*3/2+2*readChunk) {
+				t.Fatalf("%d bytes sent of %d claimed: allocated %d", sent, claim, alloc)
+			}
+			continue
+		}
+		if err != nil || len(f.Content) != claim {
+			t.Fatalf("whole frame: %v", err)
+		}
+		if alloc > claim*14/10 {
+			t.Fatalf("receiving %d bytes allocated %d", claim, alloc)
+		}
+	}
+}
