@@ -108,6 +108,7 @@ func (s *session) run(ctx context.Context) {
 	}()
 	for {
 		msg, err := s.ts.RecvContext(ctx)
+		began := time.Now()
 		var reply fsm.Reply
 		var derr error
 		switch {
@@ -135,7 +136,7 @@ func (s *session) run(ctx context.Context) {
 		if derr != nil && !errors.Is(derr, fsm.ErrManInTheMiddle) {
 			s.log.Error().Err(derr).Msg("engine")
 		}
-		if err := s.send(hctx, reply); err != nil {
+		if err := s.send(hctx, reply, time.Since(began)); err != nil {
 			s.log.Info().Err(err).Msg("send failed")
 			return
 		}
@@ -145,7 +146,9 @@ func (s *session) run(ctx context.Context) {
 	}
 }
 
-func (s *session) send(ctx context.Context, r fsm.Reply) error {
+// send encodes and sends a reply; took is the time Alice spent on the
+// request (logged at debug level, or info for derived answers and ABORT).
+func (s *session) send(ctx context.Context, r fsm.Reply, took time.Duration) error {
 	var raw []byte
 	if r.Content != nil {
 		var err error
@@ -162,7 +165,7 @@ func (s *session) send(ctx context.Context, r fsm.Reply) error {
 	if r.Derived || r.Code == messages.Abort {
 		ev = s.log.Info()
 	}
-	ev = logging.Event(ev, string(r.State), r.Code)
+	ev = logging.Event(ev, string(r.State), r.Code).Dur("took", took)
 	if r.Cause != nil {
 		ev = ev.AnErr("cause", r.Cause)
 	}
