@@ -529,3 +529,52 @@ func TestGracefulStopAnswersRequestInProgress(t *testing.T) {
 		t.Fatal("emitter still held after stop")
 	}
 }
+
+// A frame whose integrity holds but whose content is not JSON is answered
+// INVALID_CONTENT naming its code; the session goes on.
+func TestUnreadableContent(t *testing.T) {
+	h := newHarness(t, "pipe")
+	b := h.bob()
+	c := b.want(messages.IdentificationRequest, []byte(`{"serial_number": "b", "qosst_version"`), messages.InvalidContent).(*messages.InvalidContentContent)
+	if c.Command != messages.IdentificationRequest {
+		t.Fatalf("INVALID_CONTENT for code %d", c.Command)
+	}
+	b.identify()
+}
+
+// Beyond alice.max_sessions, connections are closed at once; the sessions
+// being served are not disturbed.
+func TestMaxSessions(t *testing.T) {
+	h := newHarness(t, "tcp", func(s *setup) { s.cfg.Alice.MaxSessions = 1 })
+	a := h.bob()
+	a.identify()
+	extra := h.bob()
+	if err := extra.s.Send(messages.IdentificationRequest, nil); err == nil {
+		if m, err := extra.s.Recv(); err == nil {
+			t.Fatalf("session beyond max_sessions answered %s", m.Code)
+		}
+	}
+	a.initialize()
+	a.want(messages.Disconnection, nil, messages.DisconnectionAck)
+	// Once a session ends, a new one is served.
+	deadline := time.Now().Add(5 * time.Second)
+	for h.srv.Sessions() != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	h.bob().identify()
+}
+
+// A frame that outlives timeouts.frame is aborted at its next request.
+func TestFrameTimeout(t *testing.T) {
+	h := newHarness(t, "pipe", func(s *setup) { s.cfg.Timeouts.Frame.Duration = 50 * time.Millisecond })
+	b := h.bob()
+	b.identify()
+	b.initialize()
+	time.Sleep(80 * time.Millisecond)
+	got, c := b.raw(messages.QIERequest, nil)
+	if got != messages.Abort || !strings.Contains(c.(*messages.AbortContent).AbortMessage, "timeouts.frame") {
+		t.Fatalf("late QIE_REQUEST answered %s (%s)", got, describe(c))
+	}
+	b.initialize()
+	b.want(messages.QIERequest, nil, messages.QIEReady)
+}
