@@ -347,7 +347,18 @@ func (f *frame) reconcile() error {
 	if w.LDPC != nil {
 		init.LDPC = &messages.LDPCParams{N: w.LDPC.N, K: w.LDPC.K, ColumnWeight: w.LDPC.ColumnWeight, Seed: w.LDPC.Seed}
 	}
+	// Bob generates the code while Alice does the same for EC_INITIALIZATION.
+	type built struct {
+		rec *pp.BobReconciler
+		err error
+	}
+	ready := make(chan built, 1)
+	go func() {
+		rec, err := pp.NewBobReconciler(f.plan.plan, f.plan.yq)
+		ready <- built{rec, err}
+	}()
 	_, _, err := f.request(PhaseEC, messages.ECInitialization, init)
+	b := <-ready
 	if err != nil {
 		var pe *PhaseError
 		if errors.As(err, &pe) && pe.Response == messages.UnexpectedCommand {
@@ -355,9 +366,9 @@ func (f *frame) reconcile() error {
 		}
 		return err
 	}
-	rec, err := pp.NewBobReconciler(f.plan.plan, f.plan.yq)
-	if err != nil {
-		return &PhaseError{Phase: PhaseEC, Err: err}
+	rec := b.rec
+	if b.err != nil {
+		return &PhaseError{Phase: PhaseEC, Err: b.err}
 	}
 	f.plan.yq = nil
 	for i := 0; i < f.plan.plan.Blocks; i++ {
@@ -413,16 +424,27 @@ func (f *frame) amplify() error {
 	if err != nil {
 		return &PhaseError{Phase: PhasePA, Err: err}
 	}
-	final, err := pp.PrivacyAmplify(f.rec.key, params)
-	if err != nil {
-		return &PhaseError{Phase: PhasePA, Err: err}
+	// Bob hashes his key while Alice hashes hers for PA_REQUEST.
+	type hashed struct {
+		key []uint8
+		err error
 	}
+	done := make(chan hashed, 1)
+	go func() {
+		key, err := pp.PrivacyAmplify(f.rec.key, params)
+		done <- hashed{key, err}
+	}()
 	req := &messages.PARequestContent{Seed: intsToBits(w.Seed), SecretKeyLength: w.SecretKeyLength,
 		SubblockLength: w.SubblockLength, FeedbackPolynomial: intsToBits(w.FeedbackPolynomial)}
-	if _, _, err := f.request(PhasePA, messages.PARequest, req); err != nil {
+	_, _, err = f.request(PhasePA, messages.PARequest, req)
+	h := <-done
+	if err != nil {
 		return err
 	}
-	f.finalKey = final
+	if h.err != nil {
+		return &PhaseError{Phase: PhasePA, Err: h.err}
+	}
+	f.finalKey = h.key
 	return nil
 }
 
