@@ -187,8 +187,9 @@ func Digest(header, content []byte) [sha256.Size]byte {
 	return out
 }
 
-// readChunk is how much a Decoder grows a buffer before the bytes that fill
-// it have arrived: a peer's claimed length is never allocated up front.
+// readChunk is the smallest step by which a Decoder grows a buffer: a
+// peer's claimed length is never allocated up front, only about growFactor
+// times what has arrived.
 const readChunk = 64 << 10
 
 // smallContentRoom is the content room reserved with the signed digest and the
@@ -206,6 +207,11 @@ const smallContentRoom = 512
 // returns nothing); the underlying read error stays reachable with errors.Is
 // (io.EOF, io.ErrUnexpectedEOF, os.ErrDeadlineExceeded...). Errors wrap
 // ErrFrame when the bytes that arrived are malformed or exceed the Limits.
+//
+// Memory: a frame's buffer is at most the signed digest and header (each
+// bounded by 64 KiB and Limits.MaxSigned) plus max(64 KiB, 4 × the content
+// bytes received so far), never the content_length a peer claims; a whole
+// large content costs about 1.25 times its size at peak.
 type Decoder struct {
 	r      io.Reader
 	limits Limits

@@ -321,6 +321,9 @@ func parseFloatToken(tok []byte) (float64, error) {
 
 // floatOf converts a token already known to follow the JSON number grammar.
 func floatOf(tok []byte) (float64, error) {
+	if len(tok) == 1 { // a digit: syndromes and bits
+		return float64(tok[0] - '0'), nil
+	}
 	f, err := strconv.ParseFloat(string(tok), 64)
 	if err != nil || math.IsInf(f, 0) {
 		return 0, errRange
@@ -341,6 +344,9 @@ func parseIntToken(tok []byte) (int64, error) {
 
 // intOf converts a token already known to follow the JSON number grammar.
 func intOf(tok []byte) (int64, error) {
+	if len(tok) == 1 { // a digit
+		return int64(tok[0] - '0'), nil
+	}
 	plain := true
 	var v uint64
 	neg := tok[0] == '-'
