@@ -34,6 +34,12 @@ const (
 	AuthEd25519    = "ed25519"
 )
 
+// Parameter-estimation modes understood in bob.parameters_estimation.mode.
+const (
+	PEAsymptotic = "asymptotic"
+	PEFiniteSize = "finite-size"
+)
+
 // Log formats understood in [logging] format.
 const (
 	LogConsole = "console"
@@ -128,6 +134,13 @@ type ParametersEstimation struct {
 	// Ratio is the fraction of the frame's symbols disclosed for parameter
 	// estimation, in (0, 1).
 	Ratio float64 `toml:"ratio"`
+	// Mode is how the estimates enter the key: "asymptotic" (the point
+	// estimates, as the reference) or "finite-size" (T at its lower and ξ at
+	// its upper confidence bound).
+	Mode string `toml:"mode"`
+	// Epsilon is the failure probability of each finite-size bound, in
+	// [0, 1); 0 takes the parameter-estimation default.
+	Epsilon float64 `toml:"epsilon"`
 }
 
 // BobRun holds how Bob drives frames (this implementation's section).
@@ -296,7 +309,7 @@ func Default() *Config {
 		Bob: Bob{
 			Eta:                  0.8,
 			Network:              BobNetwork{ServerAddress: "127.0.0.1", ServerPort: DefaultPort},
-			ParametersEstimation: ParametersEstimation{Ratio: 0.1},
+			ParametersEstimation: ParametersEstimation{Ratio: 0.1, Mode: PEAsymptotic},
 			Run:                  BobRun{Frames: 1, SymbolRequests: 10},
 		},
 		Frame: Frame{Quantum: Quantum{

@@ -74,6 +74,14 @@ func (c *Config) Validate() error {
 	host("bob.network.server_address", c.Bob.Network.ServerAddress)
 	port("bob.network.server_port", c.Bob.Network.ServerPort)
 	unit("bob.parameters_estimation.ratio", c.Bob.ParametersEstimation.Ratio, true)
+	switch c.Bob.ParametersEstimation.Mode {
+	case PEAsymptotic, PEFiniteSize:
+	default:
+		add("bob.parameters_estimation.mode", "must be %q or %q, got %q", PEAsymptotic, PEFiniteSize, c.Bob.ParametersEstimation.Mode)
+	}
+	if e := c.Bob.ParametersEstimation.Epsilon; !(e >= 0 && e < 1) {
+		add("bob.parameters_estimation.epsilon", "must be in [0, 1), got %v", e)
+	}
 	if c.Bob.Run.Frames < 0 {
 		add("bob.run.frames", "must be >= 0 (0 runs until stopped), got %d", c.Bob.Run.Frames)
 	}
