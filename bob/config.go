@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	pp "github.com/qosst/qosst-go/postprocessing"
 )
 
 // Config is what the driver needs to run frames. The station's binary fills
@@ -17,6 +19,10 @@ type Config struct {
 
 	PERatio    float64 // fraction of each sub-frame disclosed for parameter estimation
 	PERequests int     // number of PE_SYMBOLS_REQUESTs (sub-frames)
+	// PEMode: asymptotic (point estimates, as the reference) or finite size
+	// (T at its lower and ξ at its upper confidence bound).
+	PEMode    pp.PEMode
+	PEEpsilon float64 // finite size: failure probability of each bound (0: the postprocessing default)
 
 	PolarisationRecovery bool // run polarisation recovery before each QIE
 
@@ -83,6 +89,10 @@ func (c Config) Validate() error {
 		return bad("parameters_estimation.ratio", c.PERatio)
 	case c.PERequests <= 0:
 		return bad("parameters_estimation.requests", c.PERequests)
+	case c.PEMode != pp.Asymptotic && c.PEMode != pp.FiniteSize:
+		return bad("parameters_estimation.mode", c.PEMode)
+	case !(c.PEEpsilon >= 0 && c.PEEpsilon < 1):
+		return bad("parameters_estimation.epsilon", c.PEEpsilon)
 	case c.MaxAuthFailures <= 0:
 		return bad("max_auth_failures", c.MaxAuthFailures)
 	case c.MaxNegotiationRounds <= 0:

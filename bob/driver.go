@@ -19,6 +19,7 @@ import (
 	"github.com/qosst/qosst-go/keystore"
 	"github.com/qosst/qosst-go/logging"
 	"github.com/qosst/qosst-go/messages"
+	pp "github.com/qosst/qosst-go/postprocessing"
 	"github.com/qosst/qosst-go/states"
 	"github.com/qosst/qosst-go/transport"
 )
@@ -199,11 +200,10 @@ type frame struct {
 	armed  bool
 
 	raw       []complex128 // Bob's measurements, detector units
-	y         []complex128 // Bob's measurements, SNU
-	cal       calibration
-	disclosed [][]int        // PE indices, per request
-	alice     [][]complex128 // Alice's symbols at those indices
-	est       estimate
+	cal       pp.Calibration
+	disclosed [][]int          // PE indices, per request
+	alice     [][]complex128   // Alice's symbols at those indices
+	kp        pp.KeyRateParams // what the key is computed with (announced in PE_FINISHED)
 	plan      ecPlan
 	rec       reconciled
 	finalKey  []uint8

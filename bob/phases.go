@@ -202,14 +202,15 @@ func (f *frame) calibrate() error {
 	if err != nil {
 		return &PhaseError{Phase: PhaseCalibration, Err: fmt.Errorf("receiver: shot noise: %w", err)}
 	}
-	cal, err := calibrate(el, shot, f.spec.Detection)
+	cal, err := pp.Calibrate(ppDetection(f.spec.Detection), el, shot)
+	if err == nil {
+		err = cal.Validate()
+	}
 	if err != nil {
 		return &PhaseError{Phase: PhaseCalibration, Err: err}
 	}
 	f.cal = cal
-	f.y = cal.normalize(f.raw)
-	f.raw = nil
-	f.sum.ElectronicNoise = cal.vel
+	f.sum.ElectronicNoise = cal.Vel()
 	return nil
 }
 
@@ -254,44 +255,54 @@ func (f *frame) estimate() error {
 	nph := np.NPhoton
 	f.sum.NPhoton = nph
 
-	var xa, yb []complex128
+	var xa, rb []complex128
 	for r, idx := range f.disclosed {
 		xa = append(xa, f.alice[r]...)
 		for _, i := range idx {
-			yb = append(yb, f.y[i])
+			rb = append(rb, f.raw[i])
 		}
 	}
-	est, err := estimateChannel(xa, yb, f.spec.Detection, f.d.cfg.Eta, 2*nph, f.cal.vel)
+	res, err := pp.EstimateParameters(pp.PEInput{Detection: ppDetection(f.spec.Detection), Eta: f.d.cfg.Eta,
+		NPhoton: nph, Alice: xa, Bob: rb, Calibration: f.cal, Mode: f.d.cfg.PEMode, Epsilon: f.d.cfg.PEEpsilon})
 	if err != nil {
 		return &PhaseError{Phase: PhasePE, Err: err}
 	}
-	if est.t > 1 || est.xi < 0 {
-		// Statistical fluctuations can cross the physical boundary; Bob
-		// announces (and both sides compute the key with) the nearest
-		// physical values, T ≤ 1 and ξ ≥ 0, which are the pessimistic ones.
-		f.d.log.Debug().Float64("T", est.t).Float64("xi", est.xi).Msg("estimate clipped to the physical domain")
-		est.t, est.xi = min(est.t, 1), max(est.xi, 0)
+	f.sum.Transmittance, f.sum.ExcessNoise, f.sum.ElectronicNoise = res.T.Value, res.Xi.Value, res.Vel.Value
+	f.sum.TransmittanceStdErr, f.sum.ExcessNoiseStdErr = res.T.StdErr, res.Xi.StdErr
+	// Bob announces, and both stations compute the key with, the values the
+	// key rate uses: the point estimates (asymptotic) or the worst case
+	// (finite size), brought back into the physical domain (T ≤ 1, ξ ≥ 0).
+	kp, kerr := res.KeyRateParams(1, true)
+	if kerr != nil {
+		kp = pp.KeyRateParams{Detection: res.Detection, Trusted: true, Va: res.Va.Value,
+			T: max(res.TWorst, 0), Xi: max(res.XiWorst, 0), Eta: res.Eta, Vel: res.Vel.Value, Beta: 1}
 	}
-	f.est = est
-	f.sum.Transmittance, f.sum.ExcessNoise = est.t, est.xi
+	f.kp = kp
+	f.d.log.Debug().Float64("T", res.T.Value).Float64("T_err", res.T.StdErr).Float64("xi", res.Xi.Value).
+		Float64("xi_err", res.Xi.StdErr).Float64("T_used", kp.T).Float64("xi_used", kp.Xi).Stringer("mode", res.Mode).
+		Msg("parameters estimated")
 
 	keyIdx := KeyIndices(n, f.disclosed)
 	f.sum.KeySymbols = len(keyIdx)
 	keySyms := make([]complex128, len(keyIdx))
 	for j, i := range keyIdx {
-		keySyms[j] = f.y[i]
+		keySyms[j] = f.raw[i]
 	}
-	f.y = nil
+	f.raw = nil
+	keySyms = pp.Normalize(keySyms, f.cal)
 	rate, plan, perr := f.planKey(keySyms)
 	f.plan = plan
 	keyRate := rate * f.spec.SymbolRate
 	f.sum.KeyRate = keyRate
+	if kerr != nil {
+		perr = kerr
+	}
 	if perr != nil {
 		f.d.log.Warn().AnErr("reason", perr).Msg("no key expected from this frame")
 	}
 	code, c, err := f.request(PhasePE, messages.PEFinished, &messages.PEFinishedContent{
-		NPhoton: nph, Transmittance: est.t, ExcessNoise: est.xi, ElectronicNoise: est.vel,
-		Eta: f.d.cfg.Eta, KeyRate: keyRate,
+		NPhoton: nph, Transmittance: kp.T, ExcessNoise: kp.Xi, ElectronicNoise: kp.Vel,
+		Eta: kp.Eta, KeyRate: keyRate,
 	})
 	if err != nil {
 		return err
@@ -311,7 +322,7 @@ func (f *frame) estimate() error {
 // reconciliation efficiency of that plan.
 func (f *frame) planKey(keySyms []complex128) (float64, ecPlan, error) {
 	det := ppDetection(f.spec.Detection)
-	kp := f.est.keyRateParams(det, 1)
+	kp := f.kp
 	ch, err := pp.ChannelFromParams(kp)
 	if err != nil {
 		return 0, ecPlan{}, err
@@ -406,10 +417,9 @@ func (f *frame) reconcile() error {
 // amplify is privacy amplification: the final length from the measured
 // quantities, a fresh Toeplitz seed, PA_REQUEST, and Bob's own hash.
 func (f *frame) amplify() error {
-	det := ppDetection(f.spec.Detection)
 	length, terms, err := pp.FinalKeyLength(pp.FinalKeyParams{
 		ReconciledBits: len(f.rec.key), SyndromeBits: f.rec.leaked,
-		Estimate: f.est.keyRateParams(det, 1), EpsilonPA: f.d.cfg.EpsilonPA,
+		Estimate: f.kp, EpsilonPA: f.d.cfg.EpsilonPA,
 	})
 	if err != nil {
 		return &PhaseError{Phase: PhasePA, Err: fmt.Errorf("%w: %w", ErrNoKey, err)}

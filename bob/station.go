@@ -12,13 +12,14 @@ import (
 	"github.com/qosst/qosst-go/hardware/sim"
 	"github.com/qosst/qosst-go/keystore"
 	"github.com/qosst/qosst-go/messages"
+	pp "github.com/qosst/qosst-go/postprocessing"
 	"github.com/qosst/qosst-go/transport"
 	"github.com/qosst/qosst-go/transport/auth"
 )
 
 // FromStation returns the driver configuration of a station configuration
 // file: serial_number, [frame.quantum], simulation.detection, bob.eta,
-// bob.parameters_estimation.ratio, [bob.run], authentication.max_failures,
+// [bob.parameters_estimation], [bob.run], authentication.max_failures,
 // timeouts.response and limits.max_symbols.
 func FromStation(c *config.Config) Config {
 	out := DefaultConfig()
@@ -36,6 +37,10 @@ func FromStation(c *config.Config) Config {
 	}
 	out.Eta = c.Bob.Eta
 	out.PERatio = c.Bob.ParametersEstimation.Ratio
+	if m, err := pp.ParsePEMode(c.Bob.ParametersEstimation.Mode); err == nil {
+		out.PEMode = m
+	}
+	out.PEEpsilon = c.Bob.ParametersEstimation.Epsilon
 	if c.Bob.Run.SymbolRequests > 0 {
 		out.PERequests = c.Bob.Run.SymbolRequests
 	}

@@ -22,15 +22,18 @@ type Summary struct {
 	Params FrameParams // the parameters Alice accepted
 	Start  time.Time
 
-	// Parameter estimation (SNU; key rates from the SKR formulas).
-	Transmittance   float64 // channel T (detector efficiency excluded)
-	ExcessNoise     float64 // ξ referred to the channel input
-	ElectronicNoise float64 // v_el
-	NPhoton         float64 // Alice's mean photon number <n>
-	Eta             float64 // Bob's detector efficiency (configured)
-	KeyRate         float64 // asymptotic key rate announced in PE_FINISHED, bit/s
-	PESymbols       int     // symbols disclosed for PE
-	KeySymbols      int     // symbols kept for the key
+	// Parameter estimation (SNU; key rates from the SKR formulas): the
+	// point estimates with their standard errors.
+	Transmittance       float64 // channel T (detector efficiency excluded)
+	TransmittanceStdErr float64
+	ExcessNoise         float64 // ξ referred to the channel input
+	ExcessNoiseStdErr   float64
+	ElectronicNoise     float64 // v_el
+	NPhoton             float64 // Alice's mean photon number <n>
+	Eta                 float64 // Bob's detector efficiency (configured)
+	KeyRate             float64 // asymptotic key rate announced in PE_FINISHED, bit/s
+	PESymbols           int     // symbols disclosed for PE
+	KeySymbols          int     // symbols kept for the key
 
 	// Error correction and privacy amplification.
 	ECBlocks       int     // blocks sent
