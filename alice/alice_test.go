@@ -578,3 +578,29 @@ func TestFrameTimeout(t *testing.T) {
 	b.initialize()
 	b.want(messages.QIERequest, nil, messages.QIEReady)
 }
+
+// A request still being handled when the stop's grace period is over (here
+// a preparation that hangs) is cut short: Serve returns after the grace
+// period and the session closes.
+func TestStopCutsHandlersAfterGrace(t *testing.T) {
+	h := newHarness(t, "tcp", func(s *setup) {
+		s.sim.Faults = []sim.Fault{{Op: sim.OpPrepare, Call: 1, Hang: true}}
+		s.stopGrace = 200 * time.Millisecond
+	})
+	b := h.bob()
+	b.identify()
+	b.initialize()
+	if err := b.s.Send(messages.QIERequest, nil); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	start := time.Now()
+	h.stop()
+	d := time.Since(start)
+	if d < 200*time.Millisecond || d > 5*time.Second {
+		t.Fatalf("stop took %v with a 200ms grace period", d)
+	}
+	if m, err := b.s.Recv(); err == nil {
+		t.Fatalf("hung request answered %s after stop", m.Code)
+	}
+}

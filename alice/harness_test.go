@@ -53,6 +53,8 @@ type setup struct {
 	cfg  *config.Config
 	sim  *sim.Config
 	wrap func(hardware.Emitter) hardware.Emitter
+	// stopGrace is Options.StopGrace.
+	stopGrace time.Duration
 }
 
 type harnessOpt func(*setup)
@@ -78,7 +80,8 @@ func newHarness(t *testing.T, network string, opts ...harnessOpt) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(Options{Config: cfg, Emitter: emitter, Keys: keys, Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)})
+	srv, err := New(Options{Config: cfg, Emitter: emitter, Keys: keys, StopGrace: su.stopGrace,
+		Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)})
 	if err != nil {
 		t.Fatal(err)
 	}

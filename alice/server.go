@@ -112,6 +112,10 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		Str("authentication", s.authName()).Msg("alice serving")
 	stop := context.AfterFunc(ctx, func() { l.Close() })
 	defer stop()
+	// hard ends the requests still being handled when the grace period is
+	// over; ctx only stops accepting and ends idle sessions.
+	hard, cancelHard := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelHard()
 	var err error
 	for {
 		conn, aerr := l.Accept()
@@ -126,11 +130,12 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 			}
 			break
 		}
-		s.start(ctx, conn)
+		s.start(ctx, hard, conn)
 	}
 	l.Close()
 	if ctx.Err() == nil {
-		s.closeAll() // the listener failed: stop now
+		cancelHard() // the listener failed: stop now
+		s.closeAll()
 	}
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
@@ -144,6 +149,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	case <-done:
 	case <-t.C:
 		s.log.Warn().Dur("grace", grace).Int("sessions", s.Sessions()).Msg("closing sessions still busy")
+		cancelHard()
 		s.closeAll()
 		<-done
 	}
@@ -159,13 +165,16 @@ func (s *Server) authName() string {
 }
 
 // ServeConn serves one already-established connection in a session and
-// returns when the session ends (tests and in-memory transports).
+// returns when the session ends; ctx ending closes the session at once
+// (tests and in-memory transports).
 func (s *Server) ServeConn(ctx context.Context, conn net.Conn) {
-	s.start(ctx, conn)
+	s.start(ctx, ctx, conn)
 	s.wg.Wait()
 }
 
-func (s *Server) start(ctx context.Context, conn net.Conn) {
+// start serves conn in a new session: ctx ends it when idle, hard ends the
+// request it is handling.
+func (s *Server) start(ctx, hard context.Context, conn net.Conn) {
 	cfg := s.registry.Snapshot()
 	s.mu.Lock()
 	if len(s.sessions) >= cfg.Alice.MaxSessions {
@@ -194,7 +203,7 @@ func (s *Server) start(ctx context.Context, conn net.Conn) {
 			delete(s.sessions, sess)
 			s.mu.Unlock()
 		}()
-		sess.run(ctx)
+		sess.run(ctx, hard)
 	}()
 }
 

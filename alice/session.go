@@ -92,11 +92,11 @@ func (s *session) register(m *fsm.Mux) {
 }
 
 // run serves the session until the peer leaves, the session must close or
-// ctx ends. A request being handled when ctx ends is answered first (the
-// server closes the session after a grace period). Whatever happens, the
-// emitter is released and nothing of the session outlives it.
-func (s *session) run(ctx context.Context) {
-	hctx := context.WithoutCancel(ctx)
+// ctx ends. A request being handled when ctx ends is answered first: its
+// handler runs under hctx, which ends only when the server gives up waiting.
+// Whatever happens, the emitter is released and nothing of the session
+// outlives it.
+func (s *session) run(ctx, hctx context.Context) {
 	s.log.Info().Msg("session opened")
 	defer func() {
 		if p := recover(); p != nil {
