@@ -117,8 +117,11 @@ type Session struct {
 	recvMu    sync.Mutex // serialises receivers
 	outOfSync bool       // guarded by recvMu
 
-	sendMu sync.Mutex // serialises senders
-	prefix []byte     // guarded by sendMu
+	sendMu sync.Mutex  // serialises senders
+	prefix []byte      // guarded by sendMu
+	iov    [2][]byte   // guarded by sendMu: prefix and content of a write
+	bufs   net.Buffers // guarded by sendMu
+	digest [32]byte    // guarded by recvMu
 
 	chainMu     sync.Mutex
 	echo        string // the peer's last next_challenge: what we echo
@@ -236,14 +239,18 @@ func (s *Session) SendContext(ctx context.Context, code messages.Code, content [
 	s.expect, s.expectValid = next, true
 	s.chainMu.Unlock()
 
-	stop := s.watch(ctx, &s.writeCanceled, s.conn.SetWriteDeadline)
-	defer stop()
-	s.setDeadline(&s.writeCanceled, s.conn.SetWriteDeadline, s.opts.WriteTimeout)
-	bufs := net.Buffers{prefix}
-	if len(content) > 0 {
-		bufs = append(bufs, content)
+	if ctx.Done() != nil {
+		defer s.watch(ctx, true)()
 	}
-	if _, err := bufs.WriteTo(s.conn); err != nil {
+	s.setDeadline(true, s.opts.WriteTimeout)
+	s.iov = [2][]byte{prefix, content}
+	s.bufs = s.iov[:1]
+	if len(content) > 0 {
+		s.bufs = s.iov[:2]
+	}
+	_, err = s.bufs.WriteTo(s.conn)
+	s.iov, s.bufs = [2][]byte{}, nil // do not retain the content
+	if err != nil {
 		return s.ioFailed("send "+code.String(), "write", s.opts.WriteTimeout, err, ctx)
 	}
 	return nil
@@ -294,17 +301,17 @@ func (s *Session) RecvContext(ctx context.Context) (Message, error) {
 	if err := ctx.Err(); err != nil {
 		return Message{}, fmt.Errorf("transport: receive: %w", err)
 	}
-	stop := s.watch(ctx, &s.readCanceled, s.conn.SetReadDeadline)
-	defer stop()
-
-	s.setDeadline(&s.readCanceled, s.conn.SetReadDeadline, s.opts.IdleTimeout)
+	if ctx.Done() != nil {
+		defer s.watch(ctx, false)()
+	}
+	s.setDeadline(false, s.opts.IdleTimeout)
 	if _, err := s.br.Peek(1); err != nil {
 		if ctx.Err() != nil && errors.Is(err, os.ErrDeadlineExceeded) && !s.closed.Load() {
 			return Message{}, fmt.Errorf("transport: receive: %w", ctx.Err())
 		}
 		return Message{}, s.ioFailed("receive", "idle", s.opts.IdleTimeout, err, ctx)
 	}
-	s.setDeadline(&s.readCanceled, s.conn.SetReadDeadline, s.opts.FrameTimeout)
+	s.setDeadline(false, s.opts.FrameTimeout)
 	f, err := s.dec.ReadFrame()
 	if err != nil {
 		if errors.Is(err, messages.ErrFrame) {
@@ -320,8 +327,8 @@ func (s *Session) RecvContext(ctx context.Context) (Message, error) {
 func (s *Session) check(f *messages.Frame) (Message, error) {
 	h := f.Header
 	m := Message{Code: h.Code, Header: h}
-	digest := f.Digest()
-	if err := s.opts.Authenticator.Verify(digest[:], f.Signed); err != nil {
+	s.digest = f.Digest()
+	if err := s.opts.Authenticator.Verify(s.digest[:], f.Signed); err != nil {
 		if !errors.Is(err, messages.ErrAuthentication) {
 			err = fmt.Errorf("%w: %w", messages.ErrAuthentication, err)
 		}
@@ -376,32 +383,43 @@ func (s *Session) ioFailed(op, phase string, after time.Duration, err error, ctx
 	return fmt.Errorf("transport: %s: %w: %w", op, messages.ErrDisconnected, err)
 }
 
-// setDeadline sets a read or write deadline d from now (none when d < 0),
-// unless a context cancellation already forced it into the past.
-func (s *Session) setDeadline(canceled *bool, set func(time.Time) error, d time.Duration) {
+// deadlineLocked sets the write (or read) deadline; s.dlMu must be held.
+func (s *Session) deadlineLocked(write bool, t time.Time) {
+	if write {
+		s.conn.SetWriteDeadline(t)
+	} else {
+		s.conn.SetReadDeadline(t)
+	}
+}
+
+// setDeadline sets the write (or read) deadline d from now (none when
+// d < 0), unless a context cancellation already forced it into the past.
+func (s *Session) setDeadline(write bool, d time.Duration) {
 	s.dlMu.Lock()
 	defer s.dlMu.Unlock()
-	if *canceled {
+	if write && s.writeCanceled || !write && s.readCanceled {
 		return
 	}
 	var t time.Time
 	if d > 0 {
 		t = time.Now().Add(d)
 	}
-	set(t)
+	s.deadlineLocked(write, t)
 }
 
-// watch forces the deadline into the past when ctx ends, which unblocks a
-// pending read or write. The returned function stops watching.
-func (s *Session) watch(ctx context.Context, canceled *bool, set func(time.Time) error) func() {
-	if ctx.Done() == nil {
-		return func() {}
+// watch forces the write (or read) deadline into the past when ctx ends,
+// which unblocks a pending write (or read). The returned function stops
+// watching.
+func (s *Session) watch(ctx context.Context, write bool) func() {
+	canceled := &s.readCanceled
+	if write {
+		canceled = &s.writeCanceled
 	}
 	fired := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
 		s.dlMu.Lock()
 		*canceled = true
-		set(time.Unix(1, 0))
+		s.deadlineLocked(write, time.Unix(1, 0))
 		s.dlMu.Unlock()
 		close(fired)
 	})
