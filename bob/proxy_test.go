@@ -27,6 +27,7 @@ const (
 	reply                         // answer Bob without asking Alice
 	abortBoth                     // Alice drops the frame (proxy sends her ABORT); Bob receives ABORT
 	authInvalid                   // Alice drops the frame; Bob receives AUTHENTICATION_INVALID
+	hangup                        // close both connections without an answer
 )
 
 // rule decides the fate of a request; seen counts the requests of that code
@@ -44,10 +45,11 @@ type proxy struct {
 
 	mu   sync.Mutex
 	sent []messages.Code
+	seen map[messages.Code]int // over every connection
 }
 
 func newProxy(t testing.TB, alice transport.Dialer, r rule) *proxy {
-	p := &proxy{t: t, alice: alice, rule: r, pipe: transport.NewPipe()}
+	p := &proxy{t: t, alice: alice, rule: r, pipe: transport.NewPipe(), seen: map[messages.Code]int{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -93,7 +95,6 @@ func (p *proxy) serve(ctx context.Context, c net.Conn) {
 		return
 	}
 	defer al.Close()
-	seen := map[messages.Code]int{}
 	roundTrip := func(code messages.Code, content []byte) (transport.Message, error) {
 		if err := al.SendContext(ctx, code, content); err != nil {
 			return transport.Message{}, err
@@ -107,11 +108,14 @@ func (p *proxy) serve(ctx context.Context, c net.Conn) {
 		}
 		p.mu.Lock()
 		p.sent = append(p.sent, m.Code)
+		p.seen[m.Code]++
+		n := p.seen[m.Code]
 		p.mu.Unlock()
-		seen[m.Code]++
-		act := p.rule(m, seen[m.Code])
+		act := p.rule(m, n)
 		var out transport.Message
 		switch act.kind {
+		case hangup:
+			return
 		case forward:
 			out, err = roundTrip(m.Code, m.Content)
 			if err != nil {

@@ -56,6 +56,7 @@ func newCommand(logOut, out io.Writer) *cobra.Command {
 	fl.Bind("serial-number", "serial_number", "Bob's serial number (serial_number)")
 	fl.Bind("symbols", "frame.quantum.num_symbols", "symbols per frame asked of Alice (frame.quantum.num_symbols)")
 	fl.Bind("pe-ratio", "bob.parameters_estimation.ratio", "fraction of the symbols disclosed for parameter estimation (bob.parameters_estimation.ratio)")
+	fl.Bind("pe-mode", "bob.parameters_estimation.mode", "parameter estimation: asymptotic or finite-size (bob.parameters_estimation.mode)")
 	fl.Bind("symbol-requests", "bob.run.symbol_requests", "PE_SYMBOLS_REQUESTs per frame (bob.run.symbol_requests)")
 	fl.Bind("polarisation-recovery", "bob.run.polarisation_recovery", "run polarisation recovery in each frame (bob.run.polarisation_recovery)")
 	fl.Bind("auth", "authentication.scheme", "authenticator: none, hmac-sha256 or ed25519 (authentication.scheme)")
