@@ -3,6 +3,8 @@ package messages
 import (
 	"errors"
 	"math"
+	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -203,5 +205,24 @@ func TestPESymbolsHelpers(t *testing.T) {
 	got := c.Symbols()
 	if len(got) != 2 || got[0] != s[0] || got[1] != s[1] {
 		t.Fatalf("%v", got)
+	}
+}
+
+// Commas hidden in a string inside a number array do not make the reader
+// reserve room for them.
+func TestHostileArrayDoesNotOverAllocate(t *testing.T) {
+	raw := []byte(`{"symbols_real": [1, "` + strings.Repeat(",", 4<<20) + `"], "symbols_imag": [1]}`)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err := DecodeContent(PESymbolsResponse, raw)
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, ErrInvalidContent) {
+		t.Fatalf("%v", err)
+	}
+	// 8 bytes per float for every comma would be 32 MiB; a valid array of
+	// this size holds at most len/2 numbers.
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > uint64(5*len(raw)) {
+		t.Fatalf("allocated %d bytes for a %d-byte content", alloc, len(raw))
 	}
 }

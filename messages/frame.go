@@ -307,7 +307,9 @@ func readGrow(r io.Reader, buf []byte, n int) ([]byte, error) {
 					target = q
 				}
 			}
-			buf = slices.Grow(buf, target-len(buf))
+			nb := make([]byte, len(buf), target)
+			copy(nb, buf)
+			buf = nb
 		}
 		m, err := r.Read(buf[len(buf):min(cap(buf), want)])
 		buf = buf[:len(buf)+m]

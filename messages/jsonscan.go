@@ -438,10 +438,13 @@ func forEachNumber(raw []byte, fn func(i int, tok []byte) error) (int, *arrayErr
 }
 
 // countElements estimates the element count of a flat number array from its
-// commas, to size the result once.
+// commas, to size the result once. A number array needs at least two bytes
+// per element ("0,"), which bounds the estimate when commas hide in strings
+// of a hostile array: the result never exceeds what a valid array of the
+// same size would need.
 func countElements(raw []byte) int {
-	n := bytes.Count(raw, []byte{','})
-	return n + 1
+	n := bytes.Count(raw, []byte{','}) + 1
+	return min(n, (len(raw)+1)/2)
 }
 
 func parseFloatArray(raw []byte) ([]float64, *arrayError) {
@@ -510,6 +513,9 @@ func parseFloatArrayParallel(raw []byte) ([]float64, bool) {
 			counts[k]++ // the last element has no comma after it
 		}
 		total += counts[k]
+	}
+	if total > (len(body)+1)/2 {
+		return nil, false // more commas than a number array can have: strings inside
 	}
 	out := make([]float64, total)
 	var wg sync.WaitGroup
