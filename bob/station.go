@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
 	"github.com/qosst/qosst-go/config"
 	"github.com/qosst/qosst-go/hardware"
 	"github.com/qosst/qosst-go/hardware/sim"
 	"github.com/qosst/qosst-go/keystore"
+	"github.com/qosst/qosst-go/logging"
 	"github.com/qosst/qosst-go/messages"
 	pp "github.com/qosst/qosst-go/postprocessing"
 	"github.com/qosst/qosst-go/transport"
@@ -104,7 +106,7 @@ func NewStation(c *config.Config, log zerolog.Logger, dialer transport.Dialer) (
 		OnReconnect: func(ctx context.Context, s *transport.Session) error { return drv.OnReconnect(ctx, s) },
 	})
 	drv, err = New(Options{Config: FromStation(c), Conn: client, Receiver: rx, Polarisation: rx, Keys: keys,
-		Logger: log.With().Str("peer", dialerName(dialer)).Logger()})
+		Logger: logging.Session(log, uuid.NewString()[:8], dialerName(dialer))})
 	if err != nil {
 		client.Close()
 		rx.Close()

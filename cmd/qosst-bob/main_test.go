@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/spf13/pflag"
+
+	"github.com/qosst/qosst-go/alice"
+	"github.com/qosst/qosst-go/config"
+	"github.com/qosst/qosst-go/hardware/sim"
+	"github.com/qosst/qosst-go/keystore"
+)
+
+// --help lists every flag with its text.
+func TestHelpListsEveryFlag(t *testing.T) {
+	var out bytes.Buffer
+	cmd := newCommand(&bytes.Buffer{}, &out)
+	cmd.SetOut(&out)
+	cmd.SetArgs([]string{"--help"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	help := out.String()
+	n := 0
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		n++
+		if !strings.Contains(help, "--"+f.Name) || !strings.Contains(help, f.Usage) {
+			t.Errorf("--help lacks --%s (%s)", f.Name, f.Usage)
+		}
+	})
+	for _, want := range []string{"config", "connect", "frames", "log-format"} {
+		if cmd.Flags().Lookup(want) == nil {
+			t.Errorf("no --%s flag", want)
+		}
+	}
+	if n < 10 {
+		t.Errorf("only %d flags", n)
+	}
+}
+
+// An invalid configuration fails at start, naming the key.
+func TestBadConfiguration(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "bob.toml")
+	if err := os.WriteFile(path, []byte("[bob.parameters_estimation]\nratio = 2.0\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := newCommand(&bytes.Buffer{}, &bytes.Buffer{})
+	cmd.SetArgs([]string{"--config", path})
+	err := cmd.Execute()
+	if err == nil || !strings.Contains(err.Error(), "bob.parameters_estimation.ratio") {
+		t.Fatalf("got %v, want an error naming bob.parameters_estimation.ratio", err)
+	}
+	cmd = newCommand(&bytes.Buffer{}, &bytes.Buffer{})
+	cmd.SetArgs([]string{"--frames", "-1"})
+	if err := cmd.Execute(); err == nil || !strings.Contains(err.Error(), "bob.run.frames") {
+		t.Fatalf("--frames -1: %v", err)
+	}
+}
+
+// qosst-bob against our Alice over TCP: two frames, a summary line each,
+// key files identical to Alice's, JSON logs with a line per phase.
+func TestRunAgainstAlice(t *testing.T) {
+	ac := config.Default()
+	ac.Frame.Quantum.NumSymbols = 200_000
+	ac.Simulation.Transmittance, ac.Simulation.ExcessNoise, ac.Simulation.Eta, ac.Simulation.ElectronicNoise = 0.95, 0.002, 0.9, 0.01
+	em, err := sim.NewEmitter(ac.SimConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer em.Close()
+	aliceKeys, err := keystore.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := alice.New(alice.Options{Config: ac, Emitter: em, Keys: aliceKeys, Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, l) }()
+	defer func() { cancel(); <-done }()
+
+	bobDir := t.TempDir()
+	var out, logs bytes.Buffer
+	cmd := newCommand(&logs, &out)
+	cmd.SetArgs([]string{"--connect", l.Addr().String(), "--frames", "2", "--log-format", "json", "--keys", bobDir,
+		"--symbols", "200000", "--pe-ratio", "0.3", "--noise-seed", "5",
+		"--set", "simulation.transmittance=0.95", "--set", "simulation.excess_noise=0.002",
+		"--set", "simulation.eta=0.9", "--set", "simulation.electronic_noise=0.01", "--set", "bob.eta=0.9"})
+	rctx, rcancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer rcancel()
+	if err := cmd.ExecuteContext(rctx); err != nil {
+		t.Fatalf("qosst-bob: %v\n%s\n%s", err, out.String(), logs.String())
+	}
+	if !strings.Contains(out.String(), "2 of 2 frames completed") {
+		t.Errorf("report:\n%s", out.String())
+	}
+	ents, err := os.ReadDir(bobDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ents) != 2 {
+		t.Fatalf("%d key files", len(ents))
+	}
+	for _, e := range ents {
+		b, _ := os.ReadFile(filepath.Join(bobDir, e.Name()))
+		a, err := os.ReadFile(filepath.Join(aliceKeys.Dir(), e.Name()))
+		if err != nil || !bytes.Equal(a, b) || len(b) == 0 {
+			t.Errorf("%s: Alice's and Bob's keys differ (%v)", e.Name(), err)
+		}
+	}
+	phaseLines := strings.Count(logs.String(), `"message":"phase"`)
+	if phaseLines < 15 {
+		t.Errorf("%d phase log lines for 2 frames", phaseLines)
+	}
+	for _, field := range []string{`"session":`, `"state":`, `"code":`, `"peer":`, `"role":"bob"`} {
+		if !strings.Contains(logs.String(), field) {
+			t.Errorf("logs lack %s", field)
+		}
+	}
+}
