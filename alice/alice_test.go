@@ -118,6 +118,15 @@ func TestPESymbolsOutOfRange(t *testing.T) {
 	if !strings.Contains(c.(*messages.PESymbolsErrorContent).ErrorMessage, "out of bound") {
 		t.Fatalf("error message %q", describe(c))
 	}
+	// More indices than symbols: refused before anything is gathered.
+	c = b.want(messages.PESymbolsRequest, &messages.PESymbolsRequestContent{Indices: make([]int, h.cfg.Frame.Quantum.NumSymbols+1)}, messages.PESymbolsError)
+	if !strings.Contains(c.(*messages.PESymbolsErrorContent).ErrorMessage, "indices requested") {
+		t.Fatalf("error message %q", describe(c))
+	}
+	// A refused request discloses nothing: the frame still gives a key.
+	if got := b.pe(2, 0.1, nil); got != messages.PEApproved {
+		t.Fatalf("PE answered %s", got)
+	}
 }
 
 // Negotiation: mismatched parameters give a proposal with Alice's values,
@@ -129,14 +138,21 @@ func TestInitializationNegotiation(t *testing.T) {
 	b.identify()
 	p := b.frameParams()
 	p["symbol_rate"] = 1e9
-	c := b.want(messages.InitializationRequest, &messages.InitializationRequestContent{FrameUUID: uuid.New(), Parameters: p}, messages.InitializationProposal).(*messages.InitializationProposalContent)
+	frame := uuid.New() // one UUID for every round of the negotiation
+	c := b.want(messages.InitializationRequest, &messages.InitializationRequestContent{FrameUUID: frame, Parameters: p}, messages.InitializationProposal).(*messages.InitializationProposalContent)
 	if !strings.Contains(c.DenyMessage, "symbol_rate") || c.Config["symbol_rate"] != 100e6 {
 		t.Fatalf("proposal %s", describe(c))
 	}
 	cfg := b.want(messages.InitializationRequestConfig, nil, messages.InitializationConfig).(*messages.InitializationConfigContent)
 	q := cfg.Config["frame"].(map[string]any)["quantum"].(map[string]any)
 	p["symbol_rate"] = q["symbol_rate"]
-	b.want(messages.InitializationRequest, &messages.InitializationRequestContent{FrameUUID: uuid.New(), Parameters: p}, messages.InitializationAccepted)
+	b.want(messages.InitializationRequest, &messages.InitializationRequestContent{FrameUUID: frame, Parameters: p}, messages.InitializationAccepted)
+	// A frame UUID accepted once is never accepted again, even in another session.
+	b.initialize()
+	b.want(messages.InitializationRequest, &messages.InitializationRequestContent{FrameUUID: b.frame}, messages.InitializationDenied)
+	other := h.bob()
+	other.identify()
+	other.want(messages.InitializationRequest, &messages.InitializationRequestContent{FrameUUID: b.frame}, messages.InitializationDenied)
 	// A frame UUID whose key exists is refused.
 	id := uuid.New()
 	if _, err := h.keys.Write(id, []byte{1}); err != nil {

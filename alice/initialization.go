@@ -53,6 +53,10 @@ func (s *session) registerInitialization(m *fsm.Mux) {
 		if err := spec.Validate(); err != nil {
 			return deny(err.Error())
 		}
+		if !s.srv.claimFrame(c.FrameUUID) {
+			return answer(messages.InitializationDenied, &messages.InitializationDeniedContent{
+				DenyMessage: fmt.Sprintf("frame_uuid %s was already used", c.FrameUUID)})
+		}
 		now := time.Now()
 		s.frame = &frame{id: c.FrameUUID, spec: spec, cfg: cfg, began: now, phaseStart: now}
 		s.log.Info().Str("frame", c.FrameUUID.String()).Int("num_symbols", spec.NumSymbols).

@@ -21,6 +21,10 @@ func (s *session) registerPE(m *fsm.Mux) {
 		}
 		c := req.Content.(*messages.PESymbolsRequestContent)
 		n := len(f.symbols)
+		if len(c.Indices) > n {
+			return answer(messages.PESymbolsError, &messages.PESymbolsErrorContent{
+				ErrorMessage: fmt.Sprintf("%d indices requested for a frame of %d symbols.", len(c.Indices), n)})
+		}
 		out := make([]complex128, len(c.Indices))
 		for i, idx := range c.Indices {
 			if idx < 0 || idx >= n {

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
 	"github.com/qosst/qosst-go/config"
@@ -60,6 +61,33 @@ type Server struct {
 	wg       sync.WaitGroup
 	nextID   atomic.Uint64
 	frames   atomic.Uint64 // frames completed
+
+	usedMu    sync.Mutex
+	used      map[uuid.UUID]struct{} // frame UUIDs accepted since start
+	usedOrder []uuid.UUID            // FIFO for the bound
+}
+
+// maxUsedFrames bounds the frame UUIDs remembered in memory; older ones are
+// still refused when their key file exists.
+const maxUsedFrames = 1 << 16
+
+// claimFrame records that a frame UUID was accepted and reports false when
+// it already was: a frame UUID is never reused (the simulated link derives
+// the symbols from it, and a real key must not be produced twice under one
+// name).
+func (s *Server) claimFrame(id uuid.UUID) bool {
+	s.usedMu.Lock()
+	defer s.usedMu.Unlock()
+	if _, ok := s.used[id]; ok {
+		return false
+	}
+	if len(s.usedOrder) >= maxUsedFrames {
+		delete(s.used, s.usedOrder[0])
+		s.usedOrder = s.usedOrder[1:]
+	}
+	s.used[id] = struct{}{}
+	s.usedOrder = append(s.usedOrder, id)
+	return true
 }
 
 // New returns a server; call Serve to run it.
@@ -86,6 +114,7 @@ func New(opts Options) (*Server, error) {
 		emitter:  make(chan struct{}, 1),
 		log:      opts.Logger,
 		sessions: map[*session]struct{}{},
+		used:     map[uuid.UUID]struct{}{},
 	}, nil
 }
 
