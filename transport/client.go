@@ -16,8 +16,10 @@ type ClientOptions struct {
 	Session Options
 	// NoResend disables the reconnect-and-resend of Request.
 	NoResend bool
-	// OnReconnect, when set, runs on each fresh session that replaces a
-	// dropped one, before the request is sent again. The new session's
+	// OnReconnect, when set, runs on each fresh session that replaces an
+	// earlier one (dropped, timed out, or closed), before any request is
+	// sent on it: before the resend of Request, and before the first
+	// request after a failure. The new session's
 	// challenge chain starts empty, as the reference's does; a strict server
 	// also starts the new connection unidentified, so a caller whose request
 	// is not IDENTIFICATION_REQUEST typically identifies again here.
@@ -32,6 +34,7 @@ type Client struct {
 	opts   ClientOptions
 
 	mu         sync.Mutex // serialises Request and Connect
+	dialed     int        // guarded by mu: sessions opened so far
 	sess       atomic.Pointer[Session]
 	closed     atomic.Bool
 	reconnects atomic.Int64
@@ -58,7 +61,7 @@ func (c *Client) Session() *Session {
 	return nil
 }
 
-// Reconnects counts the sessions opened to replace a dropped one.
+// Reconnects counts the sessions opened to replace an earlier one.
 func (c *Client) Reconnects() int { return int(c.reconnects.Load()) }
 
 // Close closes the client and its session; later requests fail with
@@ -87,6 +90,16 @@ func (c *Client) session(ctx context.Context) (*Session, error) {
 		s.Close()
 		return nil, fmt.Errorf("transport: client: %w: %w", messages.ErrDisconnected, ErrClosed)
 	}
+	c.dialed++
+	if c.dialed > 1 {
+		c.reconnects.Add(1)
+		if c.opts.OnReconnect != nil {
+			if err := c.opts.OnReconnect(ctx, s); err != nil {
+				s.Close()
+				return nil, fmt.Errorf("transport: reconnect: %w", err)
+			}
+		}
+	}
 	return s, nil
 }
 
@@ -106,14 +119,6 @@ func (c *Client) Request(ctx context.Context, code messages.Code, content []byte
 		s, err := c.session(ctx)
 		if err != nil {
 			return Message{}, err
-		}
-		if attempt > 0 {
-			c.reconnects.Add(1)
-			if c.opts.OnReconnect != nil {
-				if err := c.opts.OnReconnect(ctx, s); err != nil {
-					return Message{}, fmt.Errorf("transport: reconnect: %w", err)
-				}
-			}
 		}
 		m, err := roundTrip(ctx, s, code, content)
 		if err == nil {

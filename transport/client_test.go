@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strconv"
 	"testing"
 	"time"
 
@@ -187,5 +188,46 @@ func TestClientCloseStopsRequest(t *testing.T) {
 	if err := <-errc; !errors.Is(err, ErrClosed) || c.Reconnects() != 0 {
 		t.Fatalf("request during Close: %v (reconnects %d)", err, c.Reconnects())
 	}
+	<-done
+}
+
+func TestRequestAfterFailureReconnectsWithHook(t *testing.T) {
+	noLeak(t)
+	l := NewPipe()
+	defer l.Close()
+	done := serve(t, l, 3, func(n int, s *Session) {
+		for {
+			m, err := s.Recv()
+			if err != nil {
+				return
+			}
+			if n == 0 {
+				return // first connection: drop after one request
+			}
+			s.Send(messages.IdentificationResponse, []byte(`{"seen": `+strconv.Itoa(int(m.Code))+`}`))
+		}
+	})
+	hooks := 0
+	c := NewClient(l, ClientOptions{NoResend: true, OnReconnect: func(ctx context.Context, s *Session) error {
+		hooks++
+		return nil
+	}})
+	defer c.Close()
+	ctx := context.Background()
+	if _, err := c.Request(ctx, messages.IdentificationRequest, []byte(`{}`)); !errors.Is(err, messages.ErrDisconnected) {
+		t.Fatalf("dropped: %v", err)
+	}
+	if hooks != 0 {
+		t.Fatal("hook ran without a new session")
+	}
+	// The next request opens a new session: the hook runs first.
+	if m, err := c.Request(ctx, messages.IdentificationRequest, []byte(`{}`)); err != nil || m.Code != messages.IdentificationResponse {
+		t.Fatalf("after the failure: %v %v", m.Code, err)
+	}
+	if hooks != 1 || c.Reconnects() != 1 {
+		t.Fatalf("hooks %d, reconnects %d", hooks, c.Reconnects())
+	}
+	c.Close()
+	l.Close()
 	<-done
 }
