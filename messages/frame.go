@@ -353,6 +353,9 @@ func ParseHeader(b []byte) (Header, error) {
 	if cl < 0 {
 		return Header{}, fmt.Errorf("%w: header key content_length: negative", ErrFrame)
 	}
+	if cl > math.MaxInt {
+		return Header{}, fmt.Errorf("%w: header key content_length: %d out of range", ErrFrame, cl)
+	}
 	h.ContentLength = int(cl)
 	if h.Challenge, err = headerString(m, "challenge"); err != nil {
 		return Header{}, err
@@ -428,7 +431,7 @@ func parsePyHeader(b []byte) (Header, bool) {
 		return h, false
 	}
 	cl, rest, ok := cutUint(rest)
-	if !ok {
+	if !ok || cl > math.MaxInt {
 		return h, false
 	}
 	if rest, ok = bytes.CutPrefix(rest, []byte(`, "challenge": "`)); !ok {
