@@ -22,6 +22,9 @@ func FuzzReadFrame(f *testing.F) {
 		all = append(all, v.raw...)
 	}
 	f.Add(all)
+	_, bob, alice := loadSession(f)
+	f.Add(bob)
+	f.Add(alice)
 	f.Add([]byte{0, 0, 0, 0})
 	f.Add(rawFrame(`{"code": 15, "content_length": 99999999, "challenge": "", "next_challenge": ""}`, nil, "{"))
 	f.Fuzz(func(t *testing.T, data []byte) {

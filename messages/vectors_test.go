@@ -5,8 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 )
 
@@ -145,6 +148,99 @@ func TestVectorContents(t *testing.T) {
 		out2, _ := EncodeContent(c2)
 		if !bytes.Equal(out, out2) {
 			t.Errorf("%s: second round trip differs", v.Name)
+		}
+	}
+}
+
+type sessionVectors struct {
+	Exchanges []struct {
+		Request         string          `json:"request"`
+		RequestContent  json.RawMessage `json:"request_content"`
+		Response        string          `json:"response"`
+		ResponseContent json.RawMessage `json:"response_content"`
+	} `json:"exchanges"`
+	BobToAlice string `json:"bob_to_alice_hex"`
+	AliceToBob string `json:"alice_to_bob_hex"`
+}
+
+func loadSession(tb testing.TB) (s sessionVectors, bob, alice []byte) {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join(vectorsDir, "qosst-core-0.10-session.json"))
+	if err != nil {
+		tb.Fatalf("reference session: %v", err)
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		tb.Fatal(err)
+	}
+	if bob, err = hex.DecodeString(s.BobToAlice); err != nil {
+		tb.Fatal(err)
+	}
+	if alice, err = hex.DecodeString(s.AliceToBob); err != nil {
+		tb.Fatal(err)
+	}
+	return s, bob, alice
+}
+
+// The reference conversation decodes frame by frame: codes and contents as
+// listed, digests verify, and each side echoes the other's last
+// next_challenge (IDENTIFICATION_REQUEST starts the chain).
+func TestVectorSession(t *testing.T) {
+	s, bob, alice := loadSession(t)
+	bd := NewDecoder(bytes.NewReader(bob), Limits{})
+	ad := NewDecoder(bytes.NewReader(alice), Limits{})
+	lastFromAlice := ""
+	for i, ex := range s.Exchanges {
+		req, err := bd.ReadFrame()
+		if err != nil {
+			t.Fatalf("exchange %d request: %v", i, err)
+		}
+		resp, err := ad.ReadFrame()
+		if err != nil {
+			t.Fatalf("exchange %d response: %v", i, err)
+		}
+		for _, p := range []struct {
+			f       *Frame
+			name    string
+			content json.RawMessage
+		}{{req, ex.Request, ex.RequestContent}, {resp, ex.Response, ex.ResponseContent}} {
+			if p.f.Header.Code.String() != p.name {
+				t.Fatalf("exchange %d: %v, listed %s", i, p.f.Header.Code, p.name)
+			}
+			d := p.f.Digest()
+			if (identityAuth{}).Verify(d[:], p.f.Signed) != nil {
+				t.Fatalf("exchange %d %s: digest", i, p.name)
+			}
+			c, err := DecodeContent(p.f.Header.Code, p.f.Content)
+			if err != nil {
+				t.Fatalf("exchange %d %s: %v", i, p.name, err)
+			}
+			var got, want any
+			if len(p.f.Content) > 0 {
+				_ = json.Unmarshal(p.f.Content, &got)
+			}
+			if len(p.content) > 0 && string(p.content) != "null" {
+				_ = json.Unmarshal(p.content, &want)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("exchange %d %s: content %s, listed %s", i, p.name, p.f.Content, p.content)
+			}
+			if c != nil {
+				if _, err := EncodeContent(c); err != nil {
+					t.Fatalf("exchange %d %s: %v", i, p.name, err)
+				}
+			}
+		}
+		if req.Header.Code != IdentificationRequest && req.Header.Challenge != lastFromAlice {
+			t.Fatalf("exchange %d: Bob echoes %q, Alice issued %q", i, req.Header.Challenge, lastFromAlice)
+		}
+		if resp.Header.Challenge != req.Header.NextChallenge {
+			t.Fatalf("exchange %d: Alice echoes %q, Bob issued %q", i, resp.Header.Challenge, req.Header.NextChallenge)
+		}
+		lastFromAlice = resp.Header.NextChallenge
+	}
+	for _, d := range []*Decoder{bd, ad} {
+		if _, err := d.ReadFrame(); !errors.Is(err, io.EOF) {
+			t.Fatalf("frames beyond the exchanges: %v", err)
 		}
 	}
 }
