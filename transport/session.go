@@ -96,8 +96,8 @@ func orDefault(d, def time.Duration) time.Duration {
 // received (nil when the frame carried none); decode it with
 // messages.DecodeContent. When Recv also returns an error, Message holds
 // what could be read: for ErrUnknownCode the whole frame, whose integrity
-// held; for ErrAuthentication
-// only the unverified Code and Header, for logging.
+// held; for ErrAuthentication only the unverified Code and Header, for
+// logging.
 type Message struct {
 	Code    messages.Code
 	Content []byte
@@ -116,12 +116,12 @@ type Session struct {
 
 	recvMu    sync.Mutex // serialises receivers
 	outOfSync bool       // guarded by recvMu
+	digest    [32]byte   // guarded by recvMu
 
 	sendMu sync.Mutex  // serialises senders
 	prefix []byte      // guarded by sendMu
 	iov    [2][]byte   // guarded by sendMu: prefix and content of a write
 	bufs   net.Buffers // guarded by sendMu
-	digest [32]byte    // guarded by recvMu
 
 	chainMu     sync.Mutex
 	echo        string // the peer's last next_challenge: what we echo
