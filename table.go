@@ -2,6 +2,7 @@ package qosst
 
 import (
 	"slices"
+	"sync"
 
 	"github.com/qosst/qosst-go/messages"
 	"github.com/qosst/qosst-go/states"
@@ -117,9 +118,26 @@ func From(s states.State) []Transition {
 // session-level requests ABORT, DISCONNECTION and INVALID_RESPONSE are always
 // acknowledged). It returns nil when req is not legal in s.
 func Answers(s states.State, req messages.Code) []Transition {
-	if !states.IsLegal(s, req) {
-		return nil
+	return slices.Clone(answerIndex()[answerKey{s, req}])
+}
+
+type answerKey struct {
+	s   states.State
+	req messages.Code
+}
+
+// answerIndex holds answers for every legal (state, request), built once.
+var answerIndex = sync.OnceValue(func() map[answerKey][]Transition {
+	m := map[answerKey][]Transition{}
+	for _, s := range states.All() {
+		for _, req := range states.Legal(s) {
+			m[answerKey{s, req}] = answers(s, req)
+		}
 	}
+	return m
+})
+
+func answers(s states.State, req messages.Code) []Transition {
 	var out []Transition
 	for _, row := range table {
 		if row.State == s && row.Request == req {
@@ -145,7 +163,7 @@ func Answers(s states.State, req messages.Code) []Transition {
 // Lookup returns the transition for response resp to request req in state
 // s, and false when that answer is not in the table.
 func Lookup(s states.State, req, resp messages.Code) (Transition, bool) {
-	for _, t := range Answers(s, req) {
+	for _, t := range answerIndex()[answerKey{s, req}] {
 		if t.Response == resp {
 			return t, true
 		}

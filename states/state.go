@@ -70,25 +70,35 @@ func Valid(s State) bool {
 	return ok
 }
 
+// legalCodes holds Legal's answer per state, computed once.
+var legalCodes = func() map[State][]messages.Code {
+	m := make(map[State][]messages.Code, len(registry))
+	for s, i := range registry {
+		out := append([]messages.Code(nil), i.legal...)
+		if i.always {
+			out = append(out, always...)
+		}
+		slices.Sort(out)
+		m[s] = slices.Compact(out)
+	}
+	return m
+}()
+
 // Legal returns the request codes legal in s, ascending: the codes of its
 // phase plus Always (except in closed, where nothing is legal). It returns
-// nil for an undeclared state.
+// nil for an undeclared state. The slice is a fresh copy.
 func Legal(s State) []messages.Code {
-	i, ok := registry[s]
+	l, ok := legalCodes[s]
 	if !ok {
 		return nil
 	}
-	out := append([]messages.Code(nil), i.legal...)
-	if i.always {
-		out = append(out, Always()...)
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
+	return slices.Clone(l)
 }
 
 // IsLegal reports whether code is a legal request in s.
 func IsLegal(s State, code messages.Code) bool {
-	return slices.Contains(Legal(s), code)
+	_, found := slices.BinarySearch(legalCodes[s], code)
+	return found
 }
 
 // Doc returns the one-line description of s ("" for an undeclared state).
