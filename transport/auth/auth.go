@@ -13,6 +13,8 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"hash"
+	"sync"
 
 	"github.com/qosst/qosst-go/messages"
 )
@@ -107,7 +109,7 @@ func (none) Verify(digest, signed []byte) error {
 	return nil
 }
 
-type hmacAuth struct{ key []byte }
+type hmacAuth struct{ macs sync.Pool } // of hash.Hash: HMAC states, keyed once
 
 // NewHMAC returns an HMAC-SHA256 authenticator over a pre-shared key of at
 // least MinHMACKeySize bytes. The signed digest is HMAC-SHA256(key, digest);
@@ -116,21 +118,29 @@ func NewHMAC(key []byte) (messages.Authenticator, error) {
 	if len(key) < MinHMACKeySize {
 		return nil, fmt.Errorf("auth: %s key of %d bytes is too short (at least %d)", SchemeHMAC, len(key), MinHMACKeySize)
 	}
-	return &hmacAuth{key: append([]byte(nil), key...)}, nil
+	key = append([]byte(nil), key...)
+	a := &hmacAuth{}
+	a.macs.New = func() any { return hmac.New(sha256.New, key) }
+	return a, nil
+}
+
+func (a *hmacAuth) mac(digest []byte) []byte {
+	m := a.macs.Get().(hash.Hash)
+	m.Reset()
+	m.Write(digest)
+	out := m.Sum(nil)
+	a.macs.Put(m)
+	return out
 }
 
 func (*hmacAuth) Name() string { return SchemeHMAC }
 
 func (a *hmacAuth) Sign(digest []byte) ([]byte, error) {
-	m := hmac.New(sha256.New, a.key)
-	m.Write(digest)
-	return m.Sum(nil), nil
+	return a.mac(digest), nil
 }
 
 func (a *hmacAuth) Verify(digest, signed []byte) error {
-	m := hmac.New(sha256.New, a.key)
-	m.Write(digest)
-	if !hmac.Equal(m.Sum(nil), signed) {
+	if !hmac.Equal(a.mac(digest), signed) {
 		return fmt.Errorf("%w: HMAC mismatch", messages.ErrAuthentication)
 	}
 	return nil
