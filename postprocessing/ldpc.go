@@ -10,11 +10,14 @@ import (
 // They bound the memory a hostile EC_INITIALIZATION can make a station spend.
 const (
 	// MaxCodeLength is the largest block length n accepted.
-	MaxCodeLength = 1 << 22
+	MaxCodeLength = 1 << 20
 	// MaxCodeEdges is the largest number of ones in a parity-check matrix.
-	MaxCodeEdges = 1 << 25
+	MaxCodeEdges = 1 << 22
 	// MaxColumnWeight is the largest column weight of a generated code.
 	MaxColumnWeight = 32
+	// MaxRowWeight bounds the mean number of systematic ones per row,
+	// K·ColumnWeight/(N−K), of a generated code (useful codes have tens).
+	MaxRowWeight = 256
 	// MaxDenseEntries bounds a dense matrix given row by row (rows × n).
 	MaxDenseEntries = 1 << 26
 )
@@ -44,8 +47,10 @@ func (p LDPCParams) Validate() error {
 		return fmt.Errorf("%w: k = %d outside [1, n-1]", ErrInvalidCode, p.K)
 	case p.ColumnWeight < 2 || p.ColumnWeight > MaxColumnWeight:
 		return fmt.Errorf("%w: column_weight = %d outside [2, %d]", ErrInvalidCode, p.ColumnWeight, MaxColumnWeight)
-	case p.ColumnWeight > m:
-		return fmt.Errorf("%w: column_weight = %d exceeds n-k = %d", ErrInvalidCode, p.ColumnWeight, m)
+	case 2*p.ColumnWeight > m:
+		return fmt.Errorf("%w: column_weight = %d exceeds (n-k)/2 = %d", ErrInvalidCode, p.ColumnWeight, m/2)
+	case int64(p.K)*int64(p.ColumnWeight) > int64(MaxRowWeight)*int64(m):
+		return fmt.Errorf("%w: k·column_weight/(n−k) exceeds %d ones per row", ErrInvalidCode, MaxRowWeight)
 	case int64(p.N)*int64(p.ColumnWeight) > MaxCodeEdges:
 		return fmt.Errorf("%w: n × column_weight exceeds %d", ErrInvalidCode, MaxCodeEdges)
 	}
@@ -262,6 +267,12 @@ func (s *splitMix64) below(bound uint64) uint64 {
 // 4-cycle before a column accepts one.
 const maxPlacementTries = 32
 
+// scanBudgetPerEdge bounds the adjacency entries the 4-cycle checks may read,
+// per systematic edge, over the whole generation: dense descriptions (rows of
+// thousands of ones, which no useful code has) then stop avoiding 4-cycles
+// instead of taking quadratic time.
+const scanBudgetPerEdge = 32
+
 // GenerateLDPC builds the code described by p, deterministically: the same
 // parameters give the same matrix on every platform. The construction is
 // irregular repeat-accumulate (IRA), as DVB-S2 codes are, which performs far
@@ -296,20 +307,31 @@ func GenerateLDPC(p LDPCParams) (*ParityCheck, error) {
 	}
 	chosen := make([]int32, 0, w)
 	remaining := total
+	// mark[c'] == c+1: column c' shares a row with the rows chosen so far for
+	// column c (a row holding c' as well would close a 4-cycle).
+	mark := make([]int32, k)
+	inCol := make([]int32, m) // inCol[r] == c+1: row r is already in column c
+	budget := int64(scanBudgetPerEdge) * int64(total)
 	for c := 0; c < k; c++ {
 		chosen = chosen[:0]
+		stamp := int32(c + 1)
 		for len(chosen) < w {
 			pick, fallback := -1, -1
 			for try := 0; try < maxPlacementTries && remaining > 0; try++ {
 				i := int(rng.below(uint64(remaining)))
 				r := sockets[i]
-				if slices.Contains(chosen, r) {
+				if inCol[r] == stamp {
 					continue
 				}
 				if fallback < 0 {
 					fallback = i
 				}
-				if !closesFourCycle(adj, chosen, r) {
+				if budget <= 0 {
+					pick = i
+					break
+				}
+				budget -= int64(len(adj[r]))
+				if !closesFourCycle(adj[r], mark, inCol, stamp, r) {
 					pick = i
 					break
 				}
@@ -327,12 +349,19 @@ func GenerateLDPC(p LDPCParams) (*ParityCheck, error) {
 				// column, lowest index on ties.
 				r = -1
 				for cand := int32(0); cand < int32(m); cand++ {
-					if !slices.Contains(chosen, cand) && (r < 0 || len(adj[cand]) < len(adj[r])) {
+					if inCol[cand] != stamp && (r < 0 || len(adj[cand]) < len(adj[r])) {
 						r = cand
 					}
 				}
 			}
 			chosen = append(chosen, r)
+			inCol[r] = stamp
+			if budget > 0 {
+				budget -= int64(len(adj[r]))
+				for _, c2 := range adj[r] {
+					mark[c2] = stamp
+				}
+			}
 		}
 		for _, r := range chosen {
 			adj[r] = append(adj[r], int32(c)) // columns arrive in order: rows stay sorted
@@ -347,27 +376,18 @@ func GenerateLDPC(p LDPCParams) (*ParityCheck, error) {
 	return fromRowLists(p.N, adj), nil
 }
 
-// closesFourCycle reports whether adding row r to the current column, which
-// already holds the rows in chosen, makes r share a second column with one of
-// them, counting the dual-diagonal columns still to come.
-func closesFourCycle(adj [][]int32, chosen []int32, r int32) bool {
-	a := adj[r]
-	for _, q := range chosen {
-		if q == r+1 || q == r-1 { // a 4-cycle through the dual diagonal
+// closesFourCycle reports whether adding row r (whose columns so far are
+// cols) to the current column makes r share a second column with a row
+// already in it (inCol[q] == stamp flags those rows, mark[c'] == stamp their
+// columns), counting the dual-diagonal columns still to come (adjacent rows
+// share one).
+func closesFourCycle(cols, mark, inCol []int32, stamp, r int32) bool {
+	if (r > 0 && inCol[r-1] == stamp) || (int(r+1) < len(inCol) && inCol[r+1] == stamp) {
+		return true
+	}
+	for _, c := range cols {
+		if mark[c] == stamp {
 			return true
-		}
-		b := adj[q]
-		// Both lists are sorted: merge-intersect.
-		i, j := 0, 0
-		for i < len(a) && j < len(b) {
-			switch {
-			case a[i] == b[j]:
-				return true
-			case a[i] < b[j]:
-				i++
-			default:
-				j++
-			}
 		}
 	}
 	return false

@@ -114,6 +114,7 @@ func TestLDPCParamsValidate(t *testing.T) {
 		{N: 100, K: 50, ColumnWeight: 1},
 		{N: 100, K: 50, ColumnWeight: MaxColumnWeight + 1},
 		{N: 100, K: 98, ColumnWeight: 3},
+		{N: 10000, K: 9900, ColumnWeight: 3}, // 297 ones per row
 	} {
 		if _, err := GenerateLDPC(p); !errors.Is(err, ErrInvalidCode) {
 			t.Errorf("%+v: err %v, want ErrInvalidCode", p, err)
@@ -308,5 +309,20 @@ func TestDecoderHostileInput(t *testing.T) {
 	}
 	if _, _, err := dec.Decode(llr, syn, make([]uint8, 512)); err != nil {
 		t.Fatalf("non-finite LLRs: %v", err)
+	}
+}
+
+// A hostile but valid description (every row at MaxRowWeight, the largest
+// column weight) must not make generation quadratic: before the 4-cycle
+// checks were bounded, this took minutes.
+func TestGenerateLDPCDenseIsBounded(t *testing.T) {
+	n := 1 << 16
+	m := n*MaxColumnWeight/(MaxRowWeight+MaxColumnWeight) + 1
+	h, err := GenerateLDPC(LDPCParams{N: n, K: n - m, ColumnWeight: MaxColumnWeight, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.M() != m {
+		t.Fatalf("M = %d, want %d", h.M(), m)
 	}
 }
