@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"runtime"
 	"sort"
 	"strconv"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -470,6 +472,9 @@ func appendKey(dst []byte, first bool, key string) []byte {
 }
 
 func appendFloatArray(dst []byte, v []float64) []byte {
+	if workers := min(runtime.GOMAXPROCS(0), 8); workers >= 2 && len(v) >= parallelFloats {
+		return appendFloatsParallel(dst, v, workers, 103)
+	}
 	dst = append(dst, '[')
 	for i, f := range v {
 		if i > 0 {
@@ -478,6 +483,79 @@ func appendFloatArray(dst []byte, v []float64) []byte {
 		dst = appendPyFloat(dst, f)
 	}
 	return append(dst, ']')
+}
+
+// parallelFloats is the array length from which floats are formatted on
+// several cores.
+const parallelFloats = 1 << 16
+
+// appendFloatsParallel writes v like appendFloatArray, formatting chunks on
+// several goroutines straight into one buffer: each chunk gets a region
+// sized from a sample of its elements (scaled by percent/100), and the
+// regions are then closed up in place. A chunk that outgrows its region
+// spills to its own buffer and the result is assembled by copying; the
+// bytes are the same either way.
+func appendFloatsParallel(dst []byte, v []float64, workers, percent int) []byte {
+	dst = append(dst, '[')
+	base := len(dst)
+	type part struct {
+		lo, hi   int
+		off, est int
+		out      []byte
+	}
+	parts := make([]part, workers)
+	total := 0
+	for k := range parts {
+		p := &parts[k]
+		p.lo, p.hi = k*len(v)/workers, (k+1)*len(v)/workers
+		p.off = total
+		p.est = (estimateFloats(v[p.lo:p.hi]) + 2) * percent / 100
+		total += p.est
+	}
+	dst = growFor(dst, total+1)
+	region := dst[base : base+total]
+	var wg sync.WaitGroup
+	for k := range parts {
+		p := &parts[k]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b := region[p.off : p.off : p.off+p.est]
+			for i := p.lo; i < p.hi; i++ {
+				if i > 0 {
+					b = append(b, ", "...)
+				}
+				b = appendPyFloat(b, v[i])
+			}
+			p.out = b
+		}()
+	}
+	wg.Wait()
+	spilled := false
+	for k := range parts {
+		if len(parts[k].out) > parts[k].est {
+			spilled = true
+		}
+	}
+	if spilled {
+		n := base
+		for _, p := range parts {
+			n += len(p.out)
+		}
+		res := make([]byte, base, n+1)
+		copy(res, dst[:base])
+		for _, p := range parts {
+			res = append(res, p.out...)
+		}
+		return append(res, ']')
+	}
+	// Close up the regions: each part moves left onto the end of the one
+	// before it, never over a part not yet moved.
+	w := base
+	for _, p := range parts {
+		w += copy(dst[w:base+total], p.out)
+	}
+	return append(dst[:w], ']')
 }
 
 func appendIntArray(dst []byte, v []int) []byte {

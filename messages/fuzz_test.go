@@ -182,3 +182,38 @@ func TestParallelFloatArray(t *testing.T) {
 		}
 	}
 }
+
+// The parallel float writer gives byte for byte what the sequential one
+// gives, whether its regions fit or spill.
+func TestParallelFloatWriter(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 2))
+	v := make([]float64, 70_000)
+	for i := range v {
+		switch i % 3 {
+		case 0:
+			v[i] = rng.NormFloat64()
+		case 1:
+			v[i] = float64(rng.IntN(10))
+		default:
+			v[i] = rng.NormFloat64() * math.Pow(10, float64(rng.IntN(600)-300))
+		}
+	}
+	seq := []byte("prefix")
+	seq = append(seq, '[')
+	for i, f := range v {
+		if i > 0 {
+			seq = append(seq, ", "...)
+		}
+		seq = appendPyFloat(seq, f)
+	}
+	seq = append(seq, ']')
+	for _, c := range []struct{ workers, percent int }{{2, 103}, {3, 103}, {8, 150}, {2, 50}, {5, 10}} {
+		got := appendFloatsParallel([]byte("prefix"), v, c.workers, c.percent)
+		if !bytes.Equal(got, seq) {
+			t.Fatalf("%d workers at %d%%: output differs", c.workers, c.percent)
+		}
+	}
+	if got := appendFloatArray([]byte("prefix"), v); !bytes.Equal(got, seq) {
+		t.Fatal("appendFloatArray differs")
+	}
+}
