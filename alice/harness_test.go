@@ -37,7 +37,7 @@ func testConfig() *config.Config {
 }
 
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	cfg     *config.Config
 	srv     *Server
 	emitter *sim.Emitter
@@ -60,7 +60,7 @@ type setup struct {
 type harnessOpt func(*setup)
 
 // newHarness starts Alice on a pipe ("pipe") or loopback TCP ("tcp").
-func newHarness(t *testing.T, network string, opts ...harnessOpt) *harness {
+func newHarness(t testing.TB, network string, opts ...harnessOpt) *harness {
 	t.Helper()
 	cfg := testConfig()
 	sc := cfg.SimConfig()
@@ -146,7 +146,7 @@ func (c *corruptConn) Write(p []byte) (int, error) {
 
 // bob is a test client behaving like qosst-bob: requests and their answers.
 type bob struct {
-	t    *testing.T
+	t    testing.TB
 	h    *harness
 	s    *transport.Session
 	conn *corruptConn
