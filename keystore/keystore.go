@@ -81,8 +81,9 @@ func (s *Store) CheckNew(frame uuid.UUID) error {
 // Write stores key as the frame's key and returns the file's path. The data
 // is written to a temporary file in the same directory (mode 0600), fsync'd,
 // hard-linked to its final name (which fails, with ErrExists, if a key is
-// already there: a key is never replaced), and the directory is fsync'd
-// before Write returns.
+// already there: a key is never replaced; on a file system without hard
+// links it is renamed after a check), and the directory is fsync'd before
+// Write returns.
 func (s *Store) Write(frame uuid.UUID, key []byte) (string, error) {
 	if len(key) == 0 {
 		return "", ErrEmpty
@@ -116,9 +117,19 @@ func (s *Store) Write(frame uuid.UUID, key []byte) (string, error) {
 		if errors.Is(err, fs.ErrExist) {
 			return "", fmt.Errorf("%w: %s", ErrExists, final)
 		}
-		return "", fmt.Errorf("keystore: %w", err)
-	}
-	if err := os.Remove(tmpName); err != nil {
+		// A file system without hard links: check, then rename (a
+		// concurrent writer of the same frame could slip in between; the
+		// stations never write one frame twice).
+		if ok, xerr := s.Exists(frame); xerr != nil || ok {
+			if xerr != nil {
+				return "", xerr
+			}
+			return "", fmt.Errorf("%w: %s", ErrExists, final)
+		}
+		if rerr := os.Rename(tmpName, final); rerr != nil {
+			return "", fmt.Errorf("keystore: %w (hard link: %v)", rerr, err)
+		}
+	} else if err := os.Remove(tmpName); err != nil {
 		return "", fmt.Errorf("keystore: %w", err)
 	}
 	if err := syncDir(s.dir); err != nil {
