@@ -428,8 +428,9 @@ func checkFiniteArray(field string, v []float64) error {
 }
 
 // checkJSONValue checks that a free value can be written as JSON: the types
-// encoding/json decodes into any, Go integers, and json.Number, with finite
-// floats.
+// encoding/json decodes into any, Go integers and json.Number (written
+// directly), and anything else encoding/json can marshal; floats must be
+// finite.
 func checkJSONValue(field string, v any) error {
 	switch x := v.(type) {
 	case nil, bool, string, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64:
@@ -458,7 +459,12 @@ func checkJSONValue(field string, v any) error {
 		}
 		return nil
 	}
-	return fieldErr(field, fmt.Sprintf("a %T cannot be written as JSON", v))
+	// Other types (typed slices and maps, structs with json tags) are
+	// written through encoding/json.
+	if _, err := json.Marshal(v); err != nil {
+		return fieldErr(field, fmt.Sprintf("a %T cannot be written as JSON: %v", v, err))
+	}
+	return nil
 }
 
 // ---- writers (encoding, Python style) ----
@@ -631,7 +637,14 @@ func appendAny(dst []byte, v any) []byte {
 	case map[string]any:
 		return appendMap(dst, x, nil)
 	}
-	return append(dst, "null"...) // unreachable after checkJSONValue
+	// Any other type: through encoding/json and back to the generic form,
+	// so the bytes keep the Python shape. checkJSONValue has vetted it.
+	var x any
+	b, err := json.Marshal(v)
+	if err != nil || json.Unmarshal(b, &x) != nil {
+		return append(dst, "null"...)
+	}
+	return appendAny(dst, x)
 }
 
 // appendMap writes m as an object with sorted keys, skipping the keys in skip.

@@ -163,6 +163,7 @@ func TestEncodeContentValidates(t *testing.T) {
 		{&PEFinishedContent{KeyRate: math.Inf(1)}, "key_rate"},
 		{&FrameEndedContent{}, "frame_uuid"},
 		{&ChangeParameterRequestContent{Parameter: "x", Value: func() {}}, "value"},
+		{&ChangeParameterRequestContent{Parameter: "x", Value: []float64{1, math.NaN()}}, "value"},
 		{&ChangeParameterRequestContent{Parameter: "x", Value: map[string]any{"a": []any{math.NaN()}}}, "value.a[0]"},
 		{&InitializationRequestContent{FrameUUID: uuid.New(), Parameters: map[string]any{"frame_uuid": "x"}}, "frame_uuid"},
 		{&ECBlockContent{Block: 1, Syndrome: []float64{math.Inf(-1)}}, "syndrome"},
@@ -224,5 +225,35 @@ func TestHostileArrayDoesNotOverAllocate(t *testing.T) {
 	// this size holds at most len/2 numbers.
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > uint64(5*len(raw)) {
 		t.Fatalf("allocated %d bytes for a %d-byte content", alloc, len(raw))
+	}
+}
+
+// Free values of other Go types are written through encoding/json in the
+// Python shape and come back in the generic form.
+func TestFreeValuesOfOtherTypes(t *testing.T) {
+	type quantum struct {
+		RollOff    float64 `json:"roll_off"`
+		SymbolRate float64 `json:"symbol_rate"`
+	}
+	c := &InitializationConfigContent{Config: map[string]any{
+		"frame": map[string]any{"quantum": quantum{0.5, 1e8}},
+		"list":  []float64{1, 2.5},
+		"names": []string{"a", "é"},
+	}}
+	b, err := EncodeContent(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"config": {"frame": {"quantum": {"roll_off": 0.5, "symbol_rate": 100000000.0}}, "list": [1.0, 2.5], "names": ["a", "\u00e9"]}}`
+	if string(b) != want {
+		t.Fatalf("got  %s\nwant %s", b, want)
+	}
+	got, err := DecodeContent(InitializationConfig, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := got.(*InitializationConfigContent).Config["frame"].(map[string]any)["quantum"].(map[string]any)
+	if q["symbol_rate"] != 1e8 || q["roll_off"] != 0.5 {
+		t.Fatalf("%v", q)
 	}
 }
