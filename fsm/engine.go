@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 
 	lfsm "github.com/looplab/fsm"
 	"github.com/rs/zerolog"
@@ -126,12 +127,14 @@ func (m *Mux) lookup(s states.State, code messages.Code) Handler {
 
 // Engine is Alice's protocol engine for one session. Its methods are safe
 // for concurrent use, but a session dispatches one request at a time.
+// Hooks and handlers run inside Dispatch: they may call State, Closed and
+// AuthFailures, not Dispatch or AuthFailed.
 type Engine struct {
 	cfg      Config
 	mu       sync.Mutex // serialises Dispatch and AuthFailed
 	machine  *lfsm.FSM
-	authFail int
-	mitm     bool // closed after too many authentication failures
+	authFail atomic.Int32 // authentication failures in a row
+	mitm     atomic.Bool  // closed after too many authentication failures
 }
 
 // New returns an engine in state connected.
@@ -158,10 +161,10 @@ func (e *Engine) Dispatch(ctx context.Context, code messages.Code, raw []byte) (
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	s := e.State()
-	if s == states.Closed || e.mitm {
+	if s == states.Closed || e.mitm.Load() {
 		return Reply{From: s, State: s, Close: true}, ErrClosed
 	}
-	e.authFail = 0
+	e.authFail.Store(0)
 	base := Reply{From: s, State: s, Derived: true}
 
 	if !code.Known() {
@@ -329,10 +332,10 @@ func (e *Engine) AuthFailed(ctx context.Context, cause error) (Reply, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	s := e.State()
-	if s == states.Closed || e.mitm {
+	if s == states.Closed || e.mitm.Load() {
 		return Reply{From: s, State: s, Close: true}, ErrClosed
 	}
-	e.authFail++
+	failures := int(e.authFail.Add(1))
 	t := qosst.AuthFailure(s)
 	reason := "authentication failure"
 	if cause != nil {
@@ -340,13 +343,13 @@ func (e *Engine) AuthFailed(ctx context.Context, cause error) (Reply, error) {
 	}
 	e.apply(ctx, t, reason)
 	r := Reply{Code: messages.AuthenticationInvalid, From: s, State: t.Next, Frame: t.Frame, Derived: true, Cause: cause}
-	if e.authFail >= e.cfg.MaxAuthFailures {
-		err := fmt.Errorf("%w (%d failures in a row)", ErrManInTheMiddle, e.authFail)
+	if failures >= e.cfg.MaxAuthFailures {
+		err := fmt.Errorf("%w (%d failures in a row)", ErrManInTheMiddle, failures)
 		if cause != nil {
-			err = fmt.Errorf("%w (%d failures in a row, last: %w)", ErrManInTheMiddle, e.authFail, cause)
+			err = fmt.Errorf("%w (%d failures in a row, last: %w)", ErrManInTheMiddle, failures, cause)
 		}
 		e.cfg.Logger.Error().Err(err).Msg("closing session")
-		e.mitm = true
+		e.mitm.Store(true)
 		r.Close = true
 		return r, err
 	}
@@ -354,16 +357,28 @@ func (e *Engine) AuthFailed(ctx context.Context, cause error) (Reply, error) {
 }
 
 // Closed reports whether the session is over: DISCONNECTION acknowledged,
-// or man-in-the-middle concluded.
+// or man-in-the-middle concluded. Safe to call from hooks and handlers.
 func (e *Engine) Closed() bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.mitm || e.State() == states.Closed
+	return e.mitm.Load() || e.State() == states.Closed
 }
 
 // AuthFailures returns the number of authentication failures in a row.
-func (e *Engine) AuthFailures() int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.authFail
+// Safe to call from hooks and handlers.
+func (e *Engine) AuthFailures() int { return int(e.authFail.Load()) }
+
+// FrameError answers a frame whose integrity held but which could not be
+// read (content that is not JSON, a malformed frame): INVALID_CONTENT
+// {"code": N, "error_message": ...}, derived by the engine; the state does
+// not move. code is the frame's code (0 when unknown).
+func (e *Engine) FrameError(code messages.Code, err error) Reply {
+	s := e.State()
+	msg := "unreadable frame"
+	if err != nil {
+		msg = contentMessage(err)
+	}
+	return Reply{
+		Code:    messages.InvalidContent,
+		Content: &messages.InvalidContentContent{Command: code, ErrorMessage: msg},
+		From:    s, State: s, Derived: true, Cause: err,
+	}
 }

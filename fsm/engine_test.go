@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	qosst "github.com/qosst/qosst-go"
 	"github.com/qosst/qosst-go/messages"
@@ -647,5 +648,47 @@ func TestHandleInOverridesHandle(t *testing.T) {
 	e.Dispatch(context.Background(), messages.IdentificationRequest, raw)
 	if which != "identified" {
 		t.Fatal(which)
+	}
+}
+
+func TestHooksMayQueryTheEngine(t *testing.T) {
+	var e *Engine
+	var seen []string
+	mux := NewMux()
+	mux.Handle(messages.IdentificationRequest, func(ctx context.Context, r Request) (Answer, error) {
+		seen = append(seen, fmt.Sprintf("handler %s %v %d", e.State(), e.Closed(), e.AuthFailures()))
+		return answer(messages.IdentificationResponse), nil
+	})
+	e = New(Config{Handlers: mux, OnStateChange: func(c Change) {
+		seen = append(seen, fmt.Sprintf("hook %s %v %d", e.State(), e.Closed(), e.AuthFailures()))
+	}})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		e.Dispatch(context.Background(), messages.IdentificationRequest, sample(messages.IdentificationRequest))
+		e.Dispatch(context.Background(), messages.Disconnection, nil)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a hook querying the engine deadlocks")
+	}
+	want := []string{"handler connected false 0", "hook identified false 0", "hook closed true 0"}
+	if !slices.Equal(seen, want) {
+		t.Fatalf("seen %q, want %q", seen, want)
+	}
+}
+
+func TestFrameErrorIsDerived(t *testing.T) {
+	sc := &script{}
+	e, h := newTestEngine(t, sc, nil)
+	driveTo(t, e, sc, states.PE)
+	n := len(h.changes)
+	r := e.FrameError(messages.PESymbolsRequest, errors.New("content is not valid JSON"))
+	if r.Code != messages.InvalidContent || !r.Derived || e.State() != states.PE || len(h.changes) != n {
+		t.Fatalf("%+v in %s", r, e.State())
+	}
+	if fieldOf(t, r.Content, "code") != "160" || fieldOf(t, r.Content, "error_message") != "content is not valid JSON" {
+		t.Fatalf("content %s", fieldOf(t, r.Content, "error_message"))
 	}
 }
