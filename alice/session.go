@@ -17,6 +17,7 @@ import (
 	"github.com/qosst/qosst-go/hardware"
 	"github.com/qosst/qosst-go/logging"
 	"github.com/qosst/qosst-go/messages"
+	"github.com/qosst/qosst-go/states"
 	"github.com/qosst/qosst-go/transport"
 )
 
@@ -174,7 +175,7 @@ func (s *session) send(ctx context.Context, r fsm.Reply, took time.Duration) err
 }
 
 func (s *session) onStateChange(c fsm.Change) {
-	ev := s.log.Info().Str("from", string(c.From)).Str("to", string(c.To)).
+	ev := s.log.Info().Str(logging.FieldPhase, states.Phase(c.From)).Str("from", string(c.From)).Str("to", string(c.To)).
 		Stringer("request", c.Request).Stringer("response", c.Response)
 	if f := s.frame; f != nil {
 		ev = ev.Str(logging.FieldFrame, f.id.String()).Dur("phase_time", time.Since(f.phaseStart))
