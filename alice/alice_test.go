@@ -16,6 +16,7 @@ import (
 	"github.com/qosst/qosst-go/hardware/sim"
 	"github.com/qosst/qosst-go/keystore"
 	"github.com/qosst/qosst-go/messages"
+	"github.com/qosst/qosst-go/transport/auth"
 )
 
 func numGoroutine() int { return runtime.NumGoroutine() }
@@ -618,5 +619,29 @@ func TestStopCutsHandlersAfterGrace(t *testing.T) {
 	}
 	if m, err := b.s.Recv(); err == nil {
 		t.Fatalf("hung request answered %s after stop", m.Code)
+	}
+}
+
+// With a shared HMAC-SHA256 key, a peer holding the key runs a frame; a
+// peer with another key is answered AUTHENTICATION_INVALID and never
+// identified.
+func TestHMACAuthenticator(t *testing.T) {
+	key := bytes.Repeat([]byte{0x5a}, 32)
+	alice, err := auth.NewHMAC(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, "tcp", func(s *setup) { s.auth = alice })
+	b := h.bob()
+	b.identify()
+	b.fullFrame()
+	other, _ := auth.NewHMAC(bytes.Repeat([]byte{0xa5}, 32))
+	m := h.bobWith(other)
+	if err := m.s.Send(messages.IdentificationRequest, nil); err != nil {
+		t.Fatal(err)
+	}
+	msg, err := m.s.Recv()
+	if !errors.Is(err, messages.ErrAuthentication) || msg.Code != messages.AuthenticationInvalid {
+		t.Fatalf("peer with another key: %s %v", msg.Code, err)
 	}
 }

@@ -44,6 +44,7 @@ type harness struct {
 	keys    *keystore.Store
 	dialer  transport.Dialer
 	addr    string
+	auth    messages.Authenticator
 	cancel  context.CancelFunc
 	done    chan error
 }
@@ -55,6 +56,8 @@ type setup struct {
 	wrap func(hardware.Emitter) hardware.Emitter
 	// stopGrace is Options.StopGrace.
 	stopGrace time.Duration
+	// auth is Alice's authenticator and the test clients' (nil: None).
+	auth messages.Authenticator
 }
 
 type harnessOpt func(*setup)
@@ -80,12 +83,12 @@ func newHarness(t testing.TB, network string, opts ...harnessOpt) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(Options{Config: cfg, Emitter: emitter, Keys: keys, StopGrace: su.stopGrace,
+	srv, err := New(Options{Config: cfg, Emitter: emitter, Keys: keys, StopGrace: su.stopGrace, Authenticator: su.auth,
 		Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, cfg: cfg, srv: srv, emitter: em, keys: keys, done: make(chan error, 1)}
+	h := &harness{t: t, cfg: cfg, srv: srv, emitter: em, keys: keys, auth: su.auth, done: make(chan error, 1)}
 	var l net.Listener
 	switch network {
 	case "pipe":
@@ -160,7 +163,10 @@ type bob struct {
 	reconOK   int
 }
 
-func (h *harness) bob() *bob {
+func (h *harness) bob() *bob { return h.bobWith(h.auth) }
+
+// bobWith is a client signing and verifying with a (nil: None).
+func (h *harness) bobWith(a messages.Authenticator) *bob {
 	h.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -169,7 +175,7 @@ func (h *harness) bob() *bob {
 		h.t.Fatal(err)
 	}
 	cc := &corruptConn{Conn: c}
-	s := transport.NewSession(cc, transport.Options{IdleTimeout: 30 * time.Second})
+	s := transport.NewSession(cc, transport.Options{IdleTimeout: 30 * time.Second, Authenticator: a})
 	b := &bob{t: h.t, h: h, s: s, conn: cc}
 	h.t.Cleanup(func() { s.Close() })
 	return b
