@@ -1,14 +1,24 @@
 package postprocessing
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 )
 
-// SchemeSign is sign reconciliation: one key bit per measured quadrature,
-// bit = 1 when Bob's value is negative (y < 0), else 0.
-const SchemeSign = "sign"
+// Reconciliation schemes (EC_INITIALIZATION's "reconciliation").
+const (
+	// SchemeSign is sign reconciliation: one key bit per measured
+	// quadrature, bit = 1 when Bob's value is negative (y < 0), else 0.
+	SchemeSign = "sign"
+	// SchemeMultidimensional is multidimensional reconciliation in
+	// dimension 8 (see recon_md.go): Bob's key bits are uniform random bits,
+	// one per quadrature, and each EC_BLOCK also carries his rotation and
+	// norms (BlockSideInfo). Blocks are multiples of 8 quadratures.
+	SchemeMultidimensional = "multidimensional"
+)
 
 // Defaults of PlanReconciliation.
 const (
@@ -25,6 +35,9 @@ const (
 	// estimated SNR (see docs/postprocessing-ec-pa.md for the measurements
 	// behind it).
 	DefaultRateFraction = 0.74
+	// DefaultMDRateFraction is the same for multidimensional
+	// reconciliation, as a fraction of BIAWGNCapacity(SNR).
+	DefaultMDRateFraction = 0.76
 )
 
 // Errors of the reconciliation stage that callers branch on.
@@ -53,6 +66,8 @@ type PlanParams struct {
 	Noise float64
 	// Seed of the generated code.
 	Seed int64
+	// Scheme: SchemeSign when empty.
+	Scheme string
 	// Optional tuning; zero values take the defaults above.
 	MaxBlockLength int
 	ColumnWeight   int
@@ -99,8 +114,8 @@ func (p ReconciliationPlan) KeyBits() int { return p.Blocks * p.N() }
 // Validate checks the plan against the limits (a plan received from the
 // network goes through it before any allocation).
 func (p ReconciliationPlan) Validate() error {
-	if p.Scheme != SchemeSign {
-		return fmt.Errorf("%w: reconciliation %q not supported (want %q)", ErrInvalidPlan, p.Scheme, SchemeSign)
+	if p.Scheme != SchemeSign && p.Scheme != SchemeMultidimensional {
+		return fmt.Errorf("%w: reconciliation %q not supported (want %q or %q)", ErrInvalidPlan, p.Scheme, SchemeSign, SchemeMultidimensional)
 	}
 	if p.Matrix == nil {
 		if err := p.Code.Validate(); err != nil {
@@ -109,6 +124,9 @@ func (p ReconciliationPlan) Validate() error {
 	}
 	if !(p.Noise > 0) || math.IsInf(p.Noise, 0) {
 		return fmt.Errorf("%w: noise = %g, want a finite variance > 0", ErrInvalidPlan, p.Noise)
+	}
+	if p.Scheme == SchemeMultidimensional && p.N()%mdDim != 0 {
+		return fmt.Errorf("%w: multidimensional blocks must be multiples of %d quadratures, n = %d", ErrInvalidPlan, mdDim, p.N())
 	}
 	if p.Blocks < 1 || int64(p.Blocks)*int64(p.N()) > 4*MaxCodeLength*16 {
 		return fmt.Errorf("%w: blocks = %d outside [1, %d]", ErrInvalidPlan, p.Blocks, 4*MaxCodeLength*16/p.N())
@@ -161,9 +179,24 @@ func binaryEntropy(p float64) float64 {
 
 // PlanReconciliation picks the code for a frame: the block length N (at most
 // MaxBlockLength, all blocks equal, as many blocks as needed to cover the key
-// quadratures), the rate K/N = RateFraction × SignChannelCapacity(SNR) and
-// the generated IRA code of that rate.
+// quadratures; a multiple of 8 for multidimensional reconciliation), the rate
+// K/N = RateFraction × capacity(SNR), where capacity is
+// SignChannelCapacity for sign reconciliation and BIAWGNCapacity for
+// multidimensional reconciliation, and the generated IRA code of that rate.
 func PlanReconciliation(p PlanParams) (ReconciliationPlan, error) {
+	scheme := p.Scheme
+	if scheme == "" {
+		scheme = SchemeSign
+	}
+	capacity := SignChannelCapacity
+	defaultFraction := DefaultRateFraction
+	switch scheme {
+	case SchemeSign:
+	case SchemeMultidimensional:
+		capacity, defaultFraction = BIAWGNCapacity, DefaultMDRateFraction
+	default:
+		return ReconciliationPlan{}, fmt.Errorf("%w: reconciliation %q not supported", ErrInvalidPlan, scheme)
+	}
 	maxN := p.MaxBlockLength
 	if maxN == 0 {
 		maxN = DefaultMaxBlockLength
@@ -174,7 +207,7 @@ func PlanReconciliation(p PlanParams) (ReconciliationPlan, error) {
 	}
 	f := p.RateFraction
 	if f == 0 {
-		f = DefaultRateFraction
+		f = defaultFraction
 	}
 	switch {
 	case maxN < MinBlockLength || maxN > MaxCodeLength:
@@ -188,12 +221,15 @@ func PlanReconciliation(p PlanParams) (ReconciliationPlan, error) {
 	}
 	blocks := (p.KeyQuadratures + maxN - 1) / maxN
 	n := p.KeyQuadratures / blocks
-	k := int(math.Floor(f * SignChannelCapacity(p.SNR) * float64(n)))
+	if scheme == SchemeMultidimensional {
+		n -= n % mdDim
+	}
+	k := int(math.Floor(f * capacity(p.SNR) * float64(n)))
 	if k < 1 {
 		return ReconciliationPlan{}, fmt.Errorf("%w: SNR %g too low for a block of %d bits", ErrInvalidPlan, p.SNR, n)
 	}
 	plan := ReconciliationPlan{
-		Scheme: SchemeSign,
+		Scheme: scheme,
 		Code:   LDPCParams{N: n, K: k, ColumnWeight: w, Seed: p.Seed},
 		Blocks: blocks,
 		Noise:  p.Noise,
@@ -380,18 +416,61 @@ func (r *reconciler) Stats() ReconciliationStats {
 func (r *reconciler) Plan() ReconciliationPlan { return r.plan }
 
 // BobReconciler is Bob's side of reverse reconciliation: his key bits come
-// from his measurements, and he discloses their syndromes.
-type BobReconciler struct{ reconciler }
+// from his measurements (sign) or are drawn by him and tied to his
+// measurements by the disclosed rotations (multidimensional), and he
+// discloses their syndromes.
+type BobReconciler struct {
+	reconciler
+	y []float64
+}
+
+// BlockSideInfo is what EC_BLOCK carries besides the syndrome for
+// multidimensional reconciliation: per group of 8 quadratures, the 8
+// coordinates of the unit octonion α (Rotation, len N) and ‖y‖ (Norms,
+// len N/8). Sign reconciliation has none (both nil).
+type BlockSideInfo struct {
+	Rotation []float64
+	Norms    []float64
+}
 
 // NewBobReconciler takes Bob's key quadratures in SNU (KeyQuadratures of his
-// key symbols); the first plan.KeyBits() of them become key bits.
+// key symbols); the first plan.KeyBits() of them are reconciled. For
+// multidimensional reconciliation his key bits are drawn from crypto/rand.
 func NewBobReconciler(plan ReconciliationPlan, y []float64) (*BobReconciler, error) {
+	return NewBobReconcilerFrom(plan, y, rand.Reader)
+}
+
+// NewBobReconcilerFrom is NewBobReconciler with the source of the
+// multidimensional key bits given (it must be a CSPRNG outside tests).
+func NewBobReconcilerFrom(plan ReconciliationPlan, y []float64, src io.Reader) (*BobReconciler, error) {
 	r, err := newReconciler(plan, len(y))
 	if err != nil {
 		return nil, err
 	}
-	r.bits = SignBits(y[:plan.KeyBits()])
-	return &BobReconciler{*r}, nil
+	y = y[:plan.KeyBits()]
+	if plan.Scheme == SchemeMultidimensional {
+		raw := make([]byte, (len(y)+7)/8)
+		if _, err := io.ReadFull(src, raw); err != nil {
+			return nil, fmt.Errorf("multidimensional key bits: %w", err)
+		}
+		r.bits = UnpackBits(raw, len(y))
+	} else {
+		r.bits = SignBits(y)
+	}
+	return &BobReconciler{reconciler: *r, y: y}, nil
+}
+
+// SideInfo returns what EC_BLOCK must carry for block i besides the
+// syndrome (empty for sign reconciliation).
+func (b *BobReconciler) SideInfo(i int) (BlockSideInfo, error) {
+	bits, err := b.block(i)
+	if err != nil || b.plan.Scheme != SchemeMultidimensional {
+		return BlockSideInfo{}, err
+	}
+	n := b.h.N()
+	side := BlockSideInfo{Rotation: make([]float64, n), Norms: make([]float64, n/mdDim)}
+	mdEncode(bits, b.y[i*n:(i+1)*n], side.Rotation, side.Norms)
+	return side, nil
 }
 
 // Syndrome returns the syndrome of block i (EC_BLOCK's "syndrome").
@@ -450,6 +529,13 @@ func NewAliceReconciler(plan ReconciliationPlan, x []float64, ch Channel) (*Alic
 // the block is discarded), and one wrapping ErrInvalidBlock for an index or
 // syndrome that does not fit the plan or a block already decided.
 func (a *AliceReconciler) DecodeBlock(i int, syndrome []uint8) error {
+	return a.DecodeBlockSide(i, syndrome, BlockSideInfo{})
+}
+
+// DecodeBlockSide is DecodeBlock with Bob's side information, which
+// multidimensional reconciliation requires (Rotation of N finite numbers,
+// Norms of N/8 finite non-negative numbers) and sign reconciliation ignores.
+func (a *AliceReconciler) DecodeBlockSide(i int, syndrome []uint8, side BlockSideInfo) error {
 	out, err := a.block(i)
 	if err != nil {
 		return err
@@ -466,8 +552,16 @@ func (a *AliceReconciler) DecodeBlock(i int, syndrome []uint8) error {
 		}
 	}
 	n := a.h.N()
-	for j, x := range a.x[i*n : (i+1)*n] {
-		a.llr[j] = a.ch.SignLLR(x)
+	x := a.x[i*n : (i+1)*n]
+	if a.plan.Scheme == SchemeMultidimensional {
+		if err := checkSideInfo(side, n); err != nil {
+			return err
+		}
+		mdLLR(x, side.Rotation, side.Norms, a.ch, a.llr)
+	} else {
+		for j, v := range x {
+			a.llr[j] = a.ch.SignLLR(v)
+		}
 	}
 	it, ok, err := a.dec.Decode(a.llr, syndrome, out)
 	a.iters += it
@@ -496,4 +590,22 @@ func BitsFromNumbers(v []float64) ([]uint8, error) {
 		}
 	}
 	return out, nil
+}
+
+func checkSideInfo(side BlockSideInfo, n int) error {
+	if len(side.Rotation) != n || len(side.Norms) != n/mdDim {
+		return fmt.Errorf("%w: side information of %d rotation and %d norm values, want %d and %d",
+			ErrInvalidBlock, len(side.Rotation), len(side.Norms), n, n/mdDim)
+	}
+	for j, v := range side.Rotation {
+		if math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v) > 1+1e-6 {
+			return fmt.Errorf("%w: rotation entry %d = %g is not a coordinate of a unit octonion", ErrInvalidBlock, j, v)
+		}
+	}
+	for j, v := range side.Norms {
+		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+			return fmt.Errorf("%w: norm %d = %g", ErrInvalidBlock, j, v)
+		}
+	}
+	return nil
 }
