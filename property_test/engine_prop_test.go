@@ -1,7 +1,9 @@
 package property_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"encoding/json"
 	"runtime"
 	"slices"
@@ -27,14 +29,41 @@ const (
 	kindResponse   = "response code as request"
 	kindUnknown    = "unknown code"
 	kindBadContent = "bad content"
+	kindBadDigest  = "frame with a bad digest"
 )
 
 // client is Bob's side of one random session.
 type client struct {
-	s     *transport.Session
-	md    model
-	frame uuid.UUID
+	s        *transport.Session
+	auth     *flakyAuth
+	md       model
+	frame    uuid.UUID
+	failures int // authentication failures in a row
 }
+
+// flakyAuth is the None authenticator whose next signature can be spoiled.
+type flakyAuth struct{ spoil bool }
+
+func (a *flakyAuth) Name() string { return "none" }
+
+func (a *flakyAuth) Sign(d []byte) ([]byte, error) {
+	out := append([]byte(nil), d...)
+	if a.spoil {
+		out[0] ^= 0xff
+		a.spoil = false
+	}
+	return out, nil
+}
+
+func (a *flakyAuth) Verify(d, signed []byte) error {
+	if !bytes.Equal(d, signed) {
+		return messages.ErrAuthentication
+	}
+	return nil
+}
+
+// maxAuthFailures is Alice's configured budget (authentication.max_failures).
+const maxAuthFailures = 3
 
 // validContent draws a valid content for req in the model's state. It also
 // returns the answer the model predicts exactly, when the content decides it.
@@ -140,7 +169,11 @@ func (c *client) step(t *rapid.T) {
 			}
 		}
 	}
-	kind := rapid.SampledFrom([]string{kindProgress, kindProgress, kindProgress, kindLegal, kindLegal, kindLegal, kindExtra, kindIllegal, kindResponse, kindUnknown, kindBadContent}).Draw(t, "kind")
+	kind := rapid.SampledFrom([]string{kindProgress, kindProgress, kindProgress, kindLegal, kindLegal, kindLegal, kindExtra, kindIllegal, kindResponse, kindUnknown, kindBadContent, kindBadDigest}).Draw(t, "kind")
+	if kind == kindBadDigest {
+		c.badDigest(t)
+		return
+	}
 	if kind == kindProgress {
 		if fw, ok := forward[c.md.s]; ok {
 			legal = []messages.Code{fw}
@@ -191,6 +224,7 @@ func (c *client) step(t *rapid.T) {
 		// A broken challenge chain, a bad digest or a dead server all land here.
 		t.Fatalf("%s (%s) in %s: no valid answer: %v", req, kind, before, err)
 	}
+	c.failures = 0
 	content, derr := messages.DecodeContent(ans.Code, ans.Content)
 	if derr != nil {
 		t.Fatalf("%s in %s: answer %s carries invalid content %s: %v", req, before, ans.Code, ans.Content, derr)
@@ -224,6 +258,38 @@ func (c *client) step(t *rapid.T) {
 
 // visited records the model states the random sessions reached.
 var visited sync.Map
+
+// badDigest sends a legal-looking frame whose signed digest is wrong:
+// Alice answers AUTHENTICATION_INVALID, drops the frame and waits for a new
+// identification; the last failure of the budget closes the session.
+func (c *client) badDigest(t *rapid.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	before := c.md.s
+	c.auth.spoil = true
+	if err := c.s.SendContext(ctx, messages.QIETrigger, nil); err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	// Alice's answer echoes the challenge of the last frame she trusted,
+	// so Bob's chain check fails on it: only its code is read.
+	ans, err := c.s.RecvContext(ctx)
+	if err != nil && !errors.Is(err, messages.ErrAuthentication) {
+		t.Fatalf("bad digest in %s: %v", before, err)
+	}
+	if ans.Code != messages.AuthenticationInvalid {
+		t.Fatalf("bad digest in %s: answered %s", before, ans.Code)
+	}
+	c.failures++
+	c.md.s = mConnected
+	if c.failures >= maxAuthFailures {
+		// Man-in-the-middle concluded: Alice closes the session.
+		if _, err := c.s.RecvContext(ctx); err == nil {
+			t.Fatalf("Alice still talks after %d authentication failures in a row", c.failures)
+		}
+		c.md.s = mClosed
+	}
+	visited.Store("auth failure", true)
+}
 
 func isRequest(code messages.Code) bool {
 	for _, s := range states.All() {
@@ -269,6 +335,9 @@ func TestRandomRequestsAgainstAlice(t *testing.T) {
 	a := startAlice(t, smallConfig(), pipe)
 	runtime.GC()
 	baseline := runtime.NumGoroutine()
+	var mem runtime.MemStats
+	runtime.ReadMemStats(&mem)
+	heapBefore := mem.HeapAlloc
 
 	rapid.Check(t, func(t *rapid.T) {
 		// Each random session starts alone: the previous one has left
@@ -278,9 +347,10 @@ func TestRandomRequestsAgainstAlice(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s := transport.NewSession(conn, transport.Options{})
+		fa := &flakyAuth{}
+		s := transport.NewSession(conn, transport.Options{Authenticator: fa})
 		defer s.Close()
-		c := &client{s: s, md: model{s: mConnected}}
+		c := &client{s: s, auth: fa, md: model{s: mConnected}}
 		n := rapid.IntRange(1, 60).Draw(t, "steps")
 		for range n {
 			c.step(t)
@@ -308,7 +378,7 @@ func TestRandomRequestsAgainstAlice(t *testing.T) {
 	visited.Range(func(k, _ any) bool { reached = append(reached, k.(string)); return true })
 	slices.Sort(reached)
 	t.Logf("states reached: %v", reached)
-	for _, s := range []string{"identified", "initialized", "qie_ready", "emitting", "pe", "pe_approved", "ec"} {
+	for _, s := range []string{"identified", "initialized", "qie_ready", "emitting", "pe", "pe_approved", "ec", "auth failure"} {
 		if !slices.Contains(reached, s) {
 			t.Errorf("no random session reached %s: the generator is too weak", s)
 		}
@@ -321,6 +391,12 @@ func TestRandomRequestsAgainstAlice(t *testing.T) {
 	}
 	if n := a.srv.Sessions(); n != 0 {
 		t.Errorf("%d sessions still served after every client left", n)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&mem)
+	t.Logf("heap: %d KiB before, %d KiB after every session", heapBefore>>10, mem.HeapAlloc>>10)
+	if mem.HeapAlloc > heapBefore+16<<20 {
+		t.Errorf("heap grew from %d to %d bytes: sessions leak memory", heapBefore, mem.HeapAlloc)
 	}
 	if n := runtime.NumGoroutine(); n > baseline {
 		buf := make([]byte, 1<<16)

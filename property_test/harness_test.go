@@ -25,6 +25,7 @@ func smallConfig() *config.Config {
 	c.Simulation.CalibrationSamples = 1 << 12
 	c.Simulation.NoiseSeed = 7
 	c.Timeouts.EmitterWait = config.Duration{Duration: 2 * time.Second}
+	c.Authentication.MaxFailures = maxAuthFailures
 	return c
 }
 
