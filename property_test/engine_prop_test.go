@@ -3,8 +3,8 @@ package property_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"encoding/json"
+	"errors"
 	"runtime"
 	"slices"
 	"sync"
