@@ -316,7 +316,7 @@ func TestDecoderHostileInput(t *testing.T) {
 // column weight) must not make generation quadratic: before the 4-cycle
 // checks were bounded, this took minutes.
 func TestGenerateLDPCDenseIsBounded(t *testing.T) {
-	n := 1 << 16
+	n := 1 << 14
 	m := n*MaxColumnWeight/(MaxRowWeight+MaxColumnWeight) + 1
 	h, err := GenerateLDPC(LDPCParams{N: n, K: n - m, ColumnWeight: MaxColumnWeight, Seed: 1})
 	if err != nil {
