@@ -86,8 +86,8 @@ func everyStateNote() []string {
 // a note.
 func Mermaid() string {
 	var b bytes.Buffer
-	b.WriteString("%% " + GeneratedHeader + "\n")
 	b.WriteString("stateDiagram-v2\n")
+	b.WriteString("    %% " + GeneratedHeader + "\n")
 	all := states.All()
 	for _, s := range all {
 		fmt.Fprintf(&b, "    %s : %s\n", s, s)
@@ -110,8 +110,8 @@ func Mermaid() string {
 // (see states.Phases), the states they reach drawn as plain states.
 func MermaidPhase(phase string) string {
 	var b bytes.Buffer
-	b.WriteString("%% " + GeneratedHeader + "\n")
 	b.WriteString("stateDiagram-v2\n")
+	b.WriteString("    %% " + GeneratedHeader + "\n")
 	src := states.InPhase(phase)
 	es := edges(src)
 	seen := map[states.State]bool{}

@@ -65,7 +65,7 @@ func TestDiagramsShowEveryPhaseRow(t *testing.T) {
 			t.Errorf("diagram lacks state %s", s)
 		}
 	}
-	if !strings.HasPrefix(m, "%% Code generated") || !strings.HasPrefix(dot, "// Code generated") {
+	if !strings.HasPrefix(m, "stateDiagram-v2\n    %% Code generated") || !strings.HasPrefix(dot, "// Code generated") {
 		t.Error("generated header missing")
 	}
 }
