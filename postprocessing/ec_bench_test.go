@@ -92,9 +92,16 @@ func BenchmarkDecode(b *testing.B) {
 
 // BenchmarkReconciliationDefaultLink runs whole frames of the default link
 // (16 blocks of 65536 quadratures, i.e. 524288 heterodyne symbols) through
-// both sides and reports the achieved β, the frame error rate and the
-// throughput. Run it with -benchtime=1x or a few x: each iteration is a frame.
+// both sides, for each scheme, and reports the achieved β, the frame error
+// rate and the throughput. Each iteration is a frame: run it with
+// -benchtime=Nx.
 func BenchmarkReconciliationDefaultLink(b *testing.B) {
+	for _, scheme := range []string{SchemeSign, SchemeMultidimensional} {
+		b.Run(scheme, func(b *testing.B) { benchFrames(b, scheme) })
+	}
+}
+
+func benchFrames(b *testing.B, scheme string) {
 	snr, _ := SNR(defaultLink)
 	ch, _ := ChannelFromParams(defaultLink)
 	const blocks = 16
@@ -103,12 +110,31 @@ func BenchmarkReconciliationDefaultLink(b *testing.B) {
 		b.StopTimer()
 		rng := rand.New(rand.NewPCG(uint64(i), 7))
 		x, y := simulateLink(rng, defaultLink, blocks*DefaultMaxBlockLength/2)
-		plan, err := PlanReconciliation(PlanParams{KeyQuadratures: len(y), SNR: snr, Noise: ch.Noise, Seed: int64(i)})
+		plan, err := PlanReconciliation(PlanParams{KeyQuadratures: len(y), SNR: snr, Noise: ch.Noise, Seed: int64(i), Scheme: scheme})
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		alice, bob := runReconciliation(b, plan, x, y, ch)
+		bob, err := NewBobReconcilerFrom(plan, y, randReader{rng})
+		if err != nil {
+			b.Fatal(err)
+		}
+		alice, err := NewAliceReconciler(plan, x, ch)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for blk := 0; blk < plan.Blocks; blk++ {
+			s, err := bob.Syndrome(blk)
+			if err != nil {
+				b.Fatal(err)
+			}
+			side, err := bob.SideInfo(blk)
+			if err != nil {
+				b.Fatal(err)
+			}
+			err = alice.DecodeBlockSide(blk, s, side)
+			_ = bob.Accept(blk, err == nil)
+		}
 		b.StopTimer()
 		if VerificationHash(alice.Key()) != VerificationHash(bob.Key()) {
 			b.Fatal("keys differ")
@@ -125,6 +151,10 @@ func BenchmarkReconciliationDefaultLink(b *testing.B) {
 	b.ReportMetric(st.Efficiency(snr), "beta")
 	b.ReportMetric(float64(failed)/float64(tried), "FER")
 	b.ReportMetric(float64(blocks*DefaultMaxBlockLength)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mbit/s")
+	if k, err := SecretKeyRate(KeyRateParams{Detection: defaultLink.Detection, Trusted: true, Va: defaultLink.Va,
+		T: defaultLink.T, Xi: defaultLink.Xi, Eta: defaultLink.Eta, Vel: defaultLink.Vel, Beta: max(st.Efficiency(snr), 1e-9)}); err == nil {
+		b.ReportMetric(k, "key-bit/symbol")
+	}
 }
 
 // BenchmarkPrivacyAmplification hashes 10^6 reconciled bits to 250000 secret
