@@ -18,7 +18,7 @@ import (
 func proxied(t *testing.T, r rule, edit ...func(*Options)) (*Driver, *keystore.Store, *keystore.Store, *proxy) {
 	t.Helper()
 	c := stationConfig()
-	c.Frame.Quantum.NumSymbols = 120_000
+	c.Frame.Quantum.NumSymbols = 40_000
 	c.Bob.Run.PolarisationRecovery = true
 	l, d := listen(t, "pipe")
 	aliceKeys := startAlice(t, c, l)

@@ -19,7 +19,7 @@ func TestReceiverFaultDropsFrame(t *testing.T) {
 	for _, op := range []sim.Op{sim.OpRecover, sim.OpArm, sim.OpAcquire, sim.OpCalibrateElectronic, sim.OpCalibrateShot} {
 		t.Run(string(op), func(t *testing.T) {
 			c := stationConfig()
-			c.Frame.Quantum.NumSymbols = 120_000
+			c.Frame.Quantum.NumSymbols = 40_000
 			c.Bob.Run.PolarisationRecovery = true
 			l, d := listen(t, "pipe")
 			aliceKeys := startAlice(t, c, l)

@@ -21,16 +21,16 @@ import (
 func stationConfig() *config.Config {
 	c := config.Default()
 	c.SerialNumber = "test-station"
-	c.Frame.Quantum.NumSymbols = 200_000
-	// A better link than the default short link, so that a frame of this
-	// size leaves a key whatever the statistical fluctuations of PE.
-	c.Simulation.Transmittance = 0.95
-	c.Simulation.ExcessNoise = 0.002
-	c.Simulation.Eta = 0.9
-	c.Simulation.ElectronicNoise = 0.01
-	c.Bob.Eta = 0.9
-	c.Simulation.CalibrationSamples = 1 << 14
+	c.Frame.Quantum.NumSymbols = 60_000
+	c.Frame.Quantum.ModulationVariance = 4
+	// A better link than the default short link, so that frames this small
+	// leave a key whatever the statistical fluctuations of PE.
+	c.Simulation.Transmittance = 0.99
+	c.Simulation.ExcessNoise = 0.001
+	c.Simulation.Eta = 0.95
+	c.Simulation.ElectronicNoise = 0.005
 	c.Simulation.NoiseSeed = 11
+	c.Bob.Eta = 0.95
 	c.Bob.ParametersEstimation.Ratio = 0.3
 	return c
 }

@@ -206,7 +206,7 @@ func TestNegotiation(t *testing.T) {
 	t.Run("proposal adopted", func(t *testing.T) {
 		c := stationConfig()
 		ac := c.Clone()
-		ac.Frame.Quantum.NumSymbols = 150_000
+		ac.Frame.Quantum.NumSymbols = 50_000
 		l, d := listen(t, "pipe")
 		aliceKeys := startAlice(t, ac, l)
 		drv, bobKeys := newBob(t, c, d)
@@ -214,18 +214,18 @@ func TestNegotiation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if s.Params.NumSymbols != 150_000 {
-			t.Errorf("frame ran with %d symbols, want Alice's 150000", s.Params.NumSymbols)
+		if s.Params.NumSymbols != 50_000 {
+			t.Errorf("frame ran with %d symbols, want Alice's 50000", s.Params.NumSymbols)
 		}
 		checkKeys(t, s, aliceKeys, bobKeys)
 	})
 	t.Run("proposal outside Bob's policy", func(t *testing.T) {
 		c := stationConfig()
 		ac := c.Clone()
-		ac.Frame.Quantum.NumSymbols = 150_000
+		ac.Frame.Quantum.NumSymbols = 50_000
 		l, d := listen(t, "pipe")
 		startAlice(t, ac, l)
-		drv, _ := newBob(t, c, d, func(o *Options) { o.Config.Policy.MaxSymbols = 120_000 })
+		drv, _ := newBob(t, c, d, func(o *Options) { o.Config.Policy.MaxSymbols = 45_000 })
 		_, err := drv.RunFrame(runCtx(t))
 		if !errors.Is(err, ErrInitializationDenied) {
 			t.Fatalf("RunFrame: %v, want ErrInitializationDenied", err)
@@ -234,7 +234,7 @@ func TestNegotiation(t *testing.T) {
 	t.Run("denied", func(t *testing.T) {
 		c := stationConfig()
 		ac := c.Clone()
-		ac.Frame.Quantum.NumSymbols = 150_000
+		ac.Frame.Quantum.NumSymbols = 50_000
 		ac.Alice.Negotiation.Mode = config.NegotiateDeny
 		l, d := listen(t, "pipe")
 		startAlice(t, ac, l)
@@ -254,7 +254,7 @@ func TestNegotiation(t *testing.T) {
 	t.Run("configuration requested", func(t *testing.T) {
 		c := stationConfig()
 		ac := c.Clone()
-		ac.Frame.Quantum.NumSymbols = 150_000
+		ac.Frame.Quantum.NumSymbols = 50_000
 		l, d := listen(t, "pipe")
 		aliceKeys := startAlice(t, ac, l)
 		p := newProxy(t, d, func(m transport.Message, seen int) action {
@@ -276,8 +276,8 @@ func TestNegotiation(t *testing.T) {
 		if p.count(messages.InitializationRequestConfig) != 1 || p.count(messages.InitializationRequest) != 2 {
 			t.Errorf("requests %v", p.requests())
 		}
-		if s.Params.NumSymbols != 150_000 {
-			t.Errorf("frame ran with %d symbols, want Alice's 150000", s.Params.NumSymbols)
+		if s.Params.NumSymbols != 50_000 {
+			t.Errorf("frame ran with %d symbols, want Alice's 50000", s.Params.NumSymbols)
 		}
 		checkKeys(t, s, aliceKeys, bobKeys)
 	})
