@@ -64,7 +64,7 @@ func (c Calibration) Validate() error {
 	switch {
 	case !c.Detection.Valid():
 		return fmt.Errorf("%w: calibration detection %v", ErrInvalidInput, c.Detection)
-	case !finite(c.Electronic) || !finite(c.ElectronicShot) || c.Electronic < 0:
+	case !isFinite(c.Electronic) || !isFinite(c.ElectronicShot) || c.Electronic < 0:
 		return fmt.Errorf("%w: calibration variances %g (electronic), %g (electronic + shot)",
 			ErrInvalidInput, c.Electronic, c.ElectronicShot)
 	case c.ElectronicDOF < 1 || c.ElectronicShotDOF < 1:
@@ -86,7 +86,7 @@ func (c Calibration) Vel() float64 { return c.Electronic / c.ShotNoise() }
 // (Calibrate never returns such a calibration).
 func Normalize(raw []complex128, cal Calibration) []complex128 {
 	s := cal.ShotNoise()
-	if !(s > 0) || !finite(s) {
+	if !(s > 0) || !isFinite(s) {
 		return nil
 	}
 	f := complex(1/math.Sqrt(s), 0)
@@ -194,8 +194,8 @@ func EstimateParameters(in PEInput) (PEResult, error) {
 	if err := in.validate(); err != nil {
 		return PEResult{}, err
 	}
-	s := sumsOf(in.Detection, in.Alice, in.Bob)
-	if !finite(s.sxx) || !finite(s.sxy) || !finite(s.syy) {
+	s := regressionSumsOf(in.Detection, in.Alice, in.Bob)
+	if !isFinite(s.sxx) || !isFinite(s.sxy) || !isFinite(s.syy) {
 		return PEResult{}, fmt.Errorf("%w: the symbols or measurements hold values that are not finite numbers (or overflow)", ErrInvalidInput)
 	}
 	if !(s.sxx > 0) {
@@ -223,9 +223,9 @@ func EstimateParameters(in PEInput) (PEResult, error) {
 	r.Vel.Value = st.a / shot
 	// Standard errors (first-order propagation of independent statistics).
 	varShot := st.varA + st.varB
-	r.T.StdErr = math.Sqrt(sq(2*k*st.t/(eta*shot))*st.varT + sq(r.T.Value/shot)*varShot)
-	r.Xi.StdErr = math.Sqrt((st.varSigma2+st.varB)/(t2*t2) + sq(2*(st.sigma2-st.b)/(t2*st.t))*st.varT)
-	r.Vel.StdErr = math.Sqrt(sq(st.b/(shot*shot))*st.varA + sq(st.a/(shot*shot))*st.varB)
+	r.T.StdErr = math.Sqrt(pow2(2*k*st.t/(eta*shot))*st.varT + pow2(r.T.Value/shot)*varShot)
+	r.Xi.StdErr = math.Sqrt((st.varSigma2+st.varB)/(t2*t2) + pow2(2*(st.sigma2-st.b)/(t2*st.t))*st.varT)
+	r.Vel.StdErr = math.Sqrt(pow2(st.b/(shot*shot))*st.varA + pow2(st.a/(shot*shot))*st.varB)
 	if in.NPhoton > 0 {
 		r.Va = Estimate{Value: 2 * in.NPhoton, StdErr: 2 * in.NPhotonStdErr}
 	} else {
@@ -251,9 +251,9 @@ func (in PEInput) validate() error {
 		return fmt.Errorf("%w: detection %v", ErrInvalidInput, in.Detection)
 	case !(in.Eta > 0 && in.Eta <= 1):
 		return fmt.Errorf("%w: detection efficiency η = %g, want η in (0, 1]", ErrInvalidInput, in.Eta)
-	case !(in.NPhoton >= 0) || !finite(in.NPhoton):
+	case !(in.NPhoton >= 0) || !isFinite(in.NPhoton):
 		return fmt.Errorf("%w: mean photon number %g, want a finite number ≥ 0", ErrInvalidInput, in.NPhoton)
-	case !(in.NPhotonStdErr >= 0) || !finite(in.NPhotonStdErr):
+	case !(in.NPhotonStdErr >= 0) || !isFinite(in.NPhotonStdErr):
 		return fmt.Errorf("%w: photon-number standard error %g, want a finite number ≥ 0", ErrInvalidInput, in.NPhotonStdErr)
 	case len(in.Alice) != len(in.Bob):
 		return fmt.Errorf("%w: %d disclosed symbols but %d measurements", ErrInvalidInput, len(in.Alice), len(in.Bob))

@@ -90,7 +90,7 @@ type KeyRateParams struct {
 	Beta    float64 // reconciliation efficiency, in (0, 1]
 }
 
-func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+func isFinite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
 // Validate checks that every parameter lies in the physical domain and names
 // the first one that does not. The error wraps ErrOutOfDomain.
@@ -101,15 +101,15 @@ func (p KeyRateParams) Validate() error {
 	switch {
 	case !p.Detection.Valid():
 		return fmt.Errorf("%w: detection %v, want heterodyne or homodyne", ErrOutOfDomain, p.Detection)
-	case !(p.Va > 0) || !finite(p.Va):
+	case !(p.Va > 0) || !isFinite(p.Va):
 		return bad("modulation variance Va", p.Va, "a finite Va > 0")
 	case !(p.T > 0 && p.T <= 1):
 		return bad("transmittance T", p.T, "T in (0, 1]")
-	case !(p.Xi >= 0) || !finite(p.Xi):
+	case !(p.Xi >= 0) || !isFinite(p.Xi):
 		return bad("excess noise ξ", p.Xi, "a finite ξ ≥ 0")
 	case !(p.Eta > 0 && p.Eta <= 1):
 		return bad("detection efficiency η", p.Eta, "η in (0, 1]")
-	case !(p.Vel >= 0) || !finite(p.Vel):
+	case !(p.Vel >= 0) || !isFinite(p.Vel):
 		return bad("electronic noise v_el", p.Vel, "a finite v_el ≥ 0")
 	case !(p.Beta > 0 && p.Beta <= 1):
 		return bad("reconciliation efficiency β", p.Beta, "β in (0, 1]")
@@ -120,7 +120,7 @@ func (p KeyRateParams) Validate() error {
 // channel is the key-rate problem reduced to what the closed forms need. Tξ
 // (the excess noise at the channel output) is kept as one number so that the
 // untrusted reduction T' = ηT, T'ξ' = ηTξ + c·v_el never divides by ηT.
-type channel struct {
+type eveChannel struct {
 	det    Detection
 	va     float64 // modulation variance
 	t      float64 // transmittance seen by Eve's entangling cloner
@@ -137,8 +137,8 @@ type channel struct {
 // The factor 2 for heterodyne keeps the measured noise 1 + v_el + ηTξ/2 of
 // each heterodyne quadrature unchanged (1 + T'ξ'/2 with a perfect detector);
 // with ξ' = ξ + v_el/(ηT) the same data would give a different I_AB.
-func (p KeyRateParams) reduce() channel {
-	c := channel{det: p.Detection, va: p.Va}
+func (p KeyRateParams) reduce() eveChannel {
+	c := eveChannel{det: p.Detection, va: p.Va}
 	if p.Trusted {
 		c.t, c.txi = p.T, p.T*p.Xi
 		if p.Detection == Heterodyne {
@@ -159,12 +159,12 @@ func (p KeyRateParams) reduce() channel {
 // snr is the signal-to-noise ratio of one measured quadrature.
 // It is Va/(1 + χ_tot) = T·Va/(1 + Tξ + χ_det): with χ_het this is
 // (ηT·Va/2)/(1 + v_el + ηTξ/2), with χ_hom it is ηT·Va/(1 + v_el + ηTξ).
-func (c channel) snr() float64 {
+func (c eveChannel) snr() float64 {
 	return c.t * c.va / (1 + c.txi + c.chiDet)
 }
 
 // mutualInformation is I_AB in bits per symbol.
-func (c channel) mutualInformation() float64 {
+func (c eveChannel) mutualInformation() float64 {
 	i := math.Log1p(c.snr()) / math.Ln2
 	if c.det == Homodyne {
 		return i / 2
@@ -180,14 +180,14 @@ func (c channel) mutualInformation() float64 {
 //	A   = V²(1−2T) + 2T + V_B²      = (V(1−T))² + 2T + 2TVδ + δ²
 //	√B  = T(V·χ_line + 1)            = Vδ + T
 //	λ1 + λ2 = sqrt(A + 2√B), λ1 − λ2 = sqrt(A − 2√B) = |Va(1−T) − Tξ|
-func (c channel) holevo() float64 {
+func (c eveChannel) holevo() float64 {
 	v := c.va + 1
 	t := c.t
 	delta := (1 - t) + c.txi
 	vb := t*v + delta
-	a := sq(v*(1-t)) + 2*t + 2*t*v*delta + sq(delta)
+	a := pow2(v*(1-t)) + 2*t + 2*t*v*delta + pow2(delta)
 	sqrtB := v*delta + t
-	b := sq(sqrtB)
+	b := pow2(sqrtB)
 	l1, l2 := pairFromSumDiff(math.Sqrt(a+2*sqrtB), math.Abs(c.va*(1-t)-c.txi), sqrtB)
 
 	chi := c.chiDet
@@ -215,6 +215,7 @@ func (c channel) holevo() float64 {
 
 	// χ_BE ≥ 0; only rounding (Va ≲ 1e-6, where both entropies are tiny and
 	// nearly equal) can push the difference below 0.
+	g := thermalEntropy
 	return math.Max(0, g((l1-1)/2)+g((l2-1)/2)-g((l3-1)/2)-g((l4-1)/2))
 }
 
@@ -243,13 +244,13 @@ func pairFromSumDiff(sum, diff, prod float64) (float64, float64) {
 	return n1, prod / n1
 }
 
-func sq(x float64) float64 { return x * x }
+func pow2(x float64) float64 { return x * x }
 
-// g is the von Neumann entropy, in bits, of a thermal state with mean photon
+// thermalEntropy is g, the von Neumann entropy in bits of a thermal state of mean photon
 // number x: g(x) = (x+1)·log2(x+1) − x·log2(x), g(0) = 0. The argument comes
 // from a symplectic eigenvalue ν ≥ 1 as (ν−1)/2; rounding can leave it a hair
 // below 0, which reads as 0 (a pure mode).
-func g(x float64) float64 {
+func thermalEntropy(x float64) float64 {
 	if !(x > 0) {
 		return 0
 	}

@@ -350,15 +350,15 @@ func TestDetectionText(t *testing.T) {
 }
 
 func TestGNearZero(t *testing.T) {
-	if g(0) != 0 || g(-1e-17) != 0 || g(math.NaN()) != 0 {
+	if thermalEntropy(0) != 0 || thermalEntropy(-1e-17) != 0 || thermalEntropy(math.NaN()) != 0 {
 		t.Fatal("g must read 0 and rounding below it as 0")
 	}
 	for _, x := range []float64{1e-300, 1e-12, 0.3, 1, 7, 1e6} {
-		if e := skrRelErr(g(x), skrNaiveG(x)); e > 1e-9 && x > 1e-12 {
-			t.Fatalf("g(%g) = %g, textbook %g", x, g(x), skrNaiveG(x))
+		if e := skrRelErr(thermalEntropy(x), skrNaiveG(x)); e > 1e-9 && x > 1e-12 {
+			t.Fatalf("g(%g) = %g, textbook %g", x, thermalEntropy(x), skrNaiveG(x))
 		}
-		if math.IsNaN(g(x)) || g(x) < 0 {
-			t.Fatalf("g(%g) = %g", x, g(x))
+		if math.IsNaN(thermalEntropy(x)) || thermalEntropy(x) < 0 {
+			t.Fatalf("g(%g) = %g", x, thermalEntropy(x))
 		}
 	}
 }

@@ -41,7 +41,7 @@ type regressionSums struct {
 	sxx, sxy, syy float64
 }
 
-func sumsOf(det Detection, x, r []complex128) regressionSums {
+func regressionSumsOf(det Detection, x, r []complex128) regressionSums {
 	var sxx, sxy, syy float64
 	r = r[:len(x)]
 	if det == Heterodyne {
