@@ -172,7 +172,8 @@ type PEResult struct {
 	// TWorst and XiWorst are what the key rate uses: the point estimates
 	// in Asymptotic mode, the finite-size bounds in FiniteSize mode.
 	// TWorst = 0 (and XiWorst = +Inf) when the bound leaves no
-	// transmittance at all.
+	// transmittance at all; KeyRate then reports ErrNoCorrelation, and a
+	// report on the wire (JSON has no infinity) should carry T and Xi.
 	TWorst, XiWorst float64
 }
 
@@ -221,6 +222,10 @@ func EstimateParameters(in PEInput) (PEResult, error) {
 	r.T.Value = k * t2 / (eta * shot)
 	r.Xi.Value = (st.sigma2 - st.b) / t2
 	r.Vel.Value = st.a / shot
+	if !(r.T.Value > 0) || !isFinite(r.T.Value) || !isFinite(r.Xi.Value) {
+		// t̂² underflows or overflows: nothing usable for a key.
+		return PEResult{}, fmt.Errorf("%w: slope %g gives T = %g, ξ = %g", ErrNoCorrelation, st.t, r.T.Value, r.Xi.Value)
+	}
 	// Standard errors (first-order propagation of independent statistics).
 	varShot := st.varA + st.varB
 	r.T.StdErr = math.Sqrt(pow2(2*k*st.t/(eta*shot))*st.varT + pow2(r.T.Value/shot)*varShot)

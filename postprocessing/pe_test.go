@@ -376,6 +376,10 @@ func TestInputErrors(t *testing.T) {
 	withInf[5] = complex(0, math.Inf(-1))
 	huge := append([]complex128(nil), d.alice...)
 	huge[0] = complex(1e200, 0)
+	tinyBob := make([]complex128, len(d.bob))
+	for i, a := range d.alice {
+		tinyBob[i] = a * 1e-170 // t̂² underflows to 0
+	}
 	noShot := cal
 	noShot.ElectronicShot = cal.Electronic
 	cases := []struct {
@@ -390,6 +394,7 @@ func TestInputErrors(t *testing.T) {
 		{"infinite symbol", func(in *PEInput) { in.Alice = withInf }, ErrInvalidInput},
 		{"overflowing symbol", func(in *PEInput) { in.Alice = huge }, ErrInvalidInput},
 		{"zero symbols", func(in *PEInput) { in.Alice = make([]complex128, 100) }, ErrInvalidInput},
+		{"vanishing slope", func(in *PEInput) { in.Bob = tinyBob }, ErrNoCorrelation},
 		{"η = 0", func(in *PEInput) { in.Eta = 0 }, ErrInvalidInput},
 		{"η > 1", func(in *PEInput) { in.Eta = 1.2 }, ErrInvalidInput},
 		{"η NaN", func(in *PEInput) { in.Eta = math.NaN() }, ErrInvalidInput},
