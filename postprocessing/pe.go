@@ -228,13 +228,20 @@ func EstimateParameters(in PEInput) (PEResult, error) {
 	}
 	// Standard errors (first-order propagation of independent statistics).
 	varShot := st.varA + st.varB
-	r.T.StdErr = math.Sqrt(pow2(2*k*st.t/(eta*shot))*st.varT + pow2(r.T.Value/shot)*varShot)
-	r.Xi.StdErr = math.Sqrt((st.varSigma2+st.varB)/(t2*t2) + pow2(2*(st.sigma2-st.b)/(t2*st.t))*st.varT)
-	r.Vel.StdErr = math.Sqrt(pow2(st.b/(shot*shot))*st.varA + pow2(st.a/(shot*shot))*st.varB)
+	r.T.StdErr = math.Hypot(2*k*math.Abs(st.t)/(eta*shot)*math.Sqrt(st.varT), r.T.Value/shot*math.Sqrt(varShot))
+	r.Xi.StdErr = math.Hypot(math.Sqrt(st.varSigma2+st.varB)/t2, 2*math.Abs(r.Xi.Value/st.t)*math.Sqrt(st.varT))
+	r.Vel.StdErr = math.Hypot(st.b/shot/shot*math.Sqrt(st.varA), st.a/shot/shot*math.Sqrt(st.varB))
 	if in.NPhoton > 0 {
 		r.Va = Estimate{Value: 2 * in.NPhoton, StdErr: 2 * in.NPhotonStdErr}
 	} else {
 		r.Va = Estimate{Value: r.VaSymbols, StdErr: r.VaSymbols * math.Sqrt(2/float64(s.n))}
+	}
+
+	for _, e := range []Estimate{r.T, r.Xi, r.Vel, r.Va} {
+		if !isFinite(e.StdErr) {
+			// Only a slope many orders of magnitude below the noise gets here.
+			return PEResult{}, fmt.Errorf("%w: slope %g, standard errors overflow", ErrNoCorrelation, st.t)
+		}
 	}
 
 	switch in.Mode {

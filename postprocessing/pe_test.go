@@ -438,6 +438,64 @@ func TestInputErrors(t *testing.T) {
 	}
 }
 
+// Hostile input (the disclosed symbols come from the network): any mix of
+// ordinary, huge, tiny, zero, NaN and infinite values is either an error
+// or a result made of finite numbers, never a panic.
+func TestEstimateParametersHostileInput(t *testing.T) {
+	special := []float64{0, 1e-300, -1e-300, 1e300, -1e300, 5e-324, math.NaN(), math.Inf(1), math.Inf(-1), 1, -1}
+	value := rapid.Custom(func(t *rapid.T) float64 {
+		if rapid.IntRange(0, 4).Draw(t, "kind") == 0 {
+			return rapid.SampledFrom(special).Draw(t, "special")
+		}
+		return rapid.Float64Range(-10, 10).Draw(t, "plain")
+	})
+	samples := func(t *rapid.T, n int, label string) []complex128 {
+		out := make([]complex128, n)
+		for i := range out {
+			out[i] = complex(value.Draw(t, label), value.Draw(t, label))
+		}
+		return out
+	}
+	rapid.Check(t, func(t *rapid.T) {
+		det := genKRDetection(t)
+		n := rapid.IntRange(MinPESymbols-2, 40).Draw(t, "n")
+		in := PEInput{
+			Detection: det,
+			Eta:       rapid.SampledFrom([]float64{0.5, 1, 0, math.NaN(), 1e-300}).Draw(t, "eta"),
+			NPhoton:   rapid.SampledFrom([]float64{0, 1, -1, math.Inf(1)}).Draw(t, "nphoton"),
+			Alice:     samples(t, n, "alice"),
+			Bob:       samples(t, n+rapid.IntRange(-1, 1).Draw(t, "skew"), "bob"),
+			Mode:      rapid.SampledFrom([]PEMode{Asymptotic, FiniteSize}).Draw(t, "mode"),
+			Epsilon:   rapid.SampledFrom([]float64{0, 1e-10, 0.5, 2, math.NaN()}).Draw(t, "eps"),
+		}
+		cal, err := Calibrate(det, samples(t, MinPESymbols, "el"), samples(t, MinPESymbols, "elShot"))
+		if err != nil {
+			cal = Calibration{Detection: det, Electronic: 1, ElectronicShot: 3, ElectronicDOF: 30, ElectronicShotDOF: 30}
+		}
+		in.Calibration = cal
+		r, err := EstimateParameters(in)
+		if err != nil {
+			if !errors.Is(err, ErrInvalidInput) && !errors.Is(err, ErrNoCorrelation) && !errors.Is(err, ErrShotNoise) {
+				t.Fatalf("unexpected error kind: %v", err)
+			}
+			return
+		}
+		for _, e := range []Estimate{r.T, r.Xi, r.Vel, r.Va} {
+			if !isFinite(e.Value) || !isFinite(e.StdErr) || e.StdErr < 0 {
+				t.Fatalf("non-finite estimate %+v in %+v", e, r)
+			}
+		}
+		if !(r.T.Value > 0) || !isFinite(r.TWorst) || r.TWorst < 0 || math.IsNaN(r.XiWorst) ||
+			(math.IsInf(r.XiWorst, 0) && !(r.TWorst == 0 && r.XiWorst > 0)) {
+			t.Fatalf("bad result %+v", r)
+		}
+		k, err := r.KeyRate(0.9, true)
+		if math.IsNaN(k) || k < 0 || (err != nil && !errors.Is(err, ErrNoCorrelation) && !errors.Is(err, ErrOutOfDomain)) {
+			t.Fatalf("KeyRate = %v, %v", k, err)
+		}
+	})
+}
+
 func TestPEModeText(t *testing.T) {
 	for _, m := range []PEMode{Asymptotic, FiniteSize} {
 		back, err := ParsePEMode(m.String())
