@@ -266,12 +266,10 @@ func (e *Engine) fallback(s states.State, code messages.Code, err error) (Answer
 		return Answer{Code: ack}, t
 	}
 	t, _ := qosst.Lookup(s, code, messages.Abort)
-	var he *HandlerError
-	msg := "internal error"
-	if errors.As(err, &he) && errors.Is(err, ErrNoHandler) {
-		msg = code.String() + " is not implemented by this station"
+	if errors.Is(err, ErrNoHandler) {
+		return Answer{Code: messages.Abort, Content: abortReason("%s is not implemented by this station", code)}, t
 	}
-	return Answer{Code: messages.Abort, Content: abortReason("%s while handling %s", msg, code)}, t
+	return Answer{Code: messages.Abort, Content: abortReason("internal error while handling %s", code)}, t
 }
 
 // builtinAck answers the session-level requests when no handler is set.

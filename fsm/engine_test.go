@@ -439,6 +439,9 @@ func TestMissingHandlerAborts(t *testing.T) {
 	if !errors.Is(err, ErrNoHandler) || r.Code != messages.Abort || e.State() != states.Connected {
 		t.Fatalf("got %s %v in %s", r.Code, err, e.State())
 	}
+	if msg := fieldOf(t, r.Content, "abort_message"); msg != "IDENTIFICATION_REQUEST is not implemented by this station" {
+		t.Fatalf("abort_message %q", msg)
+	}
 	// Session-level requests need no handler.
 	r, err = e.Dispatch(context.Background(), messages.InvalidResponse, nil)
 	if err != nil || r.Code != messages.InvalidResponseAck {
