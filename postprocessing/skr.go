@@ -117,7 +117,7 @@ func (p KeyRateParams) Validate() error {
 	return nil
 }
 
-// channel is the key-rate problem reduced to what the closed forms need. Tξ
+// eveChannel is the key-rate problem reduced to what the closed forms need. Tξ
 // (the excess noise at the channel output) is kept as one number so that the
 // untrusted reduction T' = ηT, T'ξ' = ηTξ + c·v_el never divides by ηT.
 type eveChannel struct {
@@ -192,23 +192,18 @@ func (c eveChannel) holevo() float64 {
 
 	chi := c.chiDet
 	den := vb + chi // T(V + χ_tot)
-	var cc, sqrtD float64
+	// λ3,4 from C and D; their difference sqrt(C − 2√D) is never taken from
+	// C − 2√D itself, which cancels when both eigenvalues are near 1.
+	var cc, sqrtD, diff34 float64
 	if c.det == Heterodyne {
 		cc = (a*chi*chi + b + 1 + 2*chi*(v*sqrtB+vb) + 2*t*(v*v-1)) / (den * den)
 		sqrtD = (v + sqrtB*chi) / den
+		// Exact: C − 2√D = ((1−T)·Va·(1+χ) + Tξ·(V−χ))² / (V_B + χ)².
+		diff34 = math.Abs((1-t)*c.va*(1+chi)+c.txi*(v-chi)) / den
 	} else {
 		cc = (v*sqrtB + vb + a*chi) / den
 		sqrtD = math.Sqrt(sqrtB * (v + sqrtB*chi) / den)
-	}
-	var diff34 float64
-	if c.det == Heterodyne {
-		// λ3 − λ4 = sqrt(C − 2√D) = |(1−T)·Va·(1+χ) + Tξ·(V−χ)| / (V_B + χ),
-		// exact; C − 2√D itself cancels when both eigenvalues are near 1.
-		diff34 = math.Abs((1-t)*c.va*(1+chi)+c.txi*(v-chi)) / den
-	} else {
-		// C − 2√D = (C² − 4D)/(C + 2√D), with den²·(C² − 4D) expanded in
-		// powers of Va and Tξ so that near-pure states (T → 1, ξ → 0,
-		// every eigenvalue near 1) do not lose the difference to rounding.
+		// C − 2√D = (C² − 4D)/(C + 2√D), with den²·(C² − 4D) as a polynomial.
 		diff34 = math.Sqrt(math.Max(0, homodyneDisc(c.va, c.txi, 1-t, chi)/(den*den*(cc+2*sqrtD))))
 	}
 	l3, l4 := pairFromSumDiff(math.Sqrt(cc+2*sqrtD), diff34, sqrtD)
@@ -220,9 +215,10 @@ func (c eveChannel) holevo() float64 {
 }
 
 // homodyneDisc is den²·(C² − 4D) of the homodyne closed form, with
-// den = T(V + χ_tot), as a polynomial in va = Va, y = Tξ, s = 1 − T, chi = χ_hom:
-// Σ va^i·y^j·c_ij. Each coefficient is small or positive where the
-// eigenvalues crowd together, so the sum keeps its relative accuracy.
+// den = T(V + χ_tot), expanded (with sympy) as a polynomial Σ va^i·y^j·c_ij
+// in va = Va, y = Tξ, s = 1 − T, chi = χ_hom. Where the eigenvalues crowd
+// near 1 (Va, Tξ or 1 − T small) every term is small, so the sum keeps the
+// relative accuracy that C² − 4D computed from C and D loses.
 func homodyneDisc(va, y, s, chi float64) float64 {
 	cs1 := chi*s + 1
 	c0 := y * y * chi * chi * (4 + y*(4+y))
