@@ -303,7 +303,7 @@ func TestAbortInEveryState(t *testing.T) {
 func TestDisconnectInEveryState(t *testing.T) {
 	for _, network := range []string{"pipe", "tcp"} {
 		t.Run(network, func(t *testing.T) {
-			h := newHarness(t, network)
+			h := newHarness(t, network, func(s *setup) { s.cfg.Timeouts.EmitterWait.Duration = 10 * time.Second })
 			other := h.bob()
 			other.identify()
 			base := numGoroutine()
@@ -312,6 +312,15 @@ func TestDisconnectInEveryState(t *testing.T) {
 				b.t = t
 				st.run(b)
 				b.s.Close()
+				// The session ends (and so gives the emitter back), then
+				// every goroutine it had is gone.
+				deadline := time.Now().Add(15 * time.Second)
+				for h.srv.Sessions() != 1 {
+					if time.Now().After(deadline) {
+						t.Fatalf("%s: %d sessions after the peer left", st.state, h.srv.Sessions())
+					}
+					time.Sleep(5 * time.Millisecond)
+				}
 				waitGoroutines(t, base)
 				// The other session is still served, and the emitter is free.
 				other.initialize()
@@ -395,7 +404,9 @@ func TestQIEExclusivity(t *testing.T) {
 	}
 	// b is back in identified (frame dropped); a carries on.
 	a.want(messages.QIETrigger, nil, messages.QIEEmissionStarted)
-	// b waits while a finishes the exchange.
+	// b waits while a finishes the exchange (a longer wait, taken by b's
+	// next INITIALIZATION, so that a slow machine does not time it out).
+	b.want(messages.ChangeParameterRequest, &messages.ChangeParameterRequestContent{Parameter: "timeouts.emitter_wait", Value: "20s"}, messages.ParameterChanged)
 	b.initialize()
 	done := make(chan messages.Code, 1)
 	go func() {
@@ -506,19 +517,32 @@ func TestServeStops(t *testing.T) {
 	}
 }
 
-// slowPrepare is an emitter whose Prepare takes a while.
-type slowPrepare struct{ hardware.Emitter }
+// slowPrepare is an emitter whose Prepare says when it starts, then takes
+// delay, or hangs until its context ends when delay is 0.
+type slowPrepare struct {
+	hardware.Emitter
+	started chan struct{}
+	delay   time.Duration
+}
 
 func (s slowPrepare) Prepare(ctx context.Context, spec hardware.FrameSpec) ([]complex128, error) {
-	time.Sleep(300 * time.Millisecond)
+	s.started <- struct{}{}
+	if s.delay == 0 {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	time.Sleep(s.delay)
 	return s.Emitter.Prepare(ctx, spec)
 }
 
 // A stop while a request is being handled lets Alice answer it before the
 // session closes; the emitter is given back.
 func TestGracefulStopAnswersRequestInProgress(t *testing.T) {
+	started := make(chan struct{}, 1)
 	h := newHarness(t, "tcp", func(s *setup) {
-		s.wrap = func(e hardware.Emitter) hardware.Emitter { return slowPrepare{e} }
+		s.wrap = func(e hardware.Emitter) hardware.Emitter {
+			return slowPrepare{Emitter: e, started: started, delay: 300 * time.Millisecond}
+		}
 	})
 	b := h.bob()
 	b.identify()
@@ -526,7 +550,7 @@ func TestGracefulStopAnswersRequestInProgress(t *testing.T) {
 	if err := b.s.Send(messages.QIERequest, nil); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(50 * time.Millisecond)
+	<-started
 	stopped := make(chan struct{})
 	go func() { h.stop(); close(stopped) }()
 	m, err := b.s.Recv()
@@ -592,16 +616,16 @@ func TestFrameTimeout(t *testing.T) {
 	if got != messages.Abort || !strings.Contains(c.(*messages.AbortContent).AbortMessage, "timeouts.frame") {
 		t.Fatalf("late QIE_REQUEST answered %s (%s)", got, describe(c))
 	}
-	b.initialize()
-	b.want(messages.QIERequest, nil, messages.QIEReady)
+	b.want(messages.QIETrigger, nil, messages.UnexpectedCommand) // the frame was dropped
 }
 
 // A request still being handled when the stop's grace period is over (here
 // a preparation that hangs) is cut short: Serve returns after the grace
 // period and the session closes.
 func TestStopCutsHandlersAfterGrace(t *testing.T) {
+	started := make(chan struct{}, 1)
 	h := newHarness(t, "tcp", func(s *setup) {
-		s.sim.Faults = []sim.Fault{{Op: sim.OpPrepare, Call: 1, Hang: true}}
+		s.wrap = func(e hardware.Emitter) hardware.Emitter { return slowPrepare{Emitter: e, started: started} }
 		s.stopGrace = 200 * time.Millisecond
 	})
 	b := h.bob()
@@ -610,11 +634,11 @@ func TestStopCutsHandlersAfterGrace(t *testing.T) {
 	if err := b.s.Send(messages.QIERequest, nil); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(50 * time.Millisecond)
+	<-started
 	start := time.Now()
 	h.stop()
 	d := time.Since(start)
-	if d < 200*time.Millisecond || d > 5*time.Second {
+	if d < 200*time.Millisecond || d > 10*time.Second {
 		t.Fatalf("stop took %v with a 200ms grace period", d)
 	}
 	if m, err := b.s.Recv(); err == nil {

@@ -453,7 +453,7 @@ func (b *bob) fullFrame() []uint8 {
 // goroutines waits until the goroutine count is back to at most base.
 func waitGoroutines(t *testing.T, base int) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(15 * time.Second)
 	for {
 		n := numGoroutine()
 		if n <= base {
