@@ -109,7 +109,8 @@ func TestGenerateLDPCStructure(t *testing.T) {
 		if hi-lo > 3 {
 			t.Errorf("%+v: row weights span [%d, %d]", p, lo, hi)
 		}
-		if c := h.FourCycles(); c > p.N/1000 {
+		// Codes of the planner's size have none; tiny dense ones a few.
+		if c := h.FourCycles(); (p.N >= 20000 && c != 0) || c > p.N/100 {
 			t.Errorf("%+v: %d four-cycles", p, c)
 		}
 	}
