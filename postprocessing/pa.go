@@ -14,8 +14,9 @@ import (
 const DefaultEpsilonPA = 1e-10
 
 // MaxPAInputBits bounds the key length privacy amplification accepts (and so
-// the seed a PA_REQUEST may carry).
-const MaxPAInputBits = 1 << 24
+// the seed a PA_REQUEST may carry). The FFT needs about 64 bytes per input
+// bit: 512 MB at the bound, 64 MB for the 10^6 bits of a typical frame.
+const MaxPAInputBits = 1 << 23
 
 // ErrNoSecretKey: the measured quantities leave no secret key; the error text
 // gives the terms of the length formula.
