@@ -21,20 +21,22 @@ func TestDemo(t *testing.T) {
 	var out, logs bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	o := demoOptions{frames: 2, symbols: 300_000, peRatio: 0.2, out: dir, logLevel: "warn", logFormat: "json"}
+	// Three small frames: each may be dropped when the ξ estimate fluctuates
+	// high (a few per cent at this size), all three almost never.
+	o := demoOptions{frames: 3, symbols: 150_000, peRatio: 0.3, out: dir, logLevel: "warn", logFormat: "json"}
 	res, err := runDemo(ctx, o, &out, &logs)
 	if err != nil {
 		t.Fatalf("demo: %v\n%s\n%s", err, out.String(), logs.String())
 	}
 	text := out.String()
 	for _, want := range []string{"estimated  T = ", "key rate", "time       identification", "byte-identical",
-		"of 2 frames completed with identical keys"} {
+		"of 3 frames completed with identical keys"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q:\n%s", want, text)
 		}
 	}
 	uuids := regexp.MustCompile(`frame \d  ([0-9a-f-]{36})`).FindAllStringSubmatch(text, -1)
-	if len(uuids) != 2 || len(res.summaries) != 2 {
+	if len(uuids) != 3 || len(res.summaries) != 3 {
 		t.Fatalf("%d frames reported:\n%s", len(uuids), text)
 	}
 	if res.matched == 0 || res.mismatched != 0 {
@@ -64,7 +66,7 @@ func TestDemoCleansUp(t *testing.T) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
 	var out bytes.Buffer
-	o := demoOptions{frames: 1, symbols: 300_000, peRatio: 0.2, logLevel: "error", logFormat: "json"}
+	o := demoOptions{frames: 1, symbols: 50_000, peRatio: 0.3, logLevel: "error", logFormat: "json"}
 	if _, err := runDemo(context.Background(), o, &out, &bytes.Buffer{}); err != nil && !errors.Is(err, errNoFrame) {
 		t.Fatalf("demo: %v\n%s", err, out.String())
 	}
