@@ -27,17 +27,21 @@ const (
 	// MinBlockLength is the smallest block the planner accepts: below it no
 	// LDPC code reconciles at a useful rate.
 	MinBlockLength = 1 << 10
-	// DefaultColumnWeight is the weight of the systematic columns of the IRA
-	// codes the planner generates.
-	DefaultColumnWeight = 6
-	// DefaultRateFraction is the code rate the planner picks as a fraction of
-	// the capacity of the sign-quantised channel, I(X; sign Y), at the
-	// estimated SNR (see docs/postprocessing-ec-pa.md for the measurements
-	// behind it).
-	DefaultRateFraction = 0.74
-	// DefaultMDRateFraction is the same for multidimensional
-	// reconciliation, as a fraction of BIAWGNCapacity(SNR).
+	// DefaultColumnWeight and DefaultRateFraction are the planner's choices
+	// when the capacity C of the scheme's channel (per quadrature) is at
+	// least LowCapacity: the code rate is RateFraction × C and the
+	// systematic columns have weight ColumnWeight (see
+	// docs/postprocessing-ec-pa.md for the measurements behind them).
+	// DefaultMDRateFraction replaces DefaultRateFraction for
+	// multidimensional reconciliation.
+	DefaultColumnWeight   = 6
+	DefaultRateFraction   = 0.74
 	DefaultMDRateFraction = 0.76
+	// Below LowCapacity, low-rate codes need heavier systematic columns and
+	// more margin: LowCapacityColumnWeight and LowCapacityRateFraction.
+	LowCapacity             = 0.2
+	LowCapacityColumnWeight = 10
+	LowCapacityRateFraction = 0.62
 )
 
 // Errors of the reconciliation stage that callers branch on.
@@ -68,7 +72,7 @@ type PlanParams struct {
 	Seed int64
 	// Scheme: SchemeSign when empty.
 	Scheme string
-	// Optional tuning; zero values take the defaults above.
+	// Optional tuning; zero values take the rate rule's choices.
 	MaxBlockLength int
 	ColumnWeight   int
 	RateFraction   float64
@@ -180,9 +184,10 @@ func binaryEntropy(p float64) float64 {
 // PlanReconciliation picks the code for a frame: the block length N (at most
 // MaxBlockLength, all blocks equal, as many blocks as needed to cover the key
 // quadratures; a multiple of 8 for multidimensional reconciliation), the rate
-// K/N = RateFraction × capacity(SNR), where capacity is
-// SignChannelCapacity for sign reconciliation and BIAWGNCapacity for
-// multidimensional reconciliation, and the generated IRA code of that rate.
+// K/N = f × C(SNR), where C is SignChannelCapacity for sign reconciliation
+// and BIAWGNCapacity for multidimensional reconciliation, and the generated
+// IRA code of that rate. f and the column weight follow the rate rule (the
+// Default* and LowCapacity* constants) unless PlanParams sets them.
 func PlanReconciliation(p PlanParams) (ReconciliationPlan, error) {
 	scheme := p.Scheme
 	if scheme == "" {
@@ -201,13 +206,16 @@ func PlanReconciliation(p PlanParams) (ReconciliationPlan, error) {
 	if maxN == 0 {
 		maxN = DefaultMaxBlockLength
 	}
-	w := p.ColumnWeight
-	if w == 0 {
-		w = DefaultColumnWeight
+	c := capacity(p.SNR)
+	w, f := DefaultColumnWeight, defaultFraction
+	if c < LowCapacity {
+		w, f = LowCapacityColumnWeight, LowCapacityRateFraction
 	}
-	f := p.RateFraction
-	if f == 0 {
-		f = defaultFraction
+	if p.ColumnWeight != 0 {
+		w = p.ColumnWeight
+	}
+	if p.RateFraction != 0 {
+		f = p.RateFraction
 	}
 	switch {
 	case maxN < MinBlockLength || maxN > MaxCodeLength:
@@ -224,7 +232,7 @@ func PlanReconciliation(p PlanParams) (ReconciliationPlan, error) {
 	if scheme == SchemeMultidimensional {
 		n -= n % mdDim
 	}
-	k := int(math.Floor(f * capacity(p.SNR) * float64(n)))
+	k := int(math.Floor(f * c * float64(n)))
 	if k < 1 {
 		return ReconciliationPlan{}, fmt.Errorf("%w: SNR %g too low for a block of %d bits", ErrInvalidPlan, p.SNR, n)
 	}

@@ -416,3 +416,46 @@ func TestPlanReconciliationRejects(t *testing.T) {
 		}
 	}
 }
+
+// Below LowCapacity the rate rule switches to heavier columns and more
+// margin; with the default ones these links fail every block.
+func TestReconciliationLowSNR(t *testing.T) {
+	for _, c := range []struct {
+		scheme string
+		t      float64 // transmittance: 15 km and 25 km of 0.2 dB/km fiber
+	}{{SchemeSign, 0.5}, {SchemeMultidimensional, 0.316}} {
+		link := defaultLink
+		link.T = c.t
+		snr, _ := SNR(link)
+		ch, _ := ChannelFromParams(link)
+		rng := rand.New(rand.NewPCG(31, uint64(len(c.scheme))))
+		x, y := simulateLink(rng, link, DefaultMaxBlockLength)
+		plan, err := PlanReconciliation(PlanParams{KeyQuadratures: len(y), SNR: snr, Noise: ch.Noise, Seed: 5, Scheme: c.scheme})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if plan.Code.ColumnWeight != LowCapacityColumnWeight {
+			t.Fatalf("%s at T=%g: column weight %d, want %d", c.scheme, c.t, plan.Code.ColumnWeight, LowCapacityColumnWeight)
+		}
+		bob, err := NewBobReconcilerFrom(plan, y, randReader{rng})
+		if err != nil {
+			t.Fatal(err)
+		}
+		alice, err := NewAliceReconciler(plan, x, ch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < plan.Blocks; i++ {
+			s, _ := bob.Syndrome(i)
+			side, _ := bob.SideInfo(i)
+			if err := alice.DecodeBlockSide(i, s, side); err != nil {
+				t.Fatalf("%s at T=%g, block %d: %v", c.scheme, c.t, i, err)
+			}
+			_ = bob.Accept(i, true)
+		}
+		if !slices.Equal(alice.Key(), bob.Key()) {
+			t.Fatalf("%s: keys differ", c.scheme)
+		}
+		t.Logf("%s at T=%g: SNR %.3f, rate %.4f, β %.3f", c.scheme, c.t, snr, plan.Rate(), alice.Stats().Efficiency(snr))
+	}
+}
