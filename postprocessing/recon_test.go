@@ -106,9 +106,9 @@ func TestReconciliationDefaultLink(t *testing.T) {
 		if VerificationHash(ka) != VerificationHash(kb) {
 			t.Fatalf("frame %d: equal keys, different hashes", frame)
 		}
-		st := alice.Stats()
-		if st != bob.Stats() && (st.Decoded != bob.Stats().Decoded || st.Failed != bob.Stats().Failed) {
-			t.Fatalf("sides disagree: %+v vs %+v", st, bob.Stats())
+		st, sb := alice.Stats(), bob.Stats()
+		if st.Decoded != sb.Decoded || st.Failed != sb.Failed || st.KeyBits != sb.KeyBits || st.LeakedBits != sb.LeakedBits {
+			t.Fatalf("sides disagree: %+v vs %+v", st, sb)
 		}
 		if len(ka) != st.KeyBits || st.LeakedBits != st.Decoded*plan.M() {
 			t.Fatalf("stats %+v for a key of %d bits", st, len(ka))
