@@ -426,7 +426,7 @@ func (r *reconciler) Plan() ReconciliationPlan { return r.plan }
 // BobReconciler is Bob's side of reverse reconciliation: his key bits come
 // from his measurements (sign) or are drawn by him and tied to his
 // measurements by the disclosed rotations (multidimensional), and he
-// discloses their syndromes.
+// discloses their syndromes. It is not safe for concurrent use.
 type BobReconciler struct {
 	reconciler
 	y []float64
@@ -505,7 +505,8 @@ func (b *BobReconciler) Accept(i int, decoded bool) error {
 }
 
 // AliceReconciler is Alice's side: she decodes Bob's bits from his syndromes
-// with her symbols as side information.
+// with her symbols as side information. It is not safe for concurrent use
+// (one decoder, blocks decoded one at a time as EC_BLOCKs arrive).
 type AliceReconciler struct {
 	reconciler
 	x   []float64
