@@ -211,3 +211,31 @@ func TestManInTheMiddle(t *testing.T) {
 		t.Errorf("%d identifications with a budget of 1", n)
 	}
 }
+
+// An answer of Alice that fails Bob's own integrity check (bad digest):
+// Bob drops the frame, tells Alice (ABORT: she still holds it), identifies
+// again, and the next frame completes.
+func TestLocalAuthenticationFailure(t *testing.T) {
+	drv, aliceKeys, bobKeys, p := proxied(t, func(m transport.Message, seen int) action {
+		if m.Code == messages.PENphotonRequest && seen == 1 {
+			return action{kind: corrupt}
+		}
+		return action{}
+	})
+	ctx := runCtx(t)
+	_, err := drv.RunFrame(ctx)
+	if !errors.Is(err, ErrAuthentication) || !errors.Is(err, messages.ErrAuthentication) || Fatal(err) {
+		t.Fatalf("RunFrame: %v, want a non-fatal authentication failure", err)
+	}
+	reqs := p.requests()
+	i := indexOf(reqs, messages.PENphotonRequest)
+	if tail := reqs[i+1:]; len(tail) != 2 || tail[0] != messages.Abort || tail[1] != messages.IdentificationRequest {
+		t.Fatalf("after the corrupted answer Bob sent %v, want [ABORT IDENTIFICATION_REQUEST]", tail)
+	}
+	noKeys(t, "Bob", bobKeys)
+	s, err := drv.RunFrame(ctx)
+	if err != nil {
+		t.Fatalf("next frame: %v", err)
+	}
+	checkKeys(t, s, aliceKeys, bobKeys)
+}

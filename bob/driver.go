@@ -3,7 +3,6 @@ package bob
 import (
 	"context"
 	crand "crypto/rand"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -210,6 +209,9 @@ type frame struct {
 	keyPath   string
 	lastCode  messages.Code // Alice's last answer (for the phase log line)
 	aliceSide bool          // Alice holds a frame (state with a frame)
+	// localAuthFailure: one of Alice's answers failed Bob's digest or
+	// challenge check; Alice may still hold the frame.
+	localAuthFailure bool
 }
 
 func (f *frame) run() error {
@@ -302,8 +304,10 @@ func (f *frame) request(p Phase, code messages.Code, c messages.Content) (messag
 	switch {
 	case err == nil:
 	case errors.Is(err, messages.ErrAuthentication):
+		// Alice's answer failed Bob's checks: Bob's view drops the frame,
+		// but Alice still holds it until told (drop sends ABORT).
 		f.d.tracker.AuthFailed()
-		f.aliceSide = false
+		f.localAuthFailure = true
 		return fail(m.Code, "", f.d.authFailed(err))
 	case errors.Is(err, messages.ErrUnknownCode), errors.Is(err, messages.ErrFrame):
 		return fail(m.Code, "", f.invalidResponse(code, m.Code, err.Error()))
@@ -366,7 +370,9 @@ func (f *frame) invalidResponse(req, resp messages.Code, why string) error {
 	if err != nil {
 		return fmt.Errorf("%w: %s (encoding INVALID_RESPONSE: %w)", ErrInvalidResponse, msg, err)
 	}
-	m, err := f.d.conn.Request(f.ctx, messages.InvalidResponse, raw)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(f.ctx), f.d.disconnectTimeout())
+	defer cancel()
+	m, err := f.d.conn.Request(ctx, messages.InvalidResponse, raw)
 	if err != nil {
 		return fmt.Errorf("%w: %s (sending INVALID_RESPONSE: %w)", ErrInvalidResponse, msg, err)
 	}
@@ -432,7 +438,7 @@ func (f *frame) drop(cause error) error {
 	if Fatal(cause) && !errors.Is(cause, ErrPeerLacksEC) && !errors.Is(cause, ErrInvalidResponse) {
 		return cause
 	}
-	if f.aliceSide && states.HasFrame(f.d.tracker.State()) {
+	if f.aliceSide && (states.HasFrame(f.d.tracker.State()) || f.localAuthFailure) {
 		if err := f.abort(ctx, cause); err != nil {
 			return errors.Join(cause, err)
 		}
@@ -477,8 +483,4 @@ func (d *Driver) reidentify(ctx context.Context) error {
 }
 
 // newSeed draws a 63-bit non-negative seed.
-func (d *Driver) newSeed() int64 {
-	var b [8]byte
-	binary.LittleEndian.PutUint64(b[:], d.rng.Uint64())
-	return int64(binary.LittleEndian.Uint64(b[:]) >> 1)
-}
+func (d *Driver) newSeed() int64 { return int64(d.rng.Uint64() >> 1) }

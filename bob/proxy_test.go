@@ -2,8 +2,10 @@ package bob
 
 import (
 	"context"
+	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -28,7 +30,25 @@ const (
 	abortBoth                     // Alice drops the frame (proxy sends her ABORT); Bob receives ABORT
 	authInvalid                   // Alice drops the frame; Bob receives AUTHENTICATION_INVALID
 	hangup                        // close both connections without an answer
+	corrupt                       // forward; corrupt the digest of Alice's answer on its way to Bob
 )
+
+// corruptConn flips one bit of the signed digest of the next frame written
+// when armed (byte 4: the first digest byte after the two u16 lengths), so
+// that the frame stays well formed but fails its integrity check.
+type corruptConn struct {
+	net.Conn
+	armed atomic.Bool
+}
+
+func (c *corruptConn) Write(p []byte) (int, error) {
+	if len(p) > 4 && c.armed.CompareAndSwap(true, false) {
+		q := append([]byte(nil), p...)
+		q[4] ^= 0x01
+		return c.Conn.Write(q)
+	}
+	return c.Conn.Write(p)
+}
 
 // rule decides the fate of a request; seen counts the requests of that code
 // so far, this one included.
@@ -87,7 +107,8 @@ func (p *proxy) count(c messages.Code) int {
 
 func (p *proxy) serve(ctx context.Context, c net.Conn) {
 	opts := transport.Options{IdleTimeout: 30 * time.Second}
-	bob := transport.NewSession(c, opts)
+	cc := &corruptConn{Conn: c}
+	bob := transport.NewSession(cc, opts)
 	defer bob.Close()
 	al, err := transport.Dial(ctx, p.alice, opts)
 	if err != nil {
@@ -103,6 +124,20 @@ func (p *proxy) serve(ctx context.Context, c net.Conn) {
 	}
 	for {
 		m, err := bob.RecvContext(ctx)
+		if errors.Is(err, messages.ErrAuthentication) {
+			// As Alice does: the frame is dropped and Bob must identify again.
+			p.mu.Lock()
+			p.sent = append(p.sent, m.Code)
+			p.mu.Unlock()
+			if a, err := roundTrip(messages.Abort, nil); err != nil || a.Code != messages.AbortAck {
+				p.t.Errorf("proxy: Alice answered %v, %v to ABORT", a.Code, err)
+				return
+			}
+			if err := bob.SendContext(ctx, messages.AuthenticationInvalid, nil); err != nil {
+				return
+			}
+			continue
+		}
 		if err != nil {
 			return
 		}
@@ -116,7 +151,7 @@ func (p *proxy) serve(ctx context.Context, c net.Conn) {
 		switch act.kind {
 		case hangup:
 			return
-		case forward:
+		case forward, corrupt:
 			out, err = roundTrip(m.Code, m.Content)
 			if err != nil {
 				return
@@ -136,6 +171,9 @@ func (p *proxy) serve(ctx context.Context, c net.Conn) {
 			if act.kind == authInvalid {
 				out = transport.Message{Code: messages.AuthenticationInvalid}
 			}
+		}
+		if act.kind == corrupt {
+			cc.armed.Store(true)
 		}
 		if err := bob.SendContext(ctx, out.Code, out.Content); err != nil {
 			return
