@@ -27,6 +27,8 @@ const (
 	// MinBlockLength is the smallest block the planner accepts: below it no
 	// LDPC code reconciles at a useful rate.
 	MinBlockLength = 1 << 10
+	// MaxPlanKeyBits bounds Blocks × N, the key bits of one frame.
+	MaxPlanKeyBits = 1 << 26
 	// DefaultColumnWeight and DefaultRateFraction are the planner's choices
 	// when the capacity C of the scheme's channel (per quadrature) is at
 	// least LowCapacity: the code rate is RateFraction × C and the
@@ -132,8 +134,8 @@ func (p ReconciliationPlan) Validate() error {
 	if p.Scheme == SchemeMultidimensional && p.N()%mdDim != 0 {
 		return fmt.Errorf("%w: multidimensional blocks must be multiples of %d quadratures, n = %d", ErrInvalidPlan, mdDim, p.N())
 	}
-	if p.Blocks < 1 || int64(p.Blocks)*int64(p.N()) > 4*MaxCodeLength*16 {
-		return fmt.Errorf("%w: blocks = %d outside [1, %d]", ErrInvalidPlan, p.Blocks, 4*MaxCodeLength*16/p.N())
+	if p.Blocks < 1 || int64(p.Blocks)*int64(p.N()) > MaxPlanKeyBits {
+		return fmt.Errorf("%w: blocks = %d outside [1, %d]", ErrInvalidPlan, p.Blocks, MaxPlanKeyBits/p.N())
 	}
 	return nil
 }
