@@ -99,10 +99,6 @@ func New(opts Options) (*Driver, error) {
 // State returns Bob's view of the session state.
 func (d *Driver) State() states.State { return d.tracker.State() }
 
-// ResetSession tells the driver that its connection was replaced by a fresh
-// one (a transport reconnect): Bob is unidentified again.
-func (d *Driver) ResetSession() { d.tracker.Reset() }
-
 // Run runs frames until n have been attempted (n <= 0: until ctx ends), then
 // sends DISCONNECTION. A dropped frame is logged and the run goes on; an
 // error for which Fatal is true stops it. It returns the summaries of every
@@ -149,6 +145,11 @@ func (d *Driver) Disconnect(ctx context.Context) error {
 	d.closed = true
 	defer d.conn.Close()
 	if d.tracker.State() == states.Closed {
+		return nil
+	}
+	// A connection already lost (or closed by a cancelled request) is not
+	// dialled again just to say goodbye.
+	if sc, ok := d.conn.(interface{ Session() *transport.Session }); ok && sc.Session() == nil {
 		return nil
 	}
 	m, err := d.conn.Request(ctx, messages.Disconnection, nil)
@@ -293,14 +294,28 @@ func (f *frame) request(p Phase, code messages.Code, c messages.Content) (messag
 		}
 		raw = b
 	}
-	ctx := f.ctx
+	// A stop (f.ctx ending) lets the request in flight finish for a short
+	// grace period, so that the session stays in step and Bob can still say
+	// DISCONNECTION; a peer that does not answer by then is abandoned.
+	ctx, cancel := context.WithCancel(context.WithoutCancel(f.ctx))
+	defer cancel()
 	if t := f.d.cfg.RequestTimeout; t > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, t)
-		defer cancel()
+		var cancelT context.CancelFunc
+		ctx, cancelT = context.WithTimeout(ctx, t)
+		defer cancelT()
 	}
+	stop := context.AfterFunc(f.ctx, func() { time.AfterFunc(stopGrace, cancel) })
+	defer stop()
 	m, err := f.d.conn.Request(ctx, code, raw)
 	f.lastCode = m.Code
+	if err == nil && f.ctx.Err() != nil {
+		// Answered, but Bob is stopping: the frame ends here (Alice drops it
+		// on DISCONNECTION).
+		if tr, terr := f.d.tracker.Receive(code, m.Code); terr == nil {
+			f.track(tr)
+		}
+		return fail(m.Code, "", fmt.Errorf("%w: %w", errContext, f.ctx.Err()))
+	}
 	switch {
 	case err == nil:
 	case errors.Is(err, messages.ErrAuthentication):

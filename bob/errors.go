@@ -3,6 +3,7 @@ package bob
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/qosst/qosst-go/messages"
 )
@@ -94,3 +95,7 @@ func Fatal(err error) bool {
 
 // errContext marks errors caused by the caller's context.
 var errContext = errors.New("bob: stopped")
+
+// stopGrace is how long a request in flight may still take once Bob is
+// asked to stop.
+const stopGrace = 2 * time.Second
