@@ -239,3 +239,39 @@ func TestLocalAuthenticationFailure(t *testing.T) {
 	}
 	checkKeys(t, s, aliceKeys, bobKeys)
 }
+
+// Alice's refusal rows (PE_SYMBOLS_ERROR, EC_DENIED, PA_ERROR) drop the
+// frame with her message; Bob aborts it at Alice and the run goes on.
+func TestAliceRefusals(t *testing.T) {
+	for req, refusal := range map[messages.Code]messages.Code{
+		messages.PESymbolsRequest: messages.PESymbolsError,
+		messages.ECInitialization: messages.ECDenied,
+		messages.PARequest:        messages.PAError,
+	} {
+		t.Run(refusal.String(), func(t *testing.T) {
+			drv, aliceKeys, bobKeys, p := proxied(t, func(m transport.Message, seen int) action {
+				if m.Code == req && seen == 1 {
+					return action{kind: reply, code: refusal, content: []byte(`{"error_message": "not today"}`)}
+				}
+				return action{}
+			})
+			ctx := runCtx(t)
+			_, err := drv.RunFrame(ctx)
+			var pe *PhaseError
+			if !errors.Is(err, ErrPeerRefused) || Fatal(err) || !errors.As(err, &pe) || pe.Response != refusal || pe.Message != "not today" {
+				t.Fatalf("RunFrame: %v, want a non-fatal refusal %s with Alice's message", err, refusal)
+			}
+			reqs := p.requests()
+			if i := indexOf(reqs, req); i < 0 || i+1 >= len(reqs) || reqs[i+1] != messages.Abort {
+				t.Errorf("Bob did not abort after %s: %v", refusal, reqs)
+			}
+			noKeys(t, "Bob", bobKeys)
+			noKeys(t, "Alice", aliceKeys)
+			s, err := drv.RunFrame(ctx)
+			if err != nil {
+				t.Fatalf("next frame: %v", err)
+			}
+			checkKeys(t, s, aliceKeys, bobKeys)
+		})
+	}
+}
