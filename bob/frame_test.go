@@ -92,3 +92,21 @@ func checkKeys(t *testing.T, s *Summary, aliceKeys, bobKeys *keystore.Store) {
 		t.Errorf("summary key file %q, want %q", s.KeyFile, bobKeys.Path(s.Frame))
 	}
 }
+
+// Homodyne detection end to end: Bob measures q only, and the frame still
+// ends with identical keys.
+func TestFullFrameHomodyne(t *testing.T) {
+	c := stationConfig()
+	c.Simulation.Detection = "homodyne"
+	l, d := listen(t, "pipe")
+	aliceKeys := startAlice(t, c, l)
+	drv, bobKeys := newBob(t, c, d)
+	s, err := drv.RunFrame(runCtx(t))
+	if err != nil {
+		t.Fatalf("RunFrame: %v", err)
+	}
+	if s.Params.Detection != "homodyne" {
+		t.Errorf("frame ran with %q detection", s.Params.Detection)
+	}
+	checkKeys(t, s, aliceKeys, bobKeys)
+}
