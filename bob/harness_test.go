@@ -13,6 +13,7 @@ import (
 	"github.com/qosst/qosst-go/config"
 	"github.com/qosst/qosst-go/hardware/sim"
 	"github.com/qosst/qosst-go/keystore"
+	"github.com/qosst/qosst-go/messages"
 	"github.com/qosst/qosst-go/transport"
 )
 
@@ -62,6 +63,12 @@ func listen(t testing.TB, network string) (net.Listener, transport.Dialer) {
 // store.
 func startAlice(t testing.TB, c *config.Config, l net.Listener) *keystore.Store {
 	t.Helper()
+	return startAliceAuth(t, c, l, nil)
+}
+
+// startAliceAuth is startAlice with an authenticator (nil: None).
+func startAliceAuth(t testing.TB, c *config.Config, l net.Listener, authn messages.Authenticator) *keystore.Store {
+	t.Helper()
 	em, err := sim.NewEmitter(c.SimConfig())
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +77,7 @@ func startAlice(t testing.TB, c *config.Config, l net.Listener) *keystore.Store 
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := alice.New(alice.Options{Config: c, Emitter: em, Keys: keys, Logger: testLogger(t)})
+	srv, err := alice.New(alice.Options{Config: c, Emitter: em, Keys: keys, Authenticator: authn, Logger: testLogger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
