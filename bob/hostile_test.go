@@ -41,6 +41,9 @@ func TestHostileAnswers(t *testing.T) {
 		n := 0
 		c := stationConfig()
 		c.Frame.Quantum.NumSymbols = 20_000
+		if raceEnabled {
+			c.Frame.Quantum.NumSymbols = 8_000
+		}
 		l, d := listen(t, "pipe")
 		aliceKeys := startAlice(t, c, l)
 		p := newProxy(t, d, func(m transport.Message, _ int) action {

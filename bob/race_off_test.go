@@ -1,0 +1,5 @@
+//go:build !race
+
+package bob
+
+const raceEnabled = false
