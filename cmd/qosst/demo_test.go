@@ -85,3 +85,23 @@ func TestDemoRejectsNoFrames(t *testing.T) {
 		t.Fatal("demo with 0 frames succeeded")
 	}
 }
+
+// `qosst demo` is registered on the root command and honours its flags.
+func TestDemoCommand(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	rootCmd.SetOut(&out)
+	rootCmd.SetErr(&bytes.Buffer{})
+	rootCmd.SetArgs([]string{"demo", "--frames", "1", "--symbols", "150000", "--pe-ratio", "0.3", "--out", dir, "--log-level", "error"})
+	defer rootCmd.SetArgs(nil)
+	err := rootCmd.Execute()
+	if err != nil && !errors.Is(err, errNoFrame) {
+		t.Fatalf("qosst demo: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "150000 symbols per frame") || !strings.Contains(out.String(), "of 1 frames completed") {
+		t.Errorf("output:\n%s", out.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "bob")); err != nil {
+		t.Errorf("--out not used: %v", err)
+	}
+}
