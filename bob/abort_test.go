@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -274,4 +275,23 @@ func TestAliceRefusals(t *testing.T) {
 			checkKeys(t, s, aliceKeys, bobKeys)
 		})
 	}
+}
+
+// INVALID_QOSST_VERSION ends the run with ErrVersion and Alice's version.
+func TestInvalidVersion(t *testing.T) {
+	drv, _, bobKeys, p := proxied(t, func(m transport.Message, seen int) action {
+		if m.Code == messages.IdentificationRequest {
+			return action{kind: reply, code: messages.InvalidQOSSTVersion, content: []byte(`{"qosst_version": "QOSST/0.3"}`)}
+		}
+		return action{}
+	})
+	sums, err := drv.Run(runCtx(t), 3)
+	var pe *PhaseError
+	if !errors.Is(err, ErrVersion) || !Fatal(err) || !errors.As(err, &pe) || !strings.Contains(pe.Message, "QOSST/0.3") {
+		t.Fatalf("Run: %v, want ErrVersion naming Alice's version", err)
+	}
+	if len(sums) != 1 || p.count(messages.IdentificationRequest) != 1 {
+		t.Errorf("%d frames, requests %v", len(sums), p.requests())
+	}
+	noKeys(t, "Bob", bobKeys)
 }
