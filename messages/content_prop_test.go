@@ -87,7 +87,11 @@ func genContent(code Code) *rapid.Generator[Content] {
 		case InvalidResponse:
 			return &InvalidResponseContent{ErrorMessage: msg("msg")}
 		case Abort:
-			return &AbortContent{AbortMessage: msg("msg")}
+			c := &AbortContent{AbortMessage: msg("msg")}
+			if rapid.Bool().Draw(t, "with frame") {
+				c.FrameUUID = uuid.New()
+			}
+			return c
 		case ChangeParameterRequest:
 			return &ChangeParameterRequestContent{Parameter: "p" + msg("p"), Value: genValue(2).Draw(t, "v")}
 		case ParameterChanged:
@@ -173,7 +177,13 @@ func genContent(code Code) *rapid.Generator[Content] {
 			} else {
 				syn = rapid.SliceOfN(genFloat(), 0, 20).Draw(t, "syn")
 			}
-			return &ECBlockContent{Block: rapid.IntRange(0, math.MaxInt).Draw(t, "block"), Syndrome: syn}
+			c := &ECBlockContent{Block: rapid.IntRange(0, math.MaxInt).Draw(t, "block"), Syndrome: syn}
+			if rapid.Bool().Draw(t, "side information") {
+				groups := rapid.IntRange(0, 4).Draw(t, "groups")
+				c.Rotation = rapid.SliceOfN(genFloat(), 8*groups, 8*groups).Draw(t, "rotation")
+				c.Norms = rapid.SliceOfN(rapid.Float64Range(0, 1e6), groups, groups).Draw(t, "norms")
+			}
+			return c
 		case ECBlockError:
 			return &ECBlockErrorContent{ErrorMessage: msg("msg")}
 		case ECRemaining:

@@ -3,7 +3,9 @@ package messages
 import (
 	"errors"
 	"math"
+	"math/rand/v2"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -118,6 +120,11 @@ func TestDecodeContentAccepts(t *testing.T) {
 		{InitializationRequest, `{"frame_uuid": "` + testUUID + `", "num_symbols": 1000000, "detection": "heterodyne", "nested": {"a": [1]}}`,
 			&InitializationRequestContent{FrameUUID: u, Parameters: map[string]any{"num_symbols": 1e6, "detection": "heterodyne", "nested": map[string]any{"a": []any{1.0}}}}},
 		{ECBlock, `{"syndrome": [1.87, 5.67]}`, &ECBlockContent{Syndrome: []float64{1.87, 5.67}}},
+		{ECBlock, `{"block": 2, "syndrome": [1, 0], "rotation": [0.5, -0.5, 0.5, 0.5, 0, 0, 0, 0], "norms": [3.25], "extra": 1}`,
+			&ECBlockContent{Block: 2, Syndrome: []float64{1, 0}, Rotation: []float64{0.5, -0.5, 0.5, 0.5, 0, 0, 0, 0}, Norms: []float64{3.25}}},
+		{ECBlock, `{"syndrome": [1], "rotation": null, "norms": null}`, &ECBlockContent{Syndrome: []float64{1}}},
+		{Abort, `{"abort_message": "no key", "frame_uuid": "` + testUUID + `"}`, &AbortContent{AbortMessage: "no key", FrameUUID: u}},
+		{Abort, `{"frame_uuid": null}`, &AbortContent{}},
 		{ECInitialization, `{"noise": 0.2, "ldpc": {"n": 1000, "k": 500, "column_weight": 3, "seed": -7}, "reconciliation": "sign", "blocks": 4}`,
 			&ECInitializationContent{Noise: 0.2, LDPC: &LDPCParams{N: 1000, K: 500, ColumnWeight: 3, Seed: -7}, Reconciliation: "sign", Blocks: 4}},
 		{ECInitialization, `{"noise": 0.2, "sparse_matrix": {"n": 3, "rows": [[0, 2], []]}}`,
@@ -167,6 +174,12 @@ func TestEncodeContentValidates(t *testing.T) {
 		{&ChangeParameterRequestContent{Parameter: "x", Value: map[string]any{"a": []any{math.NaN()}}}, "value.a[0]"},
 		{&InitializationRequestContent{FrameUUID: uuid.New(), Parameters: map[string]any{"frame_uuid": "x"}}, "frame_uuid"},
 		{&ECBlockContent{Block: 1, Syndrome: []float64{math.Inf(-1)}}, "syndrome"},
+		{&ECBlockContent{Syndrome: []float64{1}, Rotation: make([]float64, 8)}, "norms"},
+		{&ECBlockContent{Syndrome: []float64{1}, Norms: []float64{1}}, "rotation"},
+		{&ECBlockContent{Syndrome: []float64{1}, Rotation: make([]float64, 9), Norms: []float64{1}}, "rotation"},
+		{&ECBlockContent{Syndrome: []float64{1}, Rotation: []float64{0, 0, 0, math.NaN(), 0, 0, 0, 0}, Norms: []float64{1}}, "rotation"},
+		{&ECBlockContent{Syndrome: []float64{1}, Rotation: make([]float64, 8), Norms: []float64{-1}}, "norms"},
+		{&ECBlockContent{Syndrome: []float64{1}, Rotation: make([]float64, 8), Norms: []float64{math.Inf(1)}}, "norms"},
 		{&PARequestContent{Seed: []uint8{2}, SubblockLength: 1}, "seed"},
 		{&InitializationConfigContent{}, "config"},
 	}
@@ -255,5 +268,41 @@ func TestFreeValuesOfOtherTypes(t *testing.T) {
 	q := got.(*InitializationConfigContent).Config["frame"].(map[string]any)["quantum"].(map[string]any)
 	if q["symbol_rate"] != 1e8 || q["roll_off"] != 0.5 {
 		t.Fatalf("%v", q)
+	}
+}
+
+// TestECBlockSideInformationRoundTrip: a block of multidimensional
+// reconciliation as Bob sends it (large arrays, on the parallel number path)
+// decodes to exactly the same numbers.
+func TestECBlockSideInformationRoundTrip(t *testing.T) {
+	const n = 1 << 17
+	rng := rand.New(rand.NewPCG(1, 2))
+	c := &ECBlockContent{Block: 7, Syndrome: make([]float64, n/2), Rotation: make([]float64, n), Norms: make([]float64, n/8)}
+	for i := range c.Syndrome {
+		c.Syndrome[i] = float64(rng.IntN(2))
+	}
+	for i := range c.Rotation {
+		c.Rotation[i] = rng.NormFloat64() / 3
+	}
+	for i := range c.Norms {
+		c.Norms[i] = 4 * rng.Float64()
+	}
+	raw, err := EncodeContent(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := DecodeContent(ECBlock, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := got.(*ECBlockContent)
+	if g.Block != 7 || !slices.Equal(g.Syndrome, c.Syndrome) || !slices.Equal(g.Rotation, c.Rotation) || !slices.Equal(g.Norms, c.Norms) {
+		t.Fatal("side information changed on the way")
+	}
+	if _, err := DecodeContent(ECBlock, []byte(`{"syndrome": [1], "rotation": [1, 2], "norms": [1]}`)); !errors.Is(err, ErrInvalidContent) {
+		t.Fatalf("inconsistent lengths accepted: %v", err)
+	}
+	if _, err := DecodeContent(ECBlock, []byte(`{"syndrome": [1], "rotation": "x", "norms": [1]}`)); !errors.Is(err, ErrInvalidContent) {
+		t.Fatalf("rotation of the wrong type accepted: %v", err)
 	}
 }

@@ -137,18 +137,37 @@ func (c *InvalidResponseContent) appendJSON(dst []byte) []byte {
 	return messageContent{"error_message", &c.ErrorMessage}.append(dst)
 }
 
-// AbortContent is the content of ABORT (optional).
+// AbortContent is the content of ABORT (optional). FrameUUID is ours (an
+// extra field, ignored by the reference peers): Alice sets it when she
+// answers a FRAME_ENDED sent in state identified (key recovery) for a frame
+// whose key she does not hold and will never write, so that Bob may delete
+// his pending key; an ABORT without it says nothing about any key.
 type AbortContent struct {
-	AbortMessage string // "abort_message"
+	AbortMessage string    // "abort_message"
+	FrameUUID    uuid.UUID // "frame_uuid", optional (uuid.Nil: absent)
 }
 
 func (*AbortContent) Code() Code        { return Abort }
 func (c *AbortContent) Validate() error { return nil }
-func (c *AbortContent) decodeFields(o *rawObject) error {
-	return messageContent{"abort_message", &c.AbortMessage}.decode(o)
+func (c *AbortContent) decodeFields(o *rawObject) (err error) {
+	if err := readMessage(o, "abort_message", &c.AbortMessage); err != nil {
+		return err
+	}
+	if raw, ok := o.get("frame_uuid"); ok && !isNull(raw) {
+		c.FrameUUID, err = requireUUID(o, "frame_uuid")
+	}
+	return err
 }
 func (c *AbortContent) appendJSON(dst []byte) []byte {
-	return messageContent{"abort_message", &c.AbortMessage}.append(dst)
+	dst = append(dst, '{')
+	dst = appendMessage(dst, true, "abort_message", c.AbortMessage)
+	if c.FrameUUID != uuid.Nil {
+		dst = appendKey(dst, c.AbortMessage == "", "frame_uuid")
+		dst = append(dst, '"')
+		dst = appendUUID(dst, c.FrameUUID)
+		dst = append(dst, '"')
+	}
+	return append(dst, '}')
 }
 
 // ---- 50-54: parameter change ----

@@ -272,9 +272,18 @@ func (c *ECDeniedContent) appendJSON(dst []byte) []byte {
 // numbers (the reference example has floats); the EC stage checks that they
 // are bits with Bits and answers EC_BLOCK_ERROR otherwise. Integral values
 // are written as integers: [0, 1, 1, ...].
+//
+// Multidimensional reconciliation adds Bob's side information for the
+// block: "rotation", the coordinates of one unit octonion per group of 8
+// quadratures (N numbers for a block of N bits), and "norms", the norm of
+// each group (N/8 non-negative numbers). Both are given or neither; sign
+// reconciliation sends neither. Whether N matches the plan is the EC stage's
+// check (EC_BLOCK_ERROR).
 type ECBlockContent struct {
 	Block    int       // "block": block index, >= 0 (absent reads as 0)
 	Syndrome []float64 // "syndrome": finite numbers
+	Rotation []float64 // "rotation", optional: finite numbers, 8 per norm
+	Norms    []float64 // "norms", optional: finite non-negative numbers
 }
 
 func (*ECBlockContent) Code() Code { return ECBlock }
@@ -282,7 +291,31 @@ func (c *ECBlockContent) Validate() error {
 	if c.Block < 0 {
 		return fieldErr("block", "negative")
 	}
-	return checkFiniteArray("syndrome", c.Syndrome)
+	if err := checkFiniteArray("syndrome", c.Syndrome); err != nil {
+		return err
+	}
+	switch {
+	case c.Rotation == nil && c.Norms == nil:
+		return nil
+	case c.Rotation == nil:
+		return fieldErr("rotation", "missing while norms is given")
+	case c.Norms == nil:
+		return fieldErr("norms", "missing while rotation is given")
+	case len(c.Rotation) != 8*len(c.Norms):
+		return fieldErr("rotation", strconv.Itoa(len(c.Rotation))+" numbers for "+strconv.Itoa(len(c.Norms))+" norms, want 8 per norm")
+	}
+	if err := checkFiniteArray("rotation", c.Rotation); err != nil {
+		return err
+	}
+	if err := checkFiniteArray("norms", c.Norms); err != nil {
+		return err
+	}
+	for i, f := range c.Norms {
+		if f < 0 {
+			return fieldErr("norms", "element "+strconv.Itoa(i)+": negative")
+		}
+	}
+	return nil
 }
 func (c *ECBlockContent) decodeFields(o *rawObject) (err error) {
 	b, _, err := readInt(o, "block")
@@ -293,9 +326,24 @@ func (c *ECBlockContent) decodeFields(o *rawObject) (err error) {
 		return fieldErr("block", errRange.Error())
 	}
 	c.Block = int(b)
-	c.Syndrome, err = requireFloats(o, "syndrome")
+	if c.Syndrome, err = requireFloats(o, "syndrome"); err != nil {
+		return err
+	}
+	if c.Rotation, err = readFloats(o, "rotation"); err != nil {
+		return err
+	}
+	c.Norms, err = readFloats(o, "norms")
 	return err
 }
+
+// readFloats reads an optional number array (nil when absent or null).
+func readFloats(o *rawObject, field string) ([]float64, error) {
+	if raw, ok := o.get(field); !ok || isNull(raw) {
+		return nil, nil
+	}
+	return requireFloats(o, field)
+}
+
 func (c *ECBlockContent) appendJSON(dst []byte) []byte {
 	dst = growFor(dst, 32+3*len(c.Syndrome))
 	dst = append(dst, `{"block": `...)
@@ -316,7 +364,14 @@ func (c *ECBlockContent) appendJSON(dst []byte) []byte {
 			dst = appendPyFloat(dst, f)
 		}
 	}
-	return append(dst, "]}"...)
+	dst = append(dst, ']')
+	if c.Rotation != nil || c.Norms != nil {
+		dst = append(dst, `, "rotation": `...)
+		dst = appendFloatArray(dst, c.Rotation)
+		dst = append(dst, `, "norms": `...)
+		dst = appendFloatArray(dst, c.Norms)
+	}
+	return append(dst, '}')
 }
 
 // Bits returns the syndrome as bits, or a *ContentError naming the first
