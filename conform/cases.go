@@ -32,21 +32,13 @@ const (
 // Cases returns the suite in order. Numbers are stable for a given version
 // of the table: the per-state cases follow the states the checker reaches.
 func Cases() []Case {
-	var cs []Case
-	add := func(c Case) {
-		c.ID = len(cs) + 1
-		cs = append(cs, c)
-	}
-	for _, c := range sessionCases() {
-		add(c)
-	}
+	cs := sessionCases()
 	for _, s := range Reachable() {
-		for _, c := range stateCases(s) {
-			add(c)
-		}
+		cs = append(cs, stateCases(s)...)
 	}
-	for _, c := range phaseCases() {
-		add(c)
+	cs = append(cs, phaseCases()...)
+	for i := range cs {
+		cs[i].ID = i + 1
 	}
 	return cs
 }
@@ -77,6 +69,12 @@ func names(codes []messages.Code) string {
 	return strings.Join(s, " or ")
 }
 
+// prefixed puts context before a failure's reason.
+func prefixed(o outcome, context string) outcome {
+	o.reason = context + o.reason
+	return o
+}
+
 // expect checks that r answers with one of want, digest and chain intact.
 func expect(r reply, err error, want ...messages.Code) (outcome, bool) {
 	if err != nil {
@@ -94,6 +92,18 @@ func expect(r reply, err error, want ...messages.Code) (outcome, bool) {
 	return pass(r.String()), true
 }
 
+// checkCodeAnswer checks an error answer carrying {"code": want}.
+func checkCodeAnswer(r reply, err error, code messages.Code, want int) outcome {
+	o, ok := expect(r, err, code)
+	if !ok {
+		return o
+	}
+	if got, ok := codeField(r); !ok || got != want {
+		return fail(r.String(), fmt.Sprintf("content code is not %d", want))
+	}
+	return o
+}
+
 // expectAuthInvalid checks an AUTHENTICATION_INVALID answer; its
 // challenge is not checked (the frame it answers was not trusted).
 func expectAuthInvalid(r reply, err error) outcome {
@@ -106,12 +116,46 @@ func expectAuthInvalid(r reply, err error) outcome {
 	return pass(r.String())
 }
 
-func identified(e *env) (*peer, outcome, bool) {
-	p, err := e.to(states.Identified)
+// reach opens a connection driven to s; the outcome explains a failure.
+func reach(e *env, s states.State) (*peer, outcome, bool) {
+	p, err := e.to(s)
 	if err != nil {
 		return nil, unreached(err), false
 	}
 	return p, outcome{}, true
+}
+
+// opened connects afresh (the connected state).
+func opened(e *env) (*peer, outcome, bool) { return reach(e, states.Connected) }
+
+func identified(e *env) (*peer, outcome, bool) { return reach(e, states.Identified) }
+
+// answered passes an answer that is one of want (see expect).
+func answered(want ...messages.Code) func(reply, error) outcome {
+	return func(r reply, err error) outcome {
+		o, _ := expect(r, err, want...)
+		return o
+	}
+}
+
+// codeAnswered passes an error answer code carrying {"code": want}.
+func codeAnswered(code messages.Code, want int) func(reply, error) outcome {
+	return func(r reply, err error) outcome { return checkCodeAnswer(r, err, code, want) }
+}
+
+// requestCase sends one request from state from and judges the answer
+// with check.
+func requestCase(name, cites, expected string, from states.State, code messages.Code, content []byte, check func(reply, error) outcome) Case {
+	return Case{
+		Name: name, Cites: cites, Expected: expected,
+		run: func(e *env) outcome {
+			p, o, ok := reach(e, from)
+			if !ok {
+				return o
+			}
+			return check(p.request(code, content))
+		},
+	}
 }
 
 // stillServes checks that a fresh connection identifies.
@@ -122,10 +166,85 @@ func stillServes(e *env) (outcome, bool) {
 	}
 	r, err := p.request(messages.IdentificationRequest, e.identification(e.o.Version))
 	if o, ok := expect(r, err, messages.IdentificationResponse); !ok {
-		o.reason = "a fresh connection is not served any more: " + o.reason
-		return o, false
+		return prefixed(o, "a fresh connection is not served any more: "), false
 	}
 	return pass(r.String()), true
+}
+
+// sendTampered sends one frame of code echoing challenge, its signed
+// digest corrupted when badDigest, and checks that the server answers
+// AUTHENTICATION_INVALID.
+func sendTampered(p *peer, code messages.Code, challenge string, content []byte, badDigest bool) outcome {
+	b, err := p.frame(code, challenge, messages.NewChallenge(), content)
+	if err != nil {
+		return fail("", err.Error())
+	}
+	if badDigest {
+		b[4] ^= 0xff // first byte of the signed digest
+	}
+	if err := p.write(b); err != nil {
+		return fail("", err.Error())
+	}
+	r, err := p.recv()
+	return expectAuthInvalid(r, err)
+}
+
+// tamperedCase checks that an INITIALIZATION_REQUEST echoing the challenge
+// chosen by challenge (and with a corrupted digest when badDigest) is
+// answered AUTHENTICATION_INVALID.
+func tamperedCase(name, cites string, challenge func(p *peer) string, badDigest bool) Case {
+	return Case{
+		Name: name, Cites: cites,
+		Expected: "AUTHENTICATION_INVALID",
+		run: func(e *env) outcome {
+			p, o, ok := identified(e)
+			if !ok {
+				return o
+			}
+			return sendTampered(p, messages.InitializationRequest, challenge(p), e.content(e.o.Frame.Initialization), badDigest)
+		},
+	}
+}
+
+// sendRawHeader writes a frame with the given header bytes, an all-zero
+// digest and tail after the header, then accepts an answer or the
+// connection closed (silent is the reason when the server does neither)
+// and checks that a fresh connection is still served.
+func sendRawHeader(e *env, hdr []byte, tail, silent string) outcome {
+	p, o, ok := opened(e)
+	if !ok {
+		return o
+	}
+	b := binary.BigEndian.AppendUint16(nil, uint16(len(hdr)))
+	b = binary.BigEndian.AppendUint16(b, 32)
+	b = append(b, make([]byte, 32)...)
+	b = append(b, hdr...)
+	b = append(b, tail...)
+	if err := p.write(b); err != nil {
+		return fail("", err.Error())
+	}
+	seen := "connection closed"
+	if r, err := p.recv(); err == nil {
+		seen = r.String()
+	} else if err == errNoReply {
+		return fail("no answer, connection open", silent)
+	}
+	if o, ok := stillServes(e); !ok {
+		return o
+	}
+	return pass(seen)
+}
+
+// answerEach sends every code in turn with content and checks that each is
+// answered with answer {"code": <that code>}; it returns how many were.
+func answerEach(p *peer, s states.State, codes []messages.Code, content []byte, answer messages.Code) (int, outcome, bool) {
+	for i, c := range codes {
+		r, err := p.request(c, content)
+		if o := checkCodeAnswer(r, err, answer, int(c)); !o.pass {
+			return i, prefixed(o, fmt.Sprintf("%s in %s: ", c, s)), false
+		}
+	}
+	return len(codes), outcome{}, true
 }
 
 // ---- session-level cases ----
@@ -136,12 +255,12 @@ func sessionCases() []Case {
 			Name: "identification with the same version", Cites: citeSpec + " §Authentication and identification",
 			Expected: `IDENTIFICATION_RESPONSE {"serial_number": ...} echoing the checker's challenge`,
 			run: func(e *env) outcome {
-				p, err := e.open()
-				if err != nil {
-					return fail("", err.Error())
+				p, o, ok := opened(e)
+				if !ok {
+					return o
 				}
 				r, err := p.request(messages.IdentificationRequest, e.identification(e.o.Version))
-				o, ok := expect(r, err, messages.IdentificationResponse)
+				o, ok = expect(r, err, messages.IdentificationResponse)
 				if ok {
 					if _, isStr := fields(r)["serial_number"].(string); !isStr {
 						return fail(r.String(), "no serial_number string in the content")
@@ -154,12 +273,12 @@ func sessionCases() []Case {
 			Name: "version mismatch", Cites: citeNotes + " §How the reference peers behave",
 			Expected: `INVALID_QOSST_VERSION {"qosst_version": "<server version>"}`,
 			run: func(e *env) outcome {
-				p, err := e.open()
-				if err != nil {
-					return fail("", err.Error())
+				p, o, ok := opened(e)
+				if !ok {
+					return o
 				}
 				r, err := p.request(messages.IdentificationRequest, e.identification("QOSST/0.0-conform"))
-				o, ok := expect(r, err, messages.InvalidQOSSTVersion)
+				o, ok = expect(r, err, messages.InvalidQOSSTVersion)
 				if ok {
 					if v, _ := fields(r)["qosst_version"].(string); v == "" {
 						return fail(r.String(), "no qosst_version in the content")
@@ -172,9 +291,9 @@ func sessionCases() []Case {
 			Name: "fresh 15-character challenges", Cites: citeNotes + " §Challenge chain",
 			Expected: "every next_challenge matches [A-Za-z0-9]{15} and differs from the previous one",
 			run: func(e *env) outcome {
-				p, err := e.open()
-				if err != nil {
-					return fail("", err.Error())
+				p, o, ok := opened(e)
+				if !ok {
+					return o
 				}
 				var seen []string
 				for range 3 {
@@ -194,18 +313,9 @@ func sessionCases() []Case {
 				return pass(strings.Join(seen, ", "))
 			},
 		},
-		{
-			Name: "unknown code before identification", Cites: citeSpec + " §UNKNOWN_COMMAND",
-			Expected: `UNKOWN_COMMAND {"code": 1000} echoing the checker's challenge`,
-			run: func(e *env) outcome {
-				p, err := e.open()
-				if err != nil {
-					return fail("", err.Error())
-				}
-				r, err := p.request(1000, nil)
-				return checkCodeAnswer(r, err, messages.UnkownCommand, 1000)
-			},
-		},
+		requestCase("unknown code before identification", citeSpec+" §UNKNOWN_COMMAND",
+			`UNKOWN_COMMAND {"code": 1000} echoing the checker's challenge`,
+			states.Connected, 1000, nil, codeAnswered(messages.UnkownCommand, 1000)),
 		{
 			Name: "unknown code keeps the session going", Cites: citeNotes + " §Receive order (known defect of the reference)",
 			Expected: "UNKOWN_COMMAND with the chain intact, then INITIALIZATION_REQUEST answered normally",
@@ -223,53 +333,25 @@ func sessionCases() []Case {
 				return o
 			},
 		},
-		{
-			Name: "content that is not JSON", Cites: citeNotes + " §How the reference peers behave (unreadable frame)",
-			Expected: `INVALID_CONTENT {"code": 120}`,
-			run: func(e *env) outcome {
-				p, o, ok := identified(e)
-				if !ok {
-					return o
-				}
-				r, err := p.request(messages.InitializationRequest, []byte(`{"frame_uuid": not json`))
-				return checkCodeAnswer(r, err, messages.InvalidContent, int(messages.InitializationRequest))
-			},
-		},
+		requestCase("content that is not JSON", citeNotes+" §How the reference peers behave (unreadable frame)",
+			`INVALID_CONTENT {"code": 120}`,
+			states.Identified, messages.InitializationRequest, []byte(`{"frame_uuid": not json`),
+			codeAnswered(messages.InvalidContent, int(messages.InitializationRequest))),
 		{
 			Name: "malformed header", Cites: citeNotes + " §Frame layout",
 			Expected: "an error answer or the connection closed, promptly; a fresh connection is still served",
 			run: func(e *env) outcome {
-				p, err := e.open()
-				if err != nil {
-					return fail("", err.Error())
-				}
 				hdr := []byte(`{"code": 100, "content_length": 0, "challenge": ""`) // not closed
-				b := binary.BigEndian.AppendUint16(nil, uint16(len(hdr)))
-				b = binary.BigEndian.AppendUint16(b, 32)
-				b = append(b, make([]byte, 32)...)
-				b = append(b, hdr...)
-				if err := p.write(b); err != nil {
-					return fail("", err.Error())
-				}
-				seen := "connection closed"
-				if r, err := p.recv(); err == nil {
-					seen = r.String()
-				} else if err == errNoReply {
-					return fail("no answer, connection open", "the server neither answered nor closed the connection")
-				}
-				if o, ok := stillServes(e); !ok {
-					return o
-				}
-				return pass(seen)
+				return sendRawHeader(e, hdr, "", "the server neither answered nor closed the connection")
 			},
 		},
 		{
 			Name: "frame that stalls halfway", Cites: citeNotes + " §Frame layout; server must keep serving",
 			Expected: "while one connection stalls mid-frame, a fresh connection is served",
 			run: func(e *env) outcome {
-				p, err := e.open()
-				if err != nil {
-					return fail("", err.Error())
+				p, o, ok := opened(e)
+				if !ok {
+					return o
 				}
 				b, err := p.frame(messages.IdentificationRequest, "", messages.NewChallenge(), e.identification(e.o.Version))
 				if err != nil {
@@ -278,7 +360,7 @@ func sessionCases() []Case {
 				if err := p.write(b[:len(b)/2]); err != nil {
 					return fail("", err.Error())
 				}
-				o, ok := stillServes(e)
+				o, ok = stillServes(e)
 				if !ok {
 					return o
 				}
@@ -289,89 +371,13 @@ func sessionCases() []Case {
 			Name: "oversized content_length", Cites: citeNotes + " §Frame layout (a receiver must bound content_length)",
 			Expected: "an error answer or the connection closed without waiting for 1 GiB; a fresh connection is still served",
 			run: func(e *env) outcome {
-				p, err := e.open()
-				if err != nil {
-					return fail("", err.Error())
-				}
 				hdr := fmt.Appendf(nil, `{"code": 100, "content_length": %d, "challenge": "", "next_challenge": "%s"}`, 1<<30, messages.NewChallenge())
-				b := binary.BigEndian.AppendUint16(nil, uint16(len(hdr)))
-				b = binary.BigEndian.AppendUint16(b, 32)
-				b = append(b, make([]byte, 32)...)
-				b = append(b, hdr...)
-				b = append(b, `{"serial_number": "x"`...)
-				if err := p.write(b); err != nil {
-					return fail("", err.Error())
-				}
-				seen := "connection closed"
-				if r, err := p.recv(); err == nil {
-					seen = r.String()
-				} else if err == errNoReply {
-					return fail("no answer, connection open", "the server waits for the announced gigabyte instead of refusing it")
-				}
-				if o, ok := stillServes(e); !ok {
-					return o
-				}
-				return pass(seen)
+				return sendRawHeader(e, hdr, `{"serial_number": "x"`, "the server waits for the announced gigabyte instead of refusing it")
 			},
 		},
-		{
-			Name: "bad digest", Cites: citeSpec + " §AUTHENTICATION_INVALID",
-			Expected: "AUTHENTICATION_INVALID",
-			run: func(e *env) outcome {
-				p, o, ok := identified(e)
-				if !ok {
-					return o
-				}
-				b, err := p.frame(messages.InitializationRequest, p.echo, messages.NewChallenge(), e.content(e.o.Frame.Initialization))
-				if err != nil {
-					return fail("", err.Error())
-				}
-				b[4] ^= 0xff // first byte of the signed digest
-				if err := p.write(b); err != nil {
-					return fail("", err.Error())
-				}
-				r, err := p.recv()
-				return expectAuthInvalid(r, err)
-			},
-		},
-		{
-			Name: "wrong challenge", Cites: citeNotes + " §Challenge chain",
-			Expected: "AUTHENTICATION_INVALID",
-			run: func(e *env) outcome {
-				p, o, ok := identified(e)
-				if !ok {
-					return o
-				}
-				b, err := p.frame(messages.InitializationRequest, "WrongChallenge0", messages.NewChallenge(), e.content(e.o.Frame.Initialization))
-				if err != nil {
-					return fail("", err.Error())
-				}
-				if err := p.write(b); err != nil {
-					return fail("", err.Error())
-				}
-				r, err := p.recv()
-				return expectAuthInvalid(r, err)
-			},
-		},
-		{
-			Name: "missing challenge", Cites: citeNotes + " §Challenge chain",
-			Expected: "AUTHENTICATION_INVALID",
-			run: func(e *env) outcome {
-				p, o, ok := identified(e)
-				if !ok {
-					return o
-				}
-				b, err := p.frame(messages.InitializationRequest, "", messages.NewChallenge(), e.content(e.o.Frame.Initialization))
-				if err != nil {
-					return fail("", err.Error())
-				}
-				if err := p.write(b); err != nil {
-					return fail("", err.Error())
-				}
-				r, err := p.recv()
-				return expectAuthInvalid(r, err)
-			},
-		},
+		tamperedCase("bad digest", citeSpec+" §AUTHENTICATION_INVALID", func(p *peer) string { return p.echo }, true),
+		tamperedCase("wrong challenge", citeNotes+" §Challenge chain", func(*peer) string { return "WrongChallenge0" }, false),
+		tamperedCase("missing challenge", citeNotes+" §Challenge chain", func(*peer) string { return "" }, false),
 		{
 			Name: "replayed frame", Cites: citeNotes + " §Challenge chain",
 			Expected: "AUTHENTICATION_INVALID to the second copy of a frame",
@@ -395,23 +401,14 @@ func sessionCases() []Case {
 			Name: "authentication failure drops the frame", Cites: citeDesign + " (stricter than the reference on purpose)",
 			Expected: "after AUTHENTICATION_INVALID, QIE_REQUEST is UNEXPECTED_COMMAND until the peer identifies again",
 			run: func(e *env) outcome {
-				p, err := e.to(states.Initialized)
-				if err != nil {
-					return unreached(err)
-				}
-				b, err := p.frame(messages.QIERequest, p.echo, messages.NewChallenge(), nil)
-				if err != nil {
-					return fail("", err.Error())
-				}
-				b[4] ^= 0xff
-				if err := p.write(b); err != nil {
-					return fail("", err.Error())
-				}
-				r, err := p.recv()
-				if o := expectAuthInvalid(r, err); !o.pass {
+				p, o, ok := reach(e, states.Initialized)
+				if !ok {
 					return o
 				}
-				r, err = p.request(messages.QIERequest, nil)
+				if o := sendTampered(p, messages.QIERequest, p.echo, nil, true); !o.pass {
+					return o
+				}
+				r, err := p.request(messages.QIERequest, nil)
 				return checkCodeAnswer(r, err, messages.UnexpectedCommand, int(messages.QIERequest))
 			},
 		},
@@ -421,9 +418,9 @@ func sessionCases() []Case {
 			run: func(e *env) outcome {
 				var ps []*peer
 				for range 3 {
-					p, err := e.open()
-					if err != nil {
-						return fail("", err.Error())
+					p, o, ok := opened(e)
+					if !ok {
+						return o
 					}
 					ps = append(ps, p)
 				}
@@ -449,18 +446,6 @@ func sessionCases() []Case {
 	}
 }
 
-// checkCodeAnswer checks an error answer carrying {"code": want}.
-func checkCodeAnswer(r reply, err error, code messages.Code, want int) outcome {
-	o, ok := expect(r, err, code)
-	if !ok {
-		return o
-	}
-	if got, ok := codeField(r); !ok || got != want {
-		return fail(r.String(), fmt.Sprintf("content code is not %d", want))
-	}
-	return o
-}
-
 // ---- cases per reachable state ----
 
 func stateCases(s states.State) []Case {
@@ -469,21 +454,14 @@ func stateCases(s states.State) []Case {
 			Name: fmt.Sprintf("unexpected codes in %s", s), Cites: citeDesign + " §" + string(s) + "; " + citeSpec + " §UNEXPECTED_COMMAND",
 			Expected: `UNEXPECTED_COMMAND {"code": N} to every QOSST code not legal in ` + string(s) + " (response codes included)",
 			run: func(e *env) outcome {
-				p, err := e.to(s)
-				if err != nil {
-					return unreached(err)
+				p, o, ok := reach(e, s)
+				if !ok {
+					return o
 				}
-				var n int
-				for _, c := range messages.AllCodes() {
-					if states.IsLegal(s, c) {
-						continue
-					}
-					r, err := p.request(c, nil)
-					if o := checkCodeAnswer(r, err, messages.UnexpectedCommand, int(c)); !o.pass {
-						o.reason = fmt.Sprintf("%s in %s: %s", c, s, o.reason)
-						return o
-					}
-					n++
+				illegal := slices.DeleteFunc(messages.AllCodes(), func(c messages.Code) bool { return states.IsLegal(s, c) })
+				n, o, ok := answerEach(p, s, illegal, nil, messages.UnexpectedCommand)
+				if !ok {
+					return o
 				}
 				return pass(fmt.Sprintf("%d codes answered UNEXPECTED_COMMAND", n))
 			},
@@ -492,21 +470,14 @@ func stateCases(s states.State) []Case {
 			Name: fmt.Sprintf("invalid content in %s", s), Cites: citeSpec + " §INVALID_CONTENT",
 			Expected: `INVALID_CONTENT {"code": N} to every request legal in ` + string(s) + " whose required fields are missing",
 			run: func(e *env) outcome {
-				p, err := e.to(s)
-				if err != nil {
-					return unreached(err)
+				p, o, ok := reach(e, s)
+				if !ok {
+					return o
 				}
-				var n int
-				for _, c := range states.Legal(s) {
-					if !messages.ContentRequired(c) {
-						continue
-					}
-					r, err := p.request(c, []byte(`{"conform_unrelated_field": true}`))
-					if o := checkCodeAnswer(r, err, messages.InvalidContent, int(c)); !o.pass {
-						o.reason = fmt.Sprintf("%s in %s: %s", c, s, o.reason)
-						return o
-					}
-					n++
+				needContent := slices.DeleteFunc(states.Legal(s), func(c messages.Code) bool { return !messages.ContentRequired(c) })
+				n, o, ok := answerEach(p, s, needContent, []byte(`{"conform_unrelated_field": true}`), messages.InvalidContent)
+				if !ok {
+					return o
 				}
 				return pass(fmt.Sprintf("%d requests answered INVALID_CONTENT", n))
 			},
@@ -515,19 +486,17 @@ func stateCases(s states.State) []Case {
 			Name: fmt.Sprintf("abort in %s", s), Cites: citeSpec + " §ABORT; " + citeDesign + " (every state)",
 			Expected: "ABORT_ACK, then the frame is gone (QIE_REQUEST answered UNEXPECTED_COMMAND)",
 			run: func(e *env) outcome {
-				p, err := e.to(s)
-				if err != nil {
-					return unreached(err)
+				p, o, ok := reach(e, s)
+				if !ok {
+					return o
 				}
 				r, err := p.request(messages.Abort, []byte(`{"abort_message": "conformance check"}`))
-				o, ok := expect(r, err, messages.AbortAck)
-				if !ok {
+				if o, ok := expect(r, err, messages.AbortAck); !ok {
 					return o
 				}
 				r, err = p.request(messages.QIERequest, nil)
 				if o := checkCodeAnswer(r, err, messages.UnexpectedCommand, int(messages.QIERequest)); !o.pass {
-					o.reason = "after ABORT_ACK: " + o.reason
-					return o
+					return prefixed(o, "after ABORT_ACK: ")
 				}
 				return pass("ABORT_ACK; then " + r.String())
 			},
@@ -536,13 +505,12 @@ func stateCases(s states.State) []Case {
 			Name: fmt.Sprintf("disconnection in %s", s), Cites: citeSpec + " §End of communication",
 			Expected: "DISCONNECTION_ACK, then the server closes the connection",
 			run: func(e *env) outcome {
-				p, err := e.to(s)
-				if err != nil {
-					return unreached(err)
+				p, o, ok := reach(e, s)
+				if !ok {
+					return o
 				}
 				r, err := p.request(messages.Disconnection, nil)
-				o, ok := expect(r, err, messages.DisconnectionAck)
-				if !ok {
+				if o, ok := expect(r, err, messages.DisconnectionAck); !ok {
 					return o
 				}
 				if !p.closedByServer() {
@@ -558,19 +526,10 @@ func stateCases(s states.State) []Case {
 
 func phaseCases() []Case {
 	return []Case{
-		{
-			Name: "INVALID_RESPONSE acknowledged", Cites: citeSpec + " §INVALID_RESPONSE",
-			Expected: "INVALID_RESPONSE_ACK",
-			run: func(e *env) outcome {
-				p, o, ok := identified(e)
-				if !ok {
-					return o
-				}
-				r, err := p.request(messages.InvalidResponse, []byte(`{"error_message": "conformance check"}`))
-				o, _ = expect(r, err, messages.InvalidResponseAck)
-				return o
-			},
-		},
+		requestCase("INVALID_RESPONSE acknowledged", citeSpec+" §INVALID_RESPONSE",
+			"INVALID_RESPONSE_ACK",
+			states.Identified, messages.InvalidResponse, []byte(`{"error_message": "conformance check"}`),
+			answered(messages.InvalidResponseAck)),
 		{
 			Name: "configuration request", Cites: citeSpec + " §Initialization (INITIALIZATION_REQUEST_CONFIG)",
 			Expected: `INITIALIZATION_CONFIG {"config": {...}}`,
@@ -616,26 +575,16 @@ func phaseCases() []Case {
 		paramCase("writable parameter changed", messages.ParameterChanged, func(o *Options) (string, string) { return o.Params.Writable, o.Params.WritableValue }),
 		paramCase("invalid parameter value", messages.ParameterInvalidValue, func(o *Options) (string, string) { return o.Params.Invalid, o.Params.InvalidValue }),
 		paramCase("read-only parameter unchanged", messages.ParameterUnchanged, func(o *Options) (string, string) { return o.Params.ReadOnly, o.Params.ReadOnlyValue }),
-		{
-			Name: "QIE_REQUEST without content", Cites: citeNotes + " §How the reference peers behave (qosst-bob sends no content)",
-			Expected: "QIE_READY",
-			run: func(e *env) outcome {
-				p, err := e.to(states.Initialized)
-				if err != nil {
-					return unreached(err)
-				}
-				r, err := p.request(messages.QIERequest, nil)
-				o, _ := expect(r, err, messages.QIEReady)
-				return o
-			},
-		},
+		requestCase("QIE_REQUEST without content", citeNotes+" §How the reference peers behave (qosst-bob sends no content)",
+			"QIE_READY",
+			states.Initialized, messages.QIERequest, nil, answered(messages.QIEReady)),
 		{
 			Name: "zero key rate denied", Cites: citeSpec + " §Parameters estimation (key rate 0 → PE_DENIED)",
 			Expected: "PE_DENIED with a deny_message, then the frame is gone",
 			run: func(e *env) outcome {
-				p, err := e.to(states.PE)
-				if err != nil {
-					return unreached(err)
+				p, o, ok := reach(e, states.PE)
+				if !ok {
+					return o
 				}
 				for _, c := range []messages.Code{messages.PESymbolsRequest, messages.PENphotonRequest} {
 					var content []byte
@@ -651,14 +600,13 @@ func phaseCases() []Case {
 				m["key_rate"] = 0
 				b, _ := json.Marshal(m)
 				r, err := p.request(messages.PEFinished, b)
-				o, ok := expect(r, err, messages.PEDenied)
+				o, ok = expect(r, err, messages.PEDenied)
 				if !ok {
 					return o
 				}
 				r, err = p.request(messages.ECInitialization, e.content(e.o.Frame.ECInitialization))
 				if o := checkCodeAnswer(r, err, messages.UnexpectedCommand, int(messages.ECInitialization)); !o.pass {
-					o.reason = "after PE_DENIED: " + o.reason
-					return o
+					return prefixed(o, "after PE_DENIED: ")
 				}
 				return o
 			},
@@ -667,12 +615,12 @@ func phaseCases() []Case {
 			Name: "error correction", Cites: citeSpec + " §Error correction",
 			Expected: "EC_READY to EC_INITIALIZATION after PE_APPROVED, and EC_BLOCK answered EC_BLOCK_ACK or EC_BLOCK_ERROR",
 			run: func(e *env) outcome {
-				p, err := e.to(states.PEApproved)
-				if err != nil {
-					return unreached(err)
+				p, o, ok := reach(e, states.PEApproved)
+				if !ok {
+					return o
 				}
 				r, err := p.request(messages.ECInitialization, e.content(e.o.Frame.ECInitialization))
-				o, ok := expect(r, err, messages.ECReady)
+				o, ok = expect(r, err, messages.ECReady)
 				if !ok {
 					if r.Code == messages.UnexpectedCommand || r.Code == messages.UnkownCommand {
 						o.reason = "the server lacks error correction (" + o.reason + "), so privacy amplification and FRAME_ENDED are unreachable"
@@ -688,9 +636,8 @@ func phaseCases() []Case {
 			Name: "privacy amplification only after verification", Cites: citeSpec + " §Privacy amplification; " + citeDesign + " §ec",
 			Expected: `UNEXPECTED_COMMAND {"code": 200} to PA_REQUEST before EC_VERIFICATION_SUCCESS, EC_VERIFICATION answered`,
 			run: func(e *env) outcome {
-				p, err := e.to(states.EC)
-				if err != nil {
-					o := unreached(err)
+				p, o, ok := reach(e, states.EC)
+				if !ok {
 					o.reason += ": privacy amplification is unreachable"
 					return o
 				}
@@ -699,7 +646,7 @@ func phaseCases() []Case {
 					return o
 				}
 				r, err = p.request(messages.ECVerification, []byte(`{"hash": 1}`))
-				o, _ := expect(r, err, messages.ECVerificationSuccess, messages.ECVerificationFail)
+				o, _ = expect(r, err, messages.ECVerificationSuccess, messages.ECVerificationFail)
 				return o
 			},
 		},
@@ -732,8 +679,7 @@ func paramCase(name string, want messages.Code, param func(o *Options) (string, 
 				back := fmt.Appendf(nil, `{"parameter": %q, "value": %s}`, n, old)
 				r2, err := p.request(messages.ChangeParameterRequest, back)
 				if o2, ok := expect(r2, err, messages.ParameterChanged, messages.ParameterUnchanged); !ok {
-					o2.reason = "restoring the old value: " + o2.reason
-					return o2
+					return prefixed(o2, "restoring the old value: ")
 				}
 			}
 			return o
