@@ -66,6 +66,7 @@ type Config struct {
 	Frame          Frame          `toml:"frame"`
 	Authentication Authentication `toml:"authentication"`
 	Simulation     Simulation     `toml:"simulation"`
+	Instruments    Instruments    `toml:"instruments"`
 	Limits         Limits         `toml:"limits"`
 	Timeouts       Timeouts       `toml:"timeouts"`
 	Keys           Keys           `toml:"keys"`
@@ -331,7 +332,8 @@ func Default() *Config {
 			Gain:               0.037,
 			CalibrationSamples: 1 << 18,
 		},
-		Limits: Limits{MaxContent: 64 << 20, MaxSymbols: 1 << 24},
+		Instruments: DefaultInstruments(),
+		Limits:      Limits{MaxContent: 64 << 20, MaxSymbols: 1 << 24},
 		Timeouts: Timeouts{
 			Idle:        Duration{5 * time.Minute},
 			Frame:       Duration{10 * time.Minute},

@@ -173,6 +173,7 @@ func (c *Config) Validate() error {
 	if _, ok := NormalizeLevel(c.Logging.Level); !ok {
 		add("logging.level", "must be one of trace, debug, info, warn(ing), error, critical, got %q", c.Logging.Level)
 	}
+	errs = append(errs, c.Instruments.validate()...)
 	return errors.Join(errs...)
 }
 
