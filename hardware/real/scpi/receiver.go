@@ -89,7 +89,10 @@ func NewReceiver(ctx context.Context, cfg ReceiverConfig) (*Receiver, error) {
 	return r, nil
 }
 
-// open dials, identifies and clears the status of an instrument.
+// open dials, identifies and clears the status of an instrument. Whatever
+// keeps it from identifying (no answer, a malformed or hostile reply, a
+// refused connection) wraps hardware.ErrNoDevice: there is no usable
+// instrument at addr.
 func open(ctx context.Context, addr string, limits Limits) (*Conn, error) {
 	c, err := Dial(ctx, addr, limits)
 	if err != nil {
@@ -97,7 +100,10 @@ func open(ctx context.Context, addr string, limits Limits) (*Conn, error) {
 	}
 	if _, err := c.Identify(ctx); err != nil {
 		c.Close()
-		return nil, err
+		if errors.Is(err, hardware.ErrNoDevice) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("scpi: %s does not identify: %w: %w", c.Addr(), hardware.ErrNoDevice, err)
 	}
 	if err := c.Write(ctx, "*CLS"); err != nil {
 		c.Close()
