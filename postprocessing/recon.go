@@ -153,22 +153,29 @@ func (p ReconciliationPlan) ParityCheck() (*ParityCheck, error) {
 // sign reconciliation. It is 1 − E_x[h2(Φ(√snr·x))], integrated numerically
 // (midpoint rule over ±10 standard deviations, 4000 points).
 func SignChannelCapacity(snr float64) float64 {
+	return binaryInputCapacity(snr, 10, func(a, u float64) float64 { return binaryEntropy(phi(a * u)) })
+}
+
+// binaryInputCapacity returns 1 − E_z[loss(√snr, z)] in bits, z standard
+// normal, clamped to [0, 1]: 0 when snr is not > 0, 1 when it is infinite.
+// The mean is a midpoint rule with 4000 points over ±span.
+func binaryInputCapacity(snr, span float64, loss func(a, z float64) float64) float64 {
 	if !(snr > 0) {
 		return 0
 	}
 	if math.IsInf(snr, 1) {
 		return 1
 	}
-	const points, span = 4000, 10.0
+	const points = 4000
 	a := math.Sqrt(snr)
 	step := 2 * span / points
 	sum := 0.0
 	for i := 0; i < points; i++ {
-		u := -span + (float64(i)+0.5)*step
-		w := math.Exp(-u*u/2) / math.Sqrt(2*math.Pi) * step
-		sum += w * binaryEntropy(phi(a*u))
+		z := -span + (float64(i)+0.5)*step
+		w := math.Exp(-z*z/2) / math.Sqrt(2*math.Pi) * step
+		sum += w * loss(a, z)
 	}
-	return max(0, 1-sum)
+	return min(1, max(0, 1-sum))
 }
 
 // GaussianCapacity is ½·log2(1 + snr), I_AB per quadrature.

@@ -103,28 +103,12 @@ func mdLLR(x, rotation, norms []float64, ch Channel, llr []float64) {
 // reconciliation can reconcile per quadrature. Integrated numerically
 // (midpoint rule over ±12 standard deviations, 4000 points).
 func BIAWGNCapacity(snr float64) float64 {
-	if !(snr > 0) {
-		return 0
-	}
-	if math.IsInf(snr, 1) {
-		return 1
-	}
-	const points, span = 4000, 12.0
-	a := math.Sqrt(snr)
-	step := 2 * span / points
-	sum := 0.0
-	for i := 0; i < points; i++ {
-		z := -span + (float64(i)+0.5)*step
-		w := math.Exp(-z*z/2) / math.Sqrt(2*math.Pi) * step
+	return binaryInputCapacity(snr, 12, func(a, z float64) float64 {
 		// log2(1 + e^{−2a(a+z)}) without overflow
 		t := -2 * a * (a + z)
-		var l float64
 		if t > 30 {
-			l = t / math.Ln2
-		} else {
-			l = math.Log1p(math.Exp(t)) / math.Ln2
+			return t / math.Ln2
 		}
-		sum += w * l
-	}
-	return min(1, max(0, 1-sum))
+		return math.Log1p(math.Exp(t)) / math.Ln2
+	})
 }
