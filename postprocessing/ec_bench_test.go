@@ -115,26 +115,8 @@ func benchFrames(b *testing.B, scheme string) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		bob, err := NewBobReconcilerFrom(plan, y, randReader{rng})
-		if err != nil {
-			b.Fatal(err)
-		}
-		alice, err := NewAliceReconciler(plan, x, ch)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for blk := 0; blk < plan.Blocks; blk++ {
-			s, err := bob.Syndrome(blk)
-			if err != nil {
-				b.Fatal(err)
-			}
-			side, err := bob.SideInfo(blk)
-			if err != nil {
-				b.Fatal(err)
-			}
-			err = alice.DecodeBlockSide(blk, s, side)
-			_ = bob.Accept(blk, err == nil)
-		}
+		alice, bob := newReconcilers(b, plan, plan, x, y, ch, randReader{rng})
+		playBlocks(b, alice, bob)
 		b.StopTimer()
 		if VerificationHash(alice.Key()) != VerificationHash(bob.Key()) {
 			b.Fatal("keys differ")

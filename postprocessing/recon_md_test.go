@@ -106,29 +106,14 @@ func TestMultidimensionalReconciliationDefaultLink(t *testing.T) {
 	if err != nil || back.Scheme != SchemeMultidimensional {
 		t.Fatalf("round trip: %+v, %v", back, err)
 	}
-	bob, err := NewBobReconcilerFrom(plan, y, randReader{rng})
-	if err != nil {
-		t.Fatal(err)
-	}
-	alice, err := NewAliceReconciler(back, x, ch)
-	if err != nil {
-		t.Fatal(err)
-	}
+	alice, bob := newReconcilers(t, plan, back, x, y, ch, randReader{rng})
 	for i := 0; i < plan.Blocks; i++ {
 		s, _ := bob.Syndrome(i)
-		side, err := bob.SideInfo(i)
-		if err != nil {
-			t.Fatal(err)
-		}
 		if err := alice.DecodeBlock(i, s); !errors.Is(err, ErrInvalidBlock) {
 			t.Fatalf("decoding without side information: %v", err)
 		}
-		err = alice.DecodeBlockSide(i, s, side)
-		if err != nil && !errors.Is(err, ErrBlockFailed) {
-			t.Fatal(err)
-		}
-		_ = bob.Accept(i, err == nil)
 	}
+	playBlocks(t, alice, bob)
 	st := alice.Stats()
 	if st.Failed > 0 || !slices.Equal(alice.Key(), bob.Key()) {
 		t.Fatalf("stats %+v, keys equal %v", st, slices.Equal(alice.Key(), bob.Key()))

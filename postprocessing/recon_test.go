@@ -1,8 +1,10 @@
 package postprocessing
 
 import (
+	crand "crypto/rand"
 	"encoding/json"
 	"errors"
+	"io"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -38,14 +40,11 @@ type fataler interface {
 	Fatal(args ...any)
 }
 
-// runReconciliation plays both sides over every block and returns them.
+// runReconciliation plays both sides of sign reconciliation over every
+// block, Alice holding the plan as she receives it over the wire, and
+// returns them.
 func runReconciliation(t fataler, plan ReconciliationPlan, x, y []float64, ch Channel) (*AliceReconciler, *BobReconciler) {
 	t.Helper()
-	bob, err := NewBobReconciler(plan, y)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Alice receives the plan over the wire.
 	raw, err := json.Marshal(plan.Wire())
 	if err != nil {
 		t.Fatal(err)
@@ -58,24 +57,53 @@ func runReconciliation(t fataler, plan ReconciliationPlan, x, y []float64, ch Ch
 	if err != nil {
 		t.Fatal(err)
 	}
+	alice, bob := newReconcilers(t, plan, alicePlan, x, y, ch, crand.Reader)
+	playBlocks(t, alice, bob)
+	return alice, bob
+}
+
+// newReconcilers builds Bob's side of bobPlan on his quadratures y (his
+// multidimensional key bits drawn from src) and Alice's side of alicePlan
+// on hers, x.
+func newReconcilers(t fataler, bobPlan, alicePlan ReconciliationPlan, x, y []float64, ch Channel, src io.Reader) (*AliceReconciler, *BobReconciler) {
+	t.Helper()
+	bob, err := NewBobReconcilerFrom(bobPlan, y, src)
+	if err != nil {
+		t.Fatal(err)
+	}
 	alice, err := NewAliceReconciler(alicePlan, x, ch)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < plan.Blocks; i++ {
+	return alice, bob
+}
+
+// playBlocks sends every block of Bob's (syndrome and side information) to
+// Alice and records her verdict at Bob's. It returns the decoding error of
+// each block (nil: decoded, else wrapping ErrBlockFailed); any other error
+// is fatal.
+func playBlocks(t fataler, alice *AliceReconciler, bob *BobReconciler) []error {
+	t.Helper()
+	errs := make([]error, bob.Plan().Blocks)
+	for i := range errs {
 		s, err := bob.Syndrome(i)
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = alice.DecodeBlock(i, s)
+		side, err := bob.SideInfo(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = alice.DecodeBlockSide(i, s, side)
 		if err != nil && !errors.Is(err, ErrBlockFailed) {
 			t.Fatal(err)
 		}
+		errs[i] = err
 		if err := bob.Accept(i, err == nil); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return alice, bob
+	return errs
 }
 
 func TestReconciliationDefaultLink(t *testing.T) {
@@ -191,25 +219,16 @@ func TestWrongBlockDetectedByHash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bob, err := NewBobReconciler(plan, y)
-	if err != nil {
-		t.Fatal(err)
-	}
-	alice, err := NewAliceReconciler(plan, x, ch)
-	if err != nil {
-		t.Fatal(err)
-	}
+	alice, bob := newReconcilers(t, plan, plan, x, y, ch, crand.Reader)
 	h, _ := plan.ParityCheck()
 	// Bob's block 1 is shifted by a codeword after his syndrome is taken:
 	// the syndrome is unchanged, so Alice decodes "successfully" to the
 	// word her data supports, which is not Bob's.
 	c := codewordThrough(t, h, plan.Code.K, 3)
-	for i := 0; i < plan.Blocks; i++ {
-		s, _ := bob.Syndrome(i)
-		if err := alice.DecodeBlock(i, s); err != nil {
+	for i, err := range playBlocks(t, alice, bob) {
+		if err != nil {
 			t.Fatalf("block %d: %v", i, err)
 		}
-		_ = bob.Accept(i, true)
 	}
 	blk, _ := bob.block(1)
 	for j := range blk {
@@ -437,21 +456,11 @@ func TestReconciliationLowSNR(t *testing.T) {
 		if plan.Code.ColumnWeight != LowCapacityColumnWeight {
 			t.Fatalf("%s at T=%g: column weight %d, want %d", c.scheme, c.t, plan.Code.ColumnWeight, LowCapacityColumnWeight)
 		}
-		bob, err := NewBobReconcilerFrom(plan, y, randReader{rng})
-		if err != nil {
-			t.Fatal(err)
-		}
-		alice, err := NewAliceReconciler(plan, x, ch)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := 0; i < plan.Blocks; i++ {
-			s, _ := bob.Syndrome(i)
-			side, _ := bob.SideInfo(i)
-			if err := alice.DecodeBlockSide(i, s, side); err != nil {
+		alice, bob := newReconcilers(t, plan, plan, x, y, ch, randReader{rng})
+		for i, err := range playBlocks(t, alice, bob) {
+			if err != nil {
 				t.Fatalf("%s at T=%g, block %d: %v", c.scheme, c.t, i, err)
 			}
-			_ = bob.Accept(i, true)
 		}
 		if !slices.Equal(alice.Key(), bob.Key()) {
 			t.Fatalf("%s: keys differ", c.scheme)
