@@ -19,8 +19,11 @@ type keying struct {
 	finalKey   []uint8 // after PA_SUCCESS
 }
 
-// Error correction, reverse reconciliation with Alice decoding Bob's sign
-// bits from his syndromes and her own key symbols as side information.
+// Error correction, reverse reconciliation with Alice decoding Bob's key
+// bits from his syndromes and her own key symbols as side information: his
+// sign bits ("reconciliation": "sign"), or his random bits tied to his
+// measurements by the rotations and norms each EC_BLOCK carries
+// ("multidimensional", dimension 8).
 // EC_INITIALIZATION → EC_READY, or EC_DENIED when the plan is invalid or does
 // not fit the frame's key symbols; EC_BLOCK → EC_BLOCK_ACK when the block
 // decodes, else EC_BLOCK_ERROR (the block is discarded by both sides);
@@ -55,7 +58,7 @@ func (s *session) registerEC(m *fsm.Mux) {
 		c := req.Content.(*messages.ECBlockContent)
 		bits, err := pp.BitsFromNumbers(c.Syndrome)
 		if err == nil {
-			err = f.keying.rec.DecodeBlock(c.Block, bits)
+			err = f.keying.rec.DecodeBlockSide(c.Block, bits, pp.BlockSideInfo{Rotation: c.Rotation, Norms: c.Norms})
 		}
 		if err != nil {
 			s.log.Debug().Err(err).Int("block", c.Block).Msg("block not reconciled")

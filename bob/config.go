@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/qosst/qosst-go/config"
 	pp "github.com/qosst/qosst-go/postprocessing"
 )
 
@@ -38,7 +39,14 @@ type Config struct {
 	RequestTimeout time.Duration
 
 	// Post-processing.
-	Beta float64 // reconciliation efficiency assumed for the announced key rate
+	// Reconciliation is the error-correction scheme as the postprocessing
+	// code names it: pp.SchemeMultidimensional (dimension 8, the default) or
+	// pp.SchemeSign.
+	Reconciliation string
+	// Trusted: the key is computed with Bob's detector trusted (its loss η
+	// and electronic noise v_el are not given to Eve).
+	Trusted bool
+	Beta    float64 // reconciliation efficiency assumed for the announced key rate
 	// EpsilonPA is the privacy-amplification failure probability used to
 	// size the final key.
 	EpsilonPA float64
@@ -59,9 +67,22 @@ func DefaultConfig() Config {
 		MaxAuthFailures:      3,
 		MaxNegotiationRounds: 3,
 		RequestTimeout:       30 * time.Second,
+		Reconciliation:       pp.SchemeMultidimensional,
+		Trusted:              true,
 		Beta:                 0.95,
 		EpsilonPA:            1e-10,
 	}
+}
+
+// WithStation returns c with the post-processing keys of a station
+// configuration that FromStation does not read:
+// bob.error_correction.reconciliation. A station builds its driver
+// configuration as FromStation(sc).WithStation(sc).
+func (c Config) WithStation(sc *config.Config) Config {
+	if r := sc.Bob.ErrorCorrection.Reconciliation; r != "" {
+		c.Reconciliation = r
+	}
+	return c
 }
 
 // ErrConfig reports an invalid driver configuration.
@@ -99,6 +120,8 @@ func (c Config) Validate() error {
 		return bad("max_negotiation_rounds", c.MaxNegotiationRounds)
 	case c.RequestTimeout < 0:
 		return bad("request_timeout", c.RequestTimeout)
+	case c.Reconciliation != pp.SchemeMultidimensional && c.Reconciliation != pp.SchemeSign:
+		return bad("error_correction.reconciliation", c.Reconciliation)
 	case !(c.Beta > 0 && c.Beta <= 1):
 		return bad("beta", c.Beta)
 	case !(c.EpsilonPA > 0 && c.EpsilonPA < 1):

@@ -5,6 +5,7 @@ import (
 	crand "crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"time"
@@ -45,8 +46,9 @@ type Options struct {
 	Keys *keystore.Store
 	// Logger receives one line per phase and one summary per frame.
 	Logger zerolog.Logger
-	// Rand draws the PE indices, the code seed and the PA seed; nil: a
-	// ChaCha8 generator seeded from crypto/rand.
+	// Rand draws the PE indices, the code seed and the PA seed, and in
+	// tests Bob's multidimensional key bits; nil: a ChaCha8 generator seeded
+	// from crypto/rand for the former, crypto/rand itself for the key bits.
 	Rand *rand.Rand
 }
 
@@ -60,6 +62,7 @@ type Driver struct {
 	keys    *keystore.Store
 	log     zerolog.Logger
 	rng     *rand.Rand
+	keyBits io.Reader // Bob's multidimensional key bits: crypto/rand unless a test supplies Rand
 	tracker *fsm.Tracker
 
 	authFailures int    // authentication failures in a row
@@ -83,7 +86,9 @@ func New(opts Options) (*Driver, error) {
 		return nil, fmt.Errorf("%w: polarisation recovery asked without a polarisation controller", ErrConfig)
 	}
 	rng := opts.Rand
+	var keyBits io.Reader = rngReader{rng}
 	if rng == nil {
+		keyBits = crand.Reader
 		var seed [32]byte
 		if _, err := crand.Read(seed[:]); err != nil {
 			return nil, fmt.Errorf("bob: seeding: %w", err)
@@ -92,7 +97,7 @@ func New(opts Options) (*Driver, error) {
 	}
 	return &Driver{
 		cfg: opts.Config, conn: opts.Conn, rx: opts.Receiver, pol: opts.Polarisation,
-		keys: opts.Keys, log: opts.Logger, rng: rng, tracker: fsm.NewTracker(),
+		keys: opts.Keys, log: opts.Logger, rng: rng, keyBits: keyBits, tracker: fsm.NewTracker(),
 	}, nil
 }
 

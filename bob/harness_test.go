@@ -117,7 +117,7 @@ func newBob(t testing.TB, c *config.Config, d transport.Dialer, edit ...func(*Op
 		t.Fatal(err)
 	}
 	conn := transport.NewClient(d, transport.ClientOptions{NoResend: true})
-	opts := Options{Config: FromStation(c), Conn: conn, Receiver: rx, Polarisation: rx, Keys: keys, Logger: testLogger(t),
+	opts := Options{Config: FromStation(c).WithStation(c), Conn: conn, Receiver: rx, Polarisation: rx, Keys: keys, Logger: testLogger(t),
 		Rand: rand.New(rand.NewPCG(1, 2))}
 	for _, e := range edit {
 		e(&opts)

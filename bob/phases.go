@@ -272,9 +272,9 @@ func (f *frame) estimate() error {
 	// Bob announces, and both stations compute the key with, the values the
 	// key rate uses: the point estimates (asymptotic) or the worst case
 	// (finite size), brought back into the physical domain (T ≤ 1, ξ ≥ 0).
-	kp, kerr := res.KeyRateParams(1, true)
+	kp, kerr := res.KeyRateParams(1, f.d.cfg.Trusted)
 	if kerr != nil {
-		kp = pp.KeyRateParams{Detection: res.Detection, Trusted: true, Va: res.Va.Value,
+		kp = pp.KeyRateParams{Detection: res.Detection, Trusted: f.d.cfg.Trusted, Va: res.Va.Value,
 			T: max(res.TWorst, 0), Xi: max(res.XiWorst, 0), Eta: res.Eta, Vel: res.Vel.Value, Beta: 1}
 	}
 	f.kp = kp
@@ -332,7 +332,8 @@ func (f *frame) planKey(keySyms []complex128) (float64, ecPlan, error) {
 		return 0, ecPlan{}, err
 	}
 	yq := pp.KeyQuadratures(keySyms, det)
-	plan, err := pp.PlanReconciliation(pp.PlanParams{KeyQuadratures: len(yq), SNR: snr, Noise: ch.Noise, Seed: f.d.newSeed()})
+	plan, err := pp.PlanReconciliation(pp.PlanParams{KeyQuadratures: len(yq), SNR: snr, Noise: ch.Noise,
+		Seed: f.d.newSeed(), Scheme: f.d.cfg.Reconciliation})
 	if err != nil {
 		return 0, ecPlan{}, err
 	}
@@ -349,8 +350,10 @@ func (f *frame) planKey(keySyms []complex128) (float64, ecPlan, error) {
 	return rate, ep, nil
 }
 
-// reconcile is error correction: EC_INITIALIZATION with the plan, one
-// EC_BLOCK per block (a block Alice cannot decode is discarded by both), and
+// reconcile is error correction: EC_INITIALIZATION with the plan (its
+// "reconciliation" names the scheme), one EC_BLOCK per block with the
+// syndrome and, for multidimensional reconciliation, Bob's rotations and
+// norms (a block Alice cannot decode is discarded by both), and
 // EC_VERIFICATION of the reconciled key.
 func (f *frame) reconcile() error {
 	w := f.plan.plan.Wire()
@@ -365,7 +368,7 @@ func (f *frame) reconcile() error {
 	}
 	ready := make(chan built, 1)
 	go func() {
-		rec, err := pp.NewBobReconciler(f.plan.plan, f.plan.yq)
+		rec, err := pp.NewBobReconcilerFrom(f.plan.plan, f.plan.yq, f.d.keyBits)
 		ready <- built{rec, err}
 	}()
 	_, _, err := f.request(PhaseEC, messages.ECInitialization, init)
@@ -387,7 +390,13 @@ func (f *frame) reconcile() error {
 		if err != nil {
 			return &PhaseError{Phase: PhaseEC, Err: err}
 		}
-		code, _, err := f.request(PhaseEC, messages.ECBlock, messages.NewECBlock(i, syn))
+		block := messages.NewECBlock(i, syn)
+		side, err := rec.SideInfo(i)
+		if err != nil {
+			return &PhaseError{Phase: PhaseEC, Err: err}
+		}
+		block.Rotation, block.Norms = side.Rotation, side.Norms
+		code, _, err := f.request(PhaseEC, messages.ECBlock, block)
 		if err != nil {
 			return err
 		}

@@ -40,6 +40,13 @@ const (
 	PEFiniteSize = "finite-size"
 )
 
+// Reconciliation schemes understood in bob.error_correction.reconciliation
+// (the names the error-correction code gives them).
+const (
+	ReconciliationMultidimensional = "multidimensional"
+	ReconciliationSign             = "sign"
+)
+
 // Log formats understood in [logging] format.
 const (
 	LogConsole = "console"
@@ -116,7 +123,16 @@ type Bob struct {
 	Eta                  float64              `toml:"eta"`
 	Network              BobNetwork           `toml:"network"`
 	ParametersEstimation ParametersEstimation `toml:"parameters_estimation"`
+	ErrorCorrection      ErrorCorrection      `toml:"error_correction"`
 	Run                  BobRun               `toml:"run"`
+}
+
+// ErrorCorrection is Bob's [bob.error_correction] (this implementation's
+// section).
+type ErrorCorrection struct {
+	// Reconciliation is the scheme Bob announces in EC_INITIALIZATION:
+	// "multidimensional" (dimension 8) or "sign".
+	Reconciliation string `toml:"reconciliation"`
 }
 
 // BobNetwork is where Bob connects (reference keys).
@@ -311,6 +327,7 @@ func Default() *Config {
 			Eta:                  0.8,
 			Network:              BobNetwork{ServerAddress: "127.0.0.1", ServerPort: DefaultPort},
 			ParametersEstimation: ParametersEstimation{Ratio: 0.1, Mode: PEAsymptotic},
+			ErrorCorrection:      ErrorCorrection{Reconciliation: ReconciliationMultidimensional},
 			Run:                  BobRun{Frames: 1, SymbolRequests: 10},
 		},
 		Frame: Frame{Quantum: Quantum{

@@ -234,3 +234,21 @@ func TestSimConfigFromDefaults(t *testing.T) {
 		t.Fatalf("sim config: %+v", s)
 	}
 }
+
+// bob.error_correction.reconciliation takes the two scheme names; anything
+// else fails at load with the key named.
+func TestReconciliationKey(t *testing.T) {
+	for _, ok := range []string{ReconciliationMultidimensional, ReconciliationSign} {
+		c := Default()
+		c.Bob.ErrorCorrection.Reconciliation = ok
+		if err := c.Validate(); err != nil {
+			t.Errorf("%q: %v", ok, err)
+		}
+	}
+	c := Default()
+	c.Bob.ErrorCorrection.Reconciliation = "turbo"
+	var fe *FieldError
+	if err := c.Validate(); !errors.As(err, &fe) || fe.Key != "bob.error_correction.reconciliation" {
+		t.Fatalf("unknown scheme: %v", err)
+	}
+}

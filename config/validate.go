@@ -82,6 +82,12 @@ func (c *Config) Validate() error {
 	if e := c.Bob.ParametersEstimation.Epsilon; !(e >= 0 && e < 1) {
 		add("bob.parameters_estimation.epsilon", "must be in [0, 1), got %v", e)
 	}
+	switch c.Bob.ErrorCorrection.Reconciliation {
+	case ReconciliationMultidimensional, ReconciliationSign:
+	default:
+		add("bob.error_correction.reconciliation", "must be %q or %q, got %q",
+			ReconciliationMultidimensional, ReconciliationSign, c.Bob.ErrorCorrection.Reconciliation)
+	}
 	if c.Bob.Run.Frames < 0 {
 		add("bob.run.frames", "must be >= 0 (0 runs until stopped), got %d", c.Bob.Run.Frames)
 	}

@@ -1,0 +1,70 @@
+package alice
+
+import (
+	"testing"
+
+	"github.com/qosst/qosst-go/messages"
+	pp "github.com/qosst/qosst-go/postprocessing"
+)
+
+// Multidimensional reconciliation on the wire: EC_INITIALIZATION names the
+// scheme; an EC_BLOCK without Bob's rotations and norms, or with the wrong
+// number of them, is answered EC_BLOCK_ERROR; with them every block
+// decodes and EC_VERIFICATION succeeds.
+func TestMultidimensionalBlocks(t *testing.T) {
+	h := newHarness(t, "pipe")
+	b := h.bob()
+	b.identify()
+	toPEApproved(b)
+	y := b.keyQuadratures()
+	snr, err := pp.SNR(b.params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, _ := pp.ChannelFromParams(b.params)
+	plan, err := pp.PlanReconciliation(pp.PlanParams{KeyQuadratures: len(y), SNR: snr, Noise: ch.Noise, Seed: 5,
+		MaxBlockLength: 1 << 13, Scheme: pp.SchemeMultidimensional})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.recon, err = pp.NewBobReconciler(plan, y); err != nil {
+		t.Fatal(err)
+	}
+	w := plan.Wire()
+	if w.Reconciliation != pp.SchemeMultidimensional || plan.Blocks < 3 {
+		t.Fatalf("plan %+v", w)
+	}
+	b.want(messages.ECInitialization, &messages.ECInitializationContent{Noise: w.Noise, Blocks: w.Blocks, Reconciliation: w.Reconciliation,
+		LDPC: &messages.LDPCParams{N: w.LDPC.N, K: w.LDPC.K, ColumnWeight: w.LDPC.ColumnWeight, Seed: w.LDPC.Seed}}, messages.ECReady)
+
+	block := func(i int) *messages.ECBlockContent {
+		syn, err := b.recon.Syndrome(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		side, err := b.recon.SideInfo(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := messages.NewECBlock(i, syn)
+		c.Rotation, c.Norms = side.Rotation, side.Norms
+		return c
+	}
+	// Block 0 without side information, block 1 with one group missing.
+	bare := block(0)
+	bare.Rotation, bare.Norms = nil, nil
+	b.want(messages.ECBlock, bare, messages.ECBlockError)
+	b.recon.Accept(0, false)
+	short := block(1)
+	short.Rotation, short.Norms = short.Rotation[8:], short.Norms[1:]
+	b.want(messages.ECBlock, short, messages.ECBlockError)
+	b.recon.Accept(1, false)
+	for i := 2; i < plan.Blocks; i++ {
+		b.want(messages.ECBlock, block(i), messages.ECBlockAck)
+		b.recon.Accept(i, true)
+	}
+	b.ecVerify()
+	if st := b.recon.Stats(); st.Decoded != plan.Blocks-2 || st.Failed != 2 {
+		t.Fatalf("stats %+v", st)
+	}
+}
