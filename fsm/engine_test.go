@@ -79,25 +79,40 @@ func newTestEngine(t *testing.T, sc *script, decode DecodeFunc) (*Engine, *hooks
 	}
 	h := &hooks{}
 	e := New(Config{
-		Handlers: mux,
-		Decode:   decode,
-		OnStateChange: func(c Change) {
-			h.mu.Lock()
-			h.changes = append(h.changes, c)
-			h.mu.Unlock()
-		},
-		OnFrameDropped: func(c Change) {
-			h.mu.Lock()
-			h.dropped = append(h.dropped, c)
-			h.mu.Unlock()
-		},
-		OnFrameEnd: func(c Change) {
-			h.mu.Lock()
-			h.ended = append(h.ended, c)
-			h.mu.Unlock()
-		},
+		Handlers:       mux,
+		Decode:         decode,
+		OnStateChange:  h.record(&h.changes),
+		OnFrameDropped: h.record(&h.dropped),
+		OnFrameEnd:     h.record(&h.ended),
 	})
 	return e, h
+}
+
+// record returns a hook that appends its change to list.
+func (h *hooks) record(list *[]Change) func(Change) {
+	return func(c Change) {
+		h.mu.Lock()
+		*list = append(*list, c)
+		h.mu.Unlock()
+	}
+}
+
+// engineAt returns a test engine driven to s, with its hooks and script.
+func engineAt(t *testing.T, s states.State) (*Engine, *hooks, *script) {
+	t.Helper()
+	sc := &script{}
+	e, h := newTestEngine(t, sc, nil)
+	driveTo(t, e, sc, s)
+	return e, h, sc
+}
+
+// abortedTo is where ABORT leads from s: identified, or connected when the
+// peer never identified.
+func abortedTo(s states.State) states.State {
+	if s == states.Connected {
+		return states.Connected
+	}
+	return states.Identified
 }
 
 type step struct{ req, resp messages.Code }
@@ -155,18 +170,14 @@ func openStates() []states.State {
 
 func TestDriveEveryState(t *testing.T) {
 	for _, s := range states.All() {
-		sc := &script{}
-		e, _ := newTestEngine(t, sc, nil)
-		driveTo(t, e, sc, s)
+		engineAt(t, s)
 	}
 }
 
 func TestUnknownCodeInEveryState(t *testing.T) {
 	for _, s := range openStates() {
 		for _, code := range []messages.Code{0, 1, 9, 18, 99, 1000, -4, 224} {
-			sc := &script{}
-			e, _ := newTestEngine(t, sc, nil)
-			driveTo(t, e, sc, s)
+			e, _, sc := engineAt(t, s)
 			calls := sc.calls
 			r, err := e.Dispatch(context.Background(), code, []byte(`{"x":1}`))
 			if err != nil {
@@ -187,9 +198,7 @@ func TestUnknownCodeInEveryState(t *testing.T) {
 
 func TestUnexpectedCodeInEveryState(t *testing.T) {
 	for _, s := range openStates() {
-		sc := &script{}
-		e, h := newTestEngine(t, sc, nil)
-		driveTo(t, e, sc, s)
+		e, h, sc := engineAt(t, s)
 		calls, changes := sc.calls, len(h.changes)
 		for _, code := range messages.AllCodes() {
 			if states.IsLegal(s, code) {
@@ -223,9 +232,7 @@ func TestUnexpectedCodeInEveryState(t *testing.T) {
 }
 
 func TestResponseCodesSentAsRequestsAreUnexpected(t *testing.T) {
-	sc := &script{}
-	e, _ := newTestEngine(t, sc, nil)
-	driveTo(t, e, sc, states.PE)
+	e, _, _ := engineAt(t, states.PE)
 	for _, c := range []messages.Code{messages.PEApproved, messages.QIEEnded, messages.AbortAck, messages.UnexpectedCommand, messages.IdentificationResponse} {
 		r, _ := e.Dispatch(context.Background(), c, nil)
 		if r.Code != messages.UnexpectedCommand {
@@ -271,9 +278,7 @@ func TestInvalidContentInEveryStateForEveryLegalCode(t *testing.T) {
 func TestEveryRowFollowedInEveryState(t *testing.T) {
 	for _, s := range openStates() {
 		for _, tr := range qosst.From(s) {
-			sc := &script{}
-			e, h := newTestEngine(t, sc, nil)
-			driveTo(t, e, sc, s)
+			e, h, sc := engineAt(t, s)
 			sc.push(tr.Request, tr.Response)
 			nd := len(h.dropped)
 			r, err := e.Dispatch(context.Background(), tr.Request, sample(tr.Request))
@@ -320,9 +325,7 @@ func TestHandCheckedTransitions(t *testing.T) {
 		{states.EC, messages.Disconnection, messages.DisconnectionAck, states.Closed, true},
 	}
 	for _, c := range cases {
-		sc := &script{}
-		e, h := newTestEngine(t, sc, nil)
-		driveTo(t, e, sc, c.from)
+		e, h, sc := engineAt(t, c.from)
 		sc.push(c.req, c.resp)
 		r, err := e.Dispatch(context.Background(), c.req, sample(c.req))
 		if err != nil || r.Code != c.resp || e.State() != c.next || (len(h.dropped) == 1) != c.drops {
@@ -359,11 +362,7 @@ func TestOffTableAnswerIsCaught(t *testing.T) {
 					t.Errorf("%s/%s: fallback %s → %s, want %s → %s", s, req, r.Code, e.State(), ack, tr.Next)
 				}
 			default:
-				want := states.Identified
-				if s == states.Connected {
-					want = states.Connected
-				}
-				if r.Code != messages.Abort || e.State() != want {
+				if want := abortedTo(s); r.Code != messages.Abort || e.State() != want {
 					t.Errorf("%s/%s: fallback %s → %s, want ABORT → %s", s, req, r.Code, e.State(), want)
 				}
 				if states.HasFrame(s) && len(h.dropped) != nd+1 {
@@ -376,9 +375,7 @@ func TestOffTableAnswerIsCaught(t *testing.T) {
 
 func TestHandlerPanicBecomesAbort(t *testing.T) {
 	for _, s := range openStates() {
-		sc := &script{}
-		e, h := newTestEngine(t, sc, nil)
-		driveTo(t, e, sc, s)
+		e, h, sc := engineAt(t, s)
 		req := states.Legal(s)[0]
 		if _, always := builtinAck(req); always {
 			continue
@@ -451,15 +448,9 @@ func TestMissingHandlerAborts(t *testing.T) {
 
 func TestAbortFromEveryState(t *testing.T) {
 	for _, s := range openStates() {
-		sc := &script{}
-		e, h := newTestEngine(t, sc, nil)
-		driveTo(t, e, sc, s)
+		e, h, _ := engineAt(t, s)
 		r, err := e.Dispatch(context.Background(), messages.Abort, nil)
-		want := states.Identified
-		if s == states.Connected {
-			want = states.Connected
-		}
-		if err != nil || r.Code != messages.AbortAck || e.State() != want {
+		if want := abortedTo(s); err != nil || r.Code != messages.AbortAck || e.State() != want {
 			t.Errorf("%s: ABORT → %s, state %s, %v; want ABORT_ACK, %s", s, r.Code, e.State(), err, want)
 		}
 		if got := len(h.dropped); (got == 1) != states.HasFrame(s) {
@@ -470,9 +461,7 @@ func TestAbortFromEveryState(t *testing.T) {
 
 func TestDisconnectionFromEveryState(t *testing.T) {
 	for _, s := range openStates() {
-		sc := &script{}
-		e, _ := newTestEngine(t, sc, nil)
-		driveTo(t, e, sc, s)
+		e, _, _ := engineAt(t, s)
 		r, err := e.Dispatch(context.Background(), messages.Disconnection, nil)
 		if err != nil || r.Code != messages.DisconnectionAck || !r.Close || e.State() != states.Closed || !e.Closed() {
 			t.Errorf("%s: DISCONNECTION → %s close=%v state %s, %v", s, r.Code, r.Close, e.State(), err)
@@ -485,9 +474,7 @@ func TestDisconnectionFromEveryState(t *testing.T) {
 
 func TestAuthFailureFromEveryState(t *testing.T) {
 	for _, s := range openStates() {
-		sc := &script{}
-		e, h := newTestEngine(t, sc, nil)
-		driveTo(t, e, sc, s)
+		e, h, _ := engineAt(t, s)
 		r, err := e.AuthFailed(context.Background(), messages.ErrAuthentication)
 		if err != nil || r.Code != messages.AuthenticationInvalid || r.Close || e.State() != states.Connected {
 			t.Errorf("%s: auth failure → %s close=%v state %s, %v", s, r.Code, r.Close, e.State(), err)
@@ -534,9 +521,7 @@ func TestManInTheMiddleAfterFailuresInARow(t *testing.T) {
 }
 
 func TestStateChangeHook(t *testing.T) {
-	sc := &script{}
-	e, h := newTestEngine(t, sc, nil)
-	driveTo(t, e, sc, states.PADone)
+	e, h, _ := engineAt(t, states.PADone)
 	if _, err := e.Dispatch(context.Background(), messages.FrameEnded, sample(messages.FrameEnded)); err != nil {
 		t.Fatal(err)
 	}
@@ -592,9 +577,7 @@ func TestBadAnswerContentIsCaught(t *testing.T) {
 		}
 	}
 	// Content that fails its own validation.
-	sc := &script{}
-	e, _ := newTestEngine(t, sc, nil)
-	driveTo(t, e, sc, states.Identified)
+	e, _, _ := engineAt(t, states.Identified)
 	mux := NewMux()
 	mux.Handle(messages.ChangeParameterRequest, func(ctx context.Context, r Request) (Answer, error) {
 		return Answer{Code: messages.ParameterUnkown, Content: &messages.ParameterUnkownContent{}}, nil
@@ -683,9 +666,7 @@ func TestHooksMayQueryTheEngine(t *testing.T) {
 }
 
 func TestFrameErrorIsDerived(t *testing.T) {
-	sc := &script{}
-	e, h := newTestEngine(t, sc, nil)
-	driveTo(t, e, sc, states.PE)
+	e, h, _ := engineAt(t, states.PE)
 	n := len(h.changes)
 	r := e.FrameError(messages.PESymbolsRequest, errors.New("content is not valid JSON"))
 	if r.Code != messages.InvalidContent || !r.Derived || e.State() != states.PE || len(h.changes) != n {
