@@ -10,7 +10,6 @@ import (
 
 	"github.com/qosst/qosst-go/config"
 	"github.com/qosst/qosst-go/hardware"
-	"github.com/qosst/qosst-go/hardware/sim"
 	"github.com/qosst/qosst-go/keystore"
 	"github.com/qosst/qosst-go/logging"
 	"github.com/qosst/qosst-go/messages"
@@ -55,26 +54,36 @@ func FromStation(c *config.Config) Config {
 }
 
 // Station is Bob's station built from a configuration: the driver, the
-// connection to Alice, the receiver and the key store.
+// connection to Alice, the receiver (with the polarisation controller) and
+// the key store.
 type Station struct {
 	Driver   *Driver
 	Client   *transport.Client
 	Receiver hardware.Receiver
 	Keys     *keystore.Store
+
+	hw *config.Receiver
 }
 
-// NewStation wires Bob from a validated station configuration: the
-// simulated receiver (real instruments are not selectable from the
-// configuration yet: hardware.ErrNoDevice), the key store in
-// keys.output_dir, and a client to bob.network (or to dialer when not nil)
-// with the configured authenticator, limits and timeouts. When the
-// connection drops, the client reconnects once, Bob identifies again on the
-// fresh session and the pending request is resent (Alice, unidentified
-// there, then refuses it and the frame is dropped; the run goes on).
+// NewStation is NewStationContext with a background context (the start-up
+// of real instruments is still bounded by instruments.connect_timeout).
 func NewStation(c *config.Config, log zerolog.Logger, dialer transport.Dialer) (*Station, error) {
-	if !c.Simulation.Enabled {
-		return nil, fmt.Errorf("simulation.enabled = false: no driver for real instruments is configured: %w", hardware.ErrNoDevice)
-	}
+	return NewStationContext(context.Background(), c, log, dialer)
+}
+
+// NewStationContext wires Bob from a validated station configuration: the
+// receiver and polarisation controller (the simulated link's when
+// simulation.enabled, else the SCPI instruments of [instruments.bob],
+// reached within instruments.connect_timeout or ctx: a missing address is
+// a *config.FieldError, an instrument that cannot be reached or does not
+// identify a *config.InstrumentError wrapping hardware.ErrNoDevice), the
+// key store in keys.output_dir, and a client to bob.network (or to dialer
+// when not nil) with the configured authenticator, limits and timeouts.
+// When the connection drops, the client reconnects once, Bob identifies
+// again on the fresh session and the pending request is resent (Alice,
+// unidentified there, then refuses it and the frame is dropped; the run
+// goes on).
+func NewStationContext(ctx context.Context, c *config.Config, log zerolog.Logger, dialer transport.Dialer) (*Station, error) {
 	authn, err := auth.New(c.AuthConfig())
 	if err != nil {
 		return nil, fmt.Errorf("authentication: %w", err)
@@ -86,13 +95,13 @@ func NewStation(c *config.Config, log zerolog.Logger, dialer transport.Dialer) (
 		}
 		dialer = ep
 	}
-	rx, err := sim.NewReceiver(c.SimConfig())
+	hw, err := c.NewReceiver(ctx)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("receiver: %w", err)
 	}
 	keys, err := keystore.Open(c.Keys.OutputDir)
 	if err != nil {
-		rx.Close()
+		hw.Close()
 		return nil, err
 	}
 	var drv *Driver
@@ -105,14 +114,14 @@ func NewStation(c *config.Config, log zerolog.Logger, dialer transport.Dialer) (
 		},
 		OnReconnect: func(ctx context.Context, s *transport.Session) error { return drv.OnReconnect(ctx, s) },
 	})
-	drv, err = New(Options{Config: FromStation(c), Conn: client, Receiver: rx, Polarisation: rx, Keys: keys,
+	drv, err = New(Options{Config: FromStation(c), Conn: client, Receiver: hw.Receiver, Polarisation: hw.Polarisation, Keys: keys,
 		Logger: logging.Session(log, uuid.NewString()[:8], dialerName(dialer))})
 	if err != nil {
 		client.Close()
-		rx.Close()
+		hw.Close()
 		return nil, err
 	}
-	return &Station{Driver: drv, Client: client, Receiver: rx, Keys: keys}, nil
+	return &Station{Driver: drv, Client: client, Receiver: hw.Receiver, Keys: keys, hw: hw}, nil
 }
 
 func dialerName(d transport.Dialer) string {
@@ -122,9 +131,10 @@ func dialerName(d transport.Dialer) string {
 	return fmt.Sprintf("%T", d)
 }
 
-// Close closes the connection and the receiver.
+// Close closes the connection, the receiver and the polarisation
+// controller.
 func (s *Station) Close() error {
-	return errors.Join(s.Client.Close(), s.Receiver.Close())
+	return errors.Join(s.Client.Close(), s.hw.Close())
 }
 
 // OnReconnect identifies Bob on a fresh session that replaced a dropped one

@@ -1,7 +1,8 @@
 // Command qosst-alice runs Alice, the QOSST server of a CV-QKD link: it
 // serves Bob's sessions until SIGINT or SIGTERM, on the simulated optical
-// link or (when the configuration disables the simulation) real
-// instruments. With no configuration file it runs on built-in defaults: the
+// link or (simulation.enabled = false) the real instruments of
+// [instruments.alice]: a waveform generator and a power meter driven over
+// SCPI sockets. With no configuration file it runs on built-in defaults: the
 // simulated link, the None authenticator, 127.0.0.1:8181.
 package main
 
@@ -19,8 +20,6 @@ import (
 
 	"github.com/qosst/qosst-go/alice"
 	"github.com/qosst/qosst-go/config"
-	"github.com/qosst/qosst-go/hardware"
-	"github.com/qosst/qosst-go/hardware/sim"
 	"github.com/qosst/qosst-go/keystore"
 	"github.com/qosst/qosst-go/logging"
 	"github.com/qosst/qosst-go/transport/auth"
@@ -48,6 +47,8 @@ func newCommandReady(logOut io.Writer, ready chan<- string) *cobra.Command {
 		Long: "qosst-alice serves Bob's QOSST sessions (identification, initialization, quantum information\n" +
 			"exchange, parameter estimation, error correction, privacy amplification) and writes each\n" +
 			"frame's final key to the key directory. It stops gracefully on SIGINT or SIGTERM.\n" +
+			"Hardware: the simulated optical link, or with simulation.enabled = false (--set simulation.enabled=false)\n" +
+			"the SCPI instruments of [instruments.alice] (awg, power_meter), reached within instruments.connect_timeout.\n" +
 			"Configuration: built-in defaults, then --config FILE, then --set key=value, then the other flags.",
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
@@ -87,11 +88,17 @@ func run(ctx context.Context, cfg *config.Config, logOut io.Writer, ready chan<-
 	if err != nil {
 		return fmt.Errorf("authentication: %w", err)
 	}
-	emitter, err := newEmitter(cfg)
+	emitter, err := cfg.NewEmitter(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("emitter: %w", err)
 	}
 	defer emitter.Close()
+	if cfg.Simulation.Enabled {
+		log.Info().Str("detection", cfg.Simulation.Detection).Msg("emitter: simulated link")
+	} else {
+		log.Info().Str("awg", cfg.Instruments.Alice.AWG).Str("power_meter", cfg.Instruments.Alice.PowerMeter).
+			Msg("emitter: SCPI instruments")
+	}
 	keys, err := keystore.Open(cfg.Keys.OutputDir)
 	if err != nil {
 		return err
@@ -111,14 +118,4 @@ func run(ctx context.Context, cfg *config.Config, logOut io.Writer, ready chan<-
 		return err
 	}
 	return nil
-}
-
-// newEmitter returns the simulated link's emitter, or an error when the
-// simulation is disabled: drivers for real instruments are selected in
-// hardware/real.
-func newEmitter(cfg *config.Config) (hardware.Emitter, error) {
-	if !cfg.Simulation.Enabled {
-		return nil, fmt.Errorf("simulation.enabled = false: no driver for real instruments is configured: %w", hardware.ErrNoDevice)
-	}
-	return sim.NewEmitter(cfg.SimConfig())
 }

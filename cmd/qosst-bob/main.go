@@ -2,8 +2,10 @@
 // to Alice and drives whole frames (identification, initialization,
 // quantum information exchange, parameter estimation, error correction,
 // privacy amplification, end of frame), writing each frame's final key to
-// the key directory, then disconnects. With no configuration file it runs on
-// built-in defaults: the simulated link, the None authenticator,
+// the key directory, then disconnects. It measures on the simulated optical
+// link or (simulation.enabled = false) the real instruments of
+// [instruments.bob] driven over SCPI sockets. With no configuration file it
+// runs on built-in defaults: the simulated link, the None authenticator,
 // 127.0.0.1:8181.
 package main
 
@@ -42,6 +44,9 @@ func newCommand(logOut, out io.Writer) *cobra.Command {
 			"frame's final key to the key directory, then sends DISCONNECTION. It prints one summary line per\n" +
 			"frame. A dropped frame (Alice's abort, parameter estimation denied, no key) does not stop the\n" +
 			"run; a suspected man-in-the-middle, an incompatible or incomplete peer, or a lost connection does.\n" +
+			"Hardware: the simulated optical link, or with simulation.enabled = false (--set simulation.enabled=false)\n" +
+			"the SCPI instruments of [instruments.bob] (digitizer, local_oscillator, polarisation_controller),\n" +
+			"reached within instruments.connect_timeout.\n" +
 			"Configuration: built-in defaults, then --config FILE, then --set key=value, then the other flags.",
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
@@ -83,11 +88,19 @@ func run(ctx context.Context, cfg *config.Config, logOut, out io.Writer) error {
 	if len(cfg.Ignored) > 0 {
 		log.Info().Strs("keys", cfg.Ignored).Msg("reference configuration keys accepted without effect")
 	}
-	st, err := bob.NewStation(cfg, log, nil)
+	st, err := bob.NewStationContext(ctx, cfg, log, nil)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	if cfg.Simulation.Enabled {
+		log.Info().Str("detection", cfg.Simulation.Detection).Msg("receiver: simulated link")
+	} else {
+		b := cfg.Instruments.Bob
+		log.Info().Str("digitizer", b.Digitizer).Str("local_oscillator", b.LocalOscillator).
+			Str("polarisation_controller", b.PolarisationController).Str("detection", cfg.Simulation.Detection).
+			Msg("receiver: SCPI instruments")
+	}
 	log.Info().Str("connect", cfg.Bob.Network.Connect()).Int("frames", cfg.Bob.Run.Frames).
 		Str("keys", st.Keys.Dir()).Msg("bob starting")
 	sums, err := st.Driver.Run(ctx, cfg.Bob.Run.Frames)
