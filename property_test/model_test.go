@@ -1,6 +1,8 @@
 package property_test
 
 import (
+	"maps"
+
 	m "github.com/qosst/qosst-go/messages"
 )
 
@@ -38,6 +40,12 @@ func (md *model) afterAbort() mstate {
 	return mIdentified
 }
 
+// The answers shared by several states.
+var (
+	identifyAnswers   = outcomes{m.IdentificationResponse: mIdentified, m.InvalidQOSSTVersion: mConnected}
+	initializeAnswers = outcomes{m.InitializationAccepted: mInitialized, m.InitializationDenied: mIdentified, m.InitializationProposal: mIdentified}
+)
+
 // allowed returns the answers the protocol allows to a legal request, or
 // nil when the request is not legal in the current state.
 func (md *model) allowed(req m.Code) outcomes {
@@ -57,14 +65,14 @@ func (md *model) allowed(req m.Code) outcomes {
 	switch md.s {
 	case mConnected:
 		if req == m.IdentificationRequest {
-			o = outcomes{m.IdentificationResponse: mIdentified, m.InvalidQOSSTVersion: mConnected}
+			o = identifyAnswers
 		}
 	case mIdentified:
 		switch req {
 		case m.IdentificationRequest:
-			o = outcomes{m.IdentificationResponse: mIdentified, m.InvalidQOSSTVersion: mConnected}
+			o = identifyAnswers
 		case m.InitializationRequest:
-			o = outcomes{m.InitializationAccepted: mInitialized, m.InitializationDenied: mIdentified, m.InitializationProposal: mIdentified}
+			o = initializeAnswers
 		case m.InitializationRequestConfig:
 			o = outcomes{m.InitializationConfig: mIdentified}
 		case m.ChangeParameterRequest:
@@ -73,9 +81,9 @@ func (md *model) allowed(req m.Code) outcomes {
 	case mInitialized:
 		switch req {
 		case m.IdentificationRequest:
-			o = outcomes{m.IdentificationResponse: mIdentified, m.InvalidQOSSTVersion: mConnected}
+			o = identifyAnswers
 		case m.InitializationRequest:
-			o = outcomes{m.InitializationAccepted: mInitialized, m.InitializationDenied: mIdentified, m.InitializationProposal: mIdentified}
+			o = initializeAnswers
 		case m.ChangeParameterRequest:
 			o = params
 		case m.RequestPolarisationRecovery:
@@ -127,6 +135,7 @@ func (md *model) allowed(req m.Code) outcomes {
 		}
 	}
 	if o != nil {
+		o = maps.Clone(o)
 		o[m.Abort] = md.afterAbort() // Alice may abort any request
 	}
 	return o
