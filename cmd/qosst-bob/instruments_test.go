@@ -34,6 +34,9 @@ func labConfig(t *testing.T, keys string, lab *scpitest.Lab, lc scpitest.LabConf
 eta = %v
 [bob.parameters_estimation]
 ratio = 0.3
+mode = "asymptotic"
+[bob.error_correction]
+reconciliation = "multidimensional"
 [frame.quantum]
 num_symbols = 60000
 modulation_variance = 4
