@@ -141,8 +141,10 @@ func newKeying(f *frame, c *messages.ECInitializationContent) (*keying, error) {
 	return &keying{plan: plan, rec: rec, snr: snr}, nil
 }
 
-// keyRateParams are the frame's physics as Bob estimated them (PE_FINISHED)
-// with Alice's own modulation variance and the frame's detection.
+// keyRateParams are the frame's physics as Bob estimated them (PE_FINISHED:
+// point estimates or finite-size worst case, as Bob announced) with Alice's
+// own modulation variance, the frame's detection and the detector trust Bob
+// announced.
 func (f *frame) keyRateParams() (pp.KeyRateParams, error) {
 	det, err := pp.ParseDetection(f.spec.Detection.String())
 	if err != nil {
@@ -150,7 +152,7 @@ func (f *frame) keyRateParams() (pp.KeyRateParams, error) {
 	}
 	p := pp.KeyRateParams{
 		Detection: det,
-		Trusted:   true,
+		Trusted:   f.sec.trusted,
 		Va:        f.spec.Va,
 		T:         f.pe.Transmittance,
 		Xi:        f.pe.ExcessNoise,

@@ -161,6 +161,8 @@ type bob struct {
 	key       []uint8
 	params    pp.KeyRateParams
 	reconOK   int
+	announce  map[string]any // extra INITIALIZATION_REQUEST parameters
+	epsPA     float64        // ε_PA Bob sizes the key with (0: the default)
 }
 
 func (h *harness) bob() *bob { return h.bobWith(h.auth) }
@@ -245,7 +247,11 @@ func (b *bob) identify() {
 
 func (b *bob) frameParams() map[string]any {
 	q := b.h.cfg.Frame.Quantum
-	return map[string]any{"num_symbols": q.NumSymbols, "symbol_rate": q.SymbolRate, "detection": "heterodyne", "variance": q.ModulationVariance}
+	m := map[string]any{"num_symbols": q.NumSymbols, "symbol_rate": q.SymbolRate, "detection": "heterodyne", "variance": q.ModulationVariance}
+	for k, v := range b.announce {
+		m[k] = v
+	}
+	return m
 }
 
 func (b *bob) initialize() {
@@ -406,7 +412,7 @@ func (b *bob) ecVerify() {
 func (b *bob) paRequest(extra int) (*messages.PARequestContent, []uint8) {
 	b.t.Helper()
 	st := b.recon.Stats()
-	l, _, err := pp.FinalKeyLength(pp.FinalKeyParams{ReconciledBits: st.KeyBits, SyndromeBits: st.LeakedBits, Estimate: b.params})
+	l, _, err := pp.FinalKeyLength(pp.FinalKeyParams{ReconciledBits: st.KeyBits, SyndromeBits: st.LeakedBits, Estimate: b.params, EpsilonPA: b.epsPA})
 	if err != nil {
 		b.t.Fatalf("no secret key on the test link: %v", err)
 	}

@@ -43,6 +43,12 @@ func (s *session) registerInitialization(m *fsm.Mux) {
 		if msg := checkFrameParameters(cfg, c.Parameters); msg != "" {
 			return deny(msg)
 		}
+		sec, msg := frameSecurity(c.Parameters)
+		if msg != "" {
+			// Not a frame parameter Alice could propose: Bob must fix his own.
+			s.log.Info().Str("frame", c.FrameUUID.String()).Str("deny_message", msg).Msg("initialization refused")
+			return answer(messages.InitializationDenied, &messages.InitializationDeniedContent{DenyMessage: msg})
+		}
 		spec := hardware.FrameSpec{
 			UUID:       c.FrameUUID,
 			NumSymbols: cfg.Frame.Quantum.NumSymbols,
@@ -58,9 +64,10 @@ func (s *session) registerInitialization(m *fsm.Mux) {
 				DenyMessage: fmt.Sprintf("frame_uuid %s was already used", c.FrameUUID)})
 		}
 		now := time.Now()
-		s.frame = &frame{id: c.FrameUUID, spec: spec, cfg: cfg, began: now, phaseStart: now}
+		s.frame = &frame{id: c.FrameUUID, spec: spec, sec: sec, cfg: cfg, began: now, phaseStart: now}
 		s.log.Info().Str("frame", c.FrameUUID.String()).Int("num_symbols", spec.NumSymbols).
 			Float64("symbol_rate", spec.SymbolRate).Stringer("detection", spec.Detection).Float64("va", spec.Va).
+			Str("pe_mode", sec.peMode).Float64("epsilon_pa", sec.epsilonPA).Bool("trusted_detector", sec.trusted).
 			Msg("frame initialized")
 		return answer(messages.InitializationAccepted, nil)
 	})

@@ -14,7 +14,6 @@ import (
 func TestMultidimensionalBlocks(t *testing.T) {
 	h := newHarness(t, "pipe")
 	b := h.bob()
-	b.identify()
 	toPEApproved(b)
 	y := b.keyQuadratures()
 	snr, err := pp.SNR(b.params)

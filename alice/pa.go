@@ -13,7 +13,8 @@ import (
 // secret_key_length m and subblock_length n (the reconciled key length) of
 // postprocessing.ParsePARequest. Alice recomputes the secret key length from
 // the same measured quantities (reconciled bits, disclosed syndrome and hash
-// bits, Bob's estimates in PE_FINISHED) with postprocessing.FinalKeyLength and
+// bits, Bob's estimates in PE_FINISHED, the ε_PA and detector trust Bob
+// announced in INITIALIZATION_REQUEST) with postprocessing.FinalKeyLength and
 // answers PA_ERROR when Bob asks for more, or when the request is malformed;
 // otherwise she hashes her reconciled key and answers PA_SUCCESS.
 func (s *session) registerPA(m *fsm.Mux) {
@@ -50,6 +51,7 @@ func (s *session) registerPA(m *fsm.Mux) {
 			ReconciledBits: st.KeyBits,
 			SyndromeBits:   st.LeakedBits,
 			Estimate:       est,
+			EpsilonPA:      f.sec.epsilonPA,
 		})
 		if err != nil {
 			return paErr("%v", err)

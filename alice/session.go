@@ -42,6 +42,7 @@ type session struct {
 type frame struct {
 	id         uuid.UUID
 	spec       hardware.FrameSpec
+	sec        security // announced by Bob in INITIALIZATION_REQUEST
 	cfg        *config.Config
 	began      time.Time
 	phaseStart time.Time

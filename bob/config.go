@@ -53,17 +53,20 @@ type Config struct {
 }
 
 // DefaultConfig returns the defaults of the simulated short link: 10^6
-// heterodyne symbols at 100 MBd with Va = 2, η = 0.8, 10% of the symbols in
-// 10 PE requests, 3 authentication failures in a row before concluding
-// man-in-the-middle.
+// heterodyne symbols at 100 MBd with Va = 4, η = 0.8, half of the symbols in
+// 10 PE requests for finite-size estimation (ε = 1e-10), multidimensional
+// reconciliation, trusted detector, ε_PA = 1e-10, 3 authentication failures
+// in a row before concluding man-in-the-middle.
 func DefaultConfig() Config {
 	return Config{
 		SerialNumber:         "qosst-go-bob",
-		Frame:                FrameParams{NumSymbols: 1_000_000, SymbolRate: 100e6, Detection: "heterodyne", Variance: 2},
+		Frame:                FrameParams{NumSymbols: 1_000_000, SymbolRate: 100e6, Detection: "heterodyne", Variance: 4},
 		Policy:               DefaultPolicy(),
 		Eta:                  0.8,
-		PERatio:              0.1,
+		PERatio:              0.5,
 		PERequests:           10,
+		PEMode:               pp.FiniteSize,
+		PEEpsilon:            pp.DefaultEpsilon,
 		MaxAuthFailures:      3,
 		MaxNegotiationRounds: 3,
 		RequestTimeout:       30 * time.Second,
@@ -83,6 +86,32 @@ func (c Config) WithStation(sc *config.Config) Config {
 		c.Reconciliation = r
 	}
 	return c
+}
+
+// Security parameters Bob announces in INITIALIZATION_REQUEST's free frame
+// parameters, so that Alice sizes the final key exactly as he does: the
+// estimates he sends in PE_FINISHED are taken in this mode, and both
+// stations use this ε_PA and detector trust in the key length formula.
+const (
+	ParamPEMode    = "pe_mode"          // "asymptotic" or "finite-size"
+	ParamPEEpsilon = "pe_epsilon"       // finite-size: failure probability of each bound
+	ParamEpsilonPA = "epsilon_pa"       // privacy amplification failure probability
+	ParamTrusted   = "trusted_detector" // Bob's detector trusted (true) or given to Eve
+)
+
+// announce adds the security parameters to the frame parameters m.
+func (c Config) announce(m map[string]any) map[string]any {
+	m[ParamPEMode] = c.PEMode.String()
+	if c.PEMode == pp.FiniteSize {
+		eps := c.PEEpsilon
+		if eps == 0 {
+			eps = pp.DefaultEpsilon
+		}
+		m[ParamPEEpsilon] = eps
+	}
+	m[ParamEpsilonPA] = c.EpsilonPA
+	m[ParamTrusted] = c.Trusted
+	return m
 }
 
 // ErrConfig reports an invalid driver configuration.

@@ -48,7 +48,7 @@ func (f *frame) initialize() error {
 	}
 	for round := 1; ; round++ {
 		code, c, err := f.request(PhaseInitialization, messages.InitializationRequest,
-			&messages.InitializationRequestContent{FrameUUID: f.id, Parameters: params.Map()})
+			&messages.InitializationRequestContent{FrameUUID: f.id, Parameters: f.d.cfg.announce(params.Map())})
 		if err != nil {
 			return err
 		}
@@ -428,7 +428,7 @@ func (f *frame) reconcile() error {
 func (f *frame) amplify() error {
 	length, terms, err := pp.FinalKeyLength(pp.FinalKeyParams{
 		ReconciledBits: len(f.rec.key), SyndromeBits: f.rec.leaked,
-		Estimate: f.kp, EpsilonPA: f.d.cfg.EpsilonPA,
+		Estimate: f.kp, EpsilonPA: f.d.cfg.EpsilonPA, // announced in INITIALIZATION_REQUEST
 	})
 	if err != nil {
 		return &PhaseError{Phase: PhasePA, Err: fmt.Errorf("%w: %w", ErrNoKey, err)}

@@ -52,3 +52,19 @@ func TestWithStationReconciliation(t *testing.T) {
 		t.Error("unknown scheme accepted")
 	}
 }
+
+// Bob's ε_PA reaches Alice through INITIALIZATION_REQUEST: with a weaker
+// ε_PA than Alice's default Bob asks for a longer key than her default
+// would allow, and she grants it because she computes with the announced
+// value; the keys are identical.
+func TestAnnouncedEpsilonPAAgrees(t *testing.T) {
+	c := stationConfig()
+	l, d := listen(t, "pipe")
+	aliceKeys := startAlice(t, c, l)
+	drv, bobKeys := newBob(t, c, d, func(o *Options) { o.Config.EpsilonPA = 1e-3 })
+	s, err := drv.RunFrame(runCtx(t))
+	if err != nil {
+		t.Fatalf("RunFrame: %v", err)
+	}
+	checkKeys(t, s, aliceKeys, bobKeys)
+}

@@ -312,8 +312,10 @@ func (d *Duration) UnmarshalTOML(v any) error {
 func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
 // Default returns the built-in configuration: the default simulated short
-// link (heterodyne, T = 0.9, ξ = 0.01, η = 0.8, v_el = 0.05, Va = 2, 10^6
-// symbols at 100 MBd), the None authenticator, port 8181 on the loopback.
+// link (heterodyne, T = 0.9, ξ = 0.01, η = 0.8, v_el = 0.05) with frames of
+// 10^6 symbols at 100 MBd and Va = 4 (<n> = 2), half of them disclosed for
+// finite-size parameter estimation (ε = 1e-10), multidimensional
+// reconciliation, the None authenticator, port 8181 on the loopback.
 func Default() *Config {
 	return &Config{
 		Label:        "qosst-go defaults",
@@ -326,7 +328,7 @@ func Default() *Config {
 		Bob: Bob{
 			Eta:                  0.8,
 			Network:              BobNetwork{ServerAddress: "127.0.0.1", ServerPort: DefaultPort},
-			ParametersEstimation: ParametersEstimation{Ratio: 0.1, Mode: PEAsymptotic},
+			ParametersEstimation: ParametersEstimation{Ratio: 0.5, Mode: PEFiniteSize, Epsilon: 1e-10},
 			ErrorCorrection:      ErrorCorrection{Reconciliation: ReconciliationMultidimensional},
 			Run:                  BobRun{Frames: 1, SymbolRequests: 10},
 		},
@@ -334,7 +336,7 @@ func Default() *Config {
 			NumSymbols:         1_000_000,
 			SymbolRate:         100e6,
 			RollOff:            0.5,
-			ModulationVariance: 2,
+			ModulationVariance: 4,
 			FrequencyShift:     100e6,
 		}},
 		Authentication: Authentication{Scheme: AuthNone, MaxFailures: 3},

@@ -31,9 +31,16 @@ func TestDefaultsAreValid(t *testing.T) {
 	}
 	s := cfg.Simulation
 	if s.Transmittance != 0.9 || s.ExcessNoise != 0.01 || s.Eta != 0.8 || s.ElectronicNoise != 0.05 ||
-		cfg.Frame.Quantum.ModulationVariance != 2 || s.Detection != Heterodyne || cfg.Frame.Quantum.NumSymbols != 1_000_000 ||
+		cfg.Frame.Quantum.ModulationVariance != 4 || s.Detection != Heterodyne || cfg.Frame.Quantum.NumSymbols != 1_000_000 ||
 		cfg.Frame.Quantum.SymbolRate != 100e6 || cfg.Authentication.Scheme != AuthNone {
 		t.Fatalf("defaults differ from the default simulated link: %+v", cfg)
+	}
+	// Secure by default: finite-size estimation on half of the symbols,
+	// multidimensional reconciliation.
+	pe := cfg.Bob.ParametersEstimation
+	if pe.Mode != PEFiniteSize || pe.Epsilon != 1e-10 || pe.Ratio != 0.5 ||
+		cfg.Bob.ErrorCorrection.Reconciliation != ReconciliationMultidimensional {
+		t.Fatalf("post-processing defaults: %+v %+v", pe, cfg.Bob.ErrorCorrection)
 	}
 }
 
@@ -230,7 +237,7 @@ func TestSimConfigFromDefaults(t *testing.T) {
 		t.Fatalf("simulated link from defaults: %v", err)
 	}
 	if s.Transmittance != 0.9 || s.ExcessNoise != 0.01 || s.Efficiency != 0.8 || s.ElectronicNoise != 0.05 ||
-		s.Va != 2 || s.Detection.String() != Heterodyne || s.NumSymbols != 1_000_000 || s.LinkSeed != 1 {
+		s.Va != 4 || s.Detection.String() != Heterodyne || s.NumSymbols != 1_000_000 || s.LinkSeed != 1 {
 		t.Fatalf("sim config: %+v", s)
 	}
 }

@@ -38,9 +38,11 @@ func init() {
 		Use:   "demo",
 		Short: "Alice and Bob over loopback TCP on the simulated link: a few frames, keys compared",
 		Long: "demo starts Alice and Bob in this process, connected over loopback TCP, on the default simulated\n" +
-			"short link (heterodyne, T = 0.9, xi = 0.01, eta = 0.8, v_el = 0.05, Va = 2, 100 MBd), runs a few\n" +
-			"whole frames and prints, per frame, the estimated T, xi and v_el, the key rate, the EC blocks,\n" +
-			"the key length, the time of each phase, and whether Alice's and Bob's key files are identical.\n" +
+			"short link (heterodyne, T = 0.9, xi = 0.01, eta = 0.8, v_el = 0.05, Va = 4, 100 MBd) with the\n" +
+			"station defaults (10^6 symbols per frame, half of them for finite-size parameter estimation at\n" +
+			"epsilon = 1e-10, multidimensional reconciliation), runs a few whole frames and prints, per frame,\n" +
+			"the estimated T, xi and v_el, the key rate, the EC blocks, the key length, the time of each\n" +
+			"phase, and whether Alice's and Bob's key files are identical.\n" +
 			"The key files go to a temporary directory that is removed at the end, unless --out is given.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -50,8 +52,8 @@ func init() {
 	}
 	f := cmd.Flags()
 	f.IntVar(&o.frames, "frames", 3, "frames to run")
-	f.IntVar(&o.symbols, "symbols", 300_000, "symbols per frame")
-	f.Float64Var(&o.peRatio, "pe-ratio", 0.2, "fraction of the symbols disclosed for parameter estimation")
+	f.IntVar(&o.symbols, "symbols", 1_000_000, "symbols per frame")
+	f.Float64Var(&o.peRatio, "pe-ratio", 0.5, "fraction of the symbols disclosed for parameter estimation")
 	f.StringVar(&o.out, "out", "", "directory that keeps the key files (alice/ and bob/ inside); a removed temporary directory when empty")
 	f.StringVar(&o.logLevel, "log-level", "warn", "log level of both stations: trace, debug, info, warn, error")
 	f.StringVar(&o.logFormat, "log-format", "console", "log format: console or json")
@@ -160,6 +162,8 @@ func runDemo(ctx context.Context, o demoOptions, out, logOut io.Writer) (res dem
 	fmt.Fprintf(out, "simulated link: %s, T = %g, xi = %g, eta = %g, v_el = %g, Va = %g; %d symbols per frame at %g MBd\n",
 		sc.Detection, sc.Transmittance, sc.ExcessNoise, sc.Eta, sc.ElectronicNoise,
 		cfg.Frame.Quantum.ModulationVariance, o.symbols, cfg.Frame.Quantum.SymbolRate/1e6)
+	fmt.Fprintf(out, "parameter estimation: %s (epsilon %g) on %g of the symbols; %s reconciliation\n",
+		cfg.Bob.ParametersEstimation.Mode, cfg.Bob.ParametersEstimation.Epsilon, o.peRatio, cfg.Bob.ErrorCorrection.Reconciliation)
 	start := time.Now()
 	sums, runErr := st.Driver.Run(ctx, o.frames)
 	res.summaries = sums
@@ -167,7 +171,7 @@ func runDemo(ctx context.Context, o demoOptions, out, logOut io.Writer) (res dem
 		fmt.Fprintf(out, "\nframe %d  %s\n", i+1, s.Frame)
 		fmt.Fprintf(out, "  estimated  T = %.4f  xi = %.4f  v_el = %.4f  (n_photon %.3g, %d PE symbols)\n",
 			s.Transmittance, s.ExcessNoise, s.ElectronicNoise, s.NPhoton, s.PESymbols)
-		fmt.Fprintf(out, "  key rate   %s (asymptotic, announced in PE_FINISHED)\n", rate(s.KeyRate))
+		fmt.Fprintf(out, "  key rate   %s (%s, announced in PE_FINISHED)\n", rate(s.KeyRate), cfg.Bob.ParametersEstimation.Mode)
 		if s.ECBlocks > 0 {
 			fmt.Fprintf(out, "  EC         %d/%d blocks decoded, beta = %.3f, %d reconciled bits\n",
 				s.ECBlocksOK, s.ECBlocks, s.Beta, s.ReconciledBits)
