@@ -148,11 +148,11 @@ func checkInstrumentAddress(s string) string {
 	}
 	host, port, err := net.SplitHostPort(s)
 	if err != nil {
-		// A bare host (or a bare IPv6 address) takes the SCPI port 5025.
-		if strings.Count(s, ":") == 1 {
-			return fmt.Sprintf("must be host or host:port, got %q", s)
+		// A bare host or IPv6 address takes the SCPI port 5025.
+		if !strings.Contains(s, ":") || net.ParseIP(s) != nil {
+			return ""
 		}
-		return ""
+		return fmt.Sprintf("must be host or host:port, got %q", s)
 	}
 	if host == "" {
 		return fmt.Sprintf("has no host, got %q", s)
