@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -279,5 +281,46 @@ func TestInstrumentStartupBounded(t *testing.T) {
 				t.Errorf("%s %s: start-up took %v with a 150 ms connect timeout", tc.key, what, d)
 			}
 		}
+	}
+}
+
+// The example of docs/hardware.md is a valid station file for both
+// stations.
+func TestHardwareDocExample(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "hardware.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var example string
+	for _, part := range strings.Split(string(doc), "```toml\n")[1:] {
+		if block, _, ok := strings.Cut(part, "```"); ok && strings.Contains(block, "[instruments.alice]") {
+			example = block
+			break
+		}
+	}
+	if example == "" {
+		t.Fatal("docs/hardware.md has no ```toml example with [instruments.alice]")
+	}
+	c := Default()
+	if err := Decode(c, example); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.Simulation.Enabled {
+		t.Error("the example does not disable the simulation")
+	}
+	if _, err := c.AliceInstruments(); err != nil {
+		t.Error(err)
+	}
+	c.Bob.Run.PolarisationRecovery = true
+	if _, _, err := c.BobInstruments(); err != nil {
+		t.Error(err)
+	}
+	d := DefaultInstruments()
+	if c.Instruments.Limits != d.Limits || c.Instruments.ConnectTimeout != d.ConnectTimeout ||
+		c.Instruments.Bob.CalibrationSamples != d.Bob.CalibrationSamples || c.Instruments.Bob.PollInterval != d.Bob.PollInterval {
+		t.Errorf("the example's limits and timings are not the defaults it claims: %+v", c.Instruments)
 	}
 }
