@@ -81,7 +81,7 @@ func startLab(t *testing.T) (*scpitest.Lab, scpitest.LabConfig) {
 // power meter; Bob's station from the same file drives its digitizer, LO
 // and polarisation controller. Two frames go through polarisation
 // recovery, QIE, PE (the lab's link and Alice's measured photon number
-// recovered) and EC; a completed frame leaves identical keys. A frame may
+// recovered) and EC (blocks decoded); a completed frame leaves identical keys. A frame may
 // only be dropped at privacy amplification, where Alice bounds the key
 // with the nominal Va while Bob uses 2·<n> from her power meter.
 func TestServesOnInstruments(t *testing.T) {
@@ -140,7 +140,7 @@ func TestServesOnInstruments(t *testing.T) {
 			math.Abs(s.NPhoton-2) > 0.05 {
 			t.Errorf("estimates off the lab's link (T=%v, v_el=%v, <n>=2): %s", lc.Transmittance, lc.ElectronicNoise, line)
 		}
-		if s.ECBlocks == 0 || s.ECBlocksOK != s.ECBlocks {
+		if s.ECBlocksOK == 0 { // a block the decoder misses is dropped by both; the frame goes on
 			t.Errorf("error correction: %s", line)
 		}
 		if s.PhaseDuration(bob.PhasePolarisation) == 0 {

