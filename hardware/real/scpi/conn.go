@@ -11,8 +11,9 @@
 // refused. Failures wrap hardware.ErrNoDevice (cannot connect, wrong
 // identity) or hardware.ErrDevice (error status, malformed or oversized
 // reply, timeout). A reply interrupted half-way leaves the byte stream
-// unusable, so the connection is then marked broken and later calls fail
-// fast until it is redialled.
+// unusable, so the connection is then marked broken and the next call
+// redials (connect, *IDN?, *CLS) before it proceeds; a failed redial wraps
+// ErrBroken and hardware.ErrNoDevice.
 package scpi
 
 import (
@@ -54,8 +55,8 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
-// ErrBroken: an earlier call was interrupted mid-reply; the connection
-// must be closed and redialled. It wraps hardware.ErrDevice.
+// ErrBroken: an earlier call was interrupted mid-reply and the connection
+// could not be redialled. It wraps hardware.ErrDevice.
 var ErrBroken = fmt.Errorf("scpi: connection out of step after an interrupted reply: %w", hardware.ErrDevice)
 
 // Conn is one SCPI session over TCP. Its methods are safe for concurrent
@@ -105,14 +106,16 @@ func (c *Conn) Close() error {
 func (c *Conn) call(ctx context.Context, what string, fn func() error) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.broken != nil {
-		if errors.Is(c.broken, hardware.ErrClosed) {
-			return c.broken
-		}
-		return fmt.Errorf("scpi: %s: %s: %w", c.addr, what, c.broken)
+	if c.broken != nil && errors.Is(c.broken, hardware.ErrClosed) {
+		return c.broken
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("scpi: %s: %s: %w", c.addr, what, err)
+	}
+	if c.broken != nil {
+		if err := c.redialLocked(ctx); err != nil {
+			return fmt.Errorf("scpi: %s: %s: %w (%w)", c.addr, what, c.broken, err)
+		}
 	}
 	deadline := time.Now().Add(c.limits.Timeout)
 	ctxBound := false // the context's deadline, not the timeout, is the limit
@@ -156,6 +159,46 @@ func (c *Conn) call(ctx context.Context, what string, fn func() error) error {
 		return fmt.Errorf("scpi: %s: %s: %w", c.addr, what, err)
 	}
 	return fmt.Errorf("scpi: %s: %s: %w: %w", c.addr, what, hardware.ErrDevice, err)
+}
+
+// redialLocked replaces a connection left out of step by an interrupted
+// reply: it closes it, connects again, checks that the instrument
+// identifies (*IDN?, four fields) and clears its status (*CLS), all within
+// ctx and Limits.Timeout. A failure wraps hardware.ErrNoDevice and leaves
+// the connection broken.
+func (c *Conn) redialLocked(ctx context.Context) error {
+	_ = c.nc.Close()
+	dctx, cancel := context.WithTimeout(ctx, c.limits.Timeout)
+	defer cancel()
+	var d net.Dialer
+	nc, err := d.DialContext(dctx, "tcp", c.addr)
+	if err != nil {
+		return fmt.Errorf("redial: %w: %w", hardware.ErrNoDevice, err)
+	}
+	deadline, _ := dctx.Deadline()
+	_ = nc.SetDeadline(deadline)
+	stop := context.AfterFunc(dctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
+	r := bufio.NewReaderSize(nc, 64<<10)
+	_, err = io.WriteString(nc, "*IDN?\n")
+	var line string
+	if err == nil {
+		line, err = readLine(r, c.limits.MaxLine)
+	}
+	if err == nil && strings.Count(line, ",") != 3 {
+		err = fmt.Errorf("*IDN? reply %q is not an identity", truncate(line))
+	}
+	if err == nil {
+		_, err = io.WriteString(nc, "*CLS\n")
+	}
+	if !stop() && err == nil {
+		err = dctx.Err() // the deadline may have been cut short on the new socket
+	}
+	if err != nil {
+		_ = nc.Close()
+		return fmt.Errorf("redial: %w: %w", hardware.ErrNoDevice, err)
+	}
+	c.nc, c.r, c.broken = nc, r, nil
+	return nil
 }
 
 // protocolError is a malformed reply. desync tells whether unread reply

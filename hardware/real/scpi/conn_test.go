@@ -146,8 +146,13 @@ func TestSilentInstrument(t *testing.T) {
 	if time.Since(start) > 5*time.Second {
 		t.Fatal("the deadline did not end the read")
 	}
-	if _, err := c.Query(context.Background(), "OK?"); !errors.Is(err, ErrBroken) {
-		t.Fatalf("query after an interrupted reply: %v, want ErrBroken", err)
+	// The next call redials (identify, clear status) and goes through.
+	idn := f.count("*IDN?")
+	if s, err := c.Query(context.Background(), "OK?"); err != nil || s != "1" {
+		t.Fatalf("query after an interrupted reply: %q, %v; want a redial and 1", s, err)
+	}
+	if f.count("*IDN?") != idn+1 || f.count("*CLS") < 1 {
+		t.Fatalf("no redial: %q", f.commands())
 	}
 
 	// Cancellation without a deadline interrupts the read too.
@@ -186,8 +191,8 @@ func TestMalformedReplies(t *testing.T) {
 	if _, err := c.Query(ctx, "LONG?"); !errors.Is(err, hardware.ErrDevice) || !strings.Contains(err.Error(), "longer than") {
 		t.Fatalf("over-long line: %v, want ErrDevice", err)
 	}
-	if _, err := c.Query(ctx, "OK?"); !errors.Is(err, ErrBroken) {
-		t.Fatalf("after an over-long line: %v, want ErrBroken", err)
+	if s, err := c.Query(ctx, "OK?"); err != nil || s != "1" {
+		t.Fatalf("after an over-long line: %q, %v; want a redial and 1", s, err)
 	}
 
 	c = dialFake(t, f, Limits{})
@@ -253,5 +258,29 @@ func TestWriteBlockRoundTrip(t *testing.T) {
 	defer f.mu.Unlock()
 	if !bytes.Equal(got, data) {
 		t.Fatalf("instrument received %q, want %q", got, data)
+	}
+}
+
+// A broken connection to an instrument that has gone away fails fast on
+// the next call, wrapping ErrBroken and hardware.ErrNoDevice, and the call
+// after it tries again.
+func TestRedialFails(t *testing.T) {
+	f := misbehaving(t, map[string]string{"HANG?": "", "OK?": "1\n"})
+	c := dialFake(t, f, Limits{Timeout: time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	if _, err := c.Query(ctx, "HANG?"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("silent query: %v", err)
+	}
+	f.close() // the instrument goes away
+	for i := 0; i < 2; i++ {
+		start := time.Now()
+		_, err := c.Query(context.Background(), "OK?")
+		if !errors.Is(err, ErrBroken) || !errors.Is(err, hardware.ErrNoDevice) {
+			t.Fatalf("query %d to a vanished instrument: %v, want ErrBroken and ErrNoDevice", i, err)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Fatalf("failed redial took %v", d)
+		}
 	}
 }

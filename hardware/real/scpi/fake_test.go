@@ -154,6 +154,17 @@ func (f *fake) commands() []string {
 	return append([]string(nil), f.log...)
 }
 
+// count returns how many times cmd (with its argument) was received.
+func (f *fake) count(cmd string) int {
+	n := 0
+	for _, c := range f.commands() {
+		if c == cmd {
+			n++
+		}
+	}
+	return n
+}
+
 // sent reports whether cmd (with its argument) was received.
 func (f *fake) sent(cmd string) bool {
 	for _, c := range f.commands() {
