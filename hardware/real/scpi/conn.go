@@ -161,14 +161,18 @@ func (c *Conn) call(ctx context.Context, what string, fn func() error) error {
 	return fmt.Errorf("scpi: %s: %s: %w: %w", c.addr, what, hardware.ErrDevice, err)
 }
 
+// redialTimeout bounds a redial, also when the call's context does not
+// (cleanup commands run without cancellation).
+const redialTimeout = 5 * time.Second
+
 // redialLocked replaces a connection left out of step by an interrupted
 // reply: it closes it, connects again, checks that the instrument
 // identifies (*IDN?, four fields) and clears its status (*CLS), all within
-// ctx and Limits.Timeout. A failure wraps hardware.ErrNoDevice and leaves
+// ctx, Limits.Timeout and redialTimeout. A failure wraps hardware.ErrNoDevice and leaves
 // the connection broken.
 func (c *Conn) redialLocked(ctx context.Context) error {
 	_ = c.nc.Close()
-	dctx, cancel := context.WithTimeout(ctx, c.limits.Timeout)
+	dctx, cancel := context.WithTimeout(ctx, min(c.limits.Timeout, redialTimeout))
 	defer cancel()
 	var d net.Dialer
 	nc, err := d.DialContext(dctx, "tcp", c.addr)
