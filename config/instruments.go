@@ -238,11 +238,13 @@ func (e *InstrumentError) Error() string {
 func (e *InstrumentError) Unwrap() error { return e.Err }
 
 // instrumentErr names the instrument of a driver error by the address in
-// its message (the drivers report the address they failed on).
+// its message: the drivers report the address they failed on as
+// "<host:port>:" or "<host:port> does not identify".
 func instrumentErr(err error, keys ...[2]string) error {
 	msg := err.Error()
 	for _, k := range keys {
-		if k[1] != "" && strings.Contains(msg, hostOf(k[1])) {
+		a := hostOf(k[1])
+		if k[1] != "" && (strings.Contains(msg, a+":") || strings.Contains(msg, a+" ")) {
 			return &InstrumentError{Key: k[0], Address: k[1], Err: err}
 		}
 	}

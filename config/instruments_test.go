@@ -324,3 +324,19 @@ func TestHardwareDocExample(t *testing.T) {
 		t.Errorf("the example's limits and timings are not the defaults it claims: %+v", c.Instruments)
 	}
 }
+
+// A driver error is attributed to the instrument whose address it names,
+// not to one whose address is a prefix of it.
+func TestInstrumentErrAttribution(t *testing.T) {
+	keys := [][2]string{{"instruments.alice.awg", "10.0.0.1:502"}, {"instruments.alice.power_meter", "10.0.0.1"}}
+	for msg, want := range map[string]string{
+		"scpi: dial 10.0.0.1:5025: hardware: no such device":   "instruments.alice.power_meter",
+		"scpi: 10.0.0.1:502 does not identify: no such device": "instruments.alice.awg",
+		"scpi: 10.0.0.1:502: *IDN?: timed out":                 "instruments.alice.awg",
+	} {
+		var ie *InstrumentError
+		if err := instrumentErr(errors.New(msg), keys...); !errors.As(err, &ie) || ie.Key != want {
+			t.Errorf("%q: got %v, want %s", msg, err, want)
+		}
+	}
+}
