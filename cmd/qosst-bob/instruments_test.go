@@ -70,9 +70,12 @@ poll_interval = "1ms"
 	return p
 }
 
-func newLab(t *testing.T) (*scpitest.Lab, scpitest.LabConfig) {
+func newLab(t *testing.T, d ...hardware.Detection) (*scpitest.Lab, scpitest.LabConfig) {
 	t.Helper()
 	lc := scpitest.DefaultLabConfig()
+	if len(d) > 0 {
+		lc.Detection = d[0]
+	}
 	lc.Transmittance, lc.ExcessNoise, lc.Efficiency, lc.ElectronicNoise = 0.99, 0.001, 0.95, 0.005
 	lc.FullScale, lc.NoiseSeed = 16, 7 // 8σ at Va = 4
 	lab, err := scpitest.NewLab(lc)
@@ -87,9 +90,16 @@ func newLab(t *testing.T) (*scpitest.Lab, scpitest.LabConfig) {
 // drives the SCPI digitizer, LO laser and polarisation controller of the
 // fake lab, against our Alice driving the lab's AWG and power meter from
 // the same file: two whole frames with polarisation recovery, identical key
-// files, and the instruments used as the protocol says.
+// files, and the instruments used as the protocol says; heterodyne and
+// homodyne (simulation.detection sets the receiver's scheme).
 func TestRunOnInstruments(t *testing.T) {
-	lab, lc := newLab(t)
+	for _, d := range []hardware.Detection{hardware.Heterodyne, hardware.Homodyne} {
+		t.Run(d.String(), func(t *testing.T) { runOnInstruments(t, d) })
+	}
+}
+
+func runOnInstruments(t *testing.T, d hardware.Detection) {
+	lab, lc := newLab(t, d)
 	aliceDir, bobDir := t.TempDir(), t.TempDir()
 	ac, err := config.LoadFile(labConfig(t, aliceDir, lab, lc, ""))
 	if err != nil {
