@@ -10,6 +10,7 @@ package scpitest
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"net"
@@ -23,6 +24,11 @@ import (
 // header" in the error queue, as real instruments do. A reply is written
 // as is (end lines with "\n"; see Line and Block).
 type Handler func(in *Instrument, cmd, arg string, block []byte) (reply []byte, known bool)
+
+// Hangup, returned by a Handler as the reply, makes the instrument close
+// the connection instead of answering: an instrument that hangs up in the
+// middle of an exchange.
+var Hangup = []byte("\x00hang up\x00")
 
 // MaxBlock bounds the blocks an Instrument accepts (256 MiB).
 const MaxBlock = 256 << 20
@@ -136,6 +142,9 @@ func (in *Instrument) session(c net.Conn) {
 			if !known {
 				in.PushError(`-113,"Undefined header"`)
 			}
+		}
+		if bytes.Equal(reply, Hangup) {
+			return
 		}
 		if len(reply) > 0 {
 			if _, err := c.Write(reply); err != nil {
