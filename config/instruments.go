@@ -168,9 +168,9 @@ func (in Instruments) limits() scpi.Limits {
 }
 
 // AliceInstruments returns the driver configuration of Alice's emitter, or
-// a *FieldError naming the first key a real emitter needs and lacks
-// (instruments.alice.awg; instruments.alice.power_meter, which answers
-// PE_NPHOTON_REQUEST; instruments.alice.output_ratio with it).
+// one *FieldError per key a real emitter needs and lacks, joined
+// (errors.As finds the first): instruments.alice.awg; instruments.alice.power_meter, which answers
+// PE_NPHOTON_REQUEST; instruments.alice.output_ratio with it.
 func (c *Config) AliceInstruments() (scpi.EmitterConfig, error) {
 	a := c.Instruments.Alice
 	var errs []error
@@ -193,12 +193,12 @@ func (c *Config) AliceInstruments() (scpi.EmitterConfig, error) {
 }
 
 // BobInstruments returns the driver configuration of Bob's receiver and the
-// polarisation controller's address ("" when none is configured), or a
-// *FieldError naming the first key a real receiver needs and lacks
-// (instruments.bob.digitizer; instruments.bob.local_oscillator, which Bob
+// polarisation controller's address ("" when none is configured), or one
+// *FieldError per key a real receiver needs and lacks, joined:
+// instruments.bob.digitizer; instruments.bob.local_oscillator, which Bob
 // switches for the calibrations of every frame;
 // instruments.bob.polarisation_controller when
-// bob.run.polarisation_recovery is set).
+// bob.run.polarisation_recovery is set.
 func (c *Config) BobInstruments() (scpi.ReceiverConfig, string, error) {
 	b := c.Instruments.Bob
 	var errs []error
@@ -243,7 +243,7 @@ func (e *InstrumentError) Unwrap() error { return e.Err }
 func instrumentErr(err error, keys ...[2]string) error {
 	msg := err.Error()
 	for _, k := range keys {
-		a := hostOf(k[1])
+		a := withPort(k[1])
 		if k[1] != "" && (strings.Contains(msg, a+":") || strings.Contains(msg, a+" ")) {
 			return &InstrumentError{Key: k[0], Address: k[1], Err: err}
 		}
@@ -251,7 +251,9 @@ func instrumentErr(err error, keys ...[2]string) error {
 	return err
 }
 
-func hostOf(addr string) string {
+// withPort returns addr with the SCPI port when it has none, as the
+// drivers dial it.
+func withPort(addr string) string {
 	if _, _, err := net.SplitHostPort(addr); err != nil {
 		return net.JoinHostPort(addr, strconv.Itoa(scpi.DefaultPort))
 	}
