@@ -169,8 +169,9 @@ func (in Instruments) limits() scpi.Limits {
 
 // AliceInstruments returns the driver configuration of Alice's emitter, or
 // one *FieldError per key a real emitter needs and lacks, joined
-// (errors.As finds the first): instruments.alice.awg; instruments.alice.power_meter, which answers
-// PE_NPHOTON_REQUEST; instruments.alice.output_ratio with it.
+// (errors.As finds the first): instruments.alice.awg;
+// instruments.alice.power_meter, which answers PE_NPHOTON_REQUEST;
+// instruments.alice.output_ratio with it.
 func (c *Config) AliceInstruments() (scpi.EmitterConfig, error) {
 	a := c.Instruments.Alice
 	var errs []error
