@@ -2,6 +2,7 @@ package transport
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"io"
@@ -283,4 +284,47 @@ func BenchmarkPESymbols(b *testing.B) {
 	b.ReportMetric(float64(jsonBytes)/1e6, "json-MB")
 	b.ReportMetric(float64(peakGrowth)/1e6, "peak-heap-MB")
 	b.ReportMetric(float64(peakGrowth)/float64(jsonBytes), "peak-heap/json")
+}
+
+// socketDeadlines is a memConn whose deadlines are those of a real TCP
+// connection, so that arming them costs what it costs on a socket.
+type socketDeadlines struct {
+	memConn
+	sock net.Conn
+}
+
+func (c socketDeadlines) SetDeadline(t time.Time) error      { return c.sock.SetDeadline(t) }
+func (c socketDeadlines) SetReadDeadline(t time.Time) error  { return c.sock.SetReadDeadline(t) }
+func (c socketDeadlines) SetWriteDeadline(t time.Time) error { return c.sock.SetWriteDeadline(t) }
+
+// BenchmarkSessionCPU measures what the session layer costs per request
+// and answer without syscalls or scheduling: Bob sends a request, Alice
+// receives it and answers, Bob receives the answer, all in one goroutine
+// over an in-memory stream whose deadlines are those of a real socket.
+// The SHA-256 passes (four per round trip) are included.
+func BenchmarkSessionCPU(b *testing.B) {
+	for _, size := range []int{64, 1024, 16 << 10} {
+		content := paddedContent(size)
+		b.Run("content="+strconv.Itoa(size), func(b *testing.B) {
+			tb, ta := tcpPair(b, Options{}, Options{})
+			ab, ba := new(bytes.Buffer), new(bytes.Buffer)
+			bob := NewSession(socketDeadlines{memConn{in: ab, out: ba}, tb.conn}, Options{})
+			alice := NewSession(socketDeadlines{memConn{in: ba, out: ab}, ta.conn}, Options{})
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := bob.Send(messages.PENphotonRequest, content); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := alice.Recv(); err != nil {
+					b.Fatal(err)
+				}
+				if err := alice.Send(messages.PENphotonResponse, content); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := bob.Recv(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

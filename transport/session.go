@@ -64,11 +64,15 @@ type Options struct {
 	// IdleTimeout bounds the wait for the first byte of the next frame;
 	// FrameTimeout bounds the rest of a frame once its first byte arrived;
 	// WriteTimeout bounds writing one frame. Zero takes the Default*
-	// value; a negative value disables the deadline.
+	// value; a negative value disables the deadline. A deadline d fires
+	// between d and d + DeadlineSlack(d) after its operation started (see
+	// DeadlineSlack).
 	IdleTimeout, FrameTimeout, WriteTimeout time.Duration
-	// NextChallenge draws the next_challenge of each sent frame; nil means
-	// messages.NewChallenge. Tests set it to replay a recorded side of a
-	// conversation.
+	// NextChallenge draws the next_challenge of each sent frame; nil draws
+	// them as messages.NewChallenge does (uniform over [A-Za-z0-9], from
+	// crypto/rand, rejection sampling) but from a per-session buffer of
+	// crypto/rand bytes, refilled in blocks. Tests set it to replay a
+	// recorded side of a conversation.
 	NextChallenge func() string
 }
 
@@ -79,10 +83,18 @@ func (o Options) resolved() Options {
 	o.IdleTimeout = orDefault(o.IdleTimeout, DefaultIdleTimeout)
 	o.FrameTimeout = orDefault(o.FrameTimeout, DefaultFrameTimeout)
 	o.WriteTimeout = orDefault(o.WriteTimeout, DefaultWriteTimeout)
-	if o.NextChallenge == nil {
-		o.NextChallenge = messages.NewChallenge
-	}
 	return o
+}
+
+// DeadlineSlack is how late a deadline of d may fire: d/16, at most one
+// second. Re-arming a deadline costs a runtime timer update per operation,
+// a sixth of a small frame's processing; instead the session arms a
+// deadline d + DeadlineSlack(d) ahead and keeps it for every operation that
+// starts within DeadlineSlack(d) of the arming, whose own deadline d would
+// fall inside the slack. A deadline therefore never fires before d has
+// elapsed since its operation started, and at most DeadlineSlack(d) after.
+func DeadlineSlack(d time.Duration) time.Duration {
+	return min(d/16, time.Second)
 }
 
 func orDefault(d, def time.Duration) time.Duration {
@@ -112,16 +124,19 @@ type Session struct {
 	conn net.Conn
 	opts Options
 	br   *bufio.Reader
+	fr   frameReader // what the decoder reads: br, arming the frame deadline
 	dec  *messages.Decoder
 
-	recvMu    sync.Mutex // serialises receivers
-	outOfSync bool       // guarded by recvMu
-	digest    [32]byte   // guarded by recvMu
+	recvMu     sync.Mutex // serialises receivers
+	outOfSync  bool       // guarded by recvMu
+	frameArmed bool       // guarded by recvMu: the frame deadline is armed for this frame
+	digest     [32]byte   // guarded by recvMu
 
-	sendMu sync.Mutex  // serialises senders
-	prefix []byte      // guarded by sendMu
-	iov    [2][]byte   // guarded by sendMu: prefix and content of a write
-	bufs   net.Buffers // guarded by sendMu
+	sendMu sync.Mutex      // serialises senders
+	prefix []byte          // guarded by sendMu
+	iov    [2][]byte       // guarded by sendMu: prefix and content of a write
+	bufs   net.Buffers     // guarded by sendMu
+	chal   challengeSource // guarded by sendMu
 
 	chainMu     sync.Mutex
 	echo        string // the peer's last next_challenge: what we echo
@@ -131,6 +146,8 @@ type Session struct {
 	dlMu          sync.Mutex // orders deadline changes with context cancellation
 	readCanceled  bool
 	writeCanceled bool
+	readAt        time.Time // the read deadline armed on conn (zero: none)
+	writeAt       time.Time // the write deadline armed on conn (zero: none)
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -142,7 +159,8 @@ type Session struct {
 func NewSession(conn net.Conn, opts Options) *Session {
 	s := &Session{conn: conn, opts: opts.resolved(), expectValid: true}
 	s.br = bufio.NewReaderSize(conn, 64<<10)
-	s.dec = messages.NewDecoder(s.br, s.opts.Limits)
+	s.fr.s = s
+	s.dec = messages.NewDecoder(&s.fr, s.opts.Limits)
 	return s
 }
 
@@ -225,7 +243,12 @@ func (s *Session) SendContext(ctx context.Context, code messages.Code, content [
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("transport: send %s: %w", code, err)
 	}
-	next := s.opts.NextChallenge()
+	var next string
+	if s.opts.NextChallenge != nil {
+		next = s.opts.NextChallenge()
+	} else {
+		next = s.chal.next()
+	}
 	s.chainMu.Lock()
 	h := messages.Header{Code: code, Challenge: s.echo, NextChallenge: next}
 	s.chainMu.Unlock()
@@ -304,14 +327,19 @@ func (s *Session) RecvContext(ctx context.Context) (Message, error) {
 	if ctx.Done() != nil {
 		defer s.watch(ctx, false)()
 	}
-	s.setDeadline(false, s.opts.IdleTimeout)
-	if _, err := s.br.Peek(1); err != nil {
-		if ctx.Err() != nil && errors.Is(err, os.ErrDeadlineExceeded) && !s.closed.Load() {
-			return Message{}, fmt.Errorf("transport: receive: %w", ctx.Err())
+	// The idle deadline bounds the wait for a first byte that is not
+	// buffered yet; the frame deadline is armed by s.fr only when the
+	// frame is not wholly buffered and the stream must be read again.
+	s.frameArmed = false
+	if s.br.Buffered() == 0 {
+		s.setDeadline(false, s.opts.IdleTimeout)
+		if _, err := s.br.Peek(1); err != nil {
+			if ctx.Err() != nil && errors.Is(err, os.ErrDeadlineExceeded) && !s.closed.Load() {
+				return Message{}, fmt.Errorf("transport: receive: %w", ctx.Err())
+			}
+			return Message{}, s.ioFailed("receive", "idle", s.opts.IdleTimeout, err, ctx)
 		}
-		return Message{}, s.ioFailed("receive", "idle", s.opts.IdleTimeout, err, ctx)
 	}
-	s.setDeadline(false, s.opts.FrameTimeout)
 	f, err := s.dec.ReadFrame()
 	if err != nil {
 		if errors.Is(err, messages.ErrFrame) {
@@ -383,28 +411,59 @@ func (s *Session) ioFailed(op, phase string, after time.Duration, err error, ctx
 	return fmt.Errorf("transport: %s: %w: %w", op, messages.ErrDisconnected, err)
 }
 
-// deadlineLocked sets the write (or read) deadline; s.dlMu must be held.
+// frameReader is the decoder's view of the stream: the buffered reader,
+// which arms the frame deadline before the first read of a frame that must
+// go to the stream (a frame already wholly buffered needs no deadline).
+type frameReader struct{ s *Session }
+
+func (r *frameReader) Read(p []byte) (int, error) {
+	s := r.s
+	if !s.frameArmed && s.br.Buffered() == 0 {
+		s.frameArmed = true
+		s.setDeadline(false, s.opts.FrameTimeout)
+	}
+	return s.br.Read(p)
+}
+
+// deadlineLocked sets the write (or read) deadline and records it; s.dlMu
+// must be held.
 func (s *Session) deadlineLocked(write bool, t time.Time) {
 	if write {
+		s.writeAt = t
 		s.conn.SetWriteDeadline(t)
 	} else {
+		s.readAt = t
 		s.conn.SetReadDeadline(t)
 	}
 }
 
-// setDeadline sets the write (or read) deadline d from now (none when
+// setDeadline makes the write (or read) deadline d from now (none when
 // d < 0), unless a context cancellation already forced it into the past.
+// An armed deadline between d and d + DeadlineSlack(d) from now is kept;
+// otherwise the deadline is armed at d + DeadlineSlack(d), so that the
+// operations of the next DeadlineSlack(d) keep it.
 func (s *Session) setDeadline(write bool, d time.Duration) {
 	s.dlMu.Lock()
 	defer s.dlMu.Unlock()
 	if write && s.writeCanceled || !write && s.readCanceled {
 		return
 	}
-	var t time.Time
-	if d > 0 {
-		t = time.Now().Add(d)
+	at := s.readAt
+	if write {
+		at = s.writeAt
 	}
-	s.deadlineLocked(write, t)
+	if d <= 0 {
+		if !at.IsZero() {
+			s.deadlineLocked(write, time.Time{})
+		}
+		return
+	}
+	want := time.Now().Add(d)
+	slack := DeadlineSlack(d)
+	if !at.IsZero() && !want.After(at) && !want.Before(at.Add(-slack)) {
+		return
+	}
+	s.deadlineLocked(write, want.Add(slack))
 }
 
 // watch forces the write (or read) deadline into the past when ctx ends,
@@ -419,7 +478,7 @@ func (s *Session) watch(ctx context.Context, write bool) func() {
 	stop := context.AfterFunc(ctx, func() {
 		s.dlMu.Lock()
 		*canceled = true
-		s.deadlineLocked(write, time.Unix(1, 0))
+		s.deadlineLocked(write, time.Unix(1, 0)) // recorded: the next setDeadline re-arms
 		s.dlMu.Unlock()
 		close(fired)
 	})
