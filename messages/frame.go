@@ -192,9 +192,8 @@ func Digest(header, content []byte) [sha256.Size]byte {
 // times what has arrived.
 const readChunk = 64 << 10
 
-// smallContentRoom is the content room reserved with the signed digest and the
-// header, before content_length is known.
-const smallContentRoom = 512
+// maxKeptScratch bounds the scratch buffer a Decoder keeps between frames.
+const maxKeptScratch = 4 << 10
 
 // Decoder reads frames from a byte stream. It checks the frame's shape only
 // (lengths, bounds, header JSON with its four keys); the digest, the
@@ -211,11 +210,14 @@ const smallContentRoom = 512
 // Memory: a frame's buffer is at most the signed digest and header (each
 // bounded by 64 KiB and Limits.MaxSigned) plus max(64 KiB, 4 × the content
 // bytes received so far), never the content_length a peer claims; a whole
-// large content costs about 1.25 times its size at peak.
+// large content costs about 1.25 times its size at peak. A frame whose
+// content is at most 64 KiB costs one allocation of exactly its size (the
+// signed digest and header are read into a scratch buffer first).
 type Decoder struct {
-	r      io.Reader
-	limits Limits
-	fixed  [4]byte
+	r       io.Reader
+	limits  Limits
+	fixed   [4]byte
+	scratch []byte // signed digest and header of the frame being read
 }
 
 // NewDecoder returns a Decoder reading from r with the given limits (zero
@@ -240,22 +242,26 @@ func (d *Decoder) ReadFrame() (*Frame, error) {
 	if sl > d.limits.MaxSigned {
 		return nil, fmt.Errorf("%w: signed digest of %d bytes exceeds the limit of %d", ErrFrame, sl, d.limits.MaxSigned)
 	}
-	// signed || header || content in one buffer; the content part is grown
-	// only as its bytes arrive.
-	// The first buffer has room for a small content too, so that a small
-	// frame costs one allocation; large contents grow as they arrive.
-	buf, err := readGrow(d.r, make([]byte, 0, sl+hl+smallContentRoom), sl+hl)
+	// signed || header into the scratch buffer, to learn content_length;
+	// then signed || header || content in one buffer, whose content part
+	// is sized up front up to readChunk and beyond that grown only as its
+	// bytes arrive.
+	scratch, err := readGrow(d.r, d.scratch[:0], sl+hl)
+	if cap(scratch) <= maxKeptScratch {
+		d.scratch = scratch
+	}
 	if err != nil {
 		return nil, disconnected(err)
 	}
-	hdrJSON := buf[sl : sl+hl]
-	h, err := ParseHeader(hdrJSON)
+	h, err := ParseHeader(scratch[sl : sl+hl])
 	if err != nil {
 		return nil, err
 	}
 	if h.ContentLength > d.limits.MaxContent {
 		return nil, fmt.Errorf("%w: content_length %d exceeds the limit of %d", ErrFrame, h.ContentLength, d.limits.MaxContent)
 	}
+	buf := make([]byte, sl+hl, sl+hl+min(h.ContentLength, readChunk))
+	copy(buf, scratch)
 	if h.ContentLength > 0 {
 		if buf, err = readGrow(d.r, buf, h.ContentLength); err != nil {
 			return nil, disconnected(err)
