@@ -146,8 +146,9 @@ type Session struct {
 	dlMu          sync.Mutex // orders deadline changes with context cancellation
 	readCanceled  bool
 	writeCanceled bool
-	readAt        time.Time // the read deadline armed on conn (zero: none)
-	writeAt       time.Time // the write deadline armed on conn (zero: none)
+	epoch         time.Time     // monotonic origin of readAt and writeAt
+	readAt        time.Duration // the read deadline armed on conn, since epoch (0: none, < 0: past)
+	writeAt       time.Duration // the write deadline armed on conn, since epoch (0: none, < 0: past)
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -157,7 +158,7 @@ type Session struct {
 // NewSession starts a session over an established stream. The chain starts
 // empty on both sides, as in the reference.
 func NewSession(conn net.Conn, opts Options) *Session {
-	s := &Session{conn: conn, opts: opts.resolved(), expectValid: true}
+	s := &Session{conn: conn, opts: opts.resolved(), expectValid: true, epoch: time.Now()}
 	s.br = bufio.NewReaderSize(conn, 64<<10)
 	s.fr.s = s
 	s.dec = messages.NewDecoder(&s.fr, s.opts.Limits)
@@ -425,14 +426,26 @@ func (r *frameReader) Read(p []byte) (int, error) {
 	return s.br.Read(p)
 }
 
-// deadlineLocked sets the write (or read) deadline and records it; s.dlMu
+// pastDeadline is the armed deadline of an operation cut short by its
+// context: a moment long past.
+const pastDeadline time.Duration = -1
+
+// deadlineLocked sets the write (or read) deadline at s.epoch + at (none
+// when at is 0, in the past when it is negative) and records it; s.dlMu
 // must be held.
-func (s *Session) deadlineLocked(write bool, t time.Time) {
+func (s *Session) deadlineLocked(write bool, at time.Duration) {
+	var t time.Time
+	switch {
+	case at > 0:
+		t = s.epoch.Add(at)
+	case at < 0:
+		t = time.Unix(1, 0)
+	}
 	if write {
-		s.writeAt = t
+		s.writeAt = at
 		s.conn.SetWriteDeadline(t)
 	} else {
-		s.readAt = t
+		s.readAt = at
 		s.conn.SetReadDeadline(t)
 	}
 }
@@ -453,17 +466,17 @@ func (s *Session) setDeadline(write bool, d time.Duration) {
 		at = s.writeAt
 	}
 	if d <= 0 {
-		if !at.IsZero() {
-			s.deadlineLocked(write, time.Time{})
+		if at != 0 {
+			s.deadlineLocked(write, 0)
 		}
 		return
 	}
-	want := time.Now().Add(d)
+	want := time.Since(s.epoch) + d // monotonic clock only: cheaper than time.Now
 	slack := DeadlineSlack(d)
-	if !at.IsZero() && !want.After(at) && !want.Before(at.Add(-slack)) {
+	if at > 0 && want <= at && want >= at-slack {
 		return
 	}
-	s.deadlineLocked(write, want.Add(slack))
+	s.deadlineLocked(write, want+slack)
 }
 
 // watch forces the write (or read) deadline into the past when ctx ends,
@@ -478,7 +491,7 @@ func (s *Session) watch(ctx context.Context, write bool) func() {
 	stop := context.AfterFunc(ctx, func() {
 		s.dlMu.Lock()
 		*canceled = true
-		s.deadlineLocked(write, time.Unix(1, 0)) // recorded: the next setDeadline re-arms
+		s.deadlineLocked(write, pastDeadline) // recorded: the next setDeadline re-arms
 		s.dlMu.Unlock()
 		close(fired)
 	})
