@@ -23,6 +23,11 @@ const (
 	DefaultWriteTimeout = time.Minute
 )
 
+// copyContentMax is the largest content that Send copies behind the frame
+// prefix to write the frame with one plain write; larger contents go out
+// uncopied in a vectored write.
+const copyContentMax = 4 << 10
+
 // Errors of the session beyond the local sentinels of package messages.
 var (
 	// ErrTimeout: a deadline fired (see TimeoutError).
@@ -267,13 +272,17 @@ func (s *Session) SendContext(ctx context.Context, code messages.Code, content [
 		defer s.watch(ctx, true)()
 	}
 	s.setDeadline(true, s.opts.WriteTimeout)
-	s.iov = [2][]byte{prefix, content}
-	s.bufs = s.iov[:1]
-	if len(content) > 0 {
-		s.bufs = s.iov[:2]
+	if len(content) <= copyContentMax {
+		// One plain write: copying a small content costs less than a
+		// vectored write.
+		s.prefix = append(prefix, content...)
+		_, err = s.conn.Write(s.prefix)
+	} else {
+		s.iov = [2][]byte{prefix, content}
+		s.bufs = s.iov[:]
+		_, err = s.bufs.WriteTo(s.conn)
+		s.iov, s.bufs = [2][]byte{}, nil // do not retain the content
 	}
-	_, err = s.bufs.WriteTo(s.conn)
-	s.iov, s.bufs = [2][]byte{}, nil // do not retain the content
 	if err != nil {
 		return s.ioFailed("send "+code.String(), "write", s.opts.WriteTimeout, err, ctx)
 	}
