@@ -233,3 +233,25 @@ func TestSessionChallengesDiffer(t *testing.T) {
 		t.Fatalf("both sessions issued %q", m.Header.NextChallenge)
 	}
 }
+
+// Contents up to copyContentMax go out in one plain write, larger ones in a
+// vectored write: both arrive intact, on either side of the threshold.
+func TestContentSizesAcrossWritePaths(t *testing.T) {
+	bob, alice := tcpPair(t, Options{}, Options{})
+	for _, n := range []int{12, copyContentMax - 1, copyContentMax, copyContentMax + 1, 200 << 10} {
+		content := paddedContent(n)
+		done := make(chan error, 1)
+		go func() { done <- bob.Send(messages.PENphotonRequest, content) }()
+		m, err := alice.Recv()
+		if err != nil {
+			t.Fatalf("%d bytes: %v", n, err)
+		}
+		if err := <-done; err != nil {
+			t.Fatalf("%d bytes: send: %v", n, err)
+		}
+		if !bytes.Equal(m.Content, content) {
+			t.Fatalf("%d bytes: content changed in transit", n)
+		}
+		mustExchange(t, alice, bob, messages.PENphotonResponse, `{}`)
+	}
+}
