@@ -70,6 +70,7 @@ type rawEcho struct {
 	digests bool
 	out     []byte
 	in      []byte
+	hdr     [4]byte // a field: a local would escape and allocate per round trip
 }
 
 // rawMessage returns the bytes a raw echo sends for a content of size
@@ -154,11 +155,10 @@ func (r *rawEcho) roundTrip() error {
 	if _, err := r.conn.Write(r.out); err != nil {
 		return err
 	}
-	var hdr [4]byte
-	if _, err := io.ReadFull(r.br, hdr[:]); err != nil {
+	if _, err := io.ReadFull(r.br, r.hdr[:]); err != nil {
 		return err
 	}
-	n := binary.BigEndian.Uint32(hdr[:])
+	n := binary.BigEndian.Uint32(r.hdr[:])
 	if int(n) > len(r.in) {
 		return errBadDigest
 	}
