@@ -39,6 +39,12 @@ var table = []Row{
 		{m.ParameterInvalidValue, Stay, FrameKept},
 		{m.ParameterUnchanged, Stay, FrameKept},
 	}},
+	// Key recovery (ours): Bob asks about an earlier frame whose
+	// FRAME_ENDED_ACK he never received. FRAME_ENDED_ACK: Alice holds that
+	// frame's key; ABORT naming the frame: she does not and never will.
+	{s.Identified, m.FrameEnded, []Response{
+		{m.FrameEndedAck, Stay, FrameKept},
+	}},
 
 	// initialization
 	{s.Initialized, m.InitializationRequest, []Response{

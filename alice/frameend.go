@@ -3,17 +3,33 @@ package alice
 import (
 	"context"
 	"fmt"
+	"sync"
+
+	"github.com/google/uuid"
 
 	"github.com/qosst/qosst-go/fsm"
 	"github.com/qosst/qosst-go/keystore"
 	"github.com/qosst/qosst-go/messages"
+	"github.com/qosst/qosst-go/states"
 )
 
-// End of frame: FRAME_ENDED with the frame's UUID writes the final key with
+// End of frame and key recovery.
+//
+// In pa_done, FRAME_ENDED with the frame's UUID writes the final key with
 // the keystore (fsync'd) and only then answers FRAME_ENDED_ACK with the
 // UUID; a wrong UUID or a key that cannot be written is answered ABORT.
+//
+// Bob holds his key as pending until he reads FRAME_ENDED_ACK. When that
+// answer is lost he asks again later, on this or a new session, with
+// FRAME_ENDED for that UUID in state identified: Alice answers
+// FRAME_ENDED_ACK when she holds the key, and otherwise ABORT naming the
+// frame (AbortContent.FrameUUID), which promises that she never will: from
+// then on a FRAME_ENDED for that frame still in flight on an older session
+// is refused too. The check and the write share one lock, so the answer to
+// the question and the fate of a late write always agree. After a restart no
+// older session survives, and the key file is the whole truth.
 func (s *session) registerFrameEnd(m *fsm.Mux) {
-	m.Handle(messages.FrameEnded, func(ctx context.Context, req fsm.Request) (fsm.Answer, error) {
+	m.HandleIn(states.PADone, messages.FrameEnded, func(ctx context.Context, req fsm.Request) (fsm.Answer, error) {
 		f, err := s.current()
 		if err != nil {
 			return fsm.Answer{}, err
@@ -25,6 +41,14 @@ func (s *session) registerFrameEnd(m *fsm.Mux) {
 		if f.keying == nil || f.keying.finalKey == nil {
 			return fsm.Answer{}, fmt.Errorf("frame %s has no final key", f.id)
 		}
+		e := &s.srv.ends
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if e.isRefused(f.id) {
+			s.log.Warn().Str("frame", f.id.String()).Msg("FRAME_ENDED for a frame already declared keyless: no key written")
+			return answer(messages.Abort, &messages.AbortContent{FrameUUID: f.id,
+				AbortMessage: fmt.Sprintf("Frame %s was declared without a key; no key is written.", f.id)})
+		}
 		path, err := s.srv.opts.Keys.Write(f.id, keystore.PackBits(f.keying.finalKey))
 		if err != nil {
 			return fsm.Answer{}, fmt.Errorf("writing the final key: %w", err)
@@ -32,4 +56,65 @@ func (s *session) registerFrameEnd(m *fsm.Mux) {
 		s.log.Info().Str("frame", f.id.String()).Str("key_file", path).Int("key_bits", len(f.keying.finalKey)/8*8).Msg("final key written")
 		return answer(messages.FrameEndedAck, &messages.FrameEndedAckContent{FrameUUID: f.id})
 	})
+	m.HandleIn(states.Identified, messages.FrameEnded, func(ctx context.Context, req fsm.Request) (fsm.Answer, error) {
+		id := req.Content.(*messages.FrameEndedContent).FrameUUID
+		e := &s.srv.ends
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		held, err := s.srv.opts.Keys.Exists(id)
+		if err != nil {
+			// Neither answer can be given: a plain ABORT promises nothing,
+			// and Bob asks again later.
+			return fsm.Answer{}, fmt.Errorf("looking for the key of frame %s: %w", id, err)
+		}
+		if held {
+			s.log.Info().Str("frame", id.String()).Msg("key recovery: Alice holds the key")
+			return answer(messages.FrameEndedAck, &messages.FrameEndedAckContent{FrameUUID: id})
+		}
+		if s.srv.wasClaimed(id) {
+			e.refuse(id)
+		}
+		s.log.Info().Str("frame", id.String()).Msg("key recovery: Alice holds no key for this frame")
+		return answer(messages.Abort, &messages.AbortContent{FrameUUID: id,
+			AbortMessage: fmt.Sprintf("Alice holds no key for frame %s and will not write one.", id)})
+	})
+}
+
+// frameEnds serializes key writes with recovery answers and remembers the
+// frames Alice declared keyless (only frames claimed since start can still
+// be written, so only those are remembered; the oldest are forgotten past
+// maxUsedFrames, long after any session of theirs timed out).
+type frameEnds struct {
+	mu      sync.Mutex
+	refused map[uuid.UUID]struct{}
+	order   []uuid.UUID
+}
+
+func (e *frameEnds) isRefused(id uuid.UUID) bool {
+	_, ok := e.refused[id]
+	return ok
+}
+
+func (e *frameEnds) refuse(id uuid.UUID) {
+	if e.isRefused(id) {
+		return
+	}
+	if e.refused == nil {
+		e.refused = map[uuid.UUID]struct{}{}
+	}
+	if len(e.order) >= maxUsedFrames {
+		delete(e.refused, e.order[0])
+		e.order = e.order[1:]
+	}
+	e.refused[id] = struct{}{}
+	e.order = append(e.order, id)
+}
+
+// wasClaimed reports whether a frame with this UUID was initialized since
+// start (and is still remembered).
+func (s *Server) wasClaimed(id uuid.UUID) bool {
+	s.usedMu.Lock()
+	defer s.usedMu.Unlock()
+	_, ok := s.used[id]
+	return ok
 }

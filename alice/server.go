@@ -65,6 +65,8 @@ type Server struct {
 	usedMu    sync.Mutex
 	used      map[uuid.UUID]struct{} // frame UUIDs accepted since start
 	usedOrder []uuid.UUID            // FIFO for the bound
+
+	ends frameEnds // final-key writes and key-recovery answers
 }
 
 // maxUsedFrames bounds the frame UUIDs remembered in memory; older ones are

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
 	"time"
 
 	"github.com/google/uuid"
@@ -60,6 +59,7 @@ type Driver struct {
 	rx      hardware.Receiver
 	pol     hardware.PolarisationController
 	keys    *keystore.Store
+	pending *keystore.Store // keys awaiting FRAME_ENDED_ACK (PendingDir)
 	log     zerolog.Logger
 	rng     *rand.Rand
 	keyBits io.Reader // Bob's multidimensional key bits: crypto/rand unless a test supplies Rand
@@ -95,9 +95,13 @@ func New(opts Options) (*Driver, error) {
 		}
 		rng = rand.New(rand.NewChaCha8(seed))
 	}
+	pending, err := keystore.Open(PendingDir(opts.Keys))
+	if err != nil {
+		return nil, fmt.Errorf("bob: pending keys: %w", err)
+	}
 	return &Driver{
 		cfg: opts.Config, conn: opts.Conn, rx: opts.Receiver, pol: opts.Polarisation,
-		keys: opts.Keys, log: opts.Logger, rng: rng, keyBits: keyBits, tracker: fsm.NewTracker(),
+		keys: opts.Keys, pending: pending, log: opts.Logger, rng: rng, keyBits: keyBits, tracker: fsm.NewTracker(),
 	}, nil
 }
 
@@ -105,7 +109,9 @@ func New(opts Options) (*Driver, error) {
 func (d *Driver) State() states.State { return d.tracker.State() }
 
 // Run runs frames until n have been attempted (n <= 0: until ctx ends), then
-// sends DISCONNECTION. A dropped frame is logged and the run goes on; an
+// sends DISCONNECTION. Keys left pending by an earlier frame or run are
+// resolved with Alice before each frame and before disconnecting (see
+// ResolvePending). A dropped frame is logged and the run goes on; an
 // error for which Fatal is true stops it. It returns the summaries of every
 // frame attempted and the fatal error, if any (a stop by ctx is not an
 // error).
@@ -116,6 +122,7 @@ func (d *Driver) Run(ctx context.Context, n int) ([]*Summary, error) {
 		if ctx.Err() != nil {
 			break
 		}
+		d.resolveBestEffort(ctx)
 		sum, err := d.RunFrame(ctx)
 		sums = append(sums, sum)
 		if err != nil && Fatal(err) {
@@ -128,6 +135,9 @@ func (d *Driver) Run(ctx context.Context, n int) ([]*Summary, error) {
 	// Disconnect even when ctx ended: give it a short grace period of its own.
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.disconnectTimeout())
 	defer cancel()
+	if d.sessionAlive() {
+		d.resolveBestEffort(dctx)
+	}
 	if err := d.Disconnect(dctx); err != nil && fatal == nil && !errors.Is(err, messages.ErrDisconnected) {
 		fatal = err
 	}
@@ -154,7 +164,7 @@ func (d *Driver) Disconnect(ctx context.Context) error {
 	}
 	// A connection already lost (or closed by a cancelled request) is not
 	// dialled again just to say goodbye.
-	if sc, ok := d.conn.(interface{ Session() *transport.Session }); ok && sc.Session() == nil {
+	if !d.sessionAlive() {
 		return nil
 	}
 	m, err := d.conn.Request(ctx, messages.Disconnection, nil)
@@ -166,6 +176,13 @@ func (d *Driver) Disconnect(ctx context.Context) error {
 	}
 	d.log.Info().Str(logging.FieldState, string(d.tracker.State())).Stringer(logging.FieldCode, m.Code).Msg("disconnected")
 	return nil
+}
+
+// sessionAlive reports whether the connection's session is still open (a
+// connection that does not tell is taken as open).
+func (d *Driver) sessionAlive() bool {
+	sc, ok := d.conn.(interface{ Session() *transport.Session })
+	return !ok || sc.Session() != nil
 }
 
 // RunFrame runs one frame, from identification (when needed) to
@@ -213,8 +230,12 @@ type frame struct {
 	rec       reconciled
 	finalKey  []uint8
 	keyPath   string
-	lastCode  messages.Code // Alice's last answer (for the phase log line)
-	aliceSide bool          // Alice holds a frame (state with a frame)
+	// pendingKey: the key is written as pending; endSent: FRAME_ENDED was
+	// sent for it, so Alice may hold the key and only she can settle it.
+	pendingKey, endSent bool
+	lastCode            messages.Code    // Alice's last answer (for the phase log line)
+	lastContent         messages.Content // and its content, when it decoded
+	aliceSide           bool             // Alice holds a frame (state with a frame)
 	// localAuthFailure: one of Alice's answers failed Bob's digest or
 	// challenge check; Alice may still hold the frame.
 	localAuthFailure bool
@@ -348,6 +369,7 @@ func (f *frame) request(p Phase, code messages.Code, c messages.Content) (messag
 	}
 	f.track(tr)
 	content, derr := messages.DecodeContent(m.Code, m.Content)
+	f.lastContent = content
 	switch {
 	case m.Code == messages.AuthenticationInvalid:
 		return fail(m.Code, "", f.d.authFailed(errors.New("Alice answered AUTHENTICATION_INVALID")))
@@ -460,13 +482,18 @@ func (f *frame) drop(cause error) error {
 		_ = f.d.rx.Stop(ctx)
 		f.armed = false
 	}
-	if f.keyPath != "" {
-		if err := os.Remove(f.keyPath); err != nil && !errors.Is(err, os.ErrNotExist) {
-			f.d.log.Error().Err(err).Str("file", f.keyPath).Msg("cannot remove the key of a dropped frame")
+	if f.pendingKey && !f.endSent {
+		// Alice never heard of the end of this frame: she holds no key.
+		if err := f.d.removePending(f.id); err != nil {
+			f.d.log.Error().Err(err).Msg("cannot remove the pending key of a dropped frame")
 		}
-		f.keyPath = ""
-		f.sum.KeyFile = ""
+	} else if f.pendingKey {
+		if ok, _ := f.d.pending.Exists(f.id); ok {
+			f.d.log.Warn().Str(logging.FieldFrame, f.id.String()).
+				Msg("key kept pending: Alice may hold it; it is settled with her once identified again")
+		}
 	}
+	f.sum.KeyFile = ""
 	f.sum.KeyBits = 0
 	if Fatal(cause) && !errors.Is(cause, ErrPeerLacksEC) && !errors.Is(cause, ErrInvalidResponse) {
 		return cause

@@ -467,8 +467,10 @@ func (f *frame) amplify() error {
 	return nil
 }
 
-// end writes the key (durably) and closes the frame with FRAME_ENDED; the
-// key is removed again unless Alice acknowledges this very frame.
+// end closes the frame: the key is written durably as pending, FRAME_ENDED
+// is sent, and FRAME_ENDED_ACK for this very frame makes the key final.
+// Without that answer the key stays pending (see ResolvePending), unless
+// Alice's ABORT names the frame: she holds no key, and Bob's is deleted.
 func (f *frame) end() error {
 	// The key file holds whole bytes: the bits past the last whole byte are
 	// dropped by both stations.
@@ -476,23 +478,34 @@ func (f *frame) end() error {
 	if len(packed) == 0 {
 		return &PhaseError{Phase: PhaseFrameEnd, Err: fmt.Errorf("%w: %d secret bits make no whole byte", ErrNoKey, len(f.finalKey))}
 	}
-	path, err := f.d.keys.Write(f.id, packed)
-	if err != nil {
+	if _, err := f.d.pending.Write(f.id, packed); err != nil {
 		return &PhaseError{Phase: PhaseFrameEnd, Err: fmt.Errorf("writing the key: %w", err)}
 	}
-	f.keyPath = path
-	_, c, err := f.request(PhaseFrameEnd, messages.FrameEnded, &messages.FrameEndedContent{FrameUUID: f.id})
+	f.pendingKey, f.endSent = true, true
+	code, c, err := f.request(PhaseFrameEnd, messages.FrameEnded, &messages.FrameEndedContent{FrameUUID: f.id})
 	if err != nil {
+		if refusedFor(f.lastContent, f.id) {
+			if rerr := f.d.removePending(f.id); rerr != nil {
+				return errors.Join(err, rerr)
+			}
+		}
 		return err
 	}
-	if ack, _ := c.(*messages.FrameEndedAckContent); ack == nil || ack.FrameUUID != f.id {
+	if code != messages.FrameEndedAck || !ackFor(c, f.id) {
 		got := "none"
-		if ack != nil {
+		if ack, _ := c.(*messages.FrameEndedAckContent); ack != nil {
 			got = ack.FrameUUID.String()
 		}
-		return &PhaseError{Phase: PhaseFrameEnd, Request: messages.FrameEnded, Response: messages.FrameEndedAck,
-			Err: f.invalidResponse(messages.FrameEnded, messages.FrameEndedAck, "frame_uuid "+got+", not "+f.id.String())}
+		return &PhaseError{Phase: PhaseFrameEnd, Request: messages.FrameEnded, Response: code,
+			Err: f.invalidResponse(messages.FrameEnded, code, "frame_uuid "+got+", not "+f.id.String())}
 	}
+	path, err := f.d.promote(f.id)
+	if err != nil {
+		// Alice holds the key; Bob's stays pending and is made final by
+		// ResolvePending.
+		return &PhaseError{Phase: PhaseFrameEnd, Err: err}
+	}
+	f.keyPath = path
 	f.sum.KeyBits = 8 * len(packed)
 	f.sum.KeyFile = path
 	return nil

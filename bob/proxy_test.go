@@ -25,12 +25,13 @@ type action struct {
 type actionKind int
 
 const (
-	forward     actionKind = iota // pass to Alice, pass her answer back
-	reply                         // answer Bob without asking Alice
-	abortBoth                     // Alice drops the frame (proxy sends her ABORT); Bob receives ABORT
-	authInvalid                   // Alice drops the frame; Bob receives AUTHENTICATION_INVALID
-	hangup                        // close both connections without an answer
-	corrupt                       // forward; corrupt the digest of Alice's answer on its way to Bob
+	forward       actionKind = iota // pass to Alice, pass her answer back
+	reply                           // answer Bob without asking Alice
+	abortBoth                       // Alice drops the frame (proxy sends her ABORT); Bob receives ABORT
+	authInvalid                     // Alice drops the frame; Bob receives AUTHENTICATION_INVALID
+	hangup                          // close both connections without an answer
+	corrupt                         // forward; corrupt the digest of Alice's answer on its way to Bob
+	forwardHangup                   // pass to Alice, then close both connections: her answer is lost
 )
 
 // corruptConn flips one bit of the signed digest of the next frame written
@@ -150,6 +151,9 @@ func (p *proxy) serve(ctx context.Context, c net.Conn) {
 		var out transport.Message
 		switch act.kind {
 		case hangup:
+			return
+		case forwardHangup:
+			roundTrip(m.Code, m.Content)
 			return
 		case forward, corrupt:
 			out, err = roundTrip(m.Code, m.Content)

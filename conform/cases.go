@@ -650,6 +650,32 @@ func phaseCases() []Case {
 				return o
 			},
 		},
+		{
+			Name: "key recovery for a frame without a key", Cites: citeDesign + " §identified (FRAME_ENDED: key recovery, ours)",
+			Expected: `ABORT {"frame_uuid": <the frame asked about>} to FRAME_ENDED in identified for a frame the server never ended`,
+			run: func(e *env) outcome {
+				p, o, ok := identified(e)
+				if !ok {
+					return o
+				}
+				id := "8a8d6f54-3f9e-4c4b-9d57-1c0e8f7b2a61" // never initialized by the checker
+				r, err := p.request(messages.FrameEnded, []byte(`{"frame_uuid": "`+id+`"}`))
+				o, ok = expect(r, err, messages.Abort)
+				if !ok {
+					o.reason += ": the server has no key recovery"
+					return o
+				}
+				if got, _ := fields(r)["frame_uuid"].(string); got != id {
+					return fail(r.String(), "the ABORT does not name the frame (frame_uuid "+fmt.Sprintf("%q", got)+"): it promises nothing about the key")
+				}
+				// The session stays identified.
+				r, err = p.request(messages.InitializationRequestConfig, nil)
+				if err != nil || r.Code == messages.UnexpectedCommand {
+					return fail(r.String(), "the session left identified after the recovery answer")
+				}
+				return o
+			},
+		},
 	}
 }
 

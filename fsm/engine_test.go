@@ -340,7 +340,7 @@ func TestOffTableAnswerIsCaught(t *testing.T) {
 			sc := &script{}
 			mux := NewMux()
 			var bad messages.Code = messages.FrameEndedAck
-			if s == states.PADone {
+			if req == messages.FrameEnded {
 				bad = messages.ECReady
 			}
 			offTable := func(ctx context.Context, r Request) (Answer, error) { return answer(bad), nil }

@@ -112,6 +112,14 @@ func (c *client) validContent(t *rapid.T, req messages.Code, extra bool) (map[st
 		m = map[string]any{"some_parameter": 1}
 	case messages.ECVerification:
 		m = map[string]any{"hash": rapid.Int64Range(0, 1<<62).Draw(t, "hash")}
+	case messages.FrameEnded:
+		// Key recovery in identified (or the end of the frame): the last
+		// frame or one Alice never saw.
+		id := c.frame
+		if id == uuid.Nil || rapid.Bool().Draw(t, "unknown frame") {
+			id = uuid.New()
+		}
+		m = map[string]any{"frame_uuid": id.String()}
 	case messages.Abort:
 		m = map[string]any{"abort_message": "property test"}
 	case messages.InvalidResponse:

@@ -77,6 +77,9 @@ func (md *model) allowed(req m.Code) outcomes {
 			o = outcomes{m.InitializationConfig: mIdentified}
 		case m.ChangeParameterRequest:
 			o = params
+		case m.FrameEnded:
+			// Key recovery: Alice holds the key (ACK) or not (ABORT).
+			o = outcomes{m.FrameEndedAck: mIdentified}
 		}
 	case mInitialized:
 		switch req {

@@ -22,12 +22,13 @@ var identificationPhase = []info{
 	{
 		state: Identified,
 		phase: "identification",
-		doc:   "peer identified, no frame in progress: a frame may be initialized and parameters changed",
+		doc:   "peer identified, no frame in progress: a frame may be initialized, parameters changed, and the key of an earlier frame confirmed (FRAME_ENDED)",
 		legal: []messages.Code{
 			messages.IdentificationRequest,
 			messages.InitializationRequest,
 			messages.InitializationRequestConfig,
 			messages.ChangeParameterRequest,
+			messages.FrameEnded,
 		},
 		always: true,
 	},
