@@ -15,9 +15,11 @@ import (
 	pp "github.com/qosst/qosst-go/postprocessing"
 )
 
-// BenchmarkFrame measures one whole frame of 10^6 symbols on the default
-// simulated short link (heterodyne, T = 0.9, ξ = 0.01, η = 0.8,
-// v_el = 0.05, Va = 2, 100 MBd):
+// BenchmarkFrame measures one whole frame of 10^6 symbols with the station
+// defaults on the default simulated short link (heterodyne, T = 0.9,
+// ξ = 0.01, η = 0.8, v_el = 0.05, Va = 4, 100 MBd; half of the symbols for
+// finite-size parameter estimation at ε = 1e-10, multidimensional
+// reconciliation):
 //
 //   - protocol: our Alice and Bob over loopback TCP, from INITIALIZATION to
 //     FRAME_ENDED_ACK with the keys written on both sides; the time of each
@@ -81,7 +83,7 @@ func benchComputation(b *testing.B, c *config.Config) {
 		b.Fatal(err)
 	}
 	defer rx.Close()
-	cfg := FromStation(c)
+	cfg := FromStation(c).WithStation(c)
 	rng := rand.New(rand.NewPCG(1, 2))
 	keyBits := 0
 	b.ResetTimer()
@@ -108,9 +110,9 @@ func benchComputation(b *testing.B, c *config.Config) {
 			}
 		}
 		res, err := pp.EstimateParameters(pp.PEInput{Detection: pp.Heterodyne, Eta: cfg.Eta, NPhoton: spec.Va / 2,
-			Alice: xa, Bob: rb, Calibration: cal})
+			Alice: xa, Bob: rb, Calibration: cal, Mode: cfg.PEMode, Epsilon: cfg.PEEpsilon})
 		check(b, err)
-		kp, err := res.KeyRateParams(1, true)
+		kp, err := res.KeyRateParams(1, cfg.Trusted)
 		check(b, err)
 		keyIdx := KeyIndices(spec.NumSymbols, lists)
 		xk, yk := make([]complex128, len(keyIdx)), make([]complex128, len(keyIdx))
@@ -123,23 +125,27 @@ func benchComputation(b *testing.B, c *config.Config) {
 		snr, err := pp.SNR(kp)
 		check(b, err)
 		yq, xq := pp.KeyQuadratures(yk, pp.Heterodyne), pp.KeyQuadratures(xk, pp.Heterodyne)
-		plan, err := pp.PlanReconciliation(pp.PlanParams{KeyQuadratures: len(yq), SNR: snr, Noise: ch.Noise, Seed: int64(i)})
+		plan, err := pp.PlanReconciliation(pp.PlanParams{KeyQuadratures: len(yq), SNR: snr, Noise: ch.Noise, Seed: int64(i),
+			Scheme: cfg.Reconciliation})
 		check(b, err)
-		bobRec, err := pp.NewBobReconciler(plan, yq)
+		bobRec, err := pp.NewBobReconcilerFrom(plan, yq, rngReader{rng})
 		check(b, err)
 		aliceRec, err := pp.NewAliceReconciler(plan, xq, ch)
 		check(b, err)
 		for blk := 0; blk < plan.Blocks; blk++ {
 			syn, err := bobRec.Syndrome(blk)
 			check(b, err)
-			check(b, bobRec.Accept(blk, aliceRec.DecodeBlock(blk, syn) == nil))
+			side, err := bobRec.SideInfo(blk)
+			check(b, err)
+			check(b, bobRec.Accept(blk, aliceRec.DecodeBlockSide(blk, syn, side) == nil))
 		}
 		bk, ak := bobRec.Key(), aliceRec.Key()
 		if pp.VerificationHash(bk) != pp.VerificationHash(ak) {
 			b.Fatal("keys differ after EC")
 		}
 		st := bobRec.Stats()
-		length, _, err := pp.FinalKeyLength(pp.FinalKeyParams{ReconciledBits: len(bk), SyndromeBits: st.LeakedBits, Estimate: kp})
+		length, _, err := pp.FinalKeyLength(pp.FinalKeyParams{ReconciledBits: len(bk), SyndromeBits: st.LeakedBits, Estimate: kp,
+			EpsilonPA: cfg.EpsilonPA})
 		if err != nil {
 			continue // no key in this frame (statistics)
 		}
