@@ -74,14 +74,15 @@ func TestDeadlinesArmedLazily(t *testing.T) {
 }
 
 // A deadline kept from an earlier operation never fires before the
-// operation's own timeout: frames spaced by 60% of the idle timeout pass,
-// although together they outlast the first armed deadline many times.
+// operation's own timeout: requests spaced by half the idle timeout pass,
+// although together they outlast the first armed deadline (d + slack)
+// twice over.
 func TestKeptDeadlinesDoNotFireEarly(t *testing.T) {
 	noLeak(t)
-	const d = 80 * time.Millisecond
-	bob, alice := tcpPair(t, Options{WriteTimeout: d}, Options{IdleTimeout: d, FrameTimeout: d, WriteTimeout: d})
-	for i := 0; i < 6; i++ {
-		time.Sleep(d * 6 / 10)
+	const d = 300 * time.Millisecond
+	bob, alice := tcpPair(t, Options{}, Options{IdleTimeout: d, FrameTimeout: d})
+	for i := 0; i < 5; i++ {
+		time.Sleep(d / 2)
 		if err := bob.Send(messages.PENphotonRequest, nil); err != nil {
 			t.Fatalf("send %d: %v", i, err)
 		}
@@ -93,6 +94,31 @@ func TestKeptDeadlinesDoNotFireEarly(t *testing.T) {
 		}
 		if _, err := bob.Recv(); err != nil {
 			t.Fatalf("receive answer %d: %v", i, err)
+		}
+	}
+}
+
+// The same for writes: each write blocks for half the write timeout (the
+// peer reads late), five in a row.
+func TestKeptWriteDeadlineDoesNotFireEarly(t *testing.T) {
+	noLeak(t)
+	const d = 300 * time.Millisecond
+	ca, cb := net.Pipe()
+	defer cb.Close()
+	bob := NewSession(ca, Options{WriteTimeout: d})
+	defer bob.Close()
+	go func() {
+		dec := messages.NewDecoder(cb, messages.Limits{})
+		for {
+			time.Sleep(d / 2)
+			if _, err := dec.ReadFrame(); err != nil {
+				return
+			}
+		}
+	}()
+	for i := 0; i < 5; i++ {
+		if err := bob.Send(messages.PENphotonRequest, nil); err != nil {
+			t.Fatalf("send %d: %v", i, err)
 		}
 	}
 }
