@@ -141,3 +141,39 @@ func TestUnsettledAnswerKeepsKeyPending(t *testing.T) {
 		t.Fatalf("pending keys after an unsettled recovery %v", ids)
 	}
 }
+
+// A crash between making a key final and removing its pending copy leaves
+// both: the next ResolvePending removes the pending copy without asking
+// Alice and keeps the final key as it is.
+func TestPendingCopyOfAFinalKey(t *testing.T) {
+	c := stationConfig()
+	l, d := listen(t, "pipe")
+	startAlice(t, c, l)
+	p := newProxy(t, d, pass)
+	drv, bobKeys := newBob(t, c, p.pipe)
+	id := uuid.New()
+	key := []byte{1, 2, 3, 4}
+	if _, err := bobKeys.Write(id, key); err != nil {
+		t.Fatal(err)
+	}
+	pending, err := keystore.Open(PendingDir(bobKeys))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pending.Write(id, key); err != nil {
+		t.Fatal(err)
+	}
+	promoted, deleted, err := drv.ResolvePending(runCtx(t))
+	if err != nil || promoted != 1 || deleted != 0 {
+		t.Fatalf("ResolvePending: %d final, %d deleted, %v", promoted, deleted, err)
+	}
+	if got, err := bobKeys.Read(id); err != nil || !bytes.Equal(got, key) {
+		t.Fatalf("final key %v, %v", got, err)
+	}
+	if ids := pendingOf(t, drv); len(ids) != 0 {
+		t.Fatalf("still pending: %v", ids)
+	}
+	if n := len(p.requests()); n != 0 {
+		t.Errorf("Alice was asked (%v) about a key already final", p.requests())
+	}
+}
