@@ -7,15 +7,16 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
 )
 
-// The reference vectors live next to the repository, in ../shared/vectors
-// seen from the module root.
-const vectorsDir = "../../shared/vectors"
+// The reference vectors: copies in testdata/ at the module root of the
+// project's shared vectors (see testdata/README.md).
+const vectorsDir = "../testdata"
 
 type vectorFrame struct {
 	Name          string          `json:"name"`
@@ -241,6 +242,30 @@ func TestVectorSession(t *testing.T) {
 	for _, d := range []*Decoder{bd, ad} {
 		if _, err := d.ReadFrame(); !errors.Is(err, io.EOF) {
 			t.Fatalf("frames beyond the exchanges: %v", err)
+		}
+	}
+}
+
+// TestVectorCopiesMatchShared: the copies in testdata/ are byte-identical to
+// the project's shared reference vectors, when those sit beside the
+// repository (as in CI); a plain clone has only the copies.
+func TestVectorCopiesMatchShared(t *testing.T) {
+	shared := filepath.Join("..", "..", "shared", "vectors")
+	for _, name := range []string{"qosst-core-0.10-frames.json", "qosst-core-0.10-session.json"} {
+		ours, err := os.ReadFile(filepath.Join(vectorsDir, name))
+		if err != nil {
+			t.Fatalf("copy of %s: %v", name, err)
+		}
+		theirs, err := os.ReadFile(filepath.Join(shared, name))
+		if errors.Is(err, fs.ErrNotExist) {
+			t.Logf("%s: no shared vectors beside the repository; the copy is used as is", name)
+			continue
+		}
+		if err != nil {
+			t.Fatalf("shared %s: %v", name, err)
+		}
+		if !bytes.Equal(ours, theirs) {
+			t.Errorf("testdata/%s differs from the shared reference vectors: copy them again", name)
 		}
 	}
 }

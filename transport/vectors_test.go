@@ -13,9 +13,9 @@ import (
 	"github.com/qosst/qosst-go/messages"
 )
 
-// The reference vectors live next to the repository, in ../shared/vectors
-// seen from the module root.
-const vectorsDir = "../../shared/vectors"
+// The reference vectors: copies in testdata/ at the module root of the
+// project's shared vectors (see testdata/README.md).
+const vectorsDir = "../testdata"
 
 // recFrame is one frame of a recorded stream, split with the codec.
 type recFrame struct {
