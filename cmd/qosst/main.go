@@ -10,8 +10,8 @@ import (
 )
 
 var rootCmd = &cobra.Command{
-	Use:           "qosst",
-	Short:         "QOSST control protocol tools for CV-QKD stations",
+	Use:   "qosst",
+	Short: "QOSST control protocol tools for CV-QKD stations",
 	Long: `qosst gathers the tools around the QOSST/0.2 control protocol for CV-QKD:
 a demo of a whole link on the simulated optical channel, the secret key rate
 calculator, key generation for the authenticators and a conformance checker
