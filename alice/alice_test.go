@@ -109,6 +109,44 @@ func TestPEDeniedWhenKeyRateIsNotPositive(t *testing.T) {
 	b.initialize()
 }
 
+// Alice sizes the key with Va = 2<n>, <n> as her emitter measured it for
+// the frame (the value Bob echoes and computes with), not with the nominal
+// modulation variance: with an emitter measuring <n> 5 % off Va/2 either
+// way, Bob's key of the length he computes from 2<n> is accepted at
+// privacy amplification and Alice's final key equals his.
+func TestKeySizedWithMeasuredPhotonNumber(t *testing.T) {
+	for _, scale := range []float64{0.95, 1.05} {
+		h := newHarness(t, "pipe", func(s *setup) { s.photonScale = scale })
+		b := h.bob()
+		b.identify()
+		final := b.fullFrame()
+		got, err := h.keys.Read(b.frame)
+		if want := keystore.PackBits(final); err != nil || len(want) == 0 || !bytes.Equal(got, want) {
+			t.Fatalf("<n> × %v: Alice's key differs from Bob's (%v)", scale, err)
+		}
+	}
+}
+
+// PE_FINISHED whose n_photon is not the <n> Alice measured for the frame
+// (even by one part in 10^9) is denied with a reason naming n_photon, and
+// the frame is dropped.
+func TestPEDeniedWhenNPhotonIsNotAlices(t *testing.T) {
+	h := newHarness(t, "pipe")
+	b := h.bob()
+	b.identify()
+	b.initialize()
+	b.qie()
+	b.echo = func(n float64) float64 { return n * (1 + 1e-9) }
+	if got := b.pe(3, 0.1, nil); got != messages.PEDenied {
+		t.Fatalf("PE_FINISHED with a changed n_photon answered %s", got)
+	}
+	if msg := b.peAnswer.(*messages.PEDeniedContent).DenyMessage; !strings.Contains(msg, "n_photon") {
+		t.Fatalf("deny message %q does not name n_photon", msg)
+	}
+	b.want(messages.ECInitialization, &messages.ECInitializationContent{Noise: 1, LDPC: &messages.LDPCParams{N: 8, K: 4, ColumnWeight: 2}}, messages.UnexpectedCommand)
+	b.initialize()
+}
+
 func TestPESymbolsOutOfRange(t *testing.T) {
 	h := newHarness(t, "pipe")
 	b := h.bob()

@@ -142,9 +142,14 @@ func newKeying(f *frame, c *messages.ECInitializationContent) (*keying, error) {
 }
 
 // keyRateParams are the frame's physics as Bob estimated them (PE_FINISHED:
-// point estimates or finite-size worst case, as Bob announced) with Alice's
-// own modulation variance, the frame's detection and the detector trust Bob
-// announced.
+// point estimates or finite-size worst case, as Bob announced) with the
+// modulation variance Va = 2<n> of the mean photon number Alice's emitter
+// measured for this frame (the value Bob echoed in PE_FINISHED, checked
+// there, and the one his estimates and key length use), the frame's
+// detection and the detector trust Bob announced. The nominal
+// frame.quantum.modulation_variance is not used: on instruments the emitted
+// variance departs from it, and both stations must compute from the same
+// measured quantity.
 func (f *frame) keyRateParams() (pp.KeyRateParams, error) {
 	det, err := pp.ParseDetection(f.spec.Detection.String())
 	if err != nil {
@@ -153,7 +158,7 @@ func (f *frame) keyRateParams() (pp.KeyRateParams, error) {
 	p := pp.KeyRateParams{
 		Detection: det,
 		Trusted:   f.sec.trusted,
-		Va:        f.spec.Va,
+		Va:        2 * f.nPhoton,
 		T:         f.pe.Transmittance,
 		Xi:        f.pe.ExcessNoise,
 		Eta:       f.pe.Eta,

@@ -41,12 +41,14 @@ type harness struct {
 	cfg     *config.Config
 	srv     *Server
 	emitter *sim.Emitter
-	keys    *keystore.Store
-	dialer  transport.Dialer
-	addr    string
-	auth    messages.Authenticator
-	cancel  context.CancelFunc
-	done    chan error
+	// photonScale is the ratio of the emitter's measured <n> to Va/2.
+	photonScale float64
+	keys        *keystore.Store
+	dialer      transport.Dialer
+	addr        string
+	auth        messages.Authenticator
+	cancel      context.CancelFunc
+	done        chan error
 }
 
 // setup is what a harness option may change before Alice starts.
@@ -58,9 +60,25 @@ type setup struct {
 	stopGrace time.Duration
 	// auth is Alice's authenticator and the test clients' (nil: None).
 	auth messages.Authenticator
+	// photonScale, when not 0, scales the mean photon number the emitter
+	// measures: an emitter whose measured <n> departs from the nominal
+	// Va/2, as on instruments.
+	photonScale float64
 }
 
 type harnessOpt func(*setup)
+
+// scaledPhotons is an emitter whose measured mean photon number is scale
+// times the one of the emitter it wraps.
+type scaledPhotons struct {
+	hardware.Emitter
+	scale float64
+}
+
+func (e scaledPhotons) MeanPhotonNumber(ctx context.Context) (float64, error) {
+	n, err := e.Emitter.MeanPhotonNumber(ctx)
+	return n * e.scale, err
+}
 
 // newHarness starts Alice on a pipe ("pipe") or loopback TCP ("tcp").
 func newHarness(t testing.TB, network string, opts ...harnessOpt) *harness {
@@ -76,6 +94,11 @@ func newHarness(t testing.TB, network string, opts ...harnessOpt) *harness {
 		t.Fatal(err)
 	}
 	var emitter hardware.Emitter = em
+	if su.photonScale == 0 {
+		su.photonScale = 1
+	} else {
+		emitter = scaledPhotons{Emitter: emitter, scale: su.photonScale}
+	}
 	if su.wrap != nil {
 		emitter = su.wrap(em)
 	}
@@ -88,7 +111,7 @@ func newHarness(t testing.TB, network string, opts ...harnessOpt) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, cfg: cfg, srv: srv, emitter: em, keys: keys, auth: su.auth, done: make(chan error, 1)}
+	h := &harness{t: t, cfg: cfg, srv: srv, emitter: em, keys: keys, auth: su.auth, photonScale: su.photonScale, done: make(chan error, 1)}
 	var l net.Listener
 	switch network {
 	case "pipe":
@@ -163,6 +186,11 @@ type bob struct {
 	reconOK   int
 	announce  map[string]any // extra INITIALIZATION_REQUEST parameters
 	epsPA     float64        // ε_PA Bob sizes the key with (0: the default)
+	// echo is the n_photon Bob announces in PE_FINISHED given the one
+	// Alice answered (nil: echoed unchanged, as qosst-bob does).
+	echo func(nPhoton float64) float64
+	// peAnswer is the content of Alice's answer to PE_FINISHED.
+	peAnswer messages.Content
 }
 
 func (h *harness) bob() *bob { return h.bobWith(h.auth) }
@@ -323,8 +351,8 @@ func (b *bob) pe(requests int, ratio float64, forceKeyRate *float64) messages.Co
 		b.t.Fatalf("disclosed symbols do not match Bob's measurements: slope %.3f, want %.3f ± %.3f", slope, want, stderr)
 	}
 	np := b.want(messages.PENphotonRequest, nil, messages.PENphotonResponse).(*messages.PENphotonResponseContent)
-	if np.NPhoton != b.h.cfg.Frame.Quantum.ModulationVariance/2 {
-		b.t.Fatalf("n_photon %v", np.NPhoton)
+	if want := b.h.cfg.Frame.Quantum.ModulationVariance / 2 * b.h.photonScale; np.NPhoton != want {
+		b.t.Fatalf("n_photon %v, the emitter measured %v", np.NPhoton, want)
 	}
 	b.params = pp.KeyRateParams{Detection: pp.Heterodyne, Trusted: true, Va: 2 * np.NPhoton, T: s.Transmittance,
 		Xi: s.ExcessNoise, Eta: s.Eta, Vel: s.ElectronicNoise, Beta: 0.95}
@@ -336,8 +364,13 @@ func (b *bob) pe(requests int, ratio float64, forceKeyRate *float64) messages.Co
 	if forceKeyRate != nil {
 		kr = *forceKeyRate
 	}
-	got, _ := b.raw(messages.PEFinished, &messages.PEFinishedContent{NPhoton: np.NPhoton, Transmittance: s.Transmittance,
+	echo := np.NPhoton
+	if b.echo != nil {
+		echo = b.echo(np.NPhoton)
+	}
+	got, c := b.raw(messages.PEFinished, &messages.PEFinishedContent{NPhoton: echo, Transmittance: s.Transmittance,
 		ExcessNoise: s.ExcessNoise, ElectronicNoise: s.ElectronicNoise, Eta: s.Eta, KeyRate: kr})
+	b.peAnswer = c
 	return got
 }
 

@@ -55,8 +55,12 @@ func TestReferenceClientConversation(t *testing.T) {
 	if len(frames) != len(ref.Exchanges) {
 		t.Fatalf("%d frames in Bob's stream, %d exchanges", len(frames), len(ref.Exchanges))
 	}
-	// The reference frame has 5 symbols.
-	h := newHarness(t, "pipe", func(s *setup) { s.cfg.Frame.Quantum.NumSymbols = 5 })
+	// The reference frame has 5 symbols; the reference server's emitter
+	// measured <n> = 1.54, which Bob echoes in PE_FINISHED and Alice checks.
+	h := newHarness(t, "pipe", func(s *setup) {
+		s.cfg.Frame.Quantum.NumSymbols = 5
+		s.photonScale = 1.54 / (s.cfg.Frame.Quantum.ModulationVariance / 2)
+	})
 	b := h.bob()
 	// Our table admits CHANGE_PARAMETER_REQUEST in identified and
 	// initialized only; the reference server changed roll_off in the

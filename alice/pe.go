@@ -3,6 +3,7 @@ package alice
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"github.com/qosst/qosst-go/fsm"
 	"github.com/qosst/qosst-go/messages"
@@ -12,7 +13,9 @@ import (
 // requested symbols (they are then disclosed and excluded from the key), or
 // PE_SYMBOLS_ERROR for an index out of range; PE_NPHOTON_REQUEST →
 // PE_NPHOTON_RESPONSE with <n> measured during QIE; PE_FINISHED →
-// PE_DENIED when key_rate <= 0, else PE_APPROVED.
+// PE_DENIED when its n_photon is not the <n> Alice's emitter measured for
+// the frame (exactly: Bob echoes the value he received), when that <n> is
+// not positive, or when key_rate <= 0; else PE_APPROVED.
 func (s *session) registerPE(m *fsm.Mux) {
 	m.Handle(messages.PESymbolsRequest, func(ctx context.Context, req fsm.Request) (fsm.Answer, error) {
 		f, err := s.current()
@@ -62,6 +65,20 @@ func (s *session) registerPE(m *fsm.Mux) {
 			Float64("excess_noise", c.ExcessNoise).Float64("electronic_noise", c.ElectronicNoise).
 			Float64("eta", c.Eta).Float64("n_photon", c.NPhoton).Float64("key_rate", c.KeyRate).
 			Int("disclosed", f.nDisclosed).Msg("parameters estimated")
+		if !f.measured {
+			return fsm.Answer{}, fmt.Errorf("PE_FINISHED before the mean photon number was measured")
+		}
+		// Both stations size the key with Va = 2<n>, <n> as Alice's emitter
+		// measured it for this frame: Bob's estimates only stand for this
+		// frame if he used that very value.
+		if c.NPhoton != f.nPhoton {
+			return answer(messages.PEDenied, &messages.PEDeniedContent{
+				DenyMessage: fmt.Sprintf("n_photon %v is not the mean photon number Alice measured for this frame (%v).", c.NPhoton, f.nPhoton)})
+		}
+		if !(f.nPhoton > 0) || math.IsInf(f.nPhoton, 0) {
+			return answer(messages.PEDenied, &messages.PEDeniedContent{
+				DenyMessage: fmt.Sprintf("Alice measured a mean photon number of %v: no modulation variance to size a key with.", f.nPhoton)})
+		}
 		if !(c.KeyRate > 0) {
 			return answer(messages.PEDenied, &messages.PEDeniedContent{
 				DenyMessage: fmt.Sprintf("Key rate is null (%v bit/s).", c.KeyRate)})

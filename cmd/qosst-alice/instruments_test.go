@@ -81,9 +81,10 @@ func startLab(t *testing.T) (*scpitest.Lab, scpitest.LabConfig) {
 // power meter; Bob's station from the same file drives its digitizer, LO
 // and polarisation controller. Two frames go through polarisation
 // recovery, QIE, PE (the lab's link and Alice's measured photon number
-// recovered) and EC (blocks decoded); a completed frame leaves identical keys. A frame may
-// only be dropped at privacy amplification, where Alice bounds the key
-// with the nominal Va while Bob uses 2·<n> from her power meter.
+// recovered) and EC (blocks decoded), and both complete with identical
+// keys: both stations size the key with Va = 2<n>, <n> from Alice's power
+// meter (not the nominal modulation variance, which the lab's emitted
+// variance departs from).
 func TestServesOnInstruments(t *testing.T) {
 	lab, lc := startLab(t)
 	aliceDir, bobDir := t.TempDir(), t.TempDir()
@@ -133,7 +134,6 @@ func TestServesOnInstruments(t *testing.T) {
 	if len(sums) != 2 {
 		t.Fatalf("%d frames run (%v)", len(sums), runErr)
 	}
-	completed := 0
 	for i, s := range sums {
 		line := bob.FormatSummary(i+1, s)
 		if math.Abs(s.Transmittance-lc.Transmittance) > 0.05 || math.Abs(s.ElectronicNoise-lc.ElectronicNoise) > 0.002 ||
@@ -146,22 +146,18 @@ func TestServesOnInstruments(t *testing.T) {
 		if s.PhaseDuration(bob.PhasePolarisation) == 0 {
 			t.Errorf("no polarisation recovery: %s", line)
 		}
-		switch {
-		case s.Completed():
-			completed++
-			b, _ := os.ReadFile(s.KeyFile)
-			a, err := os.ReadFile(filepath.Join(aliceDir, filepath.Base(s.KeyFile)))
-			if err != nil || len(b) == 0 || !bytes.Equal(a, b) {
-				t.Errorf("frame %d: Alice's and Bob's keys differ (%v)", i+1, err)
-			}
-		case strings.Contains(s.Err.Error(), "PA_ERROR") && strings.Contains(s.Err.Error(), "secret bits Alice computes"):
-			t.Logf("dropped at privacy amplification (Va nominal at Alice, 2·<n> at Bob): %s", line)
-		default:
+		if !s.Completed() {
 			t.Errorf("frame dropped: %s", line)
+			continue
+		}
+		b, _ := os.ReadFile(s.KeyFile)
+		a, err := os.ReadFile(filepath.Join(aliceDir, filepath.Base(s.KeyFile)))
+		if err != nil || len(b) == 0 || !bytes.Equal(a, b) {
+			t.Errorf("frame %d: Alice's and Bob's keys differ (%v)", i+1, err)
 		}
 	}
-	if runErr != nil { // a dropped frame is not an error of the run
-		t.Errorf("run: %v (%d frames completed)", runErr, completed)
+	if runErr != nil {
+		t.Errorf("run: %v", runErr)
 	}
 	if n := lab.Acquisitions(); n != 6 {
 		t.Errorf("%d digitizer records, want 6 (per frame: the frame and two calibrations)", n)
