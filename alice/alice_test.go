@@ -127,24 +127,41 @@ func TestKeySizedWithMeasuredPhotonNumber(t *testing.T) {
 	}
 }
 
-// PE_FINISHED whose n_photon is not the <n> Alice measured for the frame
-// (even by one part in 10^9) is denied with a reason naming n_photon, and
-// the frame is dropped.
-func TestPEDeniedWhenNPhotonIsNotAlices(t *testing.T) {
+// Alice sizes the key with the <n> her emitter measured, not with the
+// n_photon Bob announces: a Bob announcing another value (ten times hers)
+// but sizing his key with hers gets his privacy amplification accepted and
+// the same key, where an Alice trusting the announced value would bound
+// another length.
+func TestKeySizedWithAlicesPhotonNumberNotBobs(t *testing.T) {
 	h := newHarness(t, "pipe")
+	b := h.bob()
+	b.identify()
+	b.echo = func(n float64) float64 { return 10 * n }
+	final := b.fullFrame()
+	got, err := h.keys.Read(b.frame)
+	if want := keystore.PackBits(final); err != nil || len(want) == 0 || !bytes.Equal(got, want) {
+		t.Fatalf("Alice's key differs from Bob's (%v)", err)
+	}
+}
+
+// An emitter that measured no light (<n> = 0) leaves no modulation
+// variance to size a key with: PE_FINISHED is denied with the reason.
+func TestPEDeniedWithoutMeasuredPhotons(t *testing.T) {
+	h := newHarness(t, "pipe", func(s *setup) {
+		s.wrap = func(e hardware.Emitter) hardware.Emitter { return scaledPhotons{Emitter: e, scale: 0} }
+	})
+	h.photonScale = 0
 	b := h.bob()
 	b.identify()
 	b.initialize()
 	b.qie()
-	b.echo = func(n float64) float64 { return n * (1 + 1e-9) }
-	if got := b.pe(3, 0.1, nil); got != messages.PEDenied {
-		t.Fatalf("PE_FINISHED with a changed n_photon answered %s", got)
+	one := 1.0
+	if got := b.pe(3, 0.1, &one); got != messages.PEDenied {
+		t.Fatalf("PE_FINISHED after <n> = 0 answered %s", got)
 	}
-	if msg := b.peAnswer.(*messages.PEDeniedContent).DenyMessage; !strings.Contains(msg, "n_photon") {
-		t.Fatalf("deny message %q does not name n_photon", msg)
+	if msg := b.peAnswer.(*messages.PEDeniedContent).DenyMessage; !strings.Contains(msg, "mean photon number") {
+		t.Fatalf("deny message %q", msg)
 	}
-	b.want(messages.ECInitialization, &messages.ECInitializationContent{Noise: 1, LDPC: &messages.LDPCParams{N: 8, K: 4, ColumnWeight: 2}}, messages.UnexpectedCommand)
-	b.initialize()
 }
 
 func TestPESymbolsOutOfRange(t *testing.T) {

@@ -356,13 +356,15 @@ func (b *bob) pe(requests int, ratio float64, forceKeyRate *float64) messages.Co
 	}
 	b.params = pp.KeyRateParams{Detection: pp.Heterodyne, Trusted: true, Va: 2 * np.NPhoton, T: s.Transmittance,
 		Xi: s.ExcessNoise, Eta: s.Eta, Vel: s.ElectronicNoise, Beta: 0.95}
-	kr, err := pp.SecretKeyRate(b.params)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	kr *= b.h.cfg.Frame.Quantum.SymbolRate
+	var kr float64
 	if forceKeyRate != nil {
 		kr = *forceKeyRate
+	} else {
+		r, err := pp.SecretKeyRate(b.params)
+		if err != nil {
+			b.t.Fatal(err)
+		}
+		kr = r * b.h.cfg.Frame.Quantum.SymbolRate
 	}
 	echo := np.NPhoton
 	if b.echo != nil {
