@@ -78,9 +78,9 @@ func DefaultConfig() Config {
 }
 
 // WithStation returns c with the post-processing keys of a station
-// configuration that FromStation does not read:
-// bob.error_correction.reconciliation. A station builds its driver
-// configuration as FromStation(sc).WithStation(sc).
+// configuration: bob.error_correction.reconciliation (an empty value keeps
+// c's). FromStation applies it; it serves to lay a station file's keys
+// over another driver configuration.
 func (c Config) WithStation(sc *config.Config) Config {
 	if r := sc.Bob.ErrorCorrection.Reconciliation; r != "" {
 		c.Reconciliation = r

@@ -7,12 +7,16 @@ import (
 )
 
 // FormatSummary renders one frame's summary as one line for people:
-// frame number and UUID, T, ξ, v_el, key rate, β, EC blocks, key bits and
-// the time of each phase, or why the frame was dropped.
+// frame number and UUID, T, ξ, v_el, key rate, reconciliation scheme, β,
+// EC blocks, key bits and the time of each phase, or why the frame was
+// dropped.
 func FormatSummary(n int, s *Summary) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "frame %d %s: T=%.4f xi=%.4f v_el=%.4f key_rate=%s",
 		n, s.Frame, s.Transmittance, s.ExcessNoise, s.ElectronicNoise, formatRate(s.KeyRate))
+	if s.Reconciliation != "" {
+		fmt.Fprintf(&b, " reconciliation=%s", s.Reconciliation)
+	}
 	if s.ECBlocks > 0 {
 		fmt.Fprintf(&b, " beta=%.3f ec_blocks=%d/%d", s.Beta, s.ECBlocksOK, s.ECBlocks)
 	}

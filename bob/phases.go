@@ -358,6 +358,7 @@ func (f *frame) planKey(keySyms []complex128) (float64, ecPlan, error) {
 func (f *frame) reconcile() error {
 	w := f.plan.plan.Wire()
 	init := &messages.ECInitializationContent{Noise: w.Noise, Reconciliation: w.Reconciliation, Blocks: w.Blocks}
+	f.sum.Reconciliation = f.plan.plan.Scheme
 	if w.LDPC != nil {
 		init.LDPC = &messages.LDPCParams{N: w.LDPC.N, K: w.LDPC.K, ColumnWeight: w.LDPC.ColumnWeight, Seed: w.LDPC.Seed}
 	}

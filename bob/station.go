@@ -20,8 +20,9 @@ import (
 
 // FromStation returns the driver configuration of a station configuration
 // file: serial_number, [frame.quantum], simulation.detection, bob.eta,
-// [bob.parameters_estimation], [bob.run], authentication.max_failures,
-// timeouts.response and limits.max_symbols.
+// [bob.parameters_estimation], [bob.run],
+// bob.error_correction.reconciliation (through WithStation),
+// authentication.max_failures, timeouts.response and limits.max_symbols.
 func FromStation(c *config.Config) Config {
 	out := DefaultConfig()
 	if c.SerialNumber != "" {
@@ -50,7 +51,7 @@ func FromStation(c *config.Config) Config {
 		out.MaxAuthFailures = c.Authentication.MaxFailures
 	}
 	out.RequestTimeout = c.Timeouts.Response.Duration
-	return out
+	return out.WithStation(c)
 }
 
 // Station is Bob's station built from a configuration: the driver, the

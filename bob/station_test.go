@@ -3,9 +3,11 @@ package bob
 import (
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/qosst/qosst-go/config"
+	pp "github.com/qosst/qosst-go/postprocessing"
 	"github.com/qosst/qosst-go/transport/auth"
 )
 
@@ -79,5 +81,38 @@ func TestNewStationErrors(t *testing.T) {
 	c.Authentication.KeyFile = filepath.Join(t.TempDir(), "absent.key")
 	if _, err := NewStation(c, testLogger(t), nil); err == nil {
 		t.Error("station with a missing key file started")
+	}
+}
+
+// bob.error_correction.reconciliation of the station file selects the
+// scheme of a station built with NewStation: the frame announces it in
+// EC_INITIALIZATION (Summary.Reconciliation and the summary line), Alice
+// decodes with it and both keys are equal.
+func TestStationReconciliationScheme(t *testing.T) {
+	for _, scheme := range []string{pp.SchemeSign, pp.SchemeMultidimensional} {
+		t.Run(scheme, func(t *testing.T) {
+			c := stationConfig()
+			c.Bob.ErrorCorrection.Reconciliation = scheme
+			c.Keys.OutputDir = t.TempDir()
+			l, d := listen(t, "pipe")
+			aliceKeys := startAlice(t, c, l)
+			st, err := NewStation(c, testLogger(t), d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			sums, err := st.Driver.Run(runCtx(t), 1)
+			if err != nil || len(sums) != 1 {
+				t.Fatalf("Run: %d frames, %v", len(sums), err)
+			}
+			s := sums[0]
+			if s.Reconciliation != scheme {
+				t.Errorf("EC_INITIALIZATION announced %q, want %q", s.Reconciliation, scheme)
+			}
+			if line := FormatSummary(1, s); !strings.Contains(line, " reconciliation="+scheme+" ") {
+				t.Errorf("summary line lacks reconciliation=%s: %s", scheme, line)
+			}
+			checkKeys(t, s, aliceKeys, st.Keys)
+		})
 	}
 }

@@ -36,6 +36,7 @@ type Summary struct {
 	KeySymbols          int     // symbols kept for the key
 
 	// Error correction and privacy amplification.
+	Reconciliation string  // scheme announced in EC_INITIALIZATION ("sign", "multidimensional")
 	ECBlocks       int     // blocks sent
 	ECBlocksOK     int     // blocks Alice decoded
 	ECBlocksFailed int     // blocks discarded on both sides
@@ -73,6 +74,7 @@ func (s *Summary) MarshalZerologObject(e *zerolog.Event) {
 		Float64("key_rate_bps", s.KeyRate).
 		Int("pe_symbols", s.PESymbols).
 		Int("key_symbols", s.KeySymbols).
+		Str("reconciliation", s.Reconciliation).
 		Int("ec_blocks_ok", s.ECBlocksOK).
 		Int("ec_blocks_failed", s.ECBlocksFailed).
 		Float64("beta", s.Beta).

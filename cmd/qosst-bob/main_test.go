@@ -123,6 +123,9 @@ func TestRunAgainstAlice(t *testing.T) {
 			t.Errorf("%s: Alice's and Bob's keys differ (%v)", e.Name(), err)
 		}
 	}
+	if n := strings.Count(out.String(), " reconciliation=multidimensional "); n != 2 {
+		t.Errorf("%d summary lines with the default reconciliation=multidimensional:\n%s", n, out.String())
+	}
 	phaseLines := strings.Count(logs.String(), `"message":"phase"`)
 	if phaseLines < 15 {
 		t.Errorf("%d phase log lines for 2 frames", phaseLines)
@@ -131,5 +134,61 @@ func TestRunAgainstAlice(t *testing.T) {
 		if !strings.Contains(logs.String(), field) {
 			t.Errorf("logs lack %s", field)
 		}
+	}
+}
+
+// bob.error_correction.reconciliation set on the command line selects the
+// scheme Bob announces in EC_INITIALIZATION (shown in the summary line);
+// Alice decodes with it and the keys are equal.
+func TestReconciliationFromStationKey(t *testing.T) {
+	ac := config.Default()
+	ac.Frame.Quantum.NumSymbols = 60_000
+	ac.Simulation.Transmittance, ac.Simulation.ExcessNoise, ac.Simulation.Eta, ac.Simulation.ElectronicNoise = 0.99, 0.001, 0.95, 0.005
+	em, err := sim.NewEmitter(ac.SimConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer em.Close()
+	aliceKeys, err := keystore.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := alice.New(alice.Options{Config: ac, Emitter: em, Keys: aliceKeys, Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, l) }()
+	defer func() { cancel(); <-done }()
+
+	bobDir := t.TempDir()
+	var out, logs bytes.Buffer
+	cmd := newCommand(&logs, &out)
+	cmd.SetArgs([]string{"--connect", l.Addr().String(), "--frames", "1", "--keys", bobDir,
+		"--symbols", "60000", "--pe-ratio", "0.3", "--noise-seed", "5",
+		"--set", "bob.parameters_estimation.mode=asymptotic", "--set", "bob.error_correction.reconciliation=sign",
+		"--set", "simulation.transmittance=0.99", "--set", "simulation.excess_noise=0.001",
+		"--set", "simulation.eta=0.95", "--set", "simulation.electronic_noise=0.005", "--set", "bob.eta=0.95"})
+	rctx, rcancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer rcancel()
+	if err := cmd.ExecuteContext(rctx); err != nil {
+		t.Fatalf("qosst-bob: %v\n%s\n%s", err, out.String(), logs.String())
+	}
+	if !strings.Contains(out.String(), " reconciliation=sign ") || !strings.Contains(out.String(), "1 of 1 frames completed") {
+		t.Errorf("report, want one completed frame with reconciliation=sign:\n%s", out.String())
+	}
+	ents, err := os.ReadDir(bobDir)
+	if err != nil || len(ents) != 1 {
+		t.Fatalf("%d key files (%v)", len(ents), err)
+	}
+	b, _ := os.ReadFile(filepath.Join(bobDir, ents[0].Name()))
+	a, err := os.ReadFile(filepath.Join(aliceKeys.Dir(), ents[0].Name()))
+	if err != nil || len(b) == 0 || !bytes.Equal(a, b) {
+		t.Errorf("Alice's and Bob's keys differ (%v)", err)
 	}
 }
