@@ -68,13 +68,16 @@ func TestStationHMAC(t *testing.T) {
 	}
 }
 
-// NewStation refuses what it cannot run: real instruments are not wired,
-// and a missing key file is named.
+// NewStation refuses what it cannot run: real instruments without their
+// addresses (the missing key named), and a missing key file.
 func TestNewStationErrors(t *testing.T) {
 	c := stationConfig()
 	c.Simulation.Enabled = false
-	if _, err := NewStation(c, testLogger(t), nil); err == nil {
-		t.Error("station without the simulation started")
+	c.Instruments.Bob.Digitizer = ""
+	_, err := NewStation(c, testLogger(t), nil)
+	var fe *config.FieldError
+	if !errors.As(err, &fe) || fe.Key != "instruments.bob.digitizer" {
+		t.Errorf("station on instruments without a digitizer address: %v, want a *config.FieldError for instruments.bob.digitizer", err)
 	}
 	c = stationConfig()
 	c.Authentication.Scheme = config.AuthHMACSHA256
