@@ -12,7 +12,7 @@ import (
 	"github.com/qosst/qosst-go/messages"
 )
 
-// referenceSession is ../shared/vectors/qosst-core-0.10-session.json: a
+// referenceSession is testdata/qosst-core-0.10-session.json (the reference vectors): a
 // conversation between the reference client (qosst-bob's QOSSTClient) and
 // server (qosst-alice's QOSSTServer), with Bob's raw byte stream.
 type referenceSession struct {
@@ -28,7 +28,7 @@ type referenceSession struct {
 // the code the reference server answered, except where this implementation
 // is deliberately stricter (documented below).
 func TestReferenceClientConversation(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join("..", "..", "shared", "vectors", "qosst-core-0.10-session.json"))
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "qosst-core-0.10-session.json"))
 	if err != nil {
 		t.Fatalf("reference vectors: %v", err)
 	}
