@@ -19,7 +19,7 @@ import (
 func proxied(t *testing.T, r rule, edit ...func(*Options)) (*Driver, *keystore.Store, *keystore.Store, *proxy) {
 	t.Helper()
 	c := stationConfig()
-	c.Frame.Quantum.NumSymbols = 40_000
+	c.Frame.Quantum.NumSymbols = 20_000 // the protocol, not the estimation: still a key per frame
 	c.Bob.Run.PolarisationRecovery = true
 	l, d := listen(t, "pipe")
 	aliceKeys := startAlice(t, c, l)
@@ -57,6 +57,7 @@ func TestAliceAbortInEachPhase(t *testing.T) {
 		messages.PARequest, messages.FrameEnded,
 	} {
 		t.Run(code.String(), func(t *testing.T) {
+			t.Parallel() // each subtest has its own Alice, proxy and key stores
 			drv, aliceKeys, bobKeys, _ := proxied(t, func(m transport.Message, seen int) action {
 				if m.Code == code && seen == 1 {
 					return action{kind: abortBoth}
@@ -250,6 +251,7 @@ func TestAliceRefusals(t *testing.T) {
 		messages.PARequest:        messages.PAError,
 	} {
 		t.Run(refusal.String(), func(t *testing.T) {
+			t.Parallel() // each subtest has its own Alice, proxy and key stores
 			drv, aliceKeys, bobKeys, p := proxied(t, func(m transport.Message, seen int) action {
 				if m.Code == req && seen == 1 {
 					return action{kind: reply, code: refusal, content: []byte(`{"error_message": "not today"}`)}

@@ -19,8 +19,9 @@ import (
 func TestReceiverFaultDropsFrame(t *testing.T) {
 	for _, op := range []sim.Op{sim.OpRecover, sim.OpArm, sim.OpAcquire, sim.OpCalibrateElectronic, sim.OpCalibrateShot} {
 		t.Run(string(op), func(t *testing.T) {
+			t.Parallel() // each subtest has its own Alice, receiver and key stores
 			c := stationConfig()
-			c.Frame.Quantum.NumSymbols = 40_000
+			c.Frame.Quantum.NumSymbols = 20_000 // the protocol, not the estimation: still a key per frame
 			c.Bob.Run.PolarisationRecovery = true
 			l, d := listen(t, "pipe")
 			aliceKeys := startAlice(t, c, l)

@@ -14,6 +14,7 @@ import (
 // A whole frame against our Alice, in memory and over loopback TCP: both
 // stations end with byte-identical key files of mode 0600.
 func TestFullFrameAgainstAlice(t *testing.T) {
+	t.Parallel() // its own Alice, link and key stores
 	for _, network := range []string{"pipe", "tcp"} {
 		t.Run(network, func(t *testing.T) {
 			c := stationConfig()

@@ -79,6 +79,7 @@ func TestLostFrameEndedAckIsRecovered(t *testing.T) {
 // deleted when she says so, at the start of his next run, and that run's
 // frame completes normally.
 func TestUndeliveredFrameEndedIsDiscarded(t *testing.T) {
+	t.Parallel() // its own Alice, link and key stores
 	c := stationConfig()
 	l, d := listen(t, "pipe")
 	aliceKeys := startAlice(t, c, l)

@@ -203,6 +203,7 @@ func TestInteropQosstAliceLacksEC(t *testing.T) {
 // denies outright; Alice's proposal carries no values and Bob asks for her
 // configuration; qosst-alice gives no configuration.
 func TestNegotiation(t *testing.T) {
+	t.Parallel() // its own Alice, link and key stores
 	t.Run("proposal adopted", func(t *testing.T) {
 		c := stationConfig()
 		ac := c.Clone()

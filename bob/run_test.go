@@ -15,6 +15,7 @@ import (
 // returns without error; every completed frame has its key on both sides,
 // and the frame cut short by the stop has none.
 func TestRunUntilStopped(t *testing.T) {
+	t.Parallel() // its own Alice, link and key stores
 	c := stationConfig()
 	l, d := listen(t, "pipe")
 	aliceKeys := startAlice(t, c, l)

@@ -12,6 +12,7 @@ import (
 // with identical keys. Multidimensional reconciliation reaches a clearly
 // higher efficiency than sign reconciliation on the same link.
 func TestReconciliationSchemesOnTheWire(t *testing.T) {
+	t.Parallel() // its own Alice, link and key stores
 	beta := map[string]float64{}
 	for _, scheme := range []string{pp.SchemeSign, pp.SchemeMultidimensional} {
 		t.Run(scheme, func(t *testing.T) {

@@ -29,6 +29,7 @@ func hmacConfig(t *testing.T, c *config.Config) *config.Config {
 // holding another key, every frame fails authentication and Bob concludes
 // man-in-the-middle after authentication.max_failures attempts.
 func TestStationHMAC(t *testing.T) {
+	t.Parallel() // its own Alice, link and key stores
 	base := stationConfig()
 	for _, same := range []bool{true, false} {
 		name := map[bool]string{true: "same key", false: "other key"}[same]
@@ -92,6 +93,7 @@ func TestNewStationErrors(t *testing.T) {
 // EC_INITIALIZATION (Summary.Reconciliation and the summary line), Alice
 // decodes with it and both keys are equal.
 func TestStationReconciliationScheme(t *testing.T) {
+	t.Parallel() // its own Alice, link and key stores
 	for _, scheme := range []string{pp.SchemeSign, pp.SchemeMultidimensional} {
 		t.Run(scheme, func(t *testing.T) {
 			c := stationConfig()
