@@ -56,7 +56,8 @@ func TestReferenceClientConversation(t *testing.T) {
 		t.Fatalf("%d frames in Bob's stream, %d exchanges", len(frames), len(ref.Exchanges))
 	}
 	// The reference frame has 5 symbols; the reference server's emitter
-	// measured <n> = 1.54, which Bob echoes in PE_FINISHED and Alice checks.
+	// measured <n> = 1.54, which Bob echoes in PE_FINISHED; Alice sizes the
+	// key with her own measurement.
 	h := newHarness(t, "pipe", func(s *setup) {
 		s.cfg.Frame.Quantum.NumSymbols = 5
 		s.photonScale = 1.54 / (s.cfg.Frame.Quantum.ModulationVariance / 2)
