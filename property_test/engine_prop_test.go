@@ -15,6 +15,7 @@ import (
 	"pgregory.net/rapid"
 
 	qosst "github.com/qosst/qosst-go"
+	"github.com/qosst/qosst-go/alice/alicetest"
 	"github.com/qosst/qosst-go/messages"
 	"github.com/qosst/qosst-go/states"
 	"github.com/qosst/qosst-go/transport"
@@ -329,9 +330,9 @@ func keys(o outcomes) []string {
 	return s
 }
 
-func waitSessions(a *aliceServer, n int, d time.Duration) {
+func waitSessions(a *alicetest.Server, n int, d time.Duration) {
 	deadline := time.Now().Add(d)
-	for a.srv.Sessions() > n && time.Now().Before(deadline) {
+	for a.Alice.Sessions() > n && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
 }
@@ -394,10 +395,10 @@ func TestRandomRequestsAgainstAlice(t *testing.T) {
 
 	// Every session ended: Alice serves none, goroutines are back.
 	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) && (a.srv.Sessions() > 0 || runtime.NumGoroutine() > baseline) {
+	for time.Now().Before(deadline) && (a.Alice.Sessions() > 0 || runtime.NumGoroutine() > baseline) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	if n := a.srv.Sessions(); n != 0 {
+	if n := a.Alice.Sessions(); n != 0 {
 		t.Errorf("%d sessions still served after every client left", n)
 	}
 	runtime.GC()

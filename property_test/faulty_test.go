@@ -252,7 +252,7 @@ func TestFaultyLinkNeverLeavesAOneSidedKey(t *testing.T) {
 				rt.Fatal(err)
 			}
 			defer os.RemoveAll(bob.PendingDir(bobKeys))
-			before := keyFiles(rt, a.keys.Dir())
+			before := keyFiles(rt, a.Keys.Dir())
 			fc, sums, runErr := runBob(t, plan, bobKeys, rapid.Uint64().Draw(rt, "seed"), false)
 			waitSessions(a, 0, 10*time.Second)
 			pendingAfterFaults := len(keyFiles(rt, bob.PendingDir(bobKeys)))
@@ -266,7 +266,7 @@ func TestFaultyLinkNeverLeavesAOneSidedKey(t *testing.T) {
 			if left := keyFiles(rt, bob.PendingDir(bobKeys)); len(left) > 0 {
 				rt.Fatalf("%d keys still pending after recovery", len(left))
 			}
-			after := keyFiles(rt, a.keys.Dir())
+			after := keyFiles(rt, a.Keys.Dir())
 			aliceNew := map[string][]byte{}
 			for name, b := range after {
 				if _, old := before[name]; !old {
