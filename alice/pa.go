@@ -13,7 +13,8 @@ import (
 // secret_key_length m and subblock_length n (the reconciled key length) of
 // postprocessing.ParsePARequest. Alice recomputes the secret key length from
 // the same measured quantities (reconciled bits, disclosed syndrome and hash
-// bits, Bob's estimates in PE_FINISHED, the ε_PA and detector trust Bob
+// bits, Bob's estimates in PE_FINISHED, Va = 2<n> of the mean photon number
+// her emitter measured for the frame, the ε_PA and detector trust Bob
 // announced in INITIALIZATION_REQUEST) with postprocessing.FinalKeyLength and
 // answers PA_ERROR when Bob asks for more, or when the request is malformed;
 // otherwise she hashes her reconciled key and answers PA_SUCCESS.
