@@ -15,9 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/qosst/qosst-go/alice"
+	"github.com/qosst/qosst-go/alice/alicetest"
 	"github.com/qosst/qosst-go/config"
 	"github.com/qosst/qosst-go/hardware"
 	"github.com/qosst/qosst-go/hardware/real/scpi/scpitest"
@@ -116,22 +115,12 @@ func runOnInstruments(t *testing.T, d hardware.Detection) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := alice.New(alice.Options{Config: ac, Emitter: em, Keys: aliceKeys, Logger: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sctx, scancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(sctx, l) }()
-	defer func() { scancel(); <-done }()
+	a := alicetest.Start(t, alicetest.Options{Options: alice.Options{Config: ac, Emitter: em, Keys: aliceKeys}})
+	defer a.Stop()
 
 	var out, logs bytes.Buffer
 	cmd := newCommand(&logs, &out)
-	cmd.SetArgs([]string{"--config", labConfig(t, bobDir, lab, lc, ""), "--connect", l.Addr().String(), "--frames", "2",
+	cmd.SetArgs([]string{"--config", labConfig(t, bobDir, lab, lc, ""), "--connect", a.Addr, "--frames", "2",
 		"--polarisation-recovery=true", "--log-format", "json"})
 	err = cmd.ExecuteContext(ctx)
 	if !strings.Contains(logs.String(), `"message":"receiver: SCPI instruments"`) {
@@ -141,17 +130,7 @@ func runOnInstruments(t *testing.T, d hardware.Detection) {
 	if err != nil || completed != 2 {
 		t.Fatalf("qosst-bob: %v with %d of 2 frames completed\n%s\n%s", err, completed, out.String(), logs.String())
 	}
-	ents, err := os.ReadDir(bobDir)
-	if err != nil || len(ents) != completed {
-		t.Fatalf("%d key files for %d completed frames (%v)", len(ents), completed, err)
-	}
-	for _, e := range ents {
-		b, _ := os.ReadFile(filepath.Join(bobDir, e.Name()))
-		a, err := os.ReadFile(filepath.Join(aliceDir, e.Name()))
-		if err != nil || len(b) == 0 || !bytes.Equal(a, b) {
-			t.Errorf("%s: Alice's and Bob's keys differ (%v)", e.Name(), err)
-		}
-	}
+	sameKeys(t, bobDir, aliceDir, completed)
 	// Per frame: one triggered frame record and two calibrations; two
 	// uploads of two traces; the pilot switched on and off around each
 	// polarisation recovery; the LO off once per frame and left on.

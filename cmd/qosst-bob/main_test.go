@@ -3,20 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
 	"github.com/spf13/pflag"
 
 	"github.com/qosst/qosst-go/alice"
+	"github.com/qosst/qosst-go/alice/alicetest"
 	"github.com/qosst/qosst-go/config"
-	"github.com/qosst/qosst-go/hardware/sim"
-	"github.com/qosst/qosst-go/keystore"
 )
 
 // --help lists every flag with its text.
@@ -69,35 +66,13 @@ func TestBadConfiguration(t *testing.T) {
 // qosst-bob against our Alice over TCP: two frames, a summary line each,
 // key files identical to Alice's, JSON logs with a line per phase.
 func TestRunAgainstAlice(t *testing.T) {
-	ac := config.Default()
-	ac.Frame.Quantum.NumSymbols = 200_000
-	ac.Simulation.Transmittance, ac.Simulation.ExcessNoise, ac.Simulation.Eta, ac.Simulation.ElectronicNoise = 0.95, 0.002, 0.9, 0.01
-	em, err := sim.NewEmitter(ac.SimConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer em.Close()
-	aliceKeys, err := keystore.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := alice.New(alice.Options{Config: ac, Emitter: em, Keys: aliceKeys, Logger: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, l) }()
-	defer func() { cancel(); <-done }()
+	a := startAlice(t, 200_000, 0.95, 0.002, 0.9, 0.01)
+	defer a.Stop()
 
 	bobDir := t.TempDir()
 	var out, logs bytes.Buffer
 	cmd := newCommand(&logs, &out)
-	cmd.SetArgs([]string{"--connect", l.Addr().String(), "--frames", "2", "--log-format", "json", "--keys", bobDir,
+	cmd.SetArgs([]string{"--connect", a.Addr, "--frames", "2", "--log-format", "json", "--keys", bobDir,
 		"--symbols", "200000", "--pe-ratio", "0.3", "--noise-seed", "5",
 		"--set", "simulation.transmittance=0.95", "--set", "simulation.excess_noise=0.002",
 		"--set", "simulation.eta=0.9", "--set", "simulation.electronic_noise=0.01", "--set", "bob.eta=0.9"})
@@ -109,20 +84,7 @@ func TestRunAgainstAlice(t *testing.T) {
 	if !strings.Contains(out.String(), "2 of 2 frames completed") {
 		t.Errorf("report:\n%s", out.String())
 	}
-	ents, err := os.ReadDir(bobDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(ents) != 2 {
-		t.Fatalf("%d key files", len(ents))
-	}
-	for _, e := range ents {
-		b, _ := os.ReadFile(filepath.Join(bobDir, e.Name()))
-		a, err := os.ReadFile(filepath.Join(aliceKeys.Dir(), e.Name()))
-		if err != nil || !bytes.Equal(a, b) || len(b) == 0 {
-			t.Errorf("%s: Alice's and Bob's keys differ (%v)", e.Name(), err)
-		}
-	}
+	sameKeys(t, bobDir, a.Keys.Dir(), 2)
 	if n := strings.Count(out.String(), " reconciliation=multidimensional "); n != 2 {
 		t.Errorf("%d summary lines with the default reconciliation=multidimensional:\n%s", n, out.String())
 	}
@@ -141,35 +103,13 @@ func TestRunAgainstAlice(t *testing.T) {
 // scheme Bob announces in EC_INITIALIZATION (shown in the summary line);
 // Alice decodes with it and the keys are equal.
 func TestReconciliationFromStationKey(t *testing.T) {
-	ac := config.Default()
-	ac.Frame.Quantum.NumSymbols = 60_000
-	ac.Simulation.Transmittance, ac.Simulation.ExcessNoise, ac.Simulation.Eta, ac.Simulation.ElectronicNoise = 0.99, 0.001, 0.95, 0.005
-	em, err := sim.NewEmitter(ac.SimConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer em.Close()
-	aliceKeys, err := keystore.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := alice.New(alice.Options{Config: ac, Emitter: em, Keys: aliceKeys, Logger: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, l) }()
-	defer func() { cancel(); <-done }()
+	a := startAlice(t, 60_000, 0.99, 0.001, 0.95, 0.005)
+	defer a.Stop()
 
 	bobDir := t.TempDir()
 	var out, logs bytes.Buffer
 	cmd := newCommand(&logs, &out)
-	cmd.SetArgs([]string{"--connect", l.Addr().String(), "--frames", "1", "--keys", bobDir,
+	cmd.SetArgs([]string{"--connect", a.Addr, "--frames", "1", "--keys", bobDir,
 		"--symbols", "60000", "--pe-ratio", "0.3", "--noise-seed", "5",
 		"--set", "bob.parameters_estimation.mode=asymptotic", "--set", "bob.error_correction.reconciliation=sign",
 		"--set", "simulation.transmittance=0.99", "--set", "simulation.excess_noise=0.001",
@@ -182,13 +122,33 @@ func TestReconciliationFromStationKey(t *testing.T) {
 	if !strings.Contains(out.String(), " reconciliation=sign ") || !strings.Contains(out.String(), "1 of 1 frames completed") {
 		t.Errorf("report, want one completed frame with reconciliation=sign:\n%s", out.String())
 	}
+	sameKeys(t, bobDir, a.Keys.Dir(), 1)
+}
+
+// startAlice serves our Alice on a loopback port with frames of n symbols
+// on a simulated link of transmittance T, excess noise xi, detector
+// efficiency eta and electronic noise vel.
+func startAlice(t *testing.T, n int, T, xi, eta, vel float64) *alicetest.Server {
+	t.Helper()
+	ac := config.Default()
+	ac.Frame.Quantum.NumSymbols = n
+	ac.Simulation.Transmittance, ac.Simulation.ExcessNoise, ac.Simulation.Eta, ac.Simulation.ElectronicNoise = T, xi, eta, vel
+	return alicetest.Start(t, alicetest.Options{Options: alice.Options{Config: ac}})
+}
+
+// sameKeys fails unless bobDir holds want key files, each non-empty and
+// identical to Alice's file of the same name in aliceDir.
+func sameKeys(t *testing.T, bobDir, aliceDir string, want int) {
+	t.Helper()
 	ents, err := os.ReadDir(bobDir)
-	if err != nil || len(ents) != 1 {
-		t.Fatalf("%d key files (%v)", len(ents), err)
+	if err != nil || len(ents) != want {
+		t.Fatalf("%d key files, want %d (%v)", len(ents), want, err)
 	}
-	b, _ := os.ReadFile(filepath.Join(bobDir, ents[0].Name()))
-	a, err := os.ReadFile(filepath.Join(aliceKeys.Dir(), ents[0].Name()))
-	if err != nil || len(b) == 0 || !bytes.Equal(a, b) {
-		t.Errorf("Alice's and Bob's keys differ (%v)", err)
+	for _, e := range ents {
+		b, _ := os.ReadFile(filepath.Join(bobDir, e.Name()))
+		a, err := os.ReadFile(filepath.Join(aliceDir, e.Name()))
+		if err != nil || len(b) == 0 || !bytes.Equal(a, b) {
+			t.Errorf("%s: Alice's and Bob's keys differ (%v)", e.Name(), err)
+		}
 	}
 }
