@@ -106,7 +106,7 @@ func checkFrameParameters(cfg *config.Config, params map[string]any) string {
 				return fmt.Sprintf("The %s parameter must be a number.", name)
 			}
 			w, _ := number(want)
-			if name == "num_symbols" && got > float64(cfg.Limits.MaxSymbols) {
+			if name == config.ParamNumSymbols && got > float64(cfg.Limits.MaxSymbols) {
 				return fmt.Sprintf("The num_symbols parameter %v exceeds Alice's limit %d.", got, cfg.Limits.MaxSymbols)
 			}
 			if math.Abs(got-w) > 1e-9*math.Max(math.Abs(w), 1) {
@@ -117,18 +117,6 @@ func checkFrameParameters(cfg *config.Config, params map[string]any) string {
 	return ""
 }
 
-// number reads a JSON number (float64, json.Number) or a Go integer.
-func number(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, !math.IsNaN(x) && !math.IsInf(x, 0)
-	case int:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case interface{ Float64() (float64, error) }:
-		f, err := x.Float64()
-		return f, err == nil && !math.IsNaN(f) && !math.IsInf(f, 0)
-	}
-	return 0, false
-}
+// number reads a numeric frame parameter as Bob's station does
+// (config.ParamNumber).
+func number(v any) (float64, bool) { return config.ParamNumber(v) }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/qosst/qosst-go/config"
 )
 
 // FrameParams are the frame parameters Bob puts in INITIALIZATION_REQUEST
@@ -16,12 +18,12 @@ type FrameParams struct {
 	Variance   float64 // Alice's modulation variance Va, SNU
 }
 
-// Wire names of the frame parameters.
+// Wire names of the frame parameters, the ones Alice compares.
 const (
-	keyNumSymbols = "num_symbols"
-	keySymbolRate = "symbol_rate"
-	keyDetection  = "detection"
-	keyVariance   = "variance"
+	keyNumSymbols = config.ParamNumSymbols
+	keySymbolRate = config.ParamSymbolRate
+	keyDetection  = config.ParamDetection
+	keyVariance   = config.ParamVariance
 )
 
 // Map returns the parameters as the free fields of INITIALIZATION_REQUEST.
@@ -41,14 +43,14 @@ func (p FrameParams) Map() map[string]any {
 func (p FrameParams) Merge(m map[string]any) (FrameParams, error) {
 	out := p
 	if v, ok := m[keyNumSymbols]; ok {
-		f, ok := number(v)
+		f, ok := config.ParamNumber(v)
 		if !ok || f != math.Trunc(f) || f < 0 || f > math.MaxInt32 {
 			return p, fmt.Errorf("%s: not a symbol count: %v", keyNumSymbols, v)
 		}
 		out.NumSymbols = int(f)
 	}
 	if v, ok := m[keySymbolRate]; ok {
-		f, ok := number(v)
+		f, ok := config.ParamNumber(v)
 		if !ok {
 			return p, fmt.Errorf("%s: not a number: %v", keySymbolRate, v)
 		}
@@ -62,30 +64,13 @@ func (p FrameParams) Merge(m map[string]any) (FrameParams, error) {
 		out.Detection = s
 	}
 	if v, ok := m[keyVariance]; ok {
-		f, ok := number(v)
+		f, ok := config.ParamNumber(v)
 		if !ok {
 			return p, fmt.Errorf("%s: not a number: %v", keyVariance, v)
 		}
 		out.Variance = f
 	}
 	return out, nil
-}
-
-// number reads a JSON number as decoded by encoding/json (float64 or
-// json.Number) or a Go integer.
-func number(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, !math.IsNaN(x) && !math.IsInf(x, 0)
-	case int:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case interface{ Float64() (float64, error) }:
-		f, err := x.Float64()
-		return f, err == nil && !math.IsNaN(f) && !math.IsInf(f, 0)
-	}
-	return 0, false
 }
 
 // Policy is the range of frame parameters Bob accepts from Alice during the
