@@ -21,7 +21,6 @@ import (
 	"github.com/qosst/qosst-go/alice"
 	"github.com/qosst/qosst-go/config"
 	"github.com/qosst/qosst-go/keystore"
-	"github.com/qosst/qosst-go/logging"
 	"github.com/qosst/qosst-go/transport/auth"
 )
 
@@ -56,16 +55,9 @@ func newCommandReady(logOut io.Writer, ready chan<- string) *cobra.Command {
 	}
 	fl := config.NewFlags(cmd.Flags())
 	fl.HostPort("listen", "alice.network", "HOST:PORT to listen on (alice.network.bind_address/bind_port)")
-	fl.Bind("log-format", "logging.format", "log format: console or json (logging.format)")
-	fl.Bind("log-level", "logging.level", "log level: trace, debug, info, warn, error (logging.level)")
-	fl.Bind("keys", "keys.output_dir", "directory of the final keys, one file per frame (keys.output_dir)")
-	fl.Bind("serial-number", "serial_number", "Alice's serial number (serial_number)")
-	fl.Bind("auth", "authentication.scheme", "authenticator: none, hmac-sha256 or ed25519 (authentication.scheme)")
-	fl.Bind("auth-key", "authentication.key_file", "secret key file of the authenticator (authentication.key_file)")
-	fl.Bind("auth-peer-key", "authentication.peer_public_key_file", "Bob's Ed25519 public key file (authentication.peer_public_key_file)")
+	fl.BindStation("Alice", "Bob")
 	fl.Bind("max-sessions", "alice.max_sessions", "concurrent sessions served (alice.max_sessions)")
 	fl.Bind("emitter-wait", "timeouts.emitter_wait", "how long a QIE_REQUEST waits for a busy emitter (timeouts.emitter_wait)")
-	fl.Bind("link-seed", "simulation.link_seed", "shared seed of the simulated link; Bob must use the same (simulation.link_seed)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		cfg, err := fl.Load()
 		if err != nil {
@@ -77,12 +69,9 @@ func newCommandReady(logOut io.Writer, ready chan<- string) *cobra.Command {
 }
 
 func run(ctx context.Context, cfg *config.Config, logOut io.Writer, ready chan<- string) error {
-	log, err := logging.New(logOut, cfg.Logging.Format, cfg.Logging.Level, "alice")
+	log, err := cfg.Logger(logOut, "alice")
 	if err != nil {
 		return err
-	}
-	if len(cfg.Ignored) > 0 {
-		log.Info().Strs("keys", cfg.Ignored).Msg("reference configuration keys accepted without effect")
 	}
 	authn, err := auth.New(cfg.AuthConfig())
 	if err != nil {

@@ -22,7 +22,6 @@ import (
 
 	"github.com/qosst/qosst-go/bob"
 	"github.com/qosst/qosst-go/config"
-	"github.com/qosst/qosst-go/logging"
 )
 
 func main() {
@@ -55,20 +54,13 @@ func newCommand(logOut, out io.Writer) *cobra.Command {
 	fl := config.NewFlags(cmd.Flags())
 	fl.HostPort("connect", "bob.network", "Alice's HOST:PORT (bob.network.server_address/server_port)")
 	fl.Bind("frames", "bob.run.frames", "frames to run; 0 runs until stopped (bob.run.frames)")
-	fl.Bind("log-format", "logging.format", "log format: console or json (logging.format)")
-	fl.Bind("log-level", "logging.level", "log level: trace, debug, info, warn, error (logging.level)")
-	fl.Bind("keys", "keys.output_dir", "directory of the final keys, one file per frame (keys.output_dir)")
-	fl.Bind("serial-number", "serial_number", "Bob's serial number (serial_number)")
+	fl.BindStation("Bob", "Alice")
 	fl.Bind("symbols", "frame.quantum.num_symbols", "symbols per frame asked of Alice (frame.quantum.num_symbols)")
 	fl.Bind("pe-ratio", "bob.parameters_estimation.ratio", "fraction of the symbols disclosed for parameter estimation (bob.parameters_estimation.ratio)")
 	fl.Bind("pe-mode", "bob.parameters_estimation.mode", "parameter estimation: asymptotic or finite-size (bob.parameters_estimation.mode)")
 	fl.Bind("symbol-requests", "bob.run.symbol_requests", "PE_SYMBOLS_REQUESTs per frame (bob.run.symbol_requests)")
 	fl.Bind("polarisation-recovery", "bob.run.polarisation_recovery", "run polarisation recovery in each frame (bob.run.polarisation_recovery)")
-	fl.Bind("auth", "authentication.scheme", "authenticator: none, hmac-sha256 or ed25519 (authentication.scheme)")
-	fl.Bind("auth-key", "authentication.key_file", "secret key file of the authenticator (authentication.key_file)")
-	fl.Bind("auth-peer-key", "authentication.peer_public_key_file", "Alice's Ed25519 public key file (authentication.peer_public_key_file)")
 	fl.Bind("max-auth-failures", "authentication.max_failures", "authentication failures in a row before concluding man-in-the-middle (authentication.max_failures)")
-	fl.Bind("link-seed", "simulation.link_seed", "shared seed of the simulated link; Alice must use the same (simulation.link_seed)")
 	fl.Bind("noise-seed", "simulation.noise_seed", "seed of the simulated receiver noise; 0 draws fresh randomness (simulation.noise_seed)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		cfg, err := fl.Load()
@@ -81,12 +73,9 @@ func newCommand(logOut, out io.Writer) *cobra.Command {
 }
 
 func run(ctx context.Context, cfg *config.Config, logOut, out io.Writer) error {
-	log, err := logging.New(logOut, cfg.Logging.Format, cfg.Logging.Level, "bob")
+	log, err := cfg.Logger(logOut, "bob")
 	if err != nil {
 		return err
-	}
-	if len(cfg.Ignored) > 0 {
-		log.Info().Strs("keys", cfg.Ignored).Msg("reference configuration keys accepted without effect")
 	}
 	st, err := bob.NewStationContext(ctx, cfg, log, nil)
 	if err != nil {
