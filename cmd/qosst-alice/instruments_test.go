@@ -89,31 +89,8 @@ func TestServesOnInstruments(t *testing.T) {
 	lab, lc := startLab(t)
 	aliceDir, bobDir := t.TempDir(), t.TempDir()
 	var logs safeBuffer
-	ready := make(chan string, 1)
-	cmd := newCommandReady(&logs, ready)
-	cmd.SetArgs([]string{"--config", stationFile(t, aliceDir, lab, lc), "--listen", "127.0.0.1:0", "--log-format", "json"})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- cmd.ExecuteContext(ctx) }()
-	defer func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("qosst-alice: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("qosst-alice did not stop")
-		}
-	}()
-	var addr string
-	select {
-	case addr = <-ready:
-	case err := <-done:
-		t.Fatalf("qosst-alice exited: %v\n%s", err, logs.String())
-	case <-time.After(10 * time.Second):
-		t.Fatal("qosst-alice did not start")
-	}
+	addr, stop := serve(t, &logs, "--config", stationFile(t, aliceDir, lab, lc), "--listen", "127.0.0.1:0", "--log-format", "json")
+	defer stop()
 	if !strings.Contains(logs.String(), `"message":"emitter: SCPI instruments"`) {
 		t.Errorf("no log line for the instruments:\n%s", logs.String())
 	}

@@ -60,24 +60,13 @@ func TestConfigErrorNamesKey(t *testing.T) {
 // json, and stops gracefully when its context ends.
 func TestRunsAndStops(t *testing.T) {
 	var logs safeBuffer
-	ready := make(chan string, 1)
-	cmd := newCommandReady(&logs, ready)
-	cmd.SetArgs([]string{"--listen", "127.0.0.1:0", "--log-format", "json", "--keys", t.TempDir(), "--serial-number", "alice-1"})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- cmd.ExecuteContext(ctx) }()
-	var addr string
-	select {
-	case addr = <-ready:
-	case err := <-done:
-		t.Fatalf("qosst-alice exited: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("qosst-alice did not start")
-	}
+	addr, stop := serve(t, &logs, "--listen", "127.0.0.1:0", "--log-format", "json", "--keys", t.TempDir(), "--serial-number", "alice-1")
 	ep, err := transport.ParseEndpoint(addr)
 	if err != nil {
 		t.Fatal(err)
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	s, err := transport.Dial(ctx, ep, transport.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -90,15 +79,7 @@ func TestRunsAndStops(t *testing.T) {
 	if err != nil || m.Code != messages.IdentificationResponse || !strings.Contains(string(m.Content), "alice-1") {
 		t.Fatalf("identification: %v %s %s", err, m.Code, m.Content)
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("qosst-alice stopped with %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("qosst-alice did not stop")
-	}
+	stop()
 	if _, err := s.Recv(); err == nil {
 		t.Fatal("session still open after stop")
 	}

@@ -2,7 +2,10 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"sync"
+	"testing"
+	"time"
 
 	"github.com/spf13/pflag"
 )
@@ -25,4 +28,44 @@ func (s *safeBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// serve runs qosst-alice with args, its logs going to logs, and returns the
+// address it listens on once it accepts connections, and stop: stop ends
+// the command's context and fails the test unless it returns nil within
+// 10 s. stop runs at the end of the test if not before; serve fails the test
+// when the command exits or does not start within 10 s.
+func serve(t *testing.T, logs *safeBuffer, args ...string) (addr string, stop func()) {
+	t.Helper()
+	ready := make(chan string, 1)
+	cmd := newCommandReady(logs, ready)
+	cmd.SetArgs(args)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- cmd.ExecuteContext(ctx) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("qosst-alice stopped with %v", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("qosst-alice did not stop")
+			}
+		})
+	}
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		cancel()
+		t.Fatalf("qosst-alice exited: %v\n%s", err, logs.String())
+	case <-time.After(10 * time.Second):
+		t.Cleanup(stop)
+		t.Fatal("qosst-alice did not start")
+	}
+	t.Cleanup(stop)
+	return addr, stop
 }
