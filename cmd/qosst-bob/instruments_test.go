@@ -252,16 +252,10 @@ func checkFrames(t *testing.T, report string, lc scpitest.LabConfig) int {
 
 // --help says how the hardware is chosen, and the keys it names exist.
 func TestHelpNamesHardware(t *testing.T) {
-	var out bytes.Buffer
-	cmd := newCommand(&bytes.Buffer{}, &out)
-	cmd.SetOut(&out)
-	cmd.SetArgs([]string{"--help"})
-	if err := cmd.Execute(); err != nil {
-		t.Fatal(err)
-	}
+	out := help(t)
 	for _, want := range []string{"simulation.enabled = false", "[instruments.bob]", "digitizer, local_oscillator, polarisation_controller", "instruments.connect_timeout"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("--help lacks %q:\n%s", want, out.String())
+		if !strings.Contains(out, want) {
+			t.Errorf("--help lacks %q:\n%s", want, out)
 		}
 	}
 	for _, key := range []string{"simulation.enabled", "instruments.bob.digitizer", "instruments.bob.local_oscillator",

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,14 +19,8 @@ import (
 
 // --help lists every flag with its text.
 func TestHelpListsEveryFlag(t *testing.T) {
-	var out bytes.Buffer
-	cmd := newCommand(&bytes.Buffer{}, &out)
-	cmd.SetOut(&out)
-	cmd.SetArgs([]string{"--help"})
-	if err := cmd.Execute(); err != nil {
-		t.Fatal(err)
-	}
-	help := out.String()
+	help := help(t)
+	cmd := newCommand(&bytes.Buffer{}, &bytes.Buffer{})
 	n := 0
 	cmd.Flags().VisitAll(func(f *pflag.Flag) {
 		n++
@@ -70,30 +65,21 @@ func TestRunAgainstAlice(t *testing.T) {
 	defer a.Stop()
 
 	bobDir := t.TempDir()
-	var out, logs bytes.Buffer
-	cmd := newCommand(&logs, &out)
-	cmd.SetArgs([]string{"--connect", a.Addr, "--frames", "2", "--log-format", "json", "--keys", bobDir,
-		"--symbols", "200000", "--pe-ratio", "0.3", "--noise-seed", "5",
-		"--set", "simulation.transmittance=0.95", "--set", "simulation.excess_noise=0.002",
-		"--set", "simulation.eta=0.9", "--set", "simulation.electronic_noise=0.01", "--set", "bob.eta=0.9"})
-	rctx, rcancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer rcancel()
-	if err := cmd.ExecuteContext(rctx); err != nil {
-		t.Fatalf("qosst-bob: %v\n%s\n%s", err, out.String(), logs.String())
-	}
-	if !strings.Contains(out.String(), "2 of 2 frames completed") {
-		t.Errorf("report:\n%s", out.String())
+	out, logs := runBob(t, a, "--frames", "2", "--log-format", "json", "--keys", bobDir,
+		"--symbols", "200000", "--pe-ratio", "0.3", "--noise-seed", "5")
+	if !strings.Contains(out, "2 of 2 frames completed") {
+		t.Errorf("report:\n%s", out)
 	}
 	sameKeys(t, bobDir, a.Keys.Dir(), 2)
-	if n := strings.Count(out.String(), " reconciliation=multidimensional "); n != 2 {
-		t.Errorf("%d summary lines with the default reconciliation=multidimensional:\n%s", n, out.String())
+	if n := strings.Count(out, " reconciliation=multidimensional "); n != 2 {
+		t.Errorf("%d summary lines with the default reconciliation=multidimensional:\n%s", n, out)
 	}
-	phaseLines := strings.Count(logs.String(), `"message":"phase"`)
+	phaseLines := strings.Count(logs, `"message":"phase"`)
 	if phaseLines < 15 {
 		t.Errorf("%d phase log lines for 2 frames", phaseLines)
 	}
 	for _, field := range []string{`"session":`, `"state":`, `"code":`, `"peer":`, `"role":"bob"`} {
-		if !strings.Contains(logs.String(), field) {
+		if !strings.Contains(logs, field) {
 			t.Errorf("logs lack %s", field)
 		}
 	}
@@ -107,20 +93,11 @@ func TestReconciliationFromStationKey(t *testing.T) {
 	defer a.Stop()
 
 	bobDir := t.TempDir()
-	var out, logs bytes.Buffer
-	cmd := newCommand(&logs, &out)
-	cmd.SetArgs([]string{"--connect", a.Addr, "--frames", "1", "--keys", bobDir,
+	out, _ := runBob(t, a, "--frames", "1", "--keys", bobDir,
 		"--symbols", "60000", "--pe-ratio", "0.3", "--noise-seed", "5",
-		"--set", "bob.parameters_estimation.mode=asymptotic", "--set", "bob.error_correction.reconciliation=sign",
-		"--set", "simulation.transmittance=0.99", "--set", "simulation.excess_noise=0.001",
-		"--set", "simulation.eta=0.95", "--set", "simulation.electronic_noise=0.005", "--set", "bob.eta=0.95"})
-	rctx, rcancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer rcancel()
-	if err := cmd.ExecuteContext(rctx); err != nil {
-		t.Fatalf("qosst-bob: %v\n%s\n%s", err, out.String(), logs.String())
-	}
-	if !strings.Contains(out.String(), " reconciliation=sign ") || !strings.Contains(out.String(), "1 of 1 frames completed") {
-		t.Errorf("report, want one completed frame with reconciliation=sign:\n%s", out.String())
+		"--set", "bob.parameters_estimation.mode=asymptotic", "--set", "bob.error_correction.reconciliation=sign")
+	if !strings.Contains(out, " reconciliation=sign ") || !strings.Contains(out, "1 of 1 frames completed") {
+		t.Errorf("report, want one completed frame with reconciliation=sign:\n%s", out)
 	}
 	sameKeys(t, bobDir, a.Keys.Dir(), 1)
 }
@@ -134,6 +111,40 @@ func startAlice(t *testing.T, n int, T, xi, eta, vel float64) *alicetest.Server 
 	ac.Frame.Quantum.NumSymbols = n
 	ac.Simulation.Transmittance, ac.Simulation.ExcessNoise, ac.Simulation.Eta, ac.Simulation.ElectronicNoise = T, xi, eta, vel
 	return alicetest.Start(t, alicetest.Options{Options: alice.Options{Config: ac}})
+}
+
+// runBob runs qosst-bob against a with args, on the simulated link Alice
+// was started with, and returns its report and logs; it fails the test when
+// qosst-bob fails or takes more than a minute.
+func runBob(t *testing.T, a *alicetest.Server, args ...string) (out, logs string) {
+	t.Helper()
+	s := a.Config.Simulation
+	args = append([]string{"--connect", a.Addr,
+		"--set", fmt.Sprintf("simulation.transmittance=%v", s.Transmittance), "--set", fmt.Sprintf("simulation.excess_noise=%v", s.ExcessNoise),
+		"--set", fmt.Sprintf("simulation.eta=%v", s.Eta), "--set", fmt.Sprintf("simulation.electronic_noise=%v", s.ElectronicNoise),
+		"--set", fmt.Sprintf("bob.eta=%v", s.Eta)}, args...)
+	var ob, lb bytes.Buffer
+	cmd := newCommand(&lb, &ob)
+	cmd.SetArgs(args)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := cmd.ExecuteContext(ctx); err != nil {
+		t.Fatalf("qosst-bob: %v\n%s\n%s", err, ob.String(), lb.String())
+	}
+	return ob.String(), lb.String()
+}
+
+// help returns qosst-bob's --help.
+func help(t *testing.T) string {
+	t.Helper()
+	var out bytes.Buffer
+	cmd := newCommand(&bytes.Buffer{}, &out)
+	cmd.SetOut(&out)
+	cmd.SetArgs([]string{"--help"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
 }
 
 // sameKeys fails unless bobDir holds want key files, each non-empty and
