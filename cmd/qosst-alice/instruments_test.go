@@ -217,16 +217,10 @@ func TestInstrumentErrors(t *testing.T) {
 // --help says how the hardware is chosen, truthfully: the flags are
 // unchanged and the instruments are configured by keys.
 func TestHelpNamesHardware(t *testing.T) {
-	var out bytes.Buffer
-	cmd := newCommand(&out)
-	cmd.SetOut(&out)
-	cmd.SetArgs([]string{"--help"})
-	if err := cmd.Execute(); err != nil {
-		t.Fatal(err)
-	}
+	out, _ := help(t)
 	for _, want := range []string{"simulation.enabled = false", "[instruments.alice]", "awg, power_meter", "instruments.connect_timeout"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("--help lacks %q:\n%s", want, out.String())
+		if !strings.Contains(out, want) {
+			t.Errorf("--help lacks %q:\n%s", want, out)
 		}
 	}
 	for _, key := range []string{"simulation.enabled", "instruments.alice.awg", "instruments.alice.power_meter", "instruments.connect_timeout"} {

@@ -18,14 +18,7 @@ import (
 
 // --help lists every flag the command has, with its built-in default.
 func TestHelpListsEveryFlag(t *testing.T) {
-	var out bytes.Buffer
-	cmd := newCommand(&out)
-	cmd.SetOut(&out)
-	cmd.SetArgs([]string{"--help"})
-	if err := cmd.Execute(); err != nil {
-		t.Fatal(err)
-	}
-	help := out.String()
+	help, cmd := help(t)
 	for _, f := range []string{"--config", "--set", "--listen", "--log-format", "--log-level", "--keys", "--serial-number",
 		"--auth", "--auth-key", "--auth-peer-key", "--max-sessions", "--emitter-wait", "--link-seed"} {
 		if !strings.Contains(help, f) {

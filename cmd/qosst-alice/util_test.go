@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
 
@@ -28,6 +29,19 @@ func (s *safeBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// help runs qosst-alice --help and returns what it prints and the command.
+func help(t *testing.T) (string, *cobra.Command) {
+	t.Helper()
+	var out bytes.Buffer
+	cmd := newCommand(&out)
+	cmd.SetOut(&out)
+	cmd.SetArgs([]string{"--help"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), cmd
 }
 
 // serve runs qosst-alice with args, its logs going to logs, and returns the

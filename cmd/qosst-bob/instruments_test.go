@@ -252,7 +252,7 @@ func checkFrames(t *testing.T, report string, lc scpitest.LabConfig) int {
 
 // --help says how the hardware is chosen, and the keys it names exist.
 func TestHelpNamesHardware(t *testing.T) {
-	out := help(t)
+	out, _ := help(t)
 	for _, want := range []string{"simulation.enabled = false", "[instruments.bob]", "digitizer, local_oscillator, polarisation_controller", "instruments.connect_timeout"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("--help lacks %q:\n%s", want, out)

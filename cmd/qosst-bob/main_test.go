@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/qosst/qosst-go/alice"
@@ -19,8 +20,7 @@ import (
 
 // --help lists every flag with its text.
 func TestHelpListsEveryFlag(t *testing.T) {
-	help := help(t)
-	cmd := newCommand(&bytes.Buffer{}, &bytes.Buffer{})
+	help, cmd := help(t)
 	n := 0
 	cmd.Flags().VisitAll(func(f *pflag.Flag) {
 		n++
@@ -134,8 +134,8 @@ func runBob(t *testing.T, a *alicetest.Server, args ...string) (out, logs string
 	return ob.String(), lb.String()
 }
 
-// help returns qosst-bob's --help.
-func help(t *testing.T) string {
+// help runs qosst-bob --help and returns what it prints and the command.
+func help(t *testing.T) (string, *cobra.Command) {
 	t.Helper()
 	var out bytes.Buffer
 	cmd := newCommand(&bytes.Buffer{}, &out)
@@ -144,7 +144,7 @@ func help(t *testing.T) string {
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)
 	}
-	return out.String()
+	return out.String(), cmd
 }
 
 // sameKeys fails unless bobDir holds want key files, each non-empty and
