@@ -5,11 +5,11 @@ import (
 	"math/rand/v2"
 	"net"
 	"testing"
-	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/qosst/qosst-go/alice"
+	"github.com/qosst/qosst-go/alice/alicetest"
 	"github.com/qosst/qosst-go/config"
 	"github.com/qosst/qosst-go/hardware/sim"
 	"github.com/qosst/qosst-go/keystore"
@@ -78,34 +78,10 @@ func startAlice(t testing.TB, c *config.Config, l net.Listener) *keystore.Store 
 // startAliceAuth is startAlice with an authenticator (nil: None).
 func startAliceAuth(t testing.TB, c *config.Config, l net.Listener, authn messages.Authenticator) *keystore.Store {
 	t.Helper()
-	em, err := sim.NewEmitter(c.SimConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := keystore.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := alice.New(alice.Options{Config: c, Emitter: em, Keys: keys, Authenticator: authn, Logger: testLogger(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, l) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("alice: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("alice did not stop")
-		}
-		em.Close()
-	})
-	return keys
+	return alicetest.Start(t, alicetest.Options{
+		Options:  alice.Options{Config: c, Authenticator: authn, Logger: testLogger(t)},
+		Listener: l,
+	}).Keys
 }
 
 func testLogger(t testing.TB) zerolog.Logger {
