@@ -41,22 +41,7 @@ modulation_variance = 4
 enabled = false
 [keys]
 output_dir = %q
-[instruments]
-connect_timeout = "2s"
-[instruments.alice]
-awg = %q
-power_meter = %q
-full_scale = %v
-wavelength = %v
-output_ratio = %v
-[instruments.bob]
-digitizer = %q
-local_oscillator = %q
-polarisation_controller = %q
-calibration_samples = 65536
-poll_interval = "1ms"
-`, lc.Efficiency, keys, lab.AWG.Addr(), lab.PowerMeter.Addr(), lc.FullScale, lc.Wavelength, lc.OutputRatio,
-		lab.Digitizer.Addr(), lab.LocalOscillator.Addr(), lab.Polariser.Addr())
+%s`, lc.Efficiency, keys, lab.InstrumentsTOML())
 	p := filepath.Join(t.TempDir(), "station.toml")
 	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
@@ -66,9 +51,7 @@ poll_interval = "1ms"
 
 func startLab(t *testing.T) (*scpitest.Lab, scpitest.LabConfig) {
 	t.Helper()
-	lc := scpitest.DefaultLabConfig()
-	lc.Transmittance, lc.ExcessNoise, lc.Efficiency, lc.ElectronicNoise = 0.99, 0.001, 0.95, 0.005
-	lc.FullScale, lc.NoiseSeed = 16, 9 // 8σ at Va = 4
+	lc := scpitest.StationLinkConfig(0, 9)
 	lab, err := scpitest.NewLab(lc)
 	if err != nil {
 		t.Fatal(err)

@@ -44,24 +44,7 @@ enabled = false
 detection = %q
 [keys]
 output_dir = %q
-[instruments]
-connect_timeout = "2s"
-[instruments.limits]
-timeout = "10s"
-[instruments.alice]
-awg = %q
-power_meter = %q
-full_scale = %v
-wavelength = %v
-output_ratio = %v
-[instruments.bob]
-digitizer = %q
-local_oscillator = %q
-polarisation_controller = %q
-calibration_samples = 65536
-poll_interval = "1ms"
-%s`, lc.Efficiency, lc.Detection.String(), keys, lab.AWG.Addr(), lab.PowerMeter.Addr(), lc.FullScale, lc.Wavelength, lc.OutputRatio,
-		lab.Digitizer.Addr(), lab.LocalOscillator.Addr(), lab.Polariser.Addr(), extra)
+%s%s`, lc.Efficiency, lc.Detection.String(), keys, lab.InstrumentsTOML(), extra)
 	p := filepath.Join(t.TempDir(), "station.toml")
 	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
@@ -71,12 +54,11 @@ poll_interval = "1ms"
 
 func newLab(t *testing.T, d ...hardware.Detection) (*scpitest.Lab, scpitest.LabConfig) {
 	t.Helper()
-	lc := scpitest.DefaultLabConfig()
+	var det hardware.Detection
 	if len(d) > 0 {
-		lc.Detection = d[0]
+		det = d[0]
 	}
-	lc.Transmittance, lc.ExcessNoise, lc.Efficiency, lc.ElectronicNoise = 0.99, 0.001, 0.95, 0.005
-	lc.FullScale, lc.NoiseSeed = 16, 7 // 8σ at Va = 4
+	lc := scpitest.StationLinkConfig(det, 7)
 	lab, err := scpitest.NewLab(lc)
 	if err != nil {
 		t.Fatal(err)
