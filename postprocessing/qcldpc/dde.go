@@ -343,4 +343,5 @@ func DDEThreshold(p *Protograph, extra []ColumnChannel, lo, hi, tol float64, o D
 		return ok
 	})
 }
+
 var ddeDebug = false

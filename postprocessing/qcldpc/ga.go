@@ -86,7 +86,6 @@ func chungPhiLog(x float64) float64 {
 	return phiAsymLog(x)
 }
 
-
 // chungPhiInvLog inverts chungPhiLog, capped at gaMuCap.
 func chungPhiInvLog(ly float64) float64 {
 	switch {
@@ -210,10 +209,10 @@ const (
 )
 
 var jTab struct {
-	once        sync.Once
-	logMu       []float64
-	logJ, logK  []float64
-	kSlope      float64 // d ln K / dμ beyond the table
+	once       sync.Once
+	logMu      []float64
+	logJ, logK []float64
+	kSlope     float64 // d ln K / dμ beyond the table
 }
 
 // kNumeric computes K(μ) = E[log2(1 + e^{−L})], L ~ N(μ, 2μ).
