@@ -171,6 +171,7 @@ func (f *frame) exchange() error {
 	if _, _, err := f.request(PhaseQIE, messages.QIERequest, &messages.QIERequestContent{FrameUUID: f.id}); err != nil {
 		return err
 	}
+	f.progress(PhaseQIE, 1, 4)
 	if err := f.d.rx.Arm(f.ctx, f.spec); err != nil {
 		return &PhaseError{Phase: PhaseQIE, Err: fmt.Errorf("receiver: arm: %w", err)}
 	}
@@ -178,6 +179,7 @@ func (f *frame) exchange() error {
 	if _, _, err := f.request(PhaseQIE, messages.QIETrigger, nil); err != nil {
 		return err
 	}
+	f.progress(PhaseQIE, 2, 4)
 	raw, err := f.d.rx.Acquire(f.ctx)
 	f.armed = false
 	if err != nil {
@@ -187,7 +189,11 @@ func (f *frame) exchange() error {
 		return &PhaseError{Phase: PhaseQIE, Err: fmt.Errorf("receiver returned %d symbols, want %d", len(raw), f.spec.NumSymbols)}
 	}
 	f.raw = raw
+	f.progress(PhaseQIE, 3, 4)
 	_, _, err = f.request(PhaseQIE, messages.QIEAcquisitionEnded, nil)
+	if err == nil {
+		f.progress(PhaseQIE, 4, 4)
+	}
 	return err
 }
 
@@ -226,7 +232,8 @@ func (f *frame) estimate() error {
 	}
 	f.disclosed = lists
 	f.alice = f.alice[:0]
-	for _, idx := range lists {
+	for k, idx := range lists {
+		f.progress(PhasePE, k, len(lists))
 		_, c, err := f.request(PhasePE, messages.PESymbolsRequest, &messages.PESymbolsRequestContent{Indices: idx})
 		if err != nil {
 			return err
@@ -243,6 +250,7 @@ func (f *frame) estimate() error {
 		}
 		f.alice = append(f.alice, r.Symbols())
 		f.sum.PESymbols += len(idx)
+		f.progress(PhasePE, k+1, len(lists))
 	}
 	_, c, err := f.request(PhasePE, messages.PENphotonRequest, nil)
 	if err != nil {
@@ -404,6 +412,7 @@ func (f *frame) reconcile() error {
 		if err := rec.Accept(i, code == messages.ECBlockAck); err != nil {
 			return &PhaseError{Phase: PhaseEC, Err: err}
 		}
+		f.progress(PhaseEC, i+1, f.plan.plan.Blocks)
 	}
 	st := rec.Stats()
 	f.sum.ECBlocks, f.sum.ECBlocksOK, f.sum.ECBlocksFailed = st.Blocks, st.Decoded, st.Failed
@@ -456,6 +465,7 @@ func (f *frame) amplify() error {
 	}()
 	req := &messages.PARequestContent{Seed: intsToBits(w.Seed), SecretKeyLength: w.SecretKeyLength,
 		SubblockLength: w.SubblockLength, FeedbackPolynomial: intsToBits(w.FeedbackPolynomial)}
+	f.progress(PhasePA, 0, 1)
 	_, _, err = f.request(PhasePA, messages.PARequest, req)
 	h := <-done
 	if err != nil {
@@ -465,6 +475,7 @@ func (f *frame) amplify() error {
 		return &PhaseError{Phase: PhasePA, Err: h.err}
 	}
 	f.finalKey = h.key
+	f.progress(PhasePA, 1, 1)
 	return nil
 }
 

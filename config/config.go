@@ -78,6 +78,7 @@ type Config struct {
 	Timeouts       Timeouts       `toml:"timeouts"`
 	Keys           Keys           `toml:"keys"`
 	Logging        Logging        `toml:"logging"`
+	Monitor        Monitor        `toml:"monitor"`
 	// Logs is the reference's [logs] section; its level is used when
 	// [logging] level is not given.
 	Logs ReferenceLogs `toml:"logs"`
