@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/qosst/qosst-go/alice"
+	"github.com/qosst/qosst-go/transport/auth"
 )
 
 // get fetches url and returns the body; it fails the test unless the
@@ -200,6 +201,18 @@ func TestOneFrameOverTCP(t *testing.T) {
 	if len(sessions) == 0 || sessions[0] != 1 {
 		t.Errorf("Alice's sessions reported: %v", sessions)
 	}
+	// Bob disconnected: Alice's session ends and the gauge follows.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		v, ok := value(scrape(t, s.urlA), "qosst_sessions_active")
+		if ok && v == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Alice's qosst_sessions_active = %v (present %v) after Bob left", v, ok)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 
 	for _, c := range []struct {
 		who, url string
@@ -253,5 +266,42 @@ func TestOneFrameOverTCP(t *testing.T) {
 	}
 	if len(steps["qie"]) != 4 || len(steps["pe"]) < 2 || len(steps["pa"]) != 2 {
 		t.Errorf("progress: %+v", steps)
+	}
+}
+
+// A Bob whose frames fail Alice's authentication (she checks HMAC-SHA256,
+// he signs with None): both stations count every failure the roles
+// reported, and no frame completes.
+func TestAuthenticationFailuresCounted(t *testing.T) {
+	key := bytes.Repeat([]byte{7}, 32)
+	authA, err := auth.NewHMAC(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startStationsAuth(t, 20_000, Options{}, authA)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	sums, err := s.bob.Driver.Run(ctx, 3)
+	if err == nil {
+		t.Fatalf("Bob's run without Alice's key succeeded (%d frames)", len(sums))
+	}
+	s.mu.Lock()
+	nA, nB := s.authA, s.authB
+	s.mu.Unlock()
+	if nA == 0 || nB == 0 {
+		t.Fatalf("authentication failures reported: Alice %d, Bob %d (%v)", nA, nB, err)
+	}
+	for _, c := range []struct {
+		url  string
+		want int
+	}{{s.urlA, nA}, {s.urlB, nB}} {
+		fams := scrape(t, c.url)
+		v, ok := value(fams, "qosst_authentication_failures_total")
+		if !ok || v != float64(c.want) {
+			t.Errorf("%s: qosst_authentication_failures_total = %v, reported %d", c.url, v, c.want)
+		}
+		if v, _ := value(fams, "qosst_frames_total", "outcome", "completed"); v != 0 {
+			t.Errorf("%s: %v frames completed", c.url, v)
+		}
 	}
 }

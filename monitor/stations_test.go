@@ -15,6 +15,7 @@ import (
 	"github.com/qosst/qosst-go/alice/alicetest"
 	"github.com/qosst/qosst-go/bob"
 	"github.com/qosst/qosst-go/config"
+	"github.com/qosst/qosst-go/messages"
 )
 
 // stations are Alice and Bob over loopback TCP on a small simulated link,
@@ -31,6 +32,8 @@ type stations struct {
 	reportsA []alice.FrameReport
 	sessions []int
 	sumsB    []*bob.Summary
+	authA    int // authentication failures reported
+	authB    int
 }
 
 // Observers that keep what the roles report and pass it on.
@@ -53,7 +56,12 @@ func (o aliceTee) SessionsChanged(n int) {
 	o.inner.SessionsChanged(n)
 }
 
-func (o aliceTee) AuthenticationFailed() { o.inner.AuthenticationFailed() }
+func (o aliceTee) AuthenticationFailed() {
+	o.s.mu.Lock()
+	o.s.authA++
+	o.s.mu.Unlock()
+	o.inner.AuthenticationFailed()
+}
 
 type bobTee struct {
 	s     *stations
@@ -61,7 +69,12 @@ type bobTee struct {
 }
 
 func (o bobTee) FrameProgress(p bob.Progress) { o.inner.FrameProgress(p) }
-func (o bobTee) AuthenticationFailed()        { o.inner.AuthenticationFailed() }
+func (o bobTee) AuthenticationFailed() {
+	o.s.mu.Lock()
+	o.s.authB++
+	o.s.mu.Unlock()
+	o.inner.AuthenticationFailed()
+}
 func (o bobTee) FrameEnded(s *bob.Summary) {
 	o.s.mu.Lock()
 	o.s.sumsB = append(o.s.sumsB, s)
@@ -72,6 +85,13 @@ func (o bobTee) FrameEnded(s *bob.Summary) {
 // startStations starts Alice and Bob (frames of n symbols) with their
 // monitors; nothing runs until the test calls bob.Driver.Run.
 func startStations(t *testing.T, n int, opts Options) *stations {
+	t.Helper()
+	return startStationsAuth(t, n, opts, nil)
+}
+
+// startStationsAuth is startStations with Alice's authenticator authA
+// (nil: None, as Bob's).
+func startStationsAuth(t *testing.T, n int, opts Options, authA messages.Authenticator) *stations {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &stations{}
@@ -92,7 +112,8 @@ func startStations(t *testing.T, n int, opts Options) *stations {
 	ac.Frame.Quantum.NumSymbols = n
 	sim := &ac.Simulation
 	sim.Transmittance, sim.ExcessNoise, sim.Eta, sim.ElectronicNoise = 0.95, 0.002, 0.9, 0.01
-	s.alice = alicetest.Start(t, alicetest.Options{Options: alice.Options{Config: ac, Observer: aliceTee{s, s.monA.Alice()}}})
+	s.alice = alicetest.Start(t, alicetest.Options{Options: alice.Options{Config: ac, Authenticator: authA,
+		Observer: aliceTee{s, s.monA.Alice()}}})
 
 	bc := config.Default()
 	bc.Frame.Quantum.NumSymbols = n
