@@ -77,8 +77,12 @@ func outcomeOf(c fsm.Change) string {
 	return OutcomeDropped
 }
 
-// phaseEnded records the time the frame spent in the phase of from.
+// phaseEnded records the time the frame spent in the phase of from (a
+// state without a frame, where the frame began, counts for nothing).
 func (f *frame) phaseEnded(from states.State, d time.Duration) {
+	if !states.HasFrame(from) {
+		return
+	}
 	p := states.Phase(from)
 	for i := range f.phases {
 		if f.phases[i].Phase == p {

@@ -90,7 +90,7 @@ const readPage = `(() => {
 // page (table cells, chart points) is the one /api/frames gives.
 func TestLivePageInBrowser(t *testing.T) {
 	ctx := browser(t, 3*time.Minute)
-	s := startStations(t, 200_000, Options{})
+	s := startStations(t, 60_000, Options{})
 	if err := chromedp.Run(ctx, chromedp.Navigate(s.urlB+"/"),
 		chromedp.Poll(`document.getElementById('conn').textContent === 'live'`, nil, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
 		t.Fatalf("the page did not connect to /events: %v", err)

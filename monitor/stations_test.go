@@ -111,7 +111,7 @@ func startStationsAuth(t *testing.T, n int, opts Options, authA messages.Authent
 	ac := config.Default()
 	ac.Frame.Quantum.NumSymbols = n
 	sim := &ac.Simulation
-	sim.Transmittance, sim.ExcessNoise, sim.Eta, sim.ElectronicNoise = 0.95, 0.002, 0.9, 0.01
+	sim.Transmittance, sim.ExcessNoise, sim.Eta, sim.ElectronicNoise = 0.99, 0.001, 0.95, 0.005
 	s.alice = alicetest.Start(t, alicetest.Options{Options: alice.Options{Config: ac, Authenticator: authA,
 		Observer: aliceTee{s, s.monA.Alice()}}})
 
@@ -121,6 +121,7 @@ func startStationsAuth(t *testing.T, n int, opts Options, authA messages.Authent
 	bc.Simulation.NoiseSeed = 5
 	bc.Bob.Eta = sim.Eta
 	bc.Bob.ParametersEstimation.Ratio = 0.3
+	bc.Bob.ParametersEstimation.Mode = config.PEAsymptotic
 	bc.Keys.OutputDir = t.TempDir()
 	st, err := bob.NewStation(bc, zerolog.Nop(), s.alice.Dialer)
 	if err != nil {
