@@ -38,7 +38,7 @@ type PhaseTime struct {
 
 // FrameReport describes one frame as Alice saw it. The physics are Bob's
 // estimates as announced in PE_FINISHED (the worst case in finite-size
-// mode), present when HasEstimates; the error-correction figures are
+// mode), present when HasEstimates (also for a frame she denied); the error-correction figures are
 // Alice's decoder's, present when ECBlocks > 0.
 type FrameReport struct {
 	Frame   uuid.UUID
@@ -104,7 +104,7 @@ func (s *session) report(f *frame, outcome, reason string) {
 	if outcome != OutcomeCompleted {
 		r.Reason = reason
 	}
-	if pe := f.pe; pe != nil {
+	if pe := f.announced; pe != nil {
 		r.HasEstimates = true
 		r.Transmittance, r.ExcessNoise, r.ElectronicNoise = pe.Transmittance, pe.ExcessNoise, pe.ElectronicNoise
 		r.NPhoton, r.KeyRate = pe.NPhoton, pe.KeyRate

@@ -65,6 +65,7 @@ func (s *session) registerPE(m *fsm.Mux) {
 			Float64("excess_noise", c.ExcessNoise).Float64("electronic_noise", c.ElectronicNoise).
 			Float64("eta", c.Eta).Float64("n_photon", c.NPhoton).Float64("key_rate", c.KeyRate).
 			Int("disclosed", f.nDisclosed).Msg("parameters estimated")
+		f.announced = c
 		if !f.measured {
 			return fsm.Answer{}, fmt.Errorf("PE_FINISHED before the mean photon number was measured")
 		}

@@ -56,6 +56,7 @@ type frame struct {
 	keying     *keying                     // error correction and privacy amplification
 	phases     []PhaseTime                 // time spent per phase (FrameReport)
 	outcome    string                      // how the frame ended, when dropped (FrameReport)
+	announced  *messages.PEFinishedContent // Bob's PE_FINISHED, approved or not (FrameReport)
 }
 
 func newSession(srv *Server, id string, ts *transport.Session, cfg *config.Config) *session {

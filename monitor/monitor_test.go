@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/qosst/qosst-go/alice"
+	"github.com/qosst/qosst-go/bob"
 	"github.com/qosst/qosst-go/transport/auth"
 )
 
@@ -278,7 +279,7 @@ func TestAuthenticationFailuresCounted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := startStationsAuth(t, 20_000, Options{}, authA)
+	s := startStationsWith(t, 20_000, Options{}, authA, 0.001)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	sums, err := s.bob.Driver.Run(ctx, 3)
@@ -302,6 +303,43 @@ func TestAuthenticationFailuresCounted(t *testing.T) {
 		}
 		if v, _ := value(fams, "qosst_frames_total", "outcome", "completed"); v != 0 {
 			t.Errorf("%s: %v frames completed", c.url, v)
+		}
+	}
+}
+
+// On a link too noisy for a key, Bob announces a null key rate, Alice
+// answers PE_DENIED: both stations count a denied frame, keep the
+// estimates it measured, and add no key bits.
+func TestDeniedFrameCounted(t *testing.T) {
+	s := startStationsWith(t, 20_000, Options{}, nil, 0.6)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	sums, err := s.bob.Driver.Run(ctx, 1)
+	if err != nil || len(sums) != 1 || sums[0].Outcome() != bob.OutcomeDenied {
+		t.Fatalf("run: %v; %d frames, err %v", err, len(sums), sums[0].Err)
+	}
+	s.mu.Lock()
+	reports := append([]alice.FrameReport(nil), s.reportsA...)
+	s.mu.Unlock()
+	if len(reports) != 1 || reports[0].Outcome != alice.OutcomeDenied || !reports[0].HasEstimates || reports[0].Reason == "" {
+		t.Fatalf("Alice's reports: %+v", reports)
+	}
+	for _, c := range []struct {
+		url string
+		xi  float64
+	}{{s.urlA, reports[0].ExcessNoise}, {s.urlB, sums[0].ExcessNoise}} {
+		fams := scrape(t, c.url)
+		if v, _ := value(fams, "qosst_frames_total", "outcome", "denied"); v != 1 {
+			t.Errorf("%s: %v denied frames", c.url, v)
+		}
+		if v, _ := value(fams, "qosst_frames_total", "outcome", "completed"); v != 0 {
+			t.Errorf("%s: %v completed frames", c.url, v)
+		}
+		if v, _ := value(fams, "qosst_key_bits_total"); v != 0 {
+			t.Errorf("%s: %v key bits", c.url, v)
+		}
+		if v, ok := value(fams, "qosst_excess_noise"); !ok || v != c.xi || v < 0.3 {
+			t.Errorf("%s: excess noise %v, reported %v", c.url, v, c.xi)
 		}
 	}
 }

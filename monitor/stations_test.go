@@ -86,12 +86,12 @@ func (o bobTee) FrameEnded(s *bob.Summary) {
 // monitors; nothing runs until the test calls bob.Driver.Run.
 func startStations(t *testing.T, n int, opts Options) *stations {
 	t.Helper()
-	return startStationsAuth(t, n, opts, nil)
+	return startStationsWith(t, n, opts, nil, 0.001)
 }
 
-// startStationsAuth is startStations with Alice's authenticator authA
-// (nil: None, as Bob's).
-func startStationsAuth(t *testing.T, n int, opts Options, authA messages.Authenticator) *stations {
+// startStationsWith is startStations with Alice's authenticator authA
+// (nil: None, as Bob's) and the link's excess noise xi.
+func startStationsWith(t *testing.T, n int, opts Options, authA messages.Authenticator, xi float64) *stations {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &stations{}
@@ -111,7 +111,7 @@ func startStationsAuth(t *testing.T, n int, opts Options, authA messages.Authent
 	ac := config.Default()
 	ac.Frame.Quantum.NumSymbols = n
 	sim := &ac.Simulation
-	sim.Transmittance, sim.ExcessNoise, sim.Eta, sim.ElectronicNoise = 0.99, 0.001, 0.95, 0.005
+	sim.Transmittance, sim.ExcessNoise, sim.Eta, sim.ElectronicNoise = 0.99, xi, 0.95, 0.005
 	s.alice = alicetest.Start(t, alicetest.Options{Options: alice.Options{Config: ac, Authenticator: authA,
 		Observer: aliceTee{s, s.monA.Alice()}}})
 
