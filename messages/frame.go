@@ -52,9 +52,9 @@ func (h Header) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `, "content_length": `...)
 	dst = strconv.AppendInt(dst, int64(h.ContentLength), 10)
 	dst = append(dst, `, "challenge": `...)
-	dst = appendPyString(dst, h.Challenge)
+	dst = appendString(dst, h.Challenge)
 	dst = append(dst, `, "next_challenge": `...)
-	dst = appendPyString(dst, h.NextChallenge)
+	dst = appendString(dst, h.NextChallenge)
 	return append(dst, '}')
 }
 
@@ -377,7 +377,7 @@ func headerInt(m map[string]json.RawMessage, key string) (int64, error) {
 	if !ok {
 		return 0, fmt.Errorf("%w: header key %s missing", ErrFrame, key)
 	}
-	v, err := parseJSONInt(raw)
+	v, err := parseIntToken(raw)
 	if err != nil {
 		return 0, fmt.Errorf("%w: header key %s: %v", ErrFrame, key, err)
 	}
@@ -394,31 +394,6 @@ func headerString(m map[string]json.RawMessage, key string) (string, error) {
 		return "", fmt.Errorf("%w: header key %s: not a string", ErrFrame, key)
 	}
 	return s, nil
-}
-
-// parseJSONInt reads an integral JSON number (1, -3, 2.0, 1e3) into int64
-// exactly; it rejects fractions, non-numbers and values outside int64.
-func parseJSONInt(raw []byte) (int64, error) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || !(raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9')) || !json.Valid(raw) {
-		return 0, errors.New("not a number")
-	}
-	s := string(raw)
-	if v, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return v, nil
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsInf(f, 0) {
-		return 0, errors.New("out of range")
-	}
-	if f != math.Trunc(f) {
-		return 0, errors.New("not an integer")
-	}
-	// 2^63 is exactly representable; anything at or above it does not fit.
-	if f >= 0x1p63 || f < -0x1p63 {
-		return 0, errors.New("out of range")
-	}
-	return int64(f), nil
 }
 
 // parsePyHeader is the fast path for headers in exactly the shape Python and
