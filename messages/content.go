@@ -118,9 +118,9 @@ func ContentRequired(code Code) bool {
 	return contentSpecs[code].kind == kindRequired
 }
 
-// NewContent returns a zero content of the code's type, or nil for codes
+// newContent returns a zero content of the code's type, or nil for codes
 // that carry none.
-func NewContent(code Code) Content {
+func newContent(code Code) Content {
 	if s, ok := contentSpecs[code]; ok {
 		return s.new()
 	}
@@ -178,11 +178,11 @@ func withCode(err error, code Code) error {
 // and optional, encodes to no bytes: the frame then carries no content, as
 // a Python peer sends for an empty dict.
 func EncodeContent(c Content) ([]byte, error) {
-	return AppendContent(nil, c)
+	return appendContent(nil, c)
 }
 
-// AppendContent is EncodeContent appending to dst.
-func AppendContent(dst []byte, c Content) ([]byte, error) {
+// appendContent is EncodeContent appending to dst.
+func appendContent(dst []byte, c Content) ([]byte, error) {
 	if c == nil {
 		return dst, nil
 	}

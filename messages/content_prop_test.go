@@ -247,8 +247,8 @@ func TestEveryContentCodeHasAGenerator(t *testing.T) {
 		t.Fatalf("%d content codes, %d specs", n, len(contentSpecs))
 	}
 	for _, code := range contentCodes() {
-		if got := NewContent(code).Code(); got != code {
-			t.Errorf("NewContent(%v).Code() = %v", code, got)
+		if got := newContent(code).Code(); got != code {
+			t.Errorf("newContent(%v).Code() = %v", code, got)
 		}
 	}
 }
@@ -351,8 +351,8 @@ func TestArbitraryObjectsDecodeOrNameAField(t *testing.T) {
 				t.Fatalf("%s: %v is not a ContentError of %v", b.Bytes(), err, code)
 			}
 			top, _, _ := strings.Cut(ce.Field, ".")
-			known := slices.ContainsFunc(fieldsOf(reflect.TypeOf(NewContent(code)).Elem()), func(f structField) bool { return f.key == top })
-			if top != "" && !known && !hasRest(NewContent(code)) {
+			known := slices.ContainsFunc(fieldsOf(reflect.TypeOf(newContent(code)).Elem()), func(f structField) bool { return f.key == top })
+			if top != "" && !known && !hasRest(newContent(code)) {
 				t.Fatalf("%s: error names %q, not a field of %v", b.Bytes(), ce.Field, code)
 			}
 			return

@@ -219,13 +219,6 @@ func TestECBlockBits(t *testing.T) {
 	if err != nil || string(b) != `{"block":3,"syndrome":[1,0,1]}` {
 		t.Fatalf("%s %v", b, err)
 	}
-	bits, err := c.Bits()
-	if err != nil || len(bits) != 3 || bits[0] != 1 || bits[1] != 0 {
-		t.Fatalf("%v %v", bits, err)
-	}
-	if _, err := (&ECBlockContent{Syndrome: []float64{1.87}}).Bits(); !errors.Is(err, ErrInvalidContent) {
-		t.Fatalf("non-bit syndrome: %v", err)
-	}
 }
 
 func TestPESymbolsHelpers(t *testing.T) {

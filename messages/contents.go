@@ -469,7 +469,7 @@ func (*ECDeniedContent) Validate() error { return nil }
 
 // ECBlockContent is the content of EC_BLOCK. The syndrome is carried as
 // numbers (the reference example has floats); the EC stage checks that they
-// are bits with Bits and answers EC_BLOCK_ERROR otherwise.
+// are bits and answers EC_BLOCK_ERROR otherwise.
 //
 // Multidimensional reconciliation adds Bob's side information for the
 // block: "rotation", the coordinates of one unit octonion per group of 8
@@ -512,22 +512,6 @@ func (c *ECBlockContent) Validate() error {
 		}
 	}
 	return nil
-}
-
-// Bits returns the syndrome as bits, or a *ContentError naming the first
-// element that is not 0 or 1.
-func (c *ECBlockContent) Bits() ([]uint8, error) {
-	out := make([]uint8, len(c.Syndrome))
-	for i, f := range c.Syndrome {
-		switch f {
-		case 0:
-		case 1:
-			out[i] = 1
-		default:
-			return nil, &ContentError{Code: ECBlock, Field: "syndrome", Reason: "element " + strconv.Itoa(i) + ": " + errNotBit.Error()}
-		}
-	}
-	return out, nil
 }
 
 // NewECBlock builds an EC_BLOCK content from syndrome bits (each 0 or 1).

@@ -40,10 +40,10 @@ func FuzzReadFrame(f *testing.F) {
 			if fr.Header.ContentLength != len(fr.Content) || fr.Header.ContentLength < 0 {
 				t.Fatalf("content_length %d, content %d bytes", fr.Header.ContentLength, len(fr.Content))
 			}
-			if _, err := ParseHeader(fr.HeaderJSON); err != nil {
+			if _, err := parseHeader(fr.HeaderJSON); err != nil {
 				t.Fatalf("accepted header does not parse: %v", err)
 			}
-			if fr.Digest() != Digest(fr.HeaderJSON, fr.Content) {
+			if fr.Digest() != digestOf(fr.HeaderJSON, fr.Content) {
 				t.Fatal("digest over the frame buffer differs from the digest of its parts")
 			}
 			c, err := DecodeContent(fr.Header.Code, fr.Content)

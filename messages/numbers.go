@@ -10,8 +10,8 @@ import (
 	"sync/atomic"
 )
 
-// Number is an element type of a number array.
-type Number interface {
+// number is an element type of a number array.
+type number interface {
 	int | float64 | uint8
 }
 
@@ -29,7 +29,7 @@ type Number interface {
 // Integer elements must be integral: plain integer literals are read exactly;
 // 2.0 or 1e3 forms are accepted below 2^53, where float64 is exact. Float
 // elements take any JSON number that fits a float64.
-type Numbers[T Number] []T
+type Numbers[T number] []T
 
 // ArrayError says which element of a number array is wrong and why; Index is
 // -1 when the value is not an array of numbers at all.
