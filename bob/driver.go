@@ -498,7 +498,7 @@ func (f *frame) drop(cause error) error {
 	if Fatal(cause) && !errors.Is(cause, ErrPeerLacksEC) && !errors.Is(cause, ErrInvalidResponse) {
 		return cause
 	}
-	if f.aliceSide && (states.HasFrame(f.d.tracker.State()) || f.localAuthFailure) {
+	if f.aliceSide && (qosst.HasFrame(f.d.tracker.State()) || f.localAuthFailure) {
 		if err := f.abort(ctx, cause); err != nil {
 			return errors.Join(cause, err)
 		}

@@ -157,13 +157,13 @@ func DOT() string {
 	b.WriteString("    start [shape=point];\n")
 	b.WriteString("    subgraph cluster_frame {\n        label=\"frame in progress\";\n        style=dashed;\n")
 	for _, s := range states.All() {
-		if states.HasFrame(s) {
+		if qosst.HasFrame(s) {
 			fmt.Fprintf(&b, "        %q [tooltip=%q];\n", string(s), states.Doc(s))
 		}
 	}
 	b.WriteString("    }\n")
 	for _, s := range states.All() {
-		if !states.HasFrame(s) {
+		if !qosst.HasFrame(s) {
 			fmt.Fprintf(&b, "    %q [tooltip=%q];\n", string(s), states.Doc(s))
 		}
 	}

@@ -173,7 +173,7 @@ func (e *Engine) Dispatch(ctx context.Context, code messages.Code, raw []byte) (
 		base.Cause = fmt.Errorf("%w: %d", messages.ErrUnknownCode, int(code))
 		return base, nil
 	}
-	if !states.IsLegal(s, code) {
+	if !qosst.IsLegal(s, code) {
 		err := &UnexpectedError{State: s, Request: code}
 		base.Code = messages.UnexpectedCommand
 		base.Content = &messages.UnexpectedCommandContent{Command: code, ErrorMessage: err.Error()}
@@ -296,7 +296,7 @@ func (e *Engine) apply(ctx context.Context, t qosst.Transition, reason string) {
 	if t.From != t.Next && e.cfg.OnStateChange != nil {
 		e.cfg.OnStateChange(ch)
 	}
-	dropped := t.Frame == qosst.FrameDropped || (t.Frame == qosst.FrameBegun && states.HasFrame(t.From))
+	dropped := t.Frame == qosst.FrameDropped || (t.Frame == qosst.FrameBegun && qosst.HasFrame(t.From))
 	if dropped && e.cfg.OnFrameDropped != nil {
 		if ch.Reason == "" {
 			ch.Reason = fmt.Sprintf("%s answered %s", t.Request, t.Response)

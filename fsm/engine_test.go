@@ -201,7 +201,7 @@ func TestUnexpectedCodeInEveryState(t *testing.T) {
 		e, h, sc := engineAt(t, s)
 		calls, changes := sc.calls, len(h.changes)
 		for _, code := range messages.AllCodes() {
-			if states.IsLegal(s, code) {
+			if qosst.IsLegal(s, code) {
 				continue
 			}
 			r, err := e.Dispatch(context.Background(), code, nil)
@@ -219,7 +219,7 @@ func TestUnexpectedCodeInEveryState(t *testing.T) {
 			if !strings.Contains(msg, want) {
 				t.Errorf("%s/%s: message %q lacks %q", s, code, msg, want)
 			}
-			for _, l := range states.Legal(s) {
+			for _, l := range qosst.Legal(s) {
 				if !strings.Contains(msg, l.String()) {
 					t.Errorf("%s/%s: message %q does not list %s", s, code, msg, l)
 				}
@@ -243,7 +243,7 @@ func TestResponseCodesSentAsRequestsAreUnexpected(t *testing.T) {
 
 func TestInvalidContentInEveryStateForEveryLegalCode(t *testing.T) {
 	for _, s := range openStates() {
-		for _, code := range states.Legal(s) {
+		for _, code := range qosst.Legal(s) {
 			sc := &script{}
 			var decodeOn bool
 			e, h := newTestEngine(t, sc, func(c messages.Code, raw []byte) (Content, error) {
@@ -288,7 +288,7 @@ func TestEveryRowFollowedInEveryState(t *testing.T) {
 			if r.Code != tr.Response || e.State() != tr.Next || r.State != tr.Next || r.Frame != tr.Frame {
 				t.Errorf("%s: %s/%s: reply %s → %s (%s), engine %s; want → %s (%s)", s, tr.Request, tr.Response, r.Code, r.State, r.Frame, e.State(), tr.Next, tr.Frame)
 			}
-			wantDrop := tr.Frame == qosst.FrameDropped || (tr.Frame == qosst.FrameBegun && states.HasFrame(s))
+			wantDrop := tr.Frame == qosst.FrameDropped || (tr.Frame == qosst.FrameBegun && qosst.HasFrame(s))
 			if got := len(h.dropped) - nd; (got == 1) != wantDrop || got > 1 {
 				t.Errorf("%s: %s/%s: frame-dropped hook ran %d times, want drop=%v", s, tr.Request, tr.Response, got, wantDrop)
 			}
@@ -336,7 +336,7 @@ func TestHandCheckedTransitions(t *testing.T) {
 
 func TestOffTableAnswerIsCaught(t *testing.T) {
 	for _, s := range openStates() {
-		for _, req := range states.Legal(s) {
+		for _, req := range qosst.Legal(s) {
 			sc := &script{}
 			mux := NewMux()
 			var bad messages.Code = messages.FrameEndedAck
@@ -365,7 +365,7 @@ func TestOffTableAnswerIsCaught(t *testing.T) {
 				if want := abortedTo(s); r.Code != messages.Abort || e.State() != want {
 					t.Errorf("%s/%s: fallback %s → %s, want ABORT → %s", s, req, r.Code, e.State(), want)
 				}
-				if states.HasFrame(s) && len(h.dropped) != nd+1 {
+				if qosst.HasFrame(s) && len(h.dropped) != nd+1 {
 					t.Errorf("%s/%s: frame not dropped after ABORT", s, req)
 				}
 			}
@@ -376,7 +376,7 @@ func TestOffTableAnswerIsCaught(t *testing.T) {
 func TestHandlerPanicBecomesAbort(t *testing.T) {
 	for _, s := range openStates() {
 		e, h, sc := engineAt(t, s)
-		req := states.Legal(s)[0]
+		req := qosst.Legal(s)[0]
 		if _, always := builtinAck(req); always {
 			continue
 		}
@@ -388,7 +388,7 @@ func TestHandlerPanicBecomesAbort(t *testing.T) {
 		if r.Code != messages.Abort || fieldOf(t, r.Content, "abort_message") == "" {
 			t.Errorf("%s/%s: reply %s", s, req, r.Code)
 		}
-		if states.HasFrame(s) && len(h.dropped) != 1 {
+		if qosst.HasFrame(s) && len(h.dropped) != 1 {
 			t.Errorf("%s: frame not dropped after panic", s)
 		}
 		// The engine keeps serving.
@@ -453,7 +453,7 @@ func TestAbortFromEveryState(t *testing.T) {
 		if want := abortedTo(s); err != nil || r.Code != messages.AbortAck || e.State() != want {
 			t.Errorf("%s: ABORT → %s, state %s, %v; want ABORT_ACK, %s", s, r.Code, e.State(), err, want)
 		}
-		if got := len(h.dropped); (got == 1) != states.HasFrame(s) {
+		if got := len(h.dropped); (got == 1) != qosst.HasFrame(s) {
 			t.Errorf("%s: dropped hook ran %d times", s, got)
 		}
 	}
@@ -479,7 +479,7 @@ func TestAuthFailureFromEveryState(t *testing.T) {
 		if err != nil || r.Code != messages.AuthenticationInvalid || r.Close || e.State() != states.Connected {
 			t.Errorf("%s: auth failure → %s close=%v state %s, %v", s, r.Code, r.Close, e.State(), err)
 		}
-		if got := len(h.dropped); (got == 1) != states.HasFrame(s) {
+		if got := len(h.dropped); (got == 1) != qosst.HasFrame(s) {
 			t.Errorf("%s: dropped hook ran %d times", s, got)
 		}
 		// The peer must identify again: anything else is unexpected.

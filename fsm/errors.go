@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	qosst "github.com/qosst/qosst-go"
 	"github.com/qosst/qosst-go/messages"
 	"github.com/qosst/qosst-go/states"
 )
@@ -92,7 +93,7 @@ func (e *RejectedError) Unwrap() error { return ErrRejected }
 
 func unexpectedMessage(s states.State, req messages.Code) string {
 	msg := fmt.Sprintf("%s in state %s; legal here:", req, s)
-	legal := states.Legal(s)
+	legal := qosst.Legal(s)
 	if len(legal) == 0 {
 		return msg + " nothing"
 	}

@@ -32,7 +32,7 @@ func (t *Tracker) CanSend(req messages.Code) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	s := t.State()
-	if !states.IsLegal(s, req) {
+	if !qosst.IsLegal(s, req) {
 		return &UnexpectedError{State: s, Request: req}
 	}
 	return nil
