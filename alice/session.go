@@ -72,7 +72,7 @@ func newSession(srv *Server, id string, ts *transport.Session, cfg *config.Confi
 	return s
 }
 
-func decode(code messages.Code, raw []byte) (fsm.Content, error) {
+func decode(code messages.Code, raw []byte) (messages.Content, error) {
 	c, err := messages.DecodeContent(code, raw)
 	if err != nil || c == nil {
 		return nil, err

@@ -246,7 +246,7 @@ func TestInvalidContentInEveryStateForEveryLegalCode(t *testing.T) {
 		for _, code := range qosst.Legal(s) {
 			sc := &script{}
 			var decodeOn bool
-			e, h := newTestEngine(t, sc, func(c messages.Code, raw []byte) (Content, error) {
+			e, h := newTestEngine(t, sc, func(c messages.Code, raw []byte) (messages.Content, error) {
 				if decodeOn && c == code {
 					return nil, fmt.Errorf("decoding %s: %w", c, errBadField)
 				}
@@ -354,7 +354,7 @@ func TestOffTableAnswerIsCaught(t *testing.T) {
 			if !errors.Is(err, ErrOffTable) || !errors.As(err, &ot) || ot.Response != bad || ot.State != s {
 				t.Fatalf("%s/%s: off-table answer not reported: %v", s, req, err)
 			}
-			ack, always := builtinAck(req)
+			ack, always := qosst.Protocol().Ack(req)
 			switch {
 			case always:
 				tr, _ := qosst.Lookup(s, req, ack)
@@ -377,7 +377,7 @@ func TestHandlerPanicBecomesAbort(t *testing.T) {
 	for _, s := range openStates() {
 		e, h, sc := engineAt(t, s)
 		req := qosst.Legal(s)[0]
-		if _, always := builtinAck(req); always {
+		if _, always := qosst.Protocol().Ack(req); always {
 			continue
 		}
 		sc.panics = true
@@ -399,7 +399,7 @@ func TestHandlerPanicBecomesAbort(t *testing.T) {
 	}
 }
 
-func TestHandlerErrorAbortsWithReason(t *testing.T) {
+func TestInvariantErrorAbortsWithReason(t *testing.T) {
 	mux := NewMux()
 	mux.Handle(messages.IdentificationRequest, func(ctx context.Context, r Request) (Answer, error) {
 		return answer(messages.IdentificationResponse), nil
@@ -674,5 +674,39 @@ func TestFrameErrorIsDerived(t *testing.T) {
 	}
 	if fieldOf(t, r.Content, "code") != "160" || fieldOf(t, r.Content, "error_message") != "content is not valid JSON" {
 		t.Fatalf("content %s", fieldOf(t, r.Content, "error_message"))
+	}
+}
+
+// A handler that finds broken what the table guarantees reports a
+// programming error: Dispatch returns an *InvariantError naming the state
+// and request, the peer is answered ABORT and the frame is dropped.
+func TestInvariantViolationIsAProgrammingError(t *testing.T) {
+	e, h, sc := engineAt(t, states.PE)
+	mux := NewMux()
+	mux.Handle(messages.PEFinished, func(ctx context.Context, r Request) (Answer, error) {
+		return Answer{}, Invariant("no symbols for the frame in %s", r.State)
+	})
+	mux.Handle(messages.PENphotonRequest, sc.handler)
+	e.cfg.Handlers = mux
+	r, err := e.Dispatch(context.Background(), messages.PEFinished, sample(messages.PEFinished))
+	var inv *InvariantError
+	if !errors.As(err, &inv) || !errors.Is(err, ErrInvariant) || inv.State != states.PE || inv.Request != messages.PEFinished {
+		t.Fatalf("err %v, want an *InvariantError for PE_FINISHED in pe", err)
+	}
+	if r.Code != messages.Abort || e.State() != states.Identified || len(h.dropped) != 1 {
+		t.Fatalf("reply %s → %s, dropped %d", r.Code, e.State(), len(h.dropped))
+	}
+	if msg := fieldOf(t, r.Content, "abort_message"); strings.Contains(msg, "no symbols") {
+		t.Errorf("abort_message %q shows the internal error to the peer", msg)
+	}
+	// An ordinary handler error is an ABORT, not a programming error.
+	e, _, _ = engineAt(t, states.PE)
+	mux = NewMux()
+	mux.Handle(messages.PEFinished, func(ctx context.Context, r Request) (Answer, error) {
+		return Answer{}, errors.New("emitter lost")
+	})
+	e.cfg.Handlers = mux
+	if r, err := e.Dispatch(context.Background(), messages.PEFinished, sample(messages.PEFinished)); err != nil || r.Code != messages.Abort {
+		t.Fatalf("ordinary error: %s %v", r.Code, err)
 	}
 }
