@@ -372,7 +372,7 @@ func (f *frame) request(p Phase, code messages.Code, c messages.Content) (messag
 	f.lastContent = content
 	switch {
 	case m.Code == messages.AuthenticationInvalid:
-		return fail(m.Code, "", f.d.authFailed(errors.New("Alice answered AUTHENTICATION_INVALID")))
+		return fail(m.Code, "", f.d.authFailed(errors.New("the answer was AUTHENTICATION_INVALID")))
 	case m.Code == messages.Abort:
 		return fail(m.Code, peerMessage(content), ErrAborted)
 	case derr != nil:
