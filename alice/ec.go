@@ -141,12 +141,8 @@ func newKeying(f *frame, c *messages.ECInitializationContent) (*keying, error) {
 // variance departs from it, and both stations must compute from the same
 // measured quantity.
 func (f *frame) keyRateParams() (pp.KeyRateParams, error) {
-	det, err := pp.ParseDetection(f.spec.Detection.String())
-	if err != nil {
-		return pp.KeyRateParams{}, err
-	}
 	p := pp.KeyRateParams{
-		Detection: det,
+		Detection: f.spec.Detection,
 		Trusted:   f.sec.trusted,
 		Va:        2 * f.nPhoton,
 		T:         f.pe.Transmittance,
