@@ -5,6 +5,7 @@ import (
 
 	"github.com/google/uuid"
 
+	qosst "github.com/qosst/qosst-go"
 	"github.com/qosst/qosst-go/fsm"
 	"github.com/qosst/qosst-go/messages"
 	"github.com/qosst/qosst-go/states"
@@ -80,7 +81,7 @@ func outcomeOf(c fsm.Change) string {
 // phaseEnded records the time the frame spent in the phase of from (a
 // state without a frame, where the frame began, counts for nothing).
 func (f *frame) phaseEnded(from states.State, d time.Duration) {
-	if !states.HasFrame(from) {
+	if !qosst.HasFrame(from) {
 		return
 	}
 	p := states.Phase(from)
