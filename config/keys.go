@@ -123,6 +123,14 @@ func (c *Config) Set(key string, value any) error {
 		return err
 	}
 	bad := func() error { return fieldErr(key, "must be a %s, got %T", k, value) }
+	if err := c.set(v, k, key, value, bad); err != nil {
+		return err
+	}
+	c.markGiven(key)
+	return nil
+}
+
+func (c *Config) set(v reflect.Value, k Kind, key string, value any, bad func() error) error {
 	switch k {
 	case KindString:
 		s, ok := value.(string)
