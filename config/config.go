@@ -247,7 +247,9 @@ type Simulation struct {
 	NoiseSeed int64 `toml:"noise_seed"`
 	// Gain converts sqrt(SNU) to detector units at the receiver, > 0.
 	Gain float64 `toml:"gain"`
-	// CalibrationSamples is the size of each calibration record.
+	// CalibrationSamples is the smallest size of each calibration record
+	// of the simulated receiver (a record is as long as the frame it
+	// calibrates when that is longer).
 	CalibrationSamples int `toml:"calibration_samples"`
 	// Realtime makes an acquisition last num_symbols/symbol_rate.
 	Realtime bool `toml:"realtime"`
