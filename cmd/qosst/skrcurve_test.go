@@ -62,13 +62,14 @@ func TestSkrCurveDrawsCurvesAndPoints(t *testing.T) {
 	if n := strings.Count(svg, "<polyline"); n < 6 {
 		t.Fatalf("%d curves for 3 β, want at least 6 (asymptotic and finite size each)", n)
 	}
-	for _, want := range []string{"asymptotic, β = 0.95", "finite size, 10^7 symbols, β = 0.8", "measured frames", "10 km, β = 0.950", "25 km, β = 0.000, no key"} {
+	for _, want := range []string{"asymptotic, β = 0.95", "finite size, 10^7 symbols, β = 0.8", "frames: asymptotic, finite size; hollow", "10 km, β = 0.950", "25 km, β = 0.000, no key"} {
 		if !strings.Contains(svg, want) {
 			t.Errorf("picture lacks %q", want)
 		}
 	}
-	if n := strings.Count(svg, "<circle"); n != 3 { // two frames and the legend's
-		t.Fatalf("%d circles, want 3", n)
+	// Two finite-size frames (squares) and the legend's circle and square.
+	if c, r := strings.Count(svg, "<circle"), strings.Count(svg, "<rect x=")-1; c != 1 || r != 3 {
+		t.Fatalf("%d circles and %d squares, want 1 and 3", c, r)
 	}
 }
 
