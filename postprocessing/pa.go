@@ -14,9 +14,11 @@ import (
 const DefaultEpsilonPA = 1e-10
 
 // MaxPAInputBits bounds the key length privacy amplification accepts (and so
-// the seed a PA_REQUEST may carry). The FFT needs about 64 bytes per input
-// bit: 512 MB at the bound, 64 MB for the 10^6 bits of a typical frame.
-const MaxPAInputBits = 1 << 23
+// the seed a PA_REQUEST may carry): 2^25 bits, the reconciled key of the
+// largest frame (2^24 heterodyne symbols, two bits each). The FFT needs
+// about 64 bytes per input bit: 640 MB for the 10^7 bits of a frame of 10^7
+// symbols, 64 MB for the 10^6 bits of a frame of 10^6.
+const MaxPAInputBits = 1 << 25
 
 // ErrNoSecretKey: the measured quantities leave no secret key; the error text
 // gives the terms of the length formula.
