@@ -427,7 +427,7 @@ func (f *frame) reconcile() error {
 	if code == messages.ECVerificationFail {
 		return &PhaseError{Phase: PhaseEC, Request: messages.ECVerification, Response: code, Message: peerMessage(c), Err: ErrECFailed}
 	}
-	f.rec = reconciled{key: key, leaked: st.LeakedBits}
+	f.rec = reconciled{key: key, leaked: st.LeakedBits, quadratures: st.Quadratures}
 	return nil
 }
 
@@ -435,7 +435,7 @@ func (f *frame) reconcile() error {
 // quantities, a fresh Toeplitz seed, PA_REQUEST, and Bob's own hash.
 func (f *frame) amplify() error {
 	length, terms, err := pp.FinalKeyLength(pp.FinalKeyParams{
-		ReconciledBits: len(f.rec.key), SyndromeBits: f.rec.leaked,
+		ReconciledBits: len(f.rec.key), SyndromeBits: f.rec.leaked, Quadratures: f.rec.quadratures,
 		Estimate: f.kp, EpsilonPA: f.d.cfg.EpsilonPA, // announced in INITIALIZATION_REQUEST
 	})
 	if err != nil {
