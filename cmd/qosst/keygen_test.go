@@ -58,12 +58,45 @@ func TestKeygenWritesUsableKeys(t *testing.T) {
 	}
 }
 
+// TestKeygenMLDSA65: --scheme ml-dsa-65 writes a 0600 PKCS#8 private key
+// and a public key beside it; two such pairs authenticate each other
+// through auth.New.
+func TestKeygenMLDSA65(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "alice"), filepath.Join(dir, "bob")
+	for _, p := range []string{a, b} {
+		out, err := runKeygen(t, "--scheme", "ml-dsa-65", "--out", p)
+		if err != nil || !strings.Contains(out, p+".pub") {
+			t.Fatalf("%q, %v", out, err)
+		}
+	}
+	if fi, err := os.Stat(a); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("private key: %v %v", fi, err)
+	}
+	if pem, _ := os.ReadFile(a + ".pub"); !strings.HasPrefix(string(pem), "-----BEGIN PUBLIC KEY-----") {
+		t.Fatalf("public key file %q", pem)
+	}
+	alice, err := auth.New(auth.Config{Scheme: auth.SchemeMLDSA65, KeyFile: a, PeerPublicKeyFile: b + ".pub"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, err := auth.New(auth.Config{Scheme: auth.SchemeMLDSA65, KeyFile: b, PeerPublicKeyFile: a + ".pub"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := make([]byte, 32)
+	s, _ := alice.Sign(d)
+	if err := bob.Verify(d, s); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestKeygenHelpNamesFlags(t *testing.T) {
 	out, err := runKeygen(t, "--help")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"--scheme", "--out", "--pub-out", "--force", "0600", "PKCS#8", "PKIX"} {
+	for _, want := range []string{"--scheme", "--out", "--pub-out", "--force", "0600", "PKCS#8", "PKIX", "ml-dsa-65", "SubjectPublicKeyInfo"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("help lacks %q", want)
 		}
