@@ -42,6 +42,7 @@ var schemes = []struct {
 	{SchemeHMAC, true, false},
 	{SchemeEd25519, true, true},
 	{SchemeMLDSA65, true, true},
+	{SchemeFalcon512, true, true},
 }
 
 // Schemes returns the scheme names New accepts.
@@ -149,6 +150,16 @@ func New(cfg Config) (messages.Authenticator, error) {
 			return nil, err
 		}
 		return NewMLDSA65(priv, pub)
+	case SchemeFalcon512:
+		priv, err := LoadFalcon512PrivateKey(cfg.KeyFile)
+		if err != nil {
+			return nil, err
+		}
+		pub, err := LoadFalcon512PublicKey(cfg.PeerPublicKeyFile)
+		if err != nil {
+			return nil, err
+		}
+		return NewFalcon512(priv, pub)
 	}
 	return nil, fmt.Errorf("auth: %w %q: no loader", ErrUnknownScheme, scheme)
 }
