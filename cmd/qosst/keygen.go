@@ -10,7 +10,7 @@ import (
 )
 
 // keygenSchemes are the schemes keygen writes keys for.
-var keygenSchemes = []string{auth.SchemeHMAC, auth.SchemeEd25519, auth.SchemeMLDSA65}
+var keygenSchemes = []string{auth.SchemeHMAC, auth.SchemeEd25519, auth.SchemeMLDSA65, auth.SchemeFalcon512}
 
 func newKeygenCmd() *cobra.Command {
 	var (
@@ -34,13 +34,19 @@ func newKeygenCmd() *cobra.Command {
                         form, id-ml-dsa-65, mode 0600) to --out and its public key
                         (SubjectPublicKeyInfo PEM, mode 0644) to --pub-out (default:
                         --out with ".pub" appended). Quantum-resistant.
+  --scheme falcon-512   writes a Falcon-512 secret key in qosst's JSON form
+                        ([f, g, F, G], mode 0600) to --out and its public key (h)
+                        to --pub-out (default: --out with ".pub" appended): the
+                        key files qosst-core's FalconAuthenticator reads.
+                        Quantum-resistant; generation takes about a second.
 
 Existing files are never overwritten unless --force is given.
 Stations name these files in their configuration (scheme, key_file,
 peer_public_key_file).`,
 		Example: `  qosst keygen --scheme hmac-sha256 --out qosst-hmac.key
   qosst keygen --scheme ed25519 --out alice.pem            # also writes alice.pem.pub
-  qosst keygen --scheme ml-dsa-65 --out alice-mldsa        # also writes alice-mldsa.pub`,
+  qosst keygen --scheme ml-dsa-65 --out alice-mldsa        # also writes alice-mldsa.pub
+  qosst keygen --scheme falcon-512 --out alice-falcon.json # also writes alice-falcon.json.pub`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if out == "" {
@@ -72,6 +78,14 @@ peer_public_key_file).`,
 					return err
 				}
 				fmt.Fprintf(w, "wrote %s private key %s (mode 0600) and public key %s\n", auth.SchemeMLDSA65, out, pubOut)
+			case auth.SchemeFalcon512:
+				if pubOut == "" {
+					pubOut = out + ".pub"
+				}
+				if err := auth.WriteFalcon512KeyPair(out, pubOut, force); err != nil {
+					return err
+				}
+				fmt.Fprintf(w, "wrote %s secret key %s (mode 0600) and public key %s\n", auth.SchemeFalcon512, out, pubOut)
 			default:
 				return fmt.Errorf("keygen: %w %q (want %s)", auth.ErrUnknownScheme, scheme, strings.Join(keygenSchemes, ", "))
 			}

@@ -67,3 +67,33 @@ func (a *falcon512Auth) Verify(digest, signed []byte) error {
 	}
 	return nil
 }
+
+// WriteFalcon512KeyPair generates a Falcon-512 key pair and writes the
+// secret key (qosst's JSON [f, g, F, G], mode 0600) to privPath and the
+// public key (qosst's JSON h, mode 0644) to pubPath, the files qosst-core's
+// FalconAuthenticator reads. Neither file is touched unless both may be
+// written.
+func WriteFalcon512KeyPair(privPath, pubPath string, force bool) error {
+	if privPath == pubPath {
+		return fmt.Errorf("auth: private and public key paths are the same: %s", privPath)
+	}
+	if err := checkAbsent(force, privPath, pubPath); err != nil {
+		return err
+	}
+	sk, err := falcon.GenerateKey(nil)
+	if err != nil {
+		return fmt.Errorf("auth: generate %s key: %w", SchemeFalcon512, err)
+	}
+	priv, err := sk.MarshalJSON()
+	if err != nil {
+		return fmt.Errorf("auth: encode %s secret key: %w", SchemeFalcon512, err)
+	}
+	pub, err := sk.Public().MarshalJSON()
+	if err != nil {
+		return fmt.Errorf("auth: encode %s public key: %w", SchemeFalcon512, err)
+	}
+	if err := writeFile(privPath, append(priv, '\n'), 0o600, force); err != nil {
+		return err
+	}
+	return writeFile(pubPath, append(pub, '\n'), 0o644, force)
+}
