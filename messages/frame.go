@@ -26,8 +26,9 @@ const (
 	// DefaultMaxContent bounds content_length when Limits.MaxContent is 0.
 	DefaultMaxContent = 128 << 20
 	// DefaultMaxSigned bounds the signed digest when Limits.MaxSigned is 0.
-	// SHA-256 identity (32 bytes), HMAC-SHA256 (32) and Ed25519 (64) fit.
-	DefaultMaxSigned = 1024
+	// SHA-256 identity (32 bytes), HMAC-SHA256 (32), Ed25519 (64),
+	// Falcon-512 (666) and ML-DSA-65 (3309) fit.
+	DefaultMaxSigned = 4096
 	// MaxHeaderLength is the largest header the u16 length field can carry.
 	MaxHeaderLength = math.MaxUint16
 	// MaxSignedLength is the largest signed digest the u16 length field can carry.
