@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/qosst/qosst-go/config"
+	"github.com/qosst/qosst-go/fsm"
 	"github.com/qosst/qosst-go/messages"
 	"github.com/qosst/qosst-go/transport"
 	"github.com/qosst/qosst-go/transport/auth"
@@ -160,7 +161,7 @@ func TestStationSignatureSchemes(t *testing.T) {
 					checkKeys(t, sums[0], aliceKeys, st.Keys)
 					continue
 				}
-				if !errors.Is(err, ErrManInTheMiddle) {
+				if !errors.Is(err, fsm.ErrManInTheMiddle) {
 					t.Fatalf("Run with Alice trusting another key: %v, want ErrManInTheMiddle", err)
 				}
 				noKeys(t, "Bob", st.Keys)
