@@ -207,12 +207,13 @@ type Quantum struct {
 
 // Authentication selects the authenticator of the classical channel.
 type Authentication struct {
-	// Scheme is AuthNone, AuthHMACSHA256 or AuthEd25519.
+	// Scheme is one of auth.Schemes() (AuthNone, AuthHMACSHA256,
+	// AuthEd25519, ...); transport/auth decides how each loads its keys.
 	Scheme string `toml:"scheme"`
 	// KeyFile holds this station's secret: the shared HMAC key, or the
-	// Ed25519 private key.
+	// private key of a signature scheme.
 	KeyFile string `toml:"key_file"`
-	// PeerPublicKeyFile holds the peer's Ed25519 public key.
+	// PeerPublicKeyFile holds the peer's public key (signature schemes).
 	PeerPublicKeyFile string `toml:"peer_public_key_file"`
 	// MaxFailures is the number of authentication failures in a row after
 	// which a session concludes man-in-the-middle and closes.

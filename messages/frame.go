@@ -26,8 +26,9 @@ const (
 	// DefaultMaxContent bounds content_length when Limits.MaxContent is 0.
 	DefaultMaxContent = 128 << 20
 	// defaultMaxSigned bounds the signed digest when Limits.MaxSigned is 0.
-	// SHA-256 identity (32 bytes), HMAC-SHA256 (32) and Ed25519 (64) fit.
-	defaultMaxSigned = 1024
+	// SHA-256 identity (32 bytes), HMAC-SHA256 (32), Ed25519 (64),
+	// Falcon-512 (666) and ML-DSA-65 (3309) fit.
+	defaultMaxSigned = 4096
 	// maxHeaderLength is the largest header the u16 length field can carry.
 	maxHeaderLength = math.MaxUint16
 	// maxSignedLength is the largest signed digest the u16 length field can carry.
