@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -115,7 +116,8 @@ func Redact(storeURL string) string {
 //	sqlite:PATH[?DSN-PARAMETERS]      embedded SQLite file (WAL mode)
 //	postgres://USER:PASS@HOST/DB?…    PostgreSQL (also postgresql://)
 //
-// Extra parameters after "?" in a sqlite URL are passed to the driver (for
+// The directory of a SQLite file is created (0700) when missing. Extra
+// parameters after "?" in a sqlite URL are passed to the driver (for
 // example _pragma=max_page_count(100)).
 func OpenDB(ctx context.Context, storeURL, station string) (DB, error) {
 	if station == "" {
@@ -149,6 +151,9 @@ func openSQLite(ctx context.Context, rest, station string) (DB, error) {
 	path = strings.TrimPrefix(path, "//")
 	if path == "" {
 		return nil, fmt.Errorf("%w: sqlite: without a path", ErrBadURL)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("keystore: sqlite %s: %w", path, err)
 	}
 	q, err := url.ParseQuery(params)
 	if err != nil {

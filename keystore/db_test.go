@@ -5,21 +5,18 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 
 	"github.com/google/uuid"
+
+	"github.com/qosst/qosst-go/keystore/keystoretest"
 )
 
-// PostgresEnv names the environment variable with the URL of the PostgreSQL
-// server the store tests also run against.
-const PostgresEnv = "QOSST_TEST_POSTGRES"
-
 // testStore is one store every DB test runs against: SQLite in a temporary
-// directory, and PostgreSQL when PostgresEnv is set (each test in its own
-// station names, so tests never see each other's rows).
+// directory, and PostgreSQL when keystoretest.PostgresEnv is set (each test
+// in its own station names, so tests never see each other's rows).
 type testStore struct {
 	name   string
 	url    string
@@ -36,26 +33,12 @@ func (ts testStore) open(t testing.TB, side string) DB {
 	return db
 }
 
-// PostgresURL returns the test PostgreSQL URL; without one the test is
-// skipped locally with how to run it, and fails in CI (CI=true).
-func PostgresURL(t testing.TB) string {
-	t.Helper()
-	u := os.Getenv(PostgresEnv)
-	if u == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not set in CI: .ci/run starts PostgreSQL and sets it", PostgresEnv)
-		}
-		t.Skipf("PostgreSQL store tests skipped: set %s=postgres://USER:PASS@HOST/DB (a database the tests may create tables in; .ci/run starts one) to run them", PostgresEnv)
-	}
-	return u
-}
-
 func eachStore(t *testing.T, f func(t *testing.T, ts testStore)) {
 	t.Run("sqlite", func(t *testing.T) {
 		f(t, testStore{name: "sqlite", url: DefaultURL(t.TempDir())})
 	})
 	t.Run("postgres", func(t *testing.T) {
-		u := PostgresURL(t)
+		u := keystoretest.PostgresURL(t)
 		f(t, testStore{name: "postgres", url: u, prefix: uuid.NewString() + "-"})
 	})
 }
