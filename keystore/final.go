@@ -83,3 +83,39 @@ func (s *Store) Settle(ctx context.Context, frame uuid.UUID) (bool, error) {
 	}
 	return true, nil
 }
+
+// StoreURL returns the key database of a station: store (keys.store) when
+// set, else DefaultURL(outputDir).
+func StoreURL(store, outputDir string) string {
+	if store == "" {
+		return DefaultURL(outputDir)
+	}
+	return store
+}
+
+// OpenStation opens a station's final-key store: the key files in
+// outputDir with the key database of StoreURL(store, outputDir) attached,
+// for station ("alice" or "bob"), keys cut into blocks of blockBits bits.
+// Close closes the database.
+func OpenStation(ctx context.Context, outputDir, store, station string, blockBits int) (*Store, error) {
+	s, err := Open(outputDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckBlockBits(blockBits); err != nil {
+		return nil, err
+	}
+	db, err := OpenDB(ctx, StoreURL(store, outputDir), station)
+	if err != nil {
+		return nil, err
+	}
+	return s.Attach(db, blockBits)
+}
+
+// Close closes the attached key database, if any.
+func (s *Store) Close() error {
+	if s.db == nil {
+		return nil
+	}
+	return s.db.Close()
+}
