@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qosst/qosst-go/fsm"
 	"github.com/qosst/qosst-go/keystore"
 	"github.com/qosst/qosst-go/messages"
 	"github.com/qosst/qosst-go/states"
@@ -168,8 +169,8 @@ func TestAuthenticationInvalidReidentifies(t *testing.T) {
 		return action{}
 	})
 	ctx := runCtx(t)
-	s, err := drv.RunFrame(ctx)
-	if !errors.Is(err, ErrAuthentication) || Fatal(err) {
+	_, err := drv.RunFrame(ctx)
+	if !errors.Is(err, messages.ErrAuthentication) || Fatal(err) {
 		t.Fatalf("RunFrame: %v, want a non-fatal ErrAuthentication", err)
 	}
 	noKeys(t, "Bob", bobKeys)
@@ -180,7 +181,7 @@ func TestAuthenticationInvalidReidentifies(t *testing.T) {
 	if drv.State() != states.Identified {
 		t.Errorf("state %s, want identified", drv.State())
 	}
-	s, err = drv.RunFrame(ctx)
+	s, err := drv.RunFrame(ctx)
 	if err != nil {
 		t.Fatalf("frame after re-identification: %v", err)
 	}
@@ -197,7 +198,7 @@ func TestManInTheMiddle(t *testing.T) {
 		return action{kind: reply, code: messages.AuthenticationInvalid}
 	})
 	sums, err := drv.Run(runCtx(t), 10)
-	if !errors.Is(err, ErrManInTheMiddle) || !Fatal(err) {
+	if !errors.Is(err, fsm.ErrManInTheMiddle) || !Fatal(err) {
 		t.Fatalf("Run: %v, want ErrManInTheMiddle", err)
 	}
 	if n := p.count(messages.IdentificationRequest); n != drv.cfg.MaxAuthFailures {
@@ -215,7 +216,7 @@ func TestManInTheMiddle(t *testing.T) {
 		}
 		return action{}
 	}, func(o *Options) { o.Config.MaxAuthFailures = 1 })
-	if _, err := drv2.Run(runCtx(t), 5); !errors.Is(err, ErrManInTheMiddle) {
+	if _, err := drv2.Run(runCtx(t), 5); !errors.Is(err, fsm.ErrManInTheMiddle) {
 		t.Fatalf("Run with budget 1: %v", err)
 	}
 	if n := p2.count(messages.IdentificationRequest); n != 1 {
@@ -235,7 +236,7 @@ func TestLocalAuthenticationFailure(t *testing.T) {
 	})
 	ctx := runCtx(t)
 	_, err := drv.RunFrame(ctx)
-	if !errors.Is(err, ErrAuthentication) || !errors.Is(err, messages.ErrAuthentication) || Fatal(err) {
+	if !errors.Is(err, messages.ErrAuthentication) || Fatal(err) {
 		t.Fatalf("RunFrame: %v, want a non-fatal authentication failure", err)
 	}
 	reqs := p.requests()

@@ -118,6 +118,16 @@ func (c *Config) Get(key string) (any, error) {
 // booleans, and []string or []any of strings for lists. It checks the type,
 // not the range: call Validate after.
 func (c *Config) Set(key string, value any) error {
+	if err := c.set(key, value); err != nil {
+		return err
+	}
+	if key == "simulation.detection" {
+		c.deprecatedDetection(true)
+	}
+	return nil
+}
+
+func (c *Config) set(key string, value any) error {
 	v, k, err := c.field(key)
 	if err != nil {
 		return err
