@@ -507,7 +507,7 @@ func (f *frame) end() error {
 		return &PhaseError{Phase: PhaseFrameEnd, Request: messages.FrameEnded, Response: code,
 			Err: f.invalidResponse(messages.FrameEnded, code, "frame_uuid "+got+", not "+f.id.String())}
 	}
-	path, err := f.d.promote(f.id)
+	path, err := f.d.promote(f.ctx, f.id, f.sum.estimates())
 	if err != nil {
 		// Alice holds the key; Bob's stays pending and is made final by
 		// ResolvePending.
