@@ -62,6 +62,8 @@ type Driver struct {
 	keyBits io.Reader // Bob's multidimensional key bits: crypto/rand unless a test supplies Rand
 	tracker *fsm.Tracker
 
+	newFrameID func() uuid.UUID // the UUID of each new frame (uuid.New)
+
 	authFailures int    // authentication failures in a row
 	aliceSerial  string // from IDENTIFICATION_RESPONSE
 	closed       bool
@@ -101,6 +103,7 @@ func New(opts Options) (*Driver, error) {
 	return &Driver{
 		cfg: opts.Config, conn: opts.Conn, rx: opts.Receiver, pol: opts.Polarisation,
 		keys: opts.Keys, pending: pending, log: opts.Logger, rng: rng, keyBits: keyBits, tracker: fsm.NewTracker(),
+		newFrameID: uuid.New,
 	}, nil
 }
 
@@ -226,7 +229,6 @@ type frame struct {
 	raw       []complex128 // Bob's measurements, detector units
 	cal       pp.Calibration
 	disclosed [][]int          // PE indices, per request
-	alice     [][]complex128   // Alice's symbols at those indices
 	kp        pp.KeyRateParams // what the key is computed with (announced in PE_FINISHED)
 	plan      ecPlan
 	rec       reconciled

@@ -68,6 +68,11 @@ func Decode(cfg *Config, data string) error {
 	if err != nil {
 		return tomlError(err)
 	}
+	for _, k := range md.Keys() {
+		if md.Type(k...) != "Hash" {
+			cfg.markGiven(k.String())
+		}
+	}
 	var unknown []string
 	for _, k := range md.Undecoded() {
 		key := k.String()

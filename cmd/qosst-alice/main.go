@@ -89,10 +89,11 @@ func run(ctx context.Context, cfg *config.Config, logOut io.Writer, ready chan<-
 		log.Info().Str("awg", cfg.Instruments.Alice.AWG).Str("power_meter", cfg.Instruments.Alice.PowerMeter).
 			Msg("emitter: SCPI instruments")
 	}
-	keys, err := keystore.Open(cfg.Keys.OutputDir)
+	keys, err := keystore.OpenStation(ctx, cfg.Keys.OutputDir, cfg.Keys.Store, "alice", cfg.KME.KeySize)
 	if err != nil {
 		return err
 	}
+	defer keys.Close()
 	opts := alice.Options{Config: cfg, Emitter: emitter, Keys: keys, Authenticator: authn, Logger: log}
 	maddr, err := cfg.Monitor.Addr()
 	if err != nil {
