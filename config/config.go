@@ -80,6 +80,7 @@ type Config struct {
 	Keys           Keys           `toml:"keys"`
 	KME            KME            `toml:"kme"`
 	Logging        Logging        `toml:"logging"`
+	Monitor        Monitor        `toml:"monitor"`
 	// Logs is the reference's [logs] section; its level is used when
 	// [logging] level is not given.
 	Logs ReferenceLogs `toml:"logs"`
