@@ -39,6 +39,13 @@ func chromium(t *testing.T) string {
 func browser(t *testing.T, d time.Duration) context.Context {
 	t.Helper()
 	exe := chromium(t)
+	// The profile is removed after Chromium is stopped, with retries: its
+	// helper processes may still write into it for a moment after the
+	// browser exits (t.TempDir would fail the test on that).
+	profile, err := os.MkdirTemp("", "qosst-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
 		chromedp.Flag("headless", true),
@@ -51,7 +58,7 @@ func browser(t *testing.T, d time.Duration) context.Context {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("hide-scrollbars", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(1280, 1000),
 	}
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -59,7 +66,18 @@ func browser(t *testing.T, d time.Duration) context.Context {
 	// does not know in events the test does not use: logged, not fatal.
 	ctx, cancelB := chromedp.NewContext(actx, chromedp.WithErrorf(t.Logf))
 	ctx, cancelT := context.WithTimeout(ctx, d)
-	t.Cleanup(func() { cancelT(); cancelB(); cancelA() })
+	t.Cleanup(func() {
+		cancelT()
+		cancelB()
+		cancelA()
+		for try := 0; try < 20; try++ {
+			if err = os.RemoveAll(profile); err == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Logf("Chromium profile %s left behind: %v", profile, err)
+	})
 	return ctx
 }
 
