@@ -25,7 +25,7 @@ var ErrInvalidDescription = errors.New("invalid code description")
 // the same code, bit for bit, from these few integers.
 //
 //   - Family: a shipped rate-compatible protograph family (FamilyAR4JA,
-//     FamilyLow).
+//     FamilyLow, FamilyHigh).
 //   - Rows: how many of the family's base rows are used (more rows, lower
 //     rate: the precode plus Rows − PreRows extension rows).
 //   - Z: the circulant size; N = preLift · columns(Rows) · Z bits.
@@ -199,7 +199,7 @@ func ForRate(rate float64, n int) (Description, error) {
 		return Description{}, fmt.Errorf("%w: length %d outside [1, %d]", ErrInvalidDescription, n, MaxLength)
 	}
 	var best *family
-	for _, id := range []int{FamilyAR4JA, FamilyLow} {
+	for _, id := range forRateOrder {
 		fam := families[id]
 		f := &fam.raptor
 		if rate <= f.RateAt(fam.minRows) && rate >= f.RateAt(f.MaxRows()) {

@@ -1,5 +1,10 @@
 package qcldpc
 
+import (
+	"fmt"
+	"slices"
+)
+
 // The shipped code families. A family is a rate-compatible Raptor-like
 // protograph: its extension rows are listed up to the lowest rate it
 // serves, the head as found by the search in internal/design, then a
@@ -17,7 +22,15 @@ const (
 	// 5-row precode; degree-1 parity bits on extension checks of degree
 	// 2–3 into the core): rates 0.15 down to 0.01.
 	FamilyLow = 2
+	// FamilyHigh has a rate-1/2 precode of the AR4JA shape (3×5, one
+	// punctured column) found by a PEXIT local search, extended by rows
+	// chosen greedily with PEXIT: rates 0.5 down to 0.105.
+	FamilyHigh = 3
 )
+
+// forRateOrder is the order in which ForRate tries the families: the first
+// whose rate range holds the rate serves it.
+var forRateOrder = []int{FamilyLow, FamilyHigh}
 
 type family struct {
 	id      int
@@ -58,7 +71,7 @@ var families = map[int]*family{
 			Pre: []uint8{
 				1, 0, 1, 0, 0, 1, 0, 1,
 				0, 1, 0, 1, 0, 0, 1, 0,
-				0, 1, 1, 0, 1, 0, 0, 1,
+				0, 0, 1, 0, 1, 0, 0, 1,
 				1, 0, 0, 1, 0, 1, 0, 1,
 				0, 1, 0, 1, 1, 0, 1, 0,
 			},
@@ -69,4 +82,34 @@ var families = map[int]*family{
 		minRows: 5 + 13,
 		preLift: 1,
 	},
+	FamilyHigh: {
+		id: FamilyHigh, name: "high-raptor",
+		raptor: Raptor{PreRows: 3, Core: 5, Punctured: []int{4},
+			Pre: []uint8{
+				1, 0, 1, 0, 3,
+				0, 0, 3, 2, 2,
+				0, 1, 1, 0, 1,
+			},
+			Ext: [][]uint8{
+				{1, 4}, {1, 2, 4}, {0, 4}, {1, 2, 4}, {0, 2}, {0, 2}, {0, 2}, {0, 2, 4},
+				{0, 2}, {0, 2, 4}, {0, 2, 4}, {0, 2, 4}, {0, 2, 4}, {0, 1}, {0, 2, 4},
+			},
+		},
+		minRows: 3,
+		preLift: 3,
+	},
+}
+
+// FamilyRaptor returns a copy of the protograph family with the given id,
+// and the fewest rows a description may use with it.
+func FamilyRaptor(id int) (*Raptor, int, error) {
+	fam, ok := families[id]
+	if !ok {
+		return nil, 0, fmt.Errorf("%w: family %d is not a known code family", ErrInvalidDescription, id)
+	}
+	f := fam.raptor
+	f.Pre = slices.Clone(f.Pre)
+	f.Punctured = slices.Clone(f.Punctured)
+	f.Ext = slices.Clone(f.Ext)
+	return &f, fam.minRows, nil
 }

@@ -27,6 +27,8 @@ func main() {
 	iters := flag.Int("iter", 1000, "local search steps")
 	maxW := flag.Int("maxw", 3, "largest extension row weight")
 	seed := flag.Uint64("seed", 1, "random seed")
+	init := flag.Int("init", 0, "start from this shipped family instead of a balanced start")
+	preOnly := flag.Bool("preonly", false, "mutate only the precode")
 	flag.Parse()
 	var rates []float64
 	for _, s := range strings.Split(*ratesFlag, ",") {
@@ -63,10 +65,18 @@ func main() {
 	for i := 0; i < maxExt; i++ {
 		f.Ext = append(f.Ext, leastLoaded(load, 2))
 	}
+	if *init != 0 {
+		g, _, err := qcldpc.FamilyRaptor(*init)
+		if err != nil {
+			panic(err)
+		}
+		g.Ext = g.Ext[:maxExt]
+		f = g
+	}
 	best := eval(f, rowsAt, rates)
 	fmt.Printf("start %.4f\n", best)
 	for it := 0; it < *iters; it++ {
-		g := mutate(f, rng, *maxW)
+		g := mutate(f, rng, *maxW, *preOnly)
 		if g == nil {
 			continue
 		}
@@ -97,11 +107,15 @@ func leastLoaded(load []int, w int) []uint8 {
 	return pat
 }
 
-func mutate(f *qcldpc.Raptor, rng *rand.Rand, maxW int) *qcldpc.Raptor {
+func mutate(f *qcldpc.Raptor, rng *rand.Rand, maxW int, preOnly bool) *qcldpc.Raptor {
 	g := &qcldpc.Raptor{PreRows: f.PreRows, Core: f.Core, Punctured: f.Punctured, Pre: append([]uint8(nil), f.Pre...)}
 	g.Ext = make([][]uint8, len(f.Ext))
 	copy(g.Ext, f.Ext)
-	switch rng.IntN(3) {
+	op := rng.IntN(3)
+	if preOnly {
+		op = 0
+	}
+	switch op {
 	case 0: // precode entry ±1
 		i := rng.IntN(len(g.Pre))
 		if rng.IntN(2) == 0 && g.Pre[i] > 0 {
