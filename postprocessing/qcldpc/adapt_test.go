@@ -258,3 +258,47 @@ func BenchmarkBuild2p20(b *testing.B) {
 		}
 	})
 }
+
+// TestPuncturingRaisesRate: puncturing key bits raises R_eff and the
+// threshold; the punctured positions are the family's punctured columns
+// plus the requested bits, none of them shortened.
+func TestPuncturingRaisesRate(t *testing.T) {
+	d, err := ForRate(0.053, 1<<18)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := d
+	p.Punctured = d.N() / 50
+	r0, _ := d.EffectiveRate()
+	r1, err := p.EffectiveRate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r1 <= r0 {
+		t.Fatalf("puncturing %d bits: R_eff %.5f → %.5f", p.Punctured, r0, r1)
+	}
+	s0, err := ThresholdSNR(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s1, err := ThresholdSNR(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s1 <= s0 {
+		t.Fatalf("puncturing: threshold %.5f → %.5f", s0, s1)
+	}
+	a, err := Build(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := map[int32]bool{}
+	for _, x := range a.Shortened {
+		in[x] = true
+	}
+	for _, x := range a.Punctured {
+		if in[x] {
+			t.Fatalf("bit %d both shortened and punctured", x)
+		}
+	}
+}
