@@ -199,8 +199,8 @@ func appendContent(dst []byte, c Content) ([]byte, error) {
 	// Size the buffer once for the large arrays of the content.
 	hint := 64
 	for _, f := range fieldsOf(v.Type().Elem()) {
-		if a, ok := v.Elem().Field(f.index).Interface().(appender); ok {
-			hint += len(f.key) + 4 + a.sizeHint()
+		if f.array {
+			hint += len(f.key) + 4 + v.Elem().Field(f.index).Interface().(appender).sizeHint()
 		}
 	}
 	dst = growFor(dst, hint)
@@ -225,6 +225,7 @@ type structField struct {
 	index    int
 	optional bool
 	rest     bool
+	array    bool // a Numbers field
 }
 
 var fieldTables sync.Map // reflect.Type → []structField
@@ -244,7 +245,7 @@ func fieldsOf(t reflect.Type) []structField {
 		if name == "" || name == "-" {
 			continue
 		}
-		fs = append(fs, structField{key: name, index: i, optional: opts == "omitzero"})
+		fs = append(fs, structField{key: name, index: i, optional: opts == "omitzero", array: sf.Type.Implements(appenderType)})
 	}
 	fieldTables.Store(t, fs)
 	return fs
@@ -321,12 +322,22 @@ func decodeRest(m map[string]span, fs []structField, rest reflect.Value) error {
 	for _, k := range keys {
 		var x any
 		if err := json.Unmarshal(m[k], &x); err != nil {
-			return fieldErr(k, errFreeValue)
+			return fieldErr(shortKey(k), errFreeValue)
 		}
 		out[k] = x
 	}
 	rest.Set(reflect.ValueOf(out))
 	return nil
+}
+
+// shortKey bounds a peer's key quoted in an error (and so in an
+// INVALID_CONTENT answer or a log line).
+func shortKey(k string) string {
+	const max = 64
+	if len(k) <= max {
+		return k
+	}
+	return strings.ToValidUTF8(k[:max], "") + "..."
 }
 
 const errFreeValue = "not a JSON value that fits (numbers must be finite float64)"
