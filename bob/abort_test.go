@@ -160,7 +160,7 @@ func TestAuthenticationInvalidReidentifies(t *testing.T) {
 		return action{}
 	})
 	ctx := runCtx(t)
-	s, err := drv.RunFrame(ctx)
+	_, err := drv.RunFrame(ctx)
 	if !errors.Is(err, messages.ErrAuthentication) || Fatal(err) {
 		t.Fatalf("RunFrame: %v, want a non-fatal ErrAuthentication", err)
 	}
@@ -172,7 +172,7 @@ func TestAuthenticationInvalidReidentifies(t *testing.T) {
 	if drv.State() != states.Identified {
 		t.Errorf("state %s, want identified", drv.State())
 	}
-	s, err = drv.RunFrame(ctx)
+	s, err := drv.RunFrame(ctx)
 	if err != nil {
 		t.Fatalf("frame after re-identification: %v", err)
 	}

@@ -62,6 +62,8 @@ type Driver struct {
 	keyBits io.Reader // Bob's multidimensional key bits: crypto/rand unless a test supplies Rand
 	tracker *fsm.Tracker
 
+	newFrameID func() uuid.UUID // the UUID of each new frame (uuid.New)
+
 	authFailures int    // authentication failures in a row
 	aliceSerial  string // from IDENTIFICATION_RESPONSE
 	closed       bool
@@ -99,6 +101,7 @@ func New(opts Options) (*Driver, error) {
 	return &Driver{
 		cfg: opts.Config, conn: opts.Conn, rx: opts.Receiver, pol: opts.Polarisation,
 		keys: opts.Keys, pending: pending, log: opts.Logger, rng: rng, keyBits: keyBits, tracker: fsm.NewTracker(),
+		newFrameID: uuid.New,
 	}, nil
 }
 
@@ -221,7 +224,6 @@ type frame struct {
 	raw       []complex128 // Bob's measurements, detector units
 	cal       pp.Calibration
 	disclosed [][]int          // PE indices, per request
-	alice     [][]complex128   // Alice's symbols at those indices
 	kp        pp.KeyRateParams // what the key is computed with (announced in PE_FINISHED)
 	plan      ecPlan
 	rec       reconciled
@@ -299,9 +301,9 @@ func (f *frame) phase(p Phase, fn func() error) error {
 //   - ABORT: ErrAborted (the tracker drops the frame);
 //   - AUTHENTICATION_INVALID, or an answer failing Bob's checks:
 //     messages.ErrAuthentication, or fsm.ErrManInTheMiddle after MaxAuthFailures in a row;
-//   - UNKOWN_COMMAND, UNEXPECTED_COMMAND, INVALID_CONTENT, and the refusal
-//     rows PE_SYMBOLS_ERROR, EC_DENIED, EC_REMAINING_ERROR, PA_ERROR:
-//     ErrPeerRefused;
+//   - UNKOWN_COMMAND, UNEXPECTED_COMMAND, INVALID_CONTENT, and the responses
+//     the table marks Refused (PE_SYMBOLS_ERROR, EC_DENIED,
+//     EC_REMAINING_ERROR, PA_ERROR): ErrPeerRefused;
 //   - an answer off the table, with an unknown code or malformed content:
 //     Bob answers INVALID_RESPONSE, then ErrInvalidResponse.
 func (f *frame) request(p Phase, code messages.Code, c messages.Content) (messages.Code, messages.Content, error) {
@@ -369,24 +371,16 @@ func (f *frame) request(p Phase, code messages.Code, c messages.Content) (messag
 	f.lastContent = content
 	switch {
 	case m.Code == messages.AuthenticationInvalid:
-		return fail(m.Code, "", f.d.authFailed(errors.New("Alice answered AUTHENTICATION_INVALID")))
+		return fail(m.Code, "", f.d.authFailed(errors.New("the answer was AUTHENTICATION_INVALID")))
 	case m.Code == messages.Abort:
 		return fail(m.Code, peerMessage(content), ErrAborted)
 	case derr != nil:
 		return fail(m.Code, "", f.invalidResponse(code, m.Code, derr.Error()))
-	case refusals[m.Code]:
+	case tr.Verdict == qosst.Refused:
+		// A row by which Alice declines what the frame cannot do without.
 		return fail(m.Code, peerMessage(content), ErrPeerRefused)
 	}
 	return m.Code, content, nil
-}
-
-// refusals are rows of the table by which Alice declines a request that the
-// frame cannot do without: the frame is dropped.
-var refusals = map[messages.Code]bool{
-	messages.PESymbolsError:   true,
-	messages.ECDenied:         true,
-	messages.ECRemainingError: true,
-	messages.PAError:          true,
 }
 
 // track follows the frame effects of a transition.
@@ -498,7 +492,7 @@ func (f *frame) drop(cause error) error {
 	if Fatal(cause) && !errors.Is(cause, ErrPeerLacksEC) && !errors.Is(cause, ErrInvalidResponse) {
 		return cause
 	}
-	if f.aliceSide && (states.HasFrame(f.d.tracker.State()) || f.localAuthFailure) {
+	if f.aliceSide && (qosst.HasFrame(f.d.tracker.State()) || f.localAuthFailure) {
 		if err := f.abort(ctx, cause); err != nil {
 			return errors.Join(cause, err)
 		}
