@@ -117,7 +117,11 @@ func (n Numbers[T]) appendJSON(dst []byte) []byte {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = strconv.AppendUint(dst, uint64(x), 10)
+			if x < 10 {
+				dst = append(dst, '0'+x)
+			} else {
+				dst = strconv.AppendUint(dst, uint64(x), 10)
+			}
 		}
 		return append(dst, ']')
 	case Numbers[int]:
@@ -137,6 +141,10 @@ func (n Numbers[T]) appendJSON(dst []byte) []byte {
 // appendFloat writes f as encoding/json does: shortest round-trip digits,
 // exponent form below 1e-6 and from 1e21 on, "e-7" rather than "e-07".
 func appendFloat(dst []byte, f float64) []byte {
+	// Integral values below 2^53 (syndromes, bits) are their integer digits.
+	if f == math.Trunc(f) && math.Abs(f) < 1<<53 && (f != 0 || !math.Signbit(f)) {
+		return strconv.AppendInt(dst, int64(f), 10)
+	}
 	abs := math.Abs(f)
 	format := byte('f')
 	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
