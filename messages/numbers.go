@@ -379,7 +379,7 @@ func intOf(tok []byte) (int64, error) {
 	if len(tok) == 1 { // a digit
 		return int64(tok[0] - '0'), nil
 	}
-	if bytes.IndexAny(tok, ".eE") < 0 {
+	if !bytes.ContainsAny(tok, ".eE") {
 		if digits := bytes.TrimPrefix(tok, []byte("-")); len(digits) <= 18 {
 			var v int64
 			for _, c := range digits {
