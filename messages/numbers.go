@@ -87,8 +87,14 @@ func (n Numbers[T]) sizeHint() int {
 		return estimateFloats(v)*105/100 + 64
 	case Numbers[int]:
 		return estimateInts(v)
+	case Numbers[uint8]:
+		size := 2
+		for _, x := range v {
+			size += 2 + min(int(x)/10, 1) + min(int(x)/100, 1)
+		}
+		return size
 	}
-	return 2 + 4*len(n)
+	return 0
 }
 
 // appendJSON appends the array in the form of MarshalJSON.
@@ -111,7 +117,7 @@ func (n Numbers[T]) appendJSON(dst []byte) []byte {
 		}
 		return append(dst, ']')
 	case Numbers[uint8]:
-		dst = growFor(dst, 2+4*len(v))
+		dst = growFor(dst, v.sizeHint())
 		dst = append(dst, '[')
 		for i, x := range v {
 			if i > 0 {
