@@ -78,7 +78,9 @@ type Config struct {
 	Limits         Limits         `toml:"limits"`
 	Timeouts       Timeouts       `toml:"timeouts"`
 	Keys           Keys           `toml:"keys"`
+	KME            KME            `toml:"kme"`
 	Logging        Logging        `toml:"logging"`
+	Monitor        Monitor        `toml:"monitor"`
 	// Logs is the reference's [logs] section; its level is used when
 	// [logging] level is not given.
 	Logs ReferenceLogs `toml:"logs"`
@@ -295,6 +297,9 @@ type Timeouts struct {
 type Keys struct {
 	// OutputDir receives one file per frame, named by the frame UUID.
 	OutputDir string `toml:"output_dir"`
+	// Store is the key database (package keystore): "sqlite:PATH" or
+	// "postgres://…"; empty: sqlite:<output_dir>/keys.db.
+	Store string `toml:"store"`
 }
 
 // Logging configures the station logger.
@@ -406,6 +411,7 @@ func Default() *Config {
 			Connect:     Duration{10 * time.Second},
 		},
 		Keys:    Keys{OutputDir: "keys"},
+		KME:     DefaultKME(),
 		Logging: Logging{Format: LogConsole, Level: "info"},
 	}
 }

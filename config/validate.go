@@ -192,6 +192,10 @@ func (c *Config) Validate() error {
 		add("logging.level", "must be one of trace, debug, info, warn(ing), error, critical, got %q", c.Logging.Level)
 	}
 	errs = append(errs, c.Instruments.validate()...)
+	if _, err := c.Monitor.Addr(); err != nil {
+		errs = append(errs, err)
+	}
+	errs = append(errs, c.validateKME()...)
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
