@@ -175,14 +175,13 @@ func appendContent(dst []byte, c Content) ([]byte, error) {
 			hint += len(f.key) + 4 + v.Elem().Field(f.index).Interface().(appender).sizeHint()
 		}
 	}
-	dst = growFor(dst, hint)
 	n := len(dst)
-	out, err := appendObject(dst, v.Elem())
+	out, err := appendObject(growFor(dst, hint), v.Elem())
 	if err != nil {
 		return dst, withCode(err, c.Code())
 	}
 	if string(out[n:]) == "{}" {
-		out = out[:n]
+		return dst, nil // nothing to send: the caller's slice, unchanged
 	}
 	return out, nil
 }

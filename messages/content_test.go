@@ -209,7 +209,7 @@ func TestEncodeContentValidates(t *testing.T) {
 	if b, err := EncodeContent((*AbortContent)(nil)); err != nil || len(b) != 0 {
 		t.Errorf("nil content: %q %v", b, err)
 	}
-	if b, err := EncodeContent(&AbortContent{}); err != nil || len(b) != 0 {
+	if b, err := EncodeContent(&AbortContent{}); err != nil || b != nil {
 		t.Errorf("empty optional content: %q %v", b, err)
 	}
 }
