@@ -38,9 +38,6 @@ func (s *session) registerFrameEnd(m *fsm.Mux) {
 		if c.FrameUUID != f.id {
 			return fsm.Answer{}, fmt.Errorf("FRAME_ENDED for frame %s, but the frame in progress is %s", c.FrameUUID, f.id)
 		}
-		if f.keying == nil || f.keying.finalKey == nil {
-			return fsm.Answer{}, fmt.Errorf("frame %s has no final key", f.id)
-		}
 		e := &s.srv.ends
 		e.mu.Lock()
 		defer e.mu.Unlock()

@@ -57,9 +57,6 @@ func (s *session) registerPE(m *fsm.Mux) {
 		if err != nil {
 			return fsm.Answer{}, err
 		}
-		if !f.measured {
-			return fsm.Answer{}, fmt.Errorf("mean photon number was not measured")
-		}
 		return answer(messages.PENphotonResponse, &messages.PENphotonResponseContent{NPhoton: f.nPhoton})
 	})
 	m.Handle(messages.PEFinished, func(ctx context.Context, req fsm.Request) (fsm.Answer, error) {
@@ -72,9 +69,6 @@ func (s *session) registerPE(m *fsm.Mux) {
 			Float64("excess_noise", c.ExcessNoise).Float64("electronic_noise", c.ElectronicNoise).
 			Float64("eta", c.Eta).Float64("n_photon", c.NPhoton).Float64("key_rate", c.KeyRate).
 			Int("disclosed", f.nDisclosed).Msg("parameters estimated")
-		if !f.measured {
-			return fsm.Answer{}, fmt.Errorf("PE_FINISHED before the mean photon number was measured")
-		}
 		// Both stations size the key with Va = 2<n>, <n> as Alice's emitter
 		// measured it for this frame. Alice computes with her own value
 		// whatever Bob announces; an n_photon that is not hers (Bob's key

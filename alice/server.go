@@ -20,9 +20,6 @@ import (
 	"github.com/qosst/qosst-go/transport"
 )
 
-// QOSSTVersion is the protocol version Alice speaks.
-const QOSSTVersion = "QOSST/0.2"
-
 // ErrEmitterBusy is the cause of the ABORT answered to a QIE_REQUEST (or a
 // polarisation recovery request) that waited timeouts.emitter_wait for an
 // emitter held by another session.
@@ -61,6 +58,9 @@ type Server struct {
 	wg       sync.WaitGroup
 	nextID   atomic.Uint64
 	frames   atomic.Uint64 // frames completed
+	// programmingErrors counts the engine's *fsm.InvariantError: a bug here,
+	// never the peer's doing.
+	programmingErrors atomic.Uint64
 
 	usedMu    sync.Mutex
 	used      map[uuid.UUID]struct{} // frame UUIDs accepted since start
@@ -122,6 +122,11 @@ func New(opts Options) (*Server, error) {
 
 // Registry returns Alice's parameter registry.
 func (s *Server) Registry() *Registry { return s.registry }
+
+// ProgrammingErrors returns the number of programming errors (a handler
+// that broke what the table guarantees, see fsm.InvariantError) since
+// start; each was logged at error level and answered ABORT.
+func (s *Server) ProgrammingErrors() uint64 { return s.programmingErrors.Load() }
 
 // FramesCompleted returns the number of frames that reached FRAME_ENDED_ACK.
 func (s *Server) FramesCompleted() uint64 { return s.frames.Load() }

@@ -23,9 +23,6 @@ import (
 	"github.com/qosst/qosst-go/transport"
 )
 
-// QOSSTVersion is the protocol version Bob speaks.
-const QOSSTVersion = "QOSST/0.2"
-
 // Conn is the requesting side of a QOSST session: one request, one answer.
 // *transport.Client implements it.
 type Conn interface {
@@ -303,10 +300,10 @@ func (f *frame) phase(p Phase, fn func() error) error {
 // the table for it. Every other outcome becomes a *PhaseError:
 //   - ABORT: ErrAborted (the tracker drops the frame);
 //   - AUTHENTICATION_INVALID, or an answer failing Bob's checks:
-//     ErrAuthentication, or ErrManInTheMiddle after MaxAuthFailures in a row;
-//   - UNKOWN_COMMAND, UNEXPECTED_COMMAND, INVALID_CONTENT, and the refusal
-//     rows PE_SYMBOLS_ERROR, EC_DENIED, EC_REMAINING_ERROR, PA_ERROR:
-//     ErrPeerRefused;
+//     messages.ErrAuthentication, or fsm.ErrManInTheMiddle after MaxAuthFailures in a row;
+//   - UNKOWN_COMMAND, UNEXPECTED_COMMAND, INVALID_CONTENT, and the responses
+//     the table marks Refused (PE_SYMBOLS_ERROR, EC_DENIED,
+//     EC_REMAINING_ERROR, PA_ERROR): ErrPeerRefused;
 //   - an answer off the table, with an unknown code or malformed content:
 //     Bob answers INVALID_RESPONSE, then ErrInvalidResponse.
 func (f *frame) request(p Phase, code messages.Code, c messages.Content) (messages.Code, messages.Content, error) {
@@ -374,24 +371,16 @@ func (f *frame) request(p Phase, code messages.Code, c messages.Content) (messag
 	f.lastContent = content
 	switch {
 	case m.Code == messages.AuthenticationInvalid:
-		return fail(m.Code, "", f.d.authFailed(errors.New("Alice answered AUTHENTICATION_INVALID")))
+		return fail(m.Code, "", f.d.authFailed(errors.New("the answer was AUTHENTICATION_INVALID")))
 	case m.Code == messages.Abort:
 		return fail(m.Code, peerMessage(content), ErrAborted)
 	case derr != nil:
 		return fail(m.Code, "", f.invalidResponse(code, m.Code, derr.Error()))
-	case refusals[m.Code]:
+	case tr.Verdict == qosst.Refused:
+		// A row by which Alice declines what the frame cannot do without.
 		return fail(m.Code, peerMessage(content), ErrPeerRefused)
 	}
 	return m.Code, content, nil
-}
-
-// refusals are rows of the table by which Alice declines a request that the
-// frame cannot do without: the frame is dropped.
-var refusals = map[messages.Code]bool{
-	messages.PESymbolsError:   true,
-	messages.ECDenied:         true,
-	messages.ECRemainingError: true,
-	messages.PAError:          true,
 }
 
 // track follows the frame effects of a transition.
@@ -412,9 +401,12 @@ func (d *Driver) authFailed(cause error) error {
 		AnErr("cause", cause).Str(logging.FieldState, string(d.tracker.State())).Msg("authentication failure")
 	if d.authFailures >= d.cfg.MaxAuthFailures {
 		d.log.Error().Int("failures_in_a_row", d.authFailures).Msg("man-in-the-middle suspected: stopping")
-		return fmt.Errorf("%w (%d failures in a row; last: %w)", ErrManInTheMiddle, d.authFailures, cause)
+		return fmt.Errorf("%w (%d failures in a row; last: %w)", fsm.ErrManInTheMiddle, d.authFailures, cause)
 	}
-	return fmt.Errorf("%w: %w", ErrAuthentication, cause)
+	if !errors.Is(cause, messages.ErrAuthentication) {
+		cause = fmt.Errorf("%w: %w", messages.ErrAuthentication, cause)
+	}
+	return cause
 }
 
 // invalidResponse answers an unacceptable answer with INVALID_RESPONSE and
@@ -500,12 +492,12 @@ func (f *frame) drop(cause error) error {
 	if Fatal(cause) && !errors.Is(cause, ErrPeerLacksEC) && !errors.Is(cause, ErrInvalidResponse) {
 		return cause
 	}
-	if f.aliceSide && (states.HasFrame(f.d.tracker.State()) || f.localAuthFailure) {
+	if f.aliceSide && (qosst.HasFrame(f.d.tracker.State()) || f.localAuthFailure) {
 		if err := f.abort(ctx, cause); err != nil {
 			return errors.Join(cause, err)
 		}
 	}
-	if errors.Is(cause, ErrAuthentication) && !errors.Is(cause, ErrManInTheMiddle) {
+	if errors.Is(cause, messages.ErrAuthentication) && !errors.Is(cause, fsm.ErrManInTheMiddle) {
 		if err := f.d.reidentify(ctx); err != nil {
 			return errors.Join(cause, err)
 		}
@@ -538,7 +530,7 @@ func (d *Driver) reidentify(ctx context.Context) error {
 	for {
 		f := &frame{d: d, ctx: ctx, sum: &Summary{}}
 		err := f.identify()
-		if err == nil || !errors.Is(err, ErrAuthentication) || errors.Is(err, ErrManInTheMiddle) {
+		if err == nil || !errors.Is(err, messages.ErrAuthentication) || errors.Is(err, fsm.ErrManInTheMiddle) {
 			return err
 		}
 	}

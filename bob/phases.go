@@ -15,7 +15,7 @@ import (
 // identify sends IDENTIFICATION_REQUEST and reads Alice's serial number.
 func (f *frame) identify() error {
 	code, c, err := f.request(PhaseIdentification, messages.IdentificationRequest,
-		&messages.IdentificationRequestContent{SerialNumber: f.d.cfg.SerialNumber, QOSSTVersion: QOSSTVersion})
+		&messages.IdentificationRequestContent{SerialNumber: f.d.cfg.SerialNumber, QOSSTVersion: messages.QOSSTVersion})
 	if err != nil {
 		return err
 	}
@@ -200,7 +200,7 @@ func (f *frame) calibrate() error {
 	if err != nil {
 		return &PhaseError{Phase: PhaseCalibration, Err: fmt.Errorf("receiver: shot noise: %w", err)}
 	}
-	cal, err := pp.Calibrate(ppDetection(f.spec.Detection), el, shot)
+	cal, err := pp.Calibrate(f.spec.Detection, el, shot)
 	if err == nil {
 		err = cal.Validate()
 	}
@@ -273,7 +273,7 @@ func (f *frame) estimate() error {
 	nph := np.NPhoton
 	f.sum.NPhoton = nph
 
-	res, err := pp.EstimateParameters(pp.PEInput{Detection: ppDetection(f.spec.Detection), Eta: f.d.cfg.Eta,
+	res, err := pp.EstimateParameters(pp.PEInput{Detection: f.spec.Detection, Eta: f.d.cfg.Eta,
 		NPhoton: nph, Alice: xa, Bob: rb, Calibration: f.cal, Mode: f.d.cfg.PEMode, Epsilon: f.d.cfg.PEEpsilon})
 	if err != nil {
 		return &PhaseError{Phase: PhasePE, Err: err}
@@ -328,7 +328,7 @@ func (f *frame) estimate() error {
 // channel and returns the asymptotic key rate (bits per symbol) with the
 // reconciliation efficiency of that plan.
 func (f *frame) planKey(keySyms []complex128) (float64, ecPlan, error) {
-	det := ppDetection(f.spec.Detection)
+	det := f.spec.Detection
 	kp := f.kp
 	ch, err := pp.ChannelFromParams(kp)
 	if err != nil {
@@ -525,11 +525,4 @@ func intsToBits(v []int) []uint8 {
 		out[i] = uint8(b & 1)
 	}
 	return out
-}
-
-func ppDetection(d hardware.Detection) pp.Detection {
-	if d == hardware.Homodyne {
-		return pp.Homodyne
-	}
-	return pp.Heterodyne
 }

@@ -90,6 +90,9 @@ type Config struct {
 	// given records the dotted keys set by a file (Decode) or by Set, so
 	// that Validate can tell a key the user wrote from a default.
 	given map[string]bool
+	// Deprecated lists the deprecated keys that were read, each with what
+	// replaces it (for a warning at start).
+	Deprecated []string `toml:"-"`
 }
 
 // Alice holds Alice's settings.
@@ -196,6 +199,10 @@ type Quantum struct {
 	ModulationVariance float64 `toml:"modulation_variance"`
 	// FrequencyShift is the frequency shift of the quantum part, in Hz.
 	FrequencyShift float64 `toml:"frequency_shift"`
+	// Detection is Bob's measurement scheme, Heterodyne or Homodyne: the
+	// "detection" frame parameter of INITIALIZATION_REQUEST (formerly
+	// simulation.detection, still read).
+	Detection string `toml:"detection"`
 }
 
 // Authentication selects the authenticator of the classical channel.
@@ -238,7 +245,9 @@ type Simulation struct {
 	Eta float64 `toml:"eta"`
 	// ElectronicNoise is v_el in SNU, >= 0.
 	ElectronicNoise float64 `toml:"electronic_noise"`
-	// Detection is Heterodyne or Homodyne.
+	// Detection is the deprecated place of frame.quantum.detection: a value
+	// given here (file or --set) is read as frame.quantum.detection, unless
+	// that key is given too, and noted in Deprecated. Empty by default.
 	Detection string `toml:"detection"`
 	// LinkSeed is the shared link seed from which both processes derive
 	// Alice's symbols; Alice and Bob must use the same one.
@@ -371,6 +380,7 @@ func Default() *Config {
 			RollOff:            0.5,
 			ModulationVariance: 4,
 			FrequencyShift:     100e6,
+			Detection:          Heterodyne,
 		}},
 		Authentication: Authentication{Scheme: AuthNone, MaxFailures: 3},
 		Simulation: Simulation{
@@ -380,7 +390,6 @@ func Default() *Config {
 			ExcessNoise:        0.01,
 			Eta:                0.8,
 			ElectronicNoise:    0.05,
-			Detection:          Heterodyne,
 			LinkSeed:           1,
 			Gain:               0.037,
 			CalibrationSamples: 1 << 18,
@@ -411,6 +420,7 @@ func (c *Config) Clone() *Config {
 			d.given[k] = v
 		}
 	}
+	d.Deprecated = append([]string(nil), c.Deprecated...)
 	if c.Authentication.AuthenticationParams != nil {
 		d.Authentication.AuthenticationParams = make(map[string]any, len(c.Authentication.AuthenticationParams))
 		for k, v := range c.Authentication.AuthenticationParams {

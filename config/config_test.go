@@ -32,7 +32,7 @@ func TestDefaultsAreValid(t *testing.T) {
 	}
 	s := cfg.Simulation
 	if s.Transmittance != 0.9 || s.ExcessNoise != 0.01 || s.Eta != 0.8 || s.ElectronicNoise != 0.05 ||
-		cfg.Frame.Quantum.ModulationVariance != 4 || s.Detection != Heterodyne || cfg.Frame.Quantum.NumSymbols != 1_000_000 ||
+		cfg.Frame.Quantum.ModulationVariance != 4 || cfg.Frame.Quantum.Detection != Heterodyne || s.Detection != "" || cfg.Frame.Quantum.NumSymbols != 1_000_000 ||
 		cfg.Frame.Quantum.SymbolRate != 100e6 || cfg.Authentication.Scheme != AuthNone {
 		t.Fatalf("defaults differ from the default simulated link: %+v", cfg)
 	}
@@ -121,7 +121,7 @@ func TestInvalidFilesNameKeyAndReason(t *testing.T) {
 		{"bad port", "[alice.network]\nbind_port = 70000\n", "alice.network.bind_port", "0..65535"},
 		{"bad server port", "[bob.network]\nserver_port = 0\n", "bob.network.server_port", "1..65535"},
 		{"bad ratio", "[bob.parameters_estimation]\nratio = 1.0\n", "bob.parameters_estimation.ratio", "(0, 1)"},
-		{"bad choice", "[simulation]\ndetection = \"direct\"\n", "simulation.detection", "heterodyne"},
+		{"bad choice", "[frame.quantum]\ndetection = \"direct\"\n", "frame.quantum.detection", "heterodyne"},
 		{"bad scheme", "[authentication]\nscheme = \"rot13\"\n", "authentication.scheme", "rot13"},
 		{"missing key file", "[authentication]\nscheme = \"hmac-sha256\"\n", "authentication.key_file", "required"},
 		{"reference falcon", "[authentication]\nauthentication_class = \"qosst_core.authentication.FalconAuthenticator\"\n", "authentication.authentication_class", "NoneAuthenticator"},
@@ -359,5 +359,50 @@ func TestDistanceErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// simulation.detection, the former place of the frame's detection, is read
+// as frame.quantum.detection with a deprecation note, from a file or --set,
+// unless frame.quantum.detection is given too.
+func TestDeprecatedSimulationDetection(t *testing.T) {
+	cfg := Default()
+	if err := Decode(cfg, "[simulation]\ndetection = \"homodyne\"\n"); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Frame.Quantum.Detection != Homodyne || cfg.Detection().String() != Homodyne || len(cfg.Deprecated) != 1 ||
+		!strings.Contains(cfg.Deprecated[0], "frame.quantum.detection") {
+		t.Fatalf("detection %q, deprecated %v", cfg.Frame.Quantum.Detection, cfg.Deprecated)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	cfg = Default()
+	if err := Decode(cfg, "[simulation]\ndetection = \"homodyne\"\n[frame.quantum]\ndetection = \"heterodyne\"\n"); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Frame.Quantum.Detection != Heterodyne || len(cfg.Deprecated) != 1 || !strings.Contains(cfg.Deprecated[0], "ignored") {
+		t.Fatalf("both keys: detection %q, deprecated %v", cfg.Frame.Quantum.Detection, cfg.Deprecated)
+	}
+	cfg = Default()
+	if err := cfg.SetString("simulation.detection", "homodyne"); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Frame.Quantum.Detection != Homodyne || len(cfg.Deprecated) != 1 {
+		t.Fatalf("--set: detection %q, deprecated %v", cfg.Frame.Quantum.Detection, cfg.Deprecated)
+	}
+	var buf strings.Builder
+	if _, err := cfg.Logger(&buf, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "deprecated configuration key") {
+		t.Fatalf("no deprecation line in the log: %s", buf.String())
+	}
+	cfg = Default()
+	if err := Decode(cfg, "[frame.quantum]\ndetection = \"direct\"\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "frame.quantum.detection") {
+		t.Fatalf("bad frame.quantum.detection: %v", err)
 	}
 }

@@ -26,7 +26,7 @@ func (f *Flags) BindStation(self, peer string) {
 // Logger returns a station's logger as its binary starts it: [logging] of c
 // (format and level) writing to w, every line carrying role; the keys of
 // the reference configuration accepted without effect (Ignored) are logged
-// once at info level.
+// once at info level, the deprecated keys read (Deprecated) at warn level.
 func (c *Config) Logger(w io.Writer, role string) (zerolog.Logger, error) {
 	log, err := logging.New(w, c.Logging.Format, c.Logging.Level, role)
 	if err != nil {
@@ -34,6 +34,9 @@ func (c *Config) Logger(w io.Writer, role string) (zerolog.Logger, error) {
 	}
 	if len(c.Ignored) > 0 {
 		log.Info().Strs("keys", c.Ignored).Msg("reference configuration keys accepted without effect")
+	}
+	for _, d := range c.Deprecated {
+		log.Warn().Str("key", d).Msg("deprecated configuration key")
 	}
 	return log, nil
 }

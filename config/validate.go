@@ -104,6 +104,9 @@ func (c *Config) Validate() error {
 		add("frame.quantum.num_symbols", "must be at most limits.max_symbols = %d, got %d", c.Limits.MaxSymbols, q.NumSymbols)
 	}
 	pos("frame.quantum.symbol_rate", q.SymbolRate)
+	if q.Detection != Heterodyne && q.Detection != Homodyne {
+		add("frame.quantum.detection", "must be %q or %q, got %q", Heterodyne, Homodyne, q.Detection)
+	}
 	if math.IsNaN(q.RollOff) || q.RollOff < 0 || q.RollOff > 1 {
 		add("frame.quantum.roll_off", "must be in [0, 1], got %v", q.RollOff)
 	}
@@ -154,8 +157,8 @@ func (c *Config) Validate() error {
 	nonNeg("simulation.excess_noise", s.ExcessNoise)
 	unit("simulation.eta", s.Eta, false)
 	nonNeg("simulation.electronic_noise", s.ElectronicNoise)
-	if s.Detection != Heterodyne && s.Detection != Homodyne {
-		add("simulation.detection", "must be %q or %q, got %q", Heterodyne, Homodyne, s.Detection)
+	if s.Detection != "" && s.Detection != Heterodyne && s.Detection != Homodyne {
+		add("simulation.detection", "must be %q or %q, got %q (deprecated: frame.quantum.detection)", Heterodyne, Homodyne, s.Detection)
 	}
 	pos("simulation.gain", s.Gain)
 	if s.LinkSeed < 0 {
@@ -228,7 +231,7 @@ func NormalizeLevel(s string) (string, bool) {
 
 // FrameParameters lists the frame parameters negotiated in INITIALIZATION,
 // with their wire names: num_symbols (frame.quantum.num_symbols),
-// symbol_rate (frame.quantum.symbol_rate), detection (simulation.detection)
+// symbol_rate (frame.quantum.symbol_rate), detection (frame.quantum.detection)
 // and variance (frame.quantum.modulation_variance, Va in SNU).
 func FrameParameters() []string {
 	return []string{"num_symbols", "symbol_rate", "detection", "variance"}
@@ -251,7 +254,7 @@ func (c *Config) FrameParameterValues() map[string]any {
 	return map[string]any{
 		"num_symbols": q.NumSymbols,
 		"symbol_rate": q.SymbolRate,
-		"detection":   c.Simulation.Detection,
+		"detection":   c.Frame.Quantum.Detection,
 		"variance":    q.ModulationVariance,
 	}
 }

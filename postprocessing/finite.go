@@ -86,7 +86,7 @@ func ExpectedFiniteSize(p KeyRateParams, symbols, calibrationSamples int, eps fl
 	case !(eps > 0 && eps < 1):
 		return KeyRateParams{}, fmt.Errorf("%w: ε = %g, want ε in (0, 1)", ErrInvalidInput, eps)
 	}
-	k := p.Detection.quadratures()
+	k := p.Detection.Quadratures()
 	n := int(k) * symbols
 	calDOF := int(k) * (calibrationSamples - 1)
 	sigma2 := 1 + p.Vel + p.Eta*p.T*p.Xi/k

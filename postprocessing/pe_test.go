@@ -25,7 +25,7 @@ type peLinkData struct {
 }
 
 func (l peLink) generate(rng *rand.Rand, symbols, calSamples int) peLinkData {
-	k := l.det.quadratures()
+	k := l.det.Quadratures()
 	slope := math.Sqrt(l.eta * l.t / k)
 	noise := math.Sqrt(1 + l.vel + l.eta*l.t*l.xi/k)
 	sa := math.Sqrt(l.va)
@@ -97,7 +97,7 @@ func drawPELink(t *rapid.T) peLink {
 func TestEstimatorsRecoverTheSimulatedLink(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		l := drawPELink(t)
-		k := l.det.quadratures()
+		k := l.det.Quadratures()
 		snr := l.eta * l.t * l.va / k / (1 + l.vel + l.eta*l.t*l.xi/k)
 		symbols := max(rapid.IntRange(2000, 20000).Draw(t, "symbols"), int(math.Ceil(400/(snr*k))))
 		cal := rapid.IntRange(2000, 20000).Draw(t, "calibrationSamples")

@@ -83,7 +83,7 @@ func run(ctx context.Context, cfg *config.Config, logOut io.Writer, ready chan<-
 	}
 	defer emitter.Close()
 	if cfg.Simulation.Enabled {
-		log.Info().Str("detection", cfg.Simulation.Detection).Msg("emitter: simulated link")
+		log.Info().Str("detection", cfg.Frame.Quantum.Detection).Msg("emitter: simulated link")
 	} else {
 		log.Info().Str("awg", cfg.Instruments.Alice.AWG).Str("power_meter", cfg.Instruments.Alice.PowerMeter).
 			Msg("emitter: SCPI instruments")

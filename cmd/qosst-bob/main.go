@@ -83,11 +83,11 @@ func run(ctx context.Context, cfg *config.Config, logOut, out io.Writer) error {
 	}
 	defer st.Close()
 	if cfg.Simulation.Enabled {
-		log.Info().Str("detection", cfg.Simulation.Detection).Msg("receiver: simulated link")
+		log.Info().Str("detection", cfg.Frame.Quantum.Detection).Msg("receiver: simulated link")
 	} else {
 		b := cfg.Instruments.Bob
 		log.Info().Str("digitizer", b.Digitizer).Str("local_oscillator", b.LocalOscillator).
-			Str("polarisation_controller", b.PolarisationController).Str("detection", cfg.Simulation.Detection).
+			Str("polarisation_controller", b.PolarisationController).Str("detection", cfg.Frame.Quantum.Detection).
 			Msg("receiver: SCPI instruments")
 	}
 	log.Info().Str("connect", cfg.Bob.Network.Connect()).Int("frames", cfg.Bob.Run.Frames).
