@@ -69,6 +69,7 @@ func (s *session) registerPE(m *fsm.Mux) {
 			Float64("excess_noise", c.ExcessNoise).Float64("electronic_noise", c.ElectronicNoise).
 			Float64("eta", c.Eta).Float64("n_photon", c.NPhoton).Float64("key_rate", c.KeyRate).
 			Int("disclosed", f.nDisclosed).Msg("parameters estimated")
+		f.announced = c
 		// Both stations size the key with Va = 2<n>, <n> as Alice's emitter
 		// measured it for this frame. Alice computes with her own value
 		// whatever Bob announces; an n_photon that is not hers (Bob's key

@@ -169,6 +169,7 @@ func (f *frame) exchange() error {
 	if _, _, err := f.request(PhaseQIE, messages.QIERequest, &messages.QIERequestContent{FrameUUID: f.id}); err != nil {
 		return err
 	}
+	f.progress(PhaseQIE, 1, 4)
 	if err := f.d.rx.Arm(f.ctx, f.spec); err != nil {
 		return &PhaseError{Phase: PhaseQIE, Err: fmt.Errorf("receiver: arm: %w", err)}
 	}
@@ -176,6 +177,7 @@ func (f *frame) exchange() error {
 	if _, _, err := f.request(PhaseQIE, messages.QIETrigger, nil); err != nil {
 		return err
 	}
+	f.progress(PhaseQIE, 2, 4)
 	raw, err := f.d.rx.Acquire(f.ctx)
 	f.armed = false
 	if err != nil {
@@ -185,7 +187,11 @@ func (f *frame) exchange() error {
 		return &PhaseError{Phase: PhaseQIE, Err: fmt.Errorf("receiver returned %d symbols, want %d", len(raw), f.spec.NumSymbols)}
 	}
 	f.raw = raw
+	f.progress(PhaseQIE, 3, 4)
 	_, _, err = f.request(PhaseQIE, messages.QIEAcquisitionEnded, nil)
+	if err == nil {
+		f.progress(PhaseQIE, 4, 4)
+	}
 	return err
 }
 
@@ -235,12 +241,14 @@ func (f *frame) estimate() error {
 	lists = SplitRequests(lists, chunk)
 	f.disclosed = lists
 	total := 0
-	for _, idx := range lists {
+	for k, idx := range lists {
+		f.progress(PhasePE, k, len(lists))
 		total += len(idx)
 	}
 	xa := make([]complex128, 0, total) // Alice's disclosed symbols, in request order
 	rb := make([]complex128, 0, total) // Bob's measurements of the same symbols
-	for _, idx := range lists {
+	for k, idx := range lists {
+		f.progress(PhasePE, k, len(lists))
 		_, c, err := f.request(PhasePE, messages.PESymbolsRequest, &messages.PESymbolsRequestContent{Indices: idx})
 		if err != nil {
 			return err
@@ -261,6 +269,7 @@ func (f *frame) estimate() error {
 		}
 		f.lastContent = nil // the answer's arrays are copied: let them go
 		f.sum.PESymbols += len(idx)
+		f.progress(PhasePE, k+1, len(lists))
 	}
 	_, c, err := f.request(PhasePE, messages.PENphotonRequest, nil)
 	if err != nil {
@@ -411,6 +420,7 @@ func (f *frame) reconcile() error {
 		if err := rec.Accept(i, code == messages.ECBlockAck); err != nil {
 			return &PhaseError{Phase: PhaseEC, Err: err}
 		}
+		f.progress(PhaseEC, i+1, f.plan.plan.Blocks)
 	}
 	st := rec.Stats()
 	f.sum.ECBlocks, f.sum.ECBlocksOK, f.sum.ECBlocksFailed = st.Blocks, st.Decoded, st.Failed
@@ -427,7 +437,7 @@ func (f *frame) reconcile() error {
 	if code == messages.ECVerificationFail {
 		return &PhaseError{Phase: PhaseEC, Request: messages.ECVerification, Response: code, Message: peerMessage(c), Err: ErrECFailed}
 	}
-	f.rec = reconciled{key: key, leaked: st.LeakedBits}
+	f.rec = reconciled{key: key, leaked: st.LeakedBits, quadratures: st.Quadratures}
 	return nil
 }
 
@@ -435,7 +445,7 @@ func (f *frame) reconcile() error {
 // quantities, a fresh Toeplitz seed, PA_REQUEST, and Bob's own hash.
 func (f *frame) amplify() error {
 	length, terms, err := pp.FinalKeyLength(pp.FinalKeyParams{
-		ReconciledBits: len(f.rec.key), SyndromeBits: f.rec.leaked,
+		ReconciledBits: len(f.rec.key), SyndromeBits: f.rec.leaked, Quadratures: f.rec.quadratures,
 		Estimate: f.kp, EpsilonPA: f.d.cfg.EpsilonPA, // announced in INITIALIZATION_REQUEST
 	})
 	if err != nil {
@@ -463,6 +473,7 @@ func (f *frame) amplify() error {
 	}()
 	req := &messages.PARequestContent{Seed: intsToBits(w.Seed), SecretKeyLength: w.SecretKeyLength,
 		SubblockLength: w.SubblockLength, FeedbackPolynomial: intsToBits(w.FeedbackPolynomial)}
+	f.progress(PhasePA, 0, 1)
 	_, _, err = f.request(PhasePA, messages.PARequest, req)
 	h := <-done
 	if err != nil {
@@ -472,6 +483,7 @@ func (f *frame) amplify() error {
 		return &PhaseError{Phase: PhasePA, Err: h.err}
 	}
 	f.finalKey = h.key
+	f.progress(PhasePA, 1, 1)
 	return nil
 }
 
@@ -507,7 +519,7 @@ func (f *frame) end() error {
 		return &PhaseError{Phase: PhaseFrameEnd, Request: messages.FrameEnded, Response: code,
 			Err: f.invalidResponse(messages.FrameEnded, code, "frame_uuid "+got+", not "+f.id.String())}
 	}
-	path, err := f.d.promote(f.id)
+	path, err := f.d.promote(f.ctx, f.id, f.sum.estimates())
 	if err != nil {
 		// Alice holds the key; Bob's stays pending and is made final by
 		// ResolvePending.

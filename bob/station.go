@@ -102,7 +102,7 @@ func NewStationContext(ctx context.Context, c *config.Config, log zerolog.Logger
 	if err != nil {
 		return nil, fmt.Errorf("receiver: %w", err)
 	}
-	keys, err := keystore.Open(c.Keys.OutputDir)
+	keys, err := keystore.OpenStation(ctx, c.Keys.OutputDir, c.Keys.Store, "bob", c.KME.KeySize)
 	if err != nil {
 		hw.Close()
 		return nil, err
@@ -122,6 +122,7 @@ func NewStationContext(ctx context.Context, c *config.Config, log zerolog.Logger
 	if err != nil {
 		client.Close()
 		hw.Close()
+		keys.Close()
 		return nil, err
 	}
 	return &Station{Driver: drv, Client: client, Receiver: hw.Receiver, Keys: keys, hw: hw}, nil
@@ -137,7 +138,7 @@ func dialerName(d transport.Dialer) string {
 // Close closes the connection, the receiver and the polarisation
 // controller.
 func (s *Station) Close() error {
-	return errors.Join(s.Client.Close(), s.hw.Close())
+	return errors.Join(s.Client.Close(), s.hw.Close(), s.Keys.Close())
 }
 
 // OnReconnect identifies Bob on a fresh session that replaced a dropped one

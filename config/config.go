@@ -78,7 +78,9 @@ type Config struct {
 	Limits         Limits         `toml:"limits"`
 	Timeouts       Timeouts       `toml:"timeouts"`
 	Keys           Keys           `toml:"keys"`
+	KME            KME            `toml:"kme"`
 	Logging        Logging        `toml:"logging"`
+	Monitor        Monitor        `toml:"monitor"`
 	// Logs is the reference's [logs] section; its level is used when
 	// [logging] level is not given.
 	Logs ReferenceLogs `toml:"logs"`
@@ -86,13 +88,13 @@ type Config struct {
 	// Ignored lists the keys of the file that belong to the reference's
 	// configuration and are accepted without effect (for a log line).
 	Ignored []string `toml:"-"`
+	// Deprecated lists the deprecated keys that were read, each with what
+	// replaces it (for a warning at start).
+	Deprecated []string `toml:"-"`
 
 	// given records the dotted keys set by a file (Decode) or by Set, so
 	// that Validate can tell a key the user wrote from a default.
 	given map[string]bool
-	// Deprecated lists the deprecated keys that were read, each with what
-	// replaces it (for a warning at start).
-	Deprecated []string `toml:"-"`
 }
 
 // Alice holds Alice's settings.
@@ -207,12 +209,13 @@ type Quantum struct {
 
 // Authentication selects the authenticator of the classical channel.
 type Authentication struct {
-	// Scheme is AuthNone, AuthHMACSHA256 or AuthEd25519.
+	// Scheme is one of auth.Schemes() (AuthNone, AuthHMACSHA256,
+	// AuthEd25519, ...); transport/auth decides how each loads its keys.
 	Scheme string `toml:"scheme"`
 	// KeyFile holds this station's secret: the shared HMAC key, or the
-	// Ed25519 private key.
+	// private key of a signature scheme.
 	KeyFile string `toml:"key_file"`
-	// PeerPublicKeyFile holds the peer's Ed25519 public key.
+	// PeerPublicKeyFile holds the peer's public key (signature schemes).
 	PeerPublicKeyFile string `toml:"peer_public_key_file"`
 	// MaxFailures is the number of authentication failures in a row after
 	// which a session concludes man-in-the-middle and closes.
@@ -294,6 +297,9 @@ type Timeouts struct {
 type Keys struct {
 	// OutputDir receives one file per frame, named by the frame UUID.
 	OutputDir string `toml:"output_dir"`
+	// Store is the key database (package keystore): "sqlite:PATH" or
+	// "postgres://…"; empty: sqlite:<output_dir>/keys.db.
+	Store string `toml:"store"`
 }
 
 // Logging configures the station logger.
@@ -405,6 +411,7 @@ func Default() *Config {
 			Connect:     Duration{10 * time.Second},
 		},
 		Keys:    Keys{OutputDir: "keys"},
+		KME:     DefaultKME(),
 		Logging: Logging{Format: LogConsole, Level: "info"},
 	}
 }
@@ -414,13 +421,13 @@ func (c *Config) Clone() *Config {
 	d := *c
 	d.Alice.Negotiation.Required = append([]string(nil), c.Alice.Negotiation.Required...)
 	d.Ignored = append([]string(nil), c.Ignored...)
+	d.Deprecated = append([]string(nil), c.Deprecated...)
 	if c.given != nil {
 		d.given = make(map[string]bool, len(c.given))
 		for k, v := range c.given {
 			d.given[k] = v
 		}
 	}
-	d.Deprecated = append([]string(nil), c.Deprecated...)
 	if c.Authentication.AuthenticationParams != nil {
 		d.Authentication.AuthenticationParams = make(map[string]any, len(c.Authentication.AuthenticationParams))
 		for k, v := range c.Authentication.AuthenticationParams {

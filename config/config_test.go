@@ -262,6 +262,51 @@ func TestReconciliationKey(t *testing.T) {
 	}
 }
 
+// simulation.detection, the former place of the frame's detection, is read
+// as frame.quantum.detection with a deprecation note, from a file or --set,
+// unless frame.quantum.detection is given too.
+func TestDeprecatedSimulationDetection(t *testing.T) {
+	cfg := Default()
+	if err := Decode(cfg, "[simulation]\ndetection = \"homodyne\"\n"); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Frame.Quantum.Detection != Homodyne || cfg.Detection().String() != Homodyne || len(cfg.Deprecated) != 1 ||
+		!strings.Contains(cfg.Deprecated[0], "frame.quantum.detection") {
+		t.Fatalf("detection %q, deprecated %v", cfg.Frame.Quantum.Detection, cfg.Deprecated)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	cfg = Default()
+	if err := Decode(cfg, "[simulation]\ndetection = \"homodyne\"\n[frame.quantum]\ndetection = \"heterodyne\"\n"); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Frame.Quantum.Detection != Heterodyne || len(cfg.Deprecated) != 1 || !strings.Contains(cfg.Deprecated[0], "ignored") {
+		t.Fatalf("both keys: detection %q, deprecated %v", cfg.Frame.Quantum.Detection, cfg.Deprecated)
+	}
+	cfg = Default()
+	if err := cfg.SetString("simulation.detection", "homodyne"); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Frame.Quantum.Detection != Homodyne || len(cfg.Deprecated) != 1 {
+		t.Fatalf("--set: detection %q, deprecated %v", cfg.Frame.Quantum.Detection, cfg.Deprecated)
+	}
+	var buf strings.Builder
+	if _, err := cfg.Logger(&buf, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "deprecated configuration key") {
+		t.Fatalf("no deprecation line in the log: %s", buf.String())
+	}
+	cfg = Default()
+	if err := Decode(cfg, "[frame.quantum]\ndetection = \"direct\"\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "frame.quantum.detection") {
+		t.Fatalf("bad frame.quantum.detection: %v", err)
+	}
+}
+
 // The fiber length sets T = 10^(−α·L/10) in a file, in an override and with
 // a non-default attenuation; the defaults keep T = 0.9.
 func TestDistanceSetsTransmittance(t *testing.T) {
@@ -359,50 +404,5 @@ func TestDistanceErrors(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// simulation.detection, the former place of the frame's detection, is read
-// as frame.quantum.detection with a deprecation note, from a file or --set,
-// unless frame.quantum.detection is given too.
-func TestDeprecatedSimulationDetection(t *testing.T) {
-	cfg := Default()
-	if err := Decode(cfg, "[simulation]\ndetection = \"homodyne\"\n"); err != nil {
-		t.Fatal(err)
-	}
-	if cfg.Frame.Quantum.Detection != Homodyne || cfg.Detection().String() != Homodyne || len(cfg.Deprecated) != 1 ||
-		!strings.Contains(cfg.Deprecated[0], "frame.quantum.detection") {
-		t.Fatalf("detection %q, deprecated %v", cfg.Frame.Quantum.Detection, cfg.Deprecated)
-	}
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	cfg = Default()
-	if err := Decode(cfg, "[simulation]\ndetection = \"homodyne\"\n[frame.quantum]\ndetection = \"heterodyne\"\n"); err != nil {
-		t.Fatal(err)
-	}
-	if cfg.Frame.Quantum.Detection != Heterodyne || len(cfg.Deprecated) != 1 || !strings.Contains(cfg.Deprecated[0], "ignored") {
-		t.Fatalf("both keys: detection %q, deprecated %v", cfg.Frame.Quantum.Detection, cfg.Deprecated)
-	}
-	cfg = Default()
-	if err := cfg.SetString("simulation.detection", "homodyne"); err != nil {
-		t.Fatal(err)
-	}
-	if cfg.Frame.Quantum.Detection != Homodyne || len(cfg.Deprecated) != 1 {
-		t.Fatalf("--set: detection %q, deprecated %v", cfg.Frame.Quantum.Detection, cfg.Deprecated)
-	}
-	var buf strings.Builder
-	if _, err := cfg.Logger(&buf, "bob"); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(buf.String(), "deprecated configuration key") {
-		t.Fatalf("no deprecation line in the log: %s", buf.String())
-	}
-	cfg = Default()
-	if err := Decode(cfg, "[frame.quantum]\ndetection = \"direct\"\n"); err != nil {
-		t.Fatal(err)
-	}
-	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "frame.quantum.detection") {
-		t.Fatalf("bad frame.quantum.detection: %v", err)
 	}
 }

@@ -49,6 +49,7 @@ var referenceTop = map[string]bool{
 var strictSections = []string{
 	"simulation", "limits", "timeouts", "keys", "logging", "authentication",
 	"alice.negotiation", "bob.error_correction", "bob.run", "instruments",
+	"monitor",
 }
 
 func isStrict(key string) bool {

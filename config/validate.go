@@ -5,6 +5,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/qosst/qosst-go/transport/auth"
 )
 
 // Validate checks every range and choice. The error joins one *FieldError per
@@ -114,21 +116,15 @@ func (c *Config) Validate() error {
 	nonNeg("frame.quantum.frequency_shift", q.FrequencyShift)
 
 	a := c.Authentication
-	switch a.Scheme {
-	case AuthNone:
-	case AuthHMACSHA256:
-		if a.KeyFile == "" {
+	if key, peer, err := auth.KeyFiles(a.Scheme); err != nil {
+		add("authentication.scheme", "must be one of %s, got %q", strings.Join(auth.Schemes(), ", "), a.Scheme)
+	} else {
+		if key && a.KeyFile == "" {
 			add("authentication.key_file", "required by scheme %q", a.Scheme)
 		}
-	case AuthEd25519:
-		if a.KeyFile == "" {
-			add("authentication.key_file", "required by scheme %q", a.Scheme)
-		}
-		if a.PeerPublicKeyFile == "" {
+		if peer && a.PeerPublicKeyFile == "" {
 			add("authentication.peer_public_key_file", "required by scheme %q", a.Scheme)
 		}
-	default:
-		add("authentication.scheme", "must be %q, %q or %q, got %q", AuthNone, AuthHMACSHA256, AuthEd25519, a.Scheme)
 	}
 	if a.AuthenticationClass != "" {
 		if !strings.HasSuffix(a.AuthenticationClass, "NoneAuthenticator") {
@@ -196,6 +192,10 @@ func (c *Config) Validate() error {
 		add("logging.level", "must be one of trace, debug, info, warn(ing), error, critical, got %q", c.Logging.Level)
 	}
 	errs = append(errs, c.Instruments.validate()...)
+	if _, err := c.Monitor.Addr(); err != nil {
+		errs = append(errs, err)
+	}
+	errs = append(errs, c.validateKME()...)
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}

@@ -132,10 +132,11 @@ func runDemo(ctx context.Context, o demoOptions, out, logOut io.Writer) (res dem
 		return res, err
 	}
 	defer em.Close()
-	aliceKeys, err := keystore.Open(aliceCfg.Keys.OutputDir)
+	aliceKeys, err := keystore.OpenStation(ctx, aliceCfg.Keys.OutputDir, aliceCfg.Keys.Store, "alice", aliceCfg.KME.KeySize)
 	if err != nil {
 		return res, err
 	}
+	defer aliceKeys.Close()
 	srv, err := alice.New(alice.Options{Config: aliceCfg, Emitter: em, Keys: aliceKeys, Logger: alog})
 	if err != nil {
 		return res, err
