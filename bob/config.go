@@ -21,8 +21,7 @@ type Config struct {
 	PERatio    float64 // fraction of each sub-frame disclosed for parameter estimation
 	PERequests int     // number of sub-frames sampled for PE (PE_SYMBOLS_REQUESTs, more when one would not fit MaxContent)
 	// MaxContent is the content limit of the session in bytes (0: the
-	// stations' default limits.max_content): a PE_SYMBOLS_REQUEST and its
-	// answer each fit in it.
+	// codec's default): a PE_SYMBOLS_REQUEST and its answer each fit in it.
 	MaxContent int
 	// PEMode: asymptotic (point estimates, as the reference) or finite size
 	// (T at its lower and ξ at its upper confidence bound).

@@ -7,7 +7,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 
-	"github.com/qosst/qosst-go/config"
+	"github.com/qosst/qosst-go/messages"
 	pp "github.com/qosst/qosst-go/postprocessing"
 )
 
@@ -90,11 +90,12 @@ const (
 
 // PEChunkSize returns the largest number of indices one PE_SYMBOLS_REQUEST
 // may carry in a frame of n symbols so that both the request and Alice's
-// answer stay within maxContent bytes of content (0: the stations' default
-// limits.max_content). Too small a limit for even one symbol is an error.
+// answer stay within maxContent bytes of content (0: the codec's default
+// limit, messages.DefaultMaxContent). Too small a limit for even one
+// symbol is an error.
 func PEChunkSize(maxContent, n int) (int, error) {
 	if maxContent <= 0 {
-		maxContent = config.Default().Limits.MaxContent
+		maxContent = messages.DefaultMaxContent
 	}
 	index := len(strconv.Itoa(max(n-1, 0))) + 2
 	per := max(index, peSymbolBytes)
