@@ -2,6 +2,7 @@ package qcldpc
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"runtime"
@@ -30,7 +31,9 @@ import (
 //	QCLDPC_FER_BLOCKS=100         blocks per point (default 20)
 //	QCLDPC_FER_CODES=r0.1         only codes whose name contains this
 //
-// To measure the project's designed codes, add them to benchFERCodes.
+// To measure the project's designed codes, add them to benchFERCodes (with
+// an adapt function when the rate is adapted by shortening or puncturing
+// single bits).
 
 // benchCode is a code with the SNRs it is benchmarked at.
 type benchCode struct {
@@ -38,6 +41,11 @@ type benchCode struct {
 	build func() *Code
 	snrs  []float64 // FER points (default list)
 	speed float64   // SNR of the speed benchmark (decodes every block)
+
+	// adapt, when set, names the bits shortened (known to both sides: LLR
+	// ±Inf) and punctured (LLR 0) at an SNR, beyond the code's punctured
+	// columns; the sets must be disjoint from each other and from them.
+	adapt func(c *Code, snr float64) (shortened, punctured []int)
 }
 
 var (
@@ -78,6 +86,14 @@ var benchFERCodes = []benchCode{
 	{name: "r0.5-regular36-2^18", build: func() *Code {
 		return testMustLift(1, testRegular36(), (1<<18)/6, nil)
 	}, snrs: []float64{1.0, 1.2, 1.5}},
+	{name: "r0.25-regular36-shortened-2^18", build: func() *Code {
+		return testMustLift(1, testRegular36(), (1<<18)/6, nil)
+	}, snrs: []float64{0.7, 0.8}, adapt: func(c *Code, _ float64) (shortened, punctured []int) {
+		for i := 0; i < c.N(); i += 3 { // a third of the bits: rate (½ − ⅓)/(⅔) = ¼
+			shortened = append(shortened, i)
+		}
+		return shortened, nil
+	}},
 	{name: "r0.1-raptor-2^18", build: benchRaptor(6, 2, 44, 18), snrs: []float64{0.2, 0.25, 0.3}},
 	{name: "r0.02-raptor-2^18", build: benchRaptor(4, 2, 146, 18), snrs: []float64{0.04, 0.05, 0.06, 0.07}},
 }
@@ -246,16 +262,25 @@ func BenchmarkDecodeFER(b *testing.B) {
 		}
 		for _, snr := range snrs {
 			b.Run(fmt.Sprintf("%s/snr=%g", bc.name, snr), func(b *testing.B) {
-				benchFER(b, bc.code(), snr, blocks)
+				c := bc.code()
+				var shortened, punctured []int
+				if bc.adapt != nil {
+					shortened, punctured = bc.adapt(c, snr)
+				}
+				benchFER(b, c, shortened, punctured, snr, blocks)
 			})
 		}
 	}
 }
 
 // benchFER decodes `blocks` fresh blocks per b.N iteration on all cores and
-// reports the frame error rate, mean iterations, β over the decoded blocks
-// (R_eff/(½·log2(1+snr))), and the throughput of all cores together.
-func benchFER(b *testing.B, c *Code, snr float64, blocks int) {
+// reports the frame error rate, mean iterations, β of the decoded blocks
+// (R_eff/(½·log2(1+snr)) with R_eff = (N − M − S)/(N − S − P) for S
+// shortened and P punctured bits), and the throughput of all cores
+// together, in channel bits (N − S − P) per second.
+func benchFER(b *testing.B, c *Code, shortened, punctured []int, snr float64, blocks int) {
+	sent := c.N() - len(shortened) - len(punctured) - len(c.Punctured)*c.Z
+	rate := float64(c.N()-c.M()-len(shortened)) / float64(sent)
 	pool, err := NewDecoderPool(c, 200, 0)
 	if err != nil {
 		b.Fatal(err)
@@ -275,6 +300,12 @@ func benchFER(b *testing.B, c *Code, snr float64, blocks int) {
 		b.StopTimer()
 		for j := range jobs {
 			testBlock(rng, c, snr, bits[j], jobs[j].Syndrome, jobs[j].LLR)
+			for _, i := range shortened {
+				jobs[j].LLR[i] = float32(math.Inf(1 - 2*int(bits[j][i])))
+			}
+			for _, i := range punctured {
+				jobs[j].LLR[i] = 0
+			}
 		}
 		b.StartTimer()
 		start := b.Elapsed()
@@ -303,7 +334,8 @@ func benchFER(b *testing.B, c *Code, snr float64, blocks int) {
 	b.ReportMetric(float64(failed)/float64(total), "FER")
 	b.ReportMetric(float64(wrong), "undetected")
 	b.ReportMetric(float64(iters)/float64(total), "iters")
-	b.ReportMetric(benchRate(c)/testGaussCapacity(snr), "beta")
-	b.ReportMetric(float64(total)*float64(c.N())/decodeSec/1e6, "Mbit/s-all-cores")
+	b.ReportMetric(rate, "rate")
+	b.ReportMetric(rate/testGaussCapacity(snr), "beta")
+	b.ReportMetric(float64(total)*float64(sent)/decodeSec/1e6, "Mbit/s-all-cores")
 	b.ReportMetric(float64(total), "blocks")
 }
