@@ -130,9 +130,10 @@ func benchStart(b *testing.B) *benchClock {
 	runtime.LockOSThread()
 	b.Cleanup(runtime.UnlockOSThread)
 	b.ReportAllocs()
-	b.ResetTimer()
 	cpu, ok := threadCPUTime()
-	return &benchClock{cpu0: cpu, ok: ok}
+	clk := &benchClock{cpu0: cpu, ok: ok}
+	b.ResetTimer()
+	return clk
 }
 
 // stop returns the wall and CPU seconds of the loop (CPU = wall when the
