@@ -72,14 +72,14 @@ func TestClosedIsTerminal(t *testing.T) {
 	if got := From(states.Closed); len(got) != 0 {
 		t.Fatalf("closed has outgoing transitions: %v", got)
 	}
-	if got := states.Legal(states.Closed); len(got) != 0 {
+	if got := Legal(states.Closed); len(got) != 0 {
 		t.Fatalf("closed has legal codes: %v", got)
 	}
 }
 
 func TestEveryLegalCodeHasRows(t *testing.T) {
 	for _, s := range states.All() {
-		for _, req := range states.Legal(s) {
+		for _, req := range Legal(s) {
 			var declared int
 			for _, t := range Answers(s, req) {
 				if t.Kind != KindAliceAbort {
@@ -99,8 +99,8 @@ func TestEveryRowIsLegalInItsState(t *testing.T) {
 			t.Errorf("row %s/%s: undeclared state", r.State, r.Request)
 			continue
 		}
-		if !states.IsLegal(r.State, r.Request) {
-			t.Errorf("row %s/%s: request not legal in its state (legal: %v)", r.State, r.Request, states.Legal(r.State))
+		if !IsLegal(r.State, r.Request) {
+			t.Errorf("row %s/%s: request not legal in its state (legal: %v)", r.State, r.Request, Legal(r.State))
 		}
 		if len(r.Responses) == 0 {
 			t.Errorf("row %s/%s: no responses", r.State, r.Request)
@@ -108,7 +108,7 @@ func TestEveryRowIsLegalInItsState(t *testing.T) {
 	}
 	for _, r := range EveryStateRows() {
 		for _, s := range states.All() {
-			if s != states.Closed && !states.IsLegal(s, r.Request) {
+			if s != states.Closed && !IsLegal(s, r.Request) {
 				t.Errorf("every-state row %s is not legal in %s", r.Request, s)
 			}
 		}
@@ -162,7 +162,7 @@ func TestResponsesAreNotRequests(t *testing.T) {
 	// sent as a request with UNEXPECTED_COMMAND.
 	requests := map[messages.Code]bool{}
 	for _, s := range states.All() {
-		for _, c := range states.Legal(s) {
+		for _, c := range Legal(s) {
 			requests[c] = true
 		}
 	}
@@ -186,8 +186,8 @@ func TestAbortAndDisconnectionInEveryState(t *testing.T) {
 		if !ok || tr.Next != want {
 			t.Errorf("%s: ABORT/ABORT_ACK = %+v, %v; want next %s", s, tr, ok, want)
 		}
-		if states.HasFrame(s) != (tr.Frame == FrameDropped) {
-			t.Errorf("%s: ABORT frame effect %s, has frame %v", s, tr.Frame, states.HasFrame(s))
+		if HasFrame(s) != (tr.Frame == FrameDropped) {
+			t.Errorf("%s: ABORT frame effect %s, has frame %v", s, tr.Frame, HasFrame(s))
 		}
 		tr, ok = Lookup(s, messages.Disconnection, messages.DisconnectionAck)
 		if !ok || tr.Next != states.Closed {
@@ -197,8 +197,8 @@ func TestAbortAndDisconnectionInEveryState(t *testing.T) {
 		if !ok || tr.Next != s {
 			t.Errorf("%s: INVALID_RESPONSE = %+v, %v", s, tr, ok)
 		}
-		for _, req := range states.Legal(s) {
-			if slices.Contains(states.Always(), req) {
+		for _, req := range Legal(s) {
+			if slices.Contains(always(), req) {
 				if _, ok := Lookup(s, req, messages.Abort); ok {
 					t.Errorf("%s: ABORT accepted as the answer to %s", s, req)
 				}
@@ -228,7 +228,7 @@ func TestFrameLifecycle(t *testing.T) {
 	// Every transition from a state with a frame to one without drops or
 	// completes it; every transition into a frame from none begins one.
 	for _, tr := range Transitions() {
-		from, to := states.HasFrame(tr.From), states.HasFrame(tr.Next)
+		from, to := HasFrame(tr.From), HasFrame(tr.Next)
 		switch {
 		case from && !to && tr.Frame != FrameDropped && tr.Frame != FrameComplete:
 			t.Errorf("%s --%s/%s--> %s leaves the frame but says %s", tr.From, tr.Request, tr.Response, tr.Next, tr.Frame)
@@ -237,5 +237,85 @@ func TestFrameLifecycle(t *testing.T) {
 		case from && to && (tr.Frame == FrameDropped || tr.Frame == FrameComplete):
 			t.Errorf("%s --%s/%s--> %s keeps a frame state but says %s", tr.From, tr.Request, tr.Response, tr.Next, tr.Frame)
 		}
+	}
+}
+
+// always returns the requests of the every-state rows.
+func always() []messages.Code {
+	var out []messages.Code
+	for _, r := range EveryStateRows() {
+		out = append(out, r.Request)
+	}
+	return out
+}
+
+func TestFrameStatesFollowFromRows(t *testing.T) {
+	frame := []states.State{states.Initialized, states.Polarising, states.QIEReady, states.Emitting,
+		states.PE, states.PEApproved, states.EC, states.ECDone, states.PADone}
+	for _, s := range states.All() {
+		if HasFrame(s) != slices.Contains(frame, s) {
+			t.Errorf("%s: HasFrame %v", s, HasFrame(s))
+		}
+	}
+}
+
+func TestLegalIsSortedCopy(t *testing.T) {
+	for _, s := range states.All() {
+		if l := Legal(s); !slices.IsSorted(l) {
+			t.Errorf("%s: legal codes not sorted: %v", s, l)
+		}
+	}
+	l := Legal(states.Identified)
+	l[0] = 9999
+	if IsLegal(states.Identified, 9999) {
+		t.Error("Legal exposes its slice")
+	}
+	if Legal("nowhere") != nil || IsLegal("nowhere", messages.Abort) {
+		t.Error("an undeclared state has legal codes")
+	}
+}
+
+func TestNewRejectsBadRows(t *testing.T) {
+	resp := []Response{{messages.QIEReady, Stay, FrameKept, Answered}}
+	bad := map[string][]Row{
+		"undeclared state": {{"nowhere", messages.QIERequest, resp}},
+		"closed":           {{states.Closed, messages.QIERequest, resp}},
+		"twice":            {{states.PE, messages.QIERequest, resp}, {states.PE, messages.QIERequest, resp}},
+		"no responses":     {{states.PE, messages.QIERequest, nil}},
+		"unknown code":     {{states.PE, 9999, resp}},
+		"response twice":   {{states.PE, messages.QIERequest, append(resp, resp...)}},
+		"undeclared next":  {{states.PE, messages.QIERequest, []Response{{messages.QIEReady, "nowhere", FrameKept, Answered}}}},
+	}
+	for name, rows := range bad {
+		if _, err := New(append(Rows(), rows...), EveryStateRows()); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+// A row added to a table becomes legal in its state with its answers, and
+// a state it keeps a frame into holds one; nothing else is edited.
+func TestAddedRowIsLegal(t *testing.T) {
+	if IsLegal(states.Polarising, messages.PENphotonRequest) {
+		t.Fatal("the test row is already in the protocol")
+	}
+	row := Row{states.Polarising, messages.PENphotonRequest, []Response{
+		{messages.PENphotonResponse, Stay, FrameKept, Answered},
+	}}
+	tab, err := New(append(Rows(), row), EveryStateRows())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tab.IsLegal(states.Polarising, messages.PENphotonRequest) {
+		t.Fatal("added row not legal in its state")
+	}
+	if tr, ok := tab.Lookup(states.Polarising, messages.PENphotonRequest, messages.PENphotonResponse); !ok || tr.Next != states.Polarising {
+		t.Fatalf("added row's answer: %+v, %v", tr, ok)
+	}
+	if _, ok := tab.Lookup(states.Polarising, messages.PENphotonRequest, messages.Abort); !ok {
+		t.Fatal("Alice's ABORT is not an answer to the added row")
+	}
+	if IsLegal(states.Polarising, messages.PENphotonRequest) {
+		t.Fatal("building a table changed the protocol")
 	}
 }

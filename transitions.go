@@ -13,139 +13,145 @@ const Stay s.State = ""
 const AfterAbort s.State = "(identified or connected)"
 
 // table is the protocol (Alice's view; Bob mirrors it): for each state, each
-// request legal there and the responses Alice may give, with the next state
-// and what happens to the frame in progress.
+// request legal there and the responses Alice may give, with the next state,
+// what happens to the frame in progress, and whether the response refuses
+// what the frame cannot do without (Refused: Bob drops the frame). What is
+// legal in a state, which states hold a frame, Bob's refusals, the engine's
+// events, the conformance checker's way through a frame and the diagrams
+// all follow from these rows.
 var table = []Row{
 	// identification
 	{s.Connected, m.IdentificationRequest, []Response{
-		{m.IdentificationResponse, s.Identified, FrameKept},
-		{m.InvalidQOSSTVersion, Stay, FrameKept},
+		{m.IdentificationResponse, s.Identified, FrameKept, Answered},
+		{m.InvalidQOSSTVersion, Stay, FrameKept, Answered},
 	}},
 	{s.Identified, m.IdentificationRequest, []Response{
-		{m.IdentificationResponse, Stay, FrameKept},
-		{m.InvalidQOSSTVersion, s.Connected, FrameKept},
+		{m.IdentificationResponse, Stay, FrameKept, Answered},
+		{m.InvalidQOSSTVersion, s.Connected, FrameKept, Answered},
 	}},
 	{s.Identified, m.InitializationRequest, []Response{
-		{m.InitializationAccepted, s.Initialized, FrameBegun},
-		{m.InitializationDenied, Stay, FrameKept},
-		{m.InitializationProposal, Stay, FrameKept},
+		{m.InitializationAccepted, s.Initialized, FrameBegun, Answered},
+		{m.InitializationDenied, Stay, FrameKept, Answered},
+		{m.InitializationProposal, Stay, FrameKept, Answered},
 	}},
 	{s.Identified, m.InitializationRequestConfig, []Response{
-		{m.InitializationConfig, Stay, FrameKept},
+		{m.InitializationConfig, Stay, FrameKept, Answered},
 	}},
 	{s.Identified, m.ChangeParameterRequest, []Response{
-		{m.ParameterChanged, Stay, FrameKept},
-		{m.ParameterUnkown, Stay, FrameKept},
-		{m.ParameterInvalidValue, Stay, FrameKept},
-		{m.ParameterUnchanged, Stay, FrameKept},
+		{m.ParameterChanged, Stay, FrameKept, Answered},
+		{m.ParameterUnkown, Stay, FrameKept, Answered},
+		{m.ParameterInvalidValue, Stay, FrameKept, Answered},
+		{m.ParameterUnchanged, Stay, FrameKept, Answered},
 	}},
 	// Key recovery (ours): Bob asks about an earlier frame whose
 	// FRAME_ENDED_ACK he never received. FRAME_ENDED_ACK: Alice holds that
 	// frame's key; ABORT naming the frame: she does not and never will.
 	{s.Identified, m.FrameEnded, []Response{
-		{m.FrameEndedAck, Stay, FrameKept},
+		{m.FrameEndedAck, Stay, FrameKept, Answered},
 	}},
 
 	// initialization
 	{s.Initialized, m.InitializationRequest, []Response{
-		{m.InitializationAccepted, Stay, FrameBegun},
-		{m.InitializationDenied, s.Identified, FrameDropped},
-		{m.InitializationProposal, s.Identified, FrameDropped},
+		{m.InitializationAccepted, Stay, FrameBegun, Answered},
+		{m.InitializationDenied, s.Identified, FrameDropped, Answered},
+		{m.InitializationProposal, s.Identified, FrameDropped, Answered},
 	}},
 	{s.Initialized, m.ChangeParameterRequest, []Response{
-		{m.ParameterChanged, Stay, FrameKept},
-		{m.ParameterUnkown, Stay, FrameKept},
-		{m.ParameterInvalidValue, Stay, FrameKept},
-		{m.ParameterUnchanged, Stay, FrameKept},
+		{m.ParameterChanged, Stay, FrameKept, Answered},
+		{m.ParameterUnkown, Stay, FrameKept, Answered},
+		{m.ParameterInvalidValue, Stay, FrameKept, Answered},
+		{m.ParameterUnchanged, Stay, FrameKept, Answered},
 	}},
 	{s.Initialized, m.IdentificationRequest, []Response{
-		{m.IdentificationResponse, s.Identified, FrameDropped},
-		{m.InvalidQOSSTVersion, s.Connected, FrameDropped},
+		{m.IdentificationResponse, s.Identified, FrameDropped, Answered},
+		{m.InvalidQOSSTVersion, s.Connected, FrameDropped, Answered},
 	}},
 	{s.Initialized, m.RequestPolarisationRecovery, []Response{
-		{m.PolarisationRecoveryAck, s.Polarising, FrameKept},
+		{m.PolarisationRecoveryAck, s.Polarising, FrameKept, Answered},
 	}},
 	{s.Initialized, m.QIERequest, []Response{
-		{m.QIEReady, s.QIEReady, FrameKept},
-		{m.Abort, s.Identified, FrameDropped},
+		{m.QIEReady, s.QIEReady, FrameKept, Answered},
+		{m.Abort, s.Identified, FrameDropped, Answered},
 	}},
 
 	// polarisation recovery
 	{s.Polarising, m.EndPolarisationRecovery, []Response{
-		{m.PolarisationRecoveryEnded, s.Initialized, FrameKept},
+		{m.PolarisationRecoveryEnded, s.Initialized, FrameKept, Answered},
 	}},
 
 	// quantum information exchange
 	{s.QIEReady, m.QIETrigger, []Response{
-		{m.QIEEmissionStarted, s.Emitting, FrameKept},
+		{m.QIEEmissionStarted, s.Emitting, FrameKept, Answered},
 	}},
 	{s.Emitting, m.QIEAcquisitionEnded, []Response{
-		{m.QIEEnded, s.PE, FrameKept},
+		{m.QIEEnded, s.PE, FrameKept, Answered},
 	}},
 
 	// parameters estimation
 	{s.PE, m.PESymbolsRequest, []Response{
-		{m.PESymbolsResponse, Stay, FrameKept},
-		{m.PESymbolsError, Stay, FrameKept},
+		{m.PESymbolsResponse, Stay, FrameKept, Answered},
+		{m.PESymbolsError, Stay, FrameKept, Refused},
 	}},
 	{s.PE, m.PENphotonRequest, []Response{
-		{m.PENphotonResponse, Stay, FrameKept},
+		{m.PENphotonResponse, Stay, FrameKept, Answered},
 	}},
 	{s.PE, m.PEFinished, []Response{
-		{m.PEApproved, s.PEApproved, FrameKept},
-		{m.PEDenied, s.Identified, FrameDropped},
+		{m.PEApproved, s.PEApproved, FrameKept, Answered},
+		{m.PEDenied, s.Identified, FrameDropped, Answered},
 	}},
 	{s.PEApproved, m.ECInitialization, []Response{
-		{m.ECReady, s.EC, FrameKept},
-		{m.ECDenied, Stay, FrameKept},
+		{m.ECReady, s.EC, FrameKept, Answered},
+		{m.ECDenied, Stay, FrameKept, Refused},
 	}},
 
 	// error correction
 	{s.EC, m.ECBlock, []Response{
-		{m.ECBlockAck, Stay, FrameKept},
-		{m.ECBlockError, Stay, FrameKept},
+		{m.ECBlockAck, Stay, FrameKept, Answered},
+		{m.ECBlockError, Stay, FrameKept, Answered},
 	}},
 	{s.EC, m.ECRemaining, []Response{
-		{m.ECRemainingAck, Stay, FrameKept},
-		{m.ECRemainingError, Stay, FrameKept},
+		{m.ECRemainingAck, Stay, FrameKept, Answered},
+		{m.ECRemainingError, Stay, FrameKept, Refused},
 	}},
 	{s.EC, m.ECVerification, []Response{
-		{m.ECVerificationSuccess, s.ECDone, FrameKept},
-		{m.ECVerificationFail, Stay, FrameKept},
+		{m.ECVerificationSuccess, s.ECDone, FrameKept, Answered},
+		{m.ECVerificationFail, Stay, FrameKept, Answered},
 	}},
 
 	// privacy amplification and end of frame
 	{s.ECDone, m.PARequest, []Response{
-		{m.PASuccess, s.PADone, FrameKept},
-		{m.PAError, Stay, FrameKept},
+		{m.PASuccess, s.PADone, FrameKept, Answered},
+		{m.PAError, Stay, FrameKept, Refused},
 	}},
 	{s.PADone, m.FrameEnded, []Response{
-		{m.FrameEndedAck, s.Identified, FrameComplete},
+		{m.FrameEndedAck, s.Identified, FrameComplete, Answered},
 	}},
 }
 
-// everyState holds in every state but closed (State is left empty).
+// everyState holds in every state but closed (State is left empty); the
+// engine answers these requests with their single response when a station
+// registers no handler for them.
 var everyState = []Row{
 	{"", m.Abort, []Response{
-		{m.AbortAck, AfterAbort, FrameDropped},
+		{m.AbortAck, AfterAbort, FrameDropped, Answered},
 	}},
 	{"", m.Disconnection, []Response{
-		{m.DisconnectionAck, s.Closed, FrameDropped},
+		{m.DisconnectionAck, s.Closed, FrameDropped, Answered},
 	}},
 	{"", m.InvalidResponse, []Response{
-		{m.InvalidResponseAck, Stay, FrameKept},
+		{m.InvalidResponseAck, Stay, FrameKept, Answered},
 	}},
 }
 
 // aliceAbort: Alice may answer ABORT to any request of a phase row (hardware
 // failure, operator stop); the frame is dropped and Bob forgets it. The
 // requests of everyState are always answered by their acknowledgement.
-var aliceAbort = Response{m.Abort, AfterAbort, FrameDropped}
+var aliceAbort = Response{m.Abort, AfterAbort, FrameDropped, Answered}
 
 // authFailure: a frame that fails its digest or challenge is answered
 // AUTHENTICATION_INVALID; the frame is dropped and the peer must identify
 // again.
-var authFailure = Response{m.AuthenticationInvalid, s.Connected, FrameDropped}
+var authFailure = Response{m.AuthenticationInvalid, s.Connected, FrameDropped, Answered}
 
 // derivedAnswers may answer any request; the engine derives them from the
 // table and the typed validation, never a handler.

@@ -520,6 +520,7 @@ func TestPanicInHandlerAborts(t *testing.T) {
 	h := newHarness(t, "pipe", func(s *setup) {
 		s.wrap = func(e hardware.Emitter) hardware.Emitter { return panicky{e} }
 	})
+	h.programmingErrors = 1 // the driver's panic
 	b := h.bob()
 	b.identify()
 	b.initialize()

@@ -3,6 +3,7 @@ package alice
 import (
 	"testing"
 
+	qosst "github.com/qosst/qosst-go"
 	"github.com/qosst/qosst-go/messages"
 	"github.com/qosst/qosst-go/states"
 )
@@ -23,7 +24,7 @@ func TestUnexpectedInEveryState(t *testing.T) {
 			}
 			n := 0
 			for _, code := range messages.AllCodes() {
-				if states.IsLegal(s, code) {
+				if qosst.IsLegal(s, code) {
 					continue
 				}
 				c := b.want(code, nil, messages.UnexpectedCommand).(*messages.UnexpectedCommandContent)
@@ -114,7 +115,7 @@ func TestInvalidContentForEachCode(t *testing.T) {
 // isRequest reports whether Bob may send code as a request in some state.
 func isRequest(code messages.Code) bool {
 	for _, s := range states.All() {
-		if states.IsLegal(s, code) {
+		if qosst.IsLegal(s, code) {
 			return true
 		}
 	}

@@ -2,7 +2,6 @@ package alice
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/qosst/qosst-go/fsm"
@@ -52,9 +51,6 @@ func (s *session) registerEC(m *fsm.Mux) {
 		if err != nil {
 			return fsm.Answer{}, err
 		}
-		if f.keying == nil || f.keying.rec == nil {
-			return fsm.Answer{}, errors.New("EC_BLOCK before a reconciliation plan")
-		}
 		c := req.Content.(*messages.ECBlockContent)
 		bits, err := pp.BitsFromNumbers(c.Syndrome)
 		if err == nil {
@@ -74,9 +70,6 @@ func (s *session) registerEC(m *fsm.Mux) {
 		f, err := s.current()
 		if err != nil {
 			return fsm.Answer{}, err
-		}
-		if f.keying == nil || f.keying.rec == nil {
-			return fsm.Answer{}, errors.New("EC_VERIFICATION before a reconciliation plan")
 		}
 		c := req.Content.(*messages.ECVerificationContent)
 		key := f.keying.rec.Key()
@@ -98,9 +91,6 @@ func (s *session) registerEC(m *fsm.Mux) {
 // newKeying checks Bob's reconciliation plan against the frame and prepares
 // Alice's decoder from her key symbols and Bob's estimated channel.
 func newKeying(f *frame, c *messages.ECInitializationContent) (*keying, error) {
-	if f.pe == nil {
-		return nil, errors.New("no parameter estimation for this frame")
-	}
 	w := pp.ECInitWire{Noise: c.Noise, Reconciliation: c.Reconciliation, Blocks: c.Blocks}
 	if c.LDPC != nil {
 		w.LDPC = &pp.LDPCParams{N: c.LDPC.N, K: c.LDPC.K, ColumnWeight: c.LDPC.ColumnWeight, Seed: c.LDPC.Seed}
@@ -130,8 +120,8 @@ func newKeying(f *frame, c *messages.ECInitializationContent) (*keying, error) {
 		return nil, err
 	}
 	x := pp.KeyQuadratures(f.keySymbols(), params.Detection)
-	if plan.KeyBits() > len(x) {
-		return nil, fmt.Errorf("the plan covers %d key bits; the frame has %d key quadratures", plan.KeyBits(), len(x))
+	if plan.Quadratures() > len(x) {
+		return nil, fmt.Errorf("the plan covers %d key quadratures; the frame has %d", plan.Quadratures(), len(x))
 	}
 	rec, err := pp.NewAliceReconciler(plan, x, ch)
 	if err != nil {
@@ -151,12 +141,8 @@ func newKeying(f *frame, c *messages.ECInitializationContent) (*keying, error) {
 // variance departs from it, and both stations must compute from the same
 // measured quantity.
 func (f *frame) keyRateParams() (pp.KeyRateParams, error) {
-	det, err := pp.ParseDetection(f.spec.Detection.String())
-	if err != nil {
-		return pp.KeyRateParams{}, err
-	}
 	p := pp.KeyRateParams{
-		Detection: det,
+		Detection: f.spec.Detection,
 		Trusted:   f.sec.trusted,
 		Va:        2 * f.nPhoton,
 		T:         f.pe.Transmittance,

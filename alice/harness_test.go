@@ -49,6 +49,9 @@ type harness struct {
 	auth        messages.Authenticator
 	cancel      context.CancelFunc
 	done        chan error
+	// programmingErrors is how many programming errors the test provokes
+	// on purpose (a panicking driver); any other count fails it.
+	programmingErrors uint64
 }
 
 // setup is what a harness option may change before Alice starts.
@@ -147,6 +150,9 @@ func (h *harness) stop() {
 	case err := <-h.done:
 		if err != nil {
 			h.t.Errorf("Serve: %v", err)
+		}
+		if n := h.srv.ProgrammingErrors(); n != h.programmingErrors {
+			h.t.Errorf("%d programming errors, want %d (a handler broke what the table guarantees; see the log)", n, h.programmingErrors)
 		}
 	case <-time.After(10 * time.Second):
 		h.t.Error("server did not stop")

@@ -24,8 +24,9 @@ import (
 func (s *session) registerInitialization(m *fsm.Mux) {
 	m.Handle(messages.InitializationRequest, func(ctx context.Context, req fsm.Request) (fsm.Answer, error) {
 		c := req.Content.(*messages.InitializationRequestContent)
-		// A new INITIALIZATION replaces any frame in progress.
-		s.dropFrame("new initialization")
+		// A frame in progress is dropped by the transition: replaced when
+		// this answer begins a new one, dropped when it refuses in
+		// initialized.
 		cfg := s.srv.registry.Snapshot()
 		s.cfg = cfg
 		deny := func(msg string) (fsm.Answer, error) {
@@ -64,12 +65,12 @@ func (s *session) registerInitialization(m *fsm.Mux) {
 				DenyMessage: fmt.Sprintf("frame_uuid %s was already used", c.FrameUUID)})
 		}
 		now := time.Now()
-		s.frame = &frame{id: c.FrameUUID, spec: spec, sec: sec, cfg: cfg, began: now, phaseStart: now}
+		f := &frame{id: c.FrameUUID, spec: spec, sec: sec, cfg: cfg, began: now, phaseStart: now}
 		s.log.Info().Str("frame", c.FrameUUID.String()).Int("num_symbols", spec.NumSymbols).
 			Float64("symbol_rate", spec.SymbolRate).Stringer("detection", spec.Detection).Float64("va", spec.Va).
 			Str("pe_mode", sec.peMode).Float64("epsilon_pa", sec.epsilonPA).Bool("trusted_detector", sec.trusted).
 			Msg("frame initialized")
-		return answer(messages.InitializationAccepted, nil)
+		return fsm.Answer{Code: messages.InitializationAccepted, NewFrame: f}, nil
 	})
 	m.Handle(messages.InitializationRequestConfig, func(ctx context.Context, req fsm.Request) (fsm.Answer, error) {
 		cfg := s.srv.registry.Snapshot()

@@ -24,9 +24,6 @@ func (s *session) registerPA(m *fsm.Mux) {
 		if err != nil {
 			return fsm.Answer{}, err
 		}
-		if f.keying == nil || f.keying.reconciled == nil {
-			return fsm.Answer{}, fmt.Errorf("PA_REQUEST without a verified reconciled key")
-		}
 		c := req.Content.(*messages.PARequestContent)
 		paErr := func(format string, args ...any) (fsm.Answer, error) {
 			msg := fmt.Sprintf(format, args...)
@@ -51,6 +48,7 @@ func (s *session) registerPA(m *fsm.Mux) {
 		maxLen, terms, err := pp.FinalKeyLength(pp.FinalKeyParams{
 			ReconciledBits: st.KeyBits,
 			SyndromeBits:   st.LeakedBits,
+			Quadratures:    st.Quadratures,
 			Estimate:       est,
 			EpsilonPA:      f.sec.epsilonPA,
 		})

@@ -41,6 +41,7 @@ func DefaultParams() map[string]Policy {
 		"frame.quantum.roll_off":            Writable,
 		"frame.quantum.modulation_variance": Writable,
 		"frame.quantum.frequency_shift":     Writable,
+		"frame.quantum.detection":           ReadOnly,
 		"alice.negotiation.mode":            Writable,
 		"timeouts.emitter_wait":             Writable,
 		"serial_number":                     ReadOnly,

@@ -14,8 +14,10 @@ import (
 // qosst-bob sends none) takes the emitter, waiting at most
 // timeouts.emitter_wait for another session (else ABORT with the reason),
 // and prepares the frame's symbols → QIE_READY. QIE_TRIGGER starts the
-// emission → QIE_EMISSION_STARTED. QIE_ACQUISITION_ENDED measures <n>,
-// stops the emission and gives the emitter back → QIE_ENDED.
+// emission → QIE_EMISSION_STARTED. QIE_ACQUISITION_ENDED measures <n> →
+// QIE_ENDED. Leaving emitting (QIE_ENDED, ABORT, DISCONNECTION, the end of
+// the session) stops the emission and gives the emitter back, and leaving
+// qie_ready for any other state gives it back (session callbacks).
 func (s *session) registerQIE(m *fsm.Mux) {
 	m.Handle(messages.QIERequest, func(ctx context.Context, req fsm.Request) (fsm.Answer, error) {
 		f, err := s.current()
@@ -25,6 +27,9 @@ func (s *session) registerQIE(m *fsm.Mux) {
 		if c, ok := req.Content.(*messages.QIERequestContent); ok && c.FrameUUID != uuid.Nil && c.FrameUUID != f.id {
 			return fsm.Answer{}, fmt.Errorf("QIE_REQUEST for frame %s, but the frame initialized is %s", c.FrameUUID, f.id)
 		}
+		// The emitter stays taken until the session leaves qie_ready (for
+		// another state than emitting) or emitting; on ABORT the frame drop
+		// gives it back.
 		if err := s.holdEmitter(ctx); err != nil {
 			return fsm.Answer{}, err
 		}
@@ -40,13 +45,9 @@ func (s *session) registerQIE(m *fsm.Mux) {
 		return answer(messages.QIEReady, nil)
 	})
 	m.Handle(messages.QIETrigger, func(ctx context.Context, req fsm.Request) (fsm.Answer, error) {
-		if _, err := s.current(); err != nil {
-			return fsm.Answer{}, err
-		}
 		if err := s.srv.opts.Emitter.StartEmission(ctx); err != nil {
 			return fsm.Answer{}, fmt.Errorf("starting the emission: %w", err)
 		}
-		s.emitting = true
 		return answer(messages.QIEEmissionStarted, nil)
 	})
 	m.Handle(messages.QIEAcquisitionEnded, func(ctx context.Context, req fsm.Request) (fsm.Answer, error) {
@@ -58,12 +59,8 @@ func (s *session) registerQIE(m *fsm.Mux) {
 		if err != nil {
 			return fsm.Answer{}, fmt.Errorf("measuring the mean photon number: %w", err)
 		}
-		f.nPhoton, f.measured = n, true
-		if err := s.srv.opts.Emitter.StopEmission(ctx); err != nil {
-			return fsm.Answer{}, fmt.Errorf("stopping the emission: %w", err)
-		}
-		s.emitting = false
-		s.releaseEmitter()
+		f.nPhoton = n
+		// Leaving emitting stops the emission and gives the emitter back.
 		return answer(messages.QIEEnded, nil)
 	})
 }

@@ -20,9 +20,6 @@ import (
 	"github.com/qosst/qosst-go/transport"
 )
 
-// QOSSTVersion is the protocol version Alice speaks.
-const QOSSTVersion = "QOSST/0.2"
-
 // ErrEmitterBusy is the cause of the ABORT answered to a QIE_REQUEST (or a
 // polarisation recovery request) that waited timeouts.emitter_wait for an
 // emitter held by another session.
@@ -47,6 +44,9 @@ type Options struct {
 	// StopGrace is how long Serve lets sessions finish the request they
 	// are handling once its context ends, before closing them (0: 5 s).
 	StopGrace time.Duration
+	// Observer, when not nil, receives each frame's report, the number of
+	// sessions and authentication failures (see Observer).
+	Observer Observer
 }
 
 // Server is Alice: it serves QOSST sessions until its context ends.
@@ -61,6 +61,9 @@ type Server struct {
 	wg       sync.WaitGroup
 	nextID   atomic.Uint64
 	frames   atomic.Uint64 // frames completed
+	// programmingErrors counts the engine's *fsm.InvariantError: a bug here,
+	// never the peer's doing.
+	programmingErrors atomic.Uint64
 
 	usedMu    sync.Mutex
 	used      map[uuid.UUID]struct{} // frame UUIDs accepted since start
@@ -122,6 +125,11 @@ func New(opts Options) (*Server, error) {
 
 // Registry returns Alice's parameter registry.
 func (s *Server) Registry() *Registry { return s.registry }
+
+// ProgrammingErrors returns the number of programming errors (a handler
+// that broke what the table guarantees, see fsm.InvariantError) since
+// start; each was logged at error level and answered ABORT.
+func (s *Server) ProgrammingErrors() uint64 { return s.programmingErrors.Load() }
 
 // FramesCompleted returns the number of frames that reached FRAME_ENDED_ACK.
 func (s *Server) FramesCompleted() uint64 { return s.frames.Load() }
@@ -225,6 +233,7 @@ func (s *Server) start(ctx, hard context.Context, conn net.Conn) {
 	})
 	sess := newSession(s, id, ts, cfg)
 	s.sessions[sess] = struct{}{}
+	s.sessionsChanged(len(s.sessions))
 	s.wg.Add(1)
 	s.mu.Unlock()
 	go func() {
@@ -232,6 +241,7 @@ func (s *Server) start(ctx, hard context.Context, conn net.Conn) {
 		defer func() {
 			s.mu.Lock()
 			delete(s.sessions, sess)
+			s.sessionsChanged(len(s.sessions))
 			s.mu.Unlock()
 		}()
 		sess.run(ctx, hard)

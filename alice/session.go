@@ -1,8 +1,8 @@
 package alice
 
 import (
+	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime/debug"
@@ -11,7 +11,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
-	qosst "github.com/qosst/qosst-go"
 	"github.com/qosst/qosst-go/config"
 	"github.com/qosst/qosst-go/fsm"
 	"github.com/qosst/qosst-go/hardware"
@@ -31,11 +30,12 @@ type session struct {
 	eng *fsm.Engine
 	log zerolog.Logger
 
-	cfg          *config.Config // snapshot taken at connection and at each INITIALIZATION
-	frame        *frame         // nil when no frame is in progress
+	cfg   *config.Config // snapshot taken at connection and at each INITIALIZATION
+	frame *frame         // nil in a state without a frame (qosst.HasFrame)
+	// holdsEmitter: this session holds the server's emitter lock, from the
+	// QIE_REQUEST or REQUEST_POLARISATION_RECOVERY that took it until the
+	// session leaves the states that use it (or the frame is dropped).
 	holdsEmitter bool
-	emitting     bool
-	polarising   bool
 }
 
 // frame is what Alice keeps of the frame in progress.
@@ -49,10 +49,12 @@ type frame struct {
 	symbols    []complex128 // Alice's symbols, SNU (after QIE_REQUEST)
 	disclosed  []bool       // symbols disclosed in parameter estimation
 	nDisclosed int
-	nPhoton    float64 // measured during QIE
-	measured   bool
+	nPhoton    float64                     // measured at QIE_ACQUISITION_ENDED (every state from pe on)
 	pe         *messages.PEFinishedContent // Bob's estimates (after PE_FINISHED)
 	keying     *keying                     // error correction and privacy amplification
+	phases     []PhaseTime                 // time spent per phase (FrameReport)
+	outcome    string                      // how the frame ended, when dropped (FrameReport)
+	announced  *messages.PEFinishedContent // Bob's PE_FINISHED, approved or not (FrameReport)
 }
 
 func newSession(srv *Server, id string, ts *transport.Session, cfg *config.Config) *session {
@@ -65,14 +67,20 @@ func newSession(srv *Server, id string, ts *transport.Session, cfg *config.Confi
 		Decode:          decode,
 		MaxAuthFailures: cfg.Authentication.MaxFailures,
 		Logger:          s.log,
-		OnStateChange:   s.onStateChange,
-		OnFrameDropped:  s.onFrameDropped,
-		OnFrameEnd:      s.onFrameEnd,
+		OnLeave: map[states.State]func(context.Context, fsm.Change){
+			states.QIEReady:   s.leaveQIEReady,
+			states.Emitting:   s.leaveEmitting,
+			states.Polarising: s.leavePolarising,
+		},
+		OnStateChange:  s.onStateChange,
+		OnFrameDropped: s.onFrameDropped,
+		OnFrameBegun:   s.onFrameBegun,
+		OnFrameEnd:     s.onFrameEnd,
 	})
 	return s
 }
 
-func decode(code messages.Code, raw []byte) (fsm.Content, error) {
+func decode(code messages.Code, raw []byte) (messages.Content, error) {
 	c, err := messages.DecodeContent(code, raw)
 	if err != nil || c == nil {
 		return nil, err
@@ -105,7 +113,7 @@ func (s *session) run(ctx, hctx context.Context) {
 			s.log.Error().Str("panic", fmt.Sprint(p)).Str("stack", string(debug.Stack())).Msg("session failed")
 		}
 		s.ts.Close()
-		s.dropFrame("session ended")
+		s.leaveSession()
 		s.log.Info().Msg("session closed")
 	}()
 	for {
@@ -118,6 +126,7 @@ func (s *session) run(ctx, hctx context.Context) {
 			reply, derr = s.eng.Dispatch(hctx, msg.Code, msg.Content)
 		case errors.Is(err, messages.ErrAuthentication):
 			s.log.Warn().Err(err).Str(logging.FieldState, string(s.eng.State())).Msg("authentication failure")
+			s.srv.authFailed()
 			reply, derr = s.eng.AuthFailed(hctx, err)
 		case errors.Is(err, messages.ErrFrame):
 			// Integrity held but the content is not JSON, or the frame is
@@ -137,6 +146,10 @@ func (s *session) run(ctx, hctx context.Context) {
 		}
 		if derr != nil && !errors.Is(derr, fsm.ErrManInTheMiddle) {
 			s.log.Error().Err(derr).Msg("engine")
+			var inv *fsm.InvariantError
+			if errors.As(derr, &inv) {
+				s.srv.programmingErrors.Add(1)
+			}
 		}
 		if err := s.send(hctx, reply, time.Since(began)); err != nil {
 			s.log.Info().Err(err).Msg("send failed")
@@ -154,12 +167,7 @@ func (s *session) send(ctx context.Context, r fsm.Reply, took time.Duration) err
 	var raw []byte
 	if r.Content != nil {
 		var err error
-		if mc, ok := r.Content.(messages.Content); ok {
-			raw, err = messages.EncodeContent(mc)
-		} else {
-			raw, err = json.Marshal(r.Content)
-		}
-		if err != nil {
+		if raw, err = messages.EncodeContent(r.Content); err != nil {
 			return fmt.Errorf("encode %s: %w", r.Code, err)
 		}
 	}
@@ -180,57 +188,101 @@ func (s *session) onStateChange(c fsm.Change) {
 		Stringer("request", c.Request).Stringer("response", c.Response)
 	if f := s.frame; f != nil {
 		ev = ev.Str(logging.FieldFrame, f.id.String()).Dur("phase_time", time.Since(f.phaseStart))
+		f.phaseEnded(c.From, time.Since(f.phaseStart))
 		f.phaseStart = time.Now()
 	}
 	ev.Msg("phase")
 }
 
+// onFrameDropped forgets the frame in progress (also when a new
+// INITIALIZATION replaces it: onFrameBegun then installs the new one).
 func (s *session) onFrameDropped(c fsm.Change) {
-	if c.Frame == qosst.FrameBegun {
-		// A new INITIALIZATION replaced the frame: its handler already
-		// dropped the old one and s.frame is the new frame.
-		return
+	if s.frame != nil {
+		s.frame.outcome = outcomeOf(c)
 	}
 	s.dropFrame(c.Reason)
+}
+
+// onFrameBegun installs the frame the INITIALIZATION handler prepared.
+func (s *session) onFrameBegun(c fsm.Change) {
+	f, ok := c.NewFrame.(*frame)
+	if !ok {
+		// The handler answered a row that begins a frame without one.
+		s.log.Error().Err(fsm.Invariant("%s answered %s without a frame", c.Request, c.Response)).Msg("engine")
+		s.srv.programmingErrors.Add(1)
+		return
+	}
+	s.frame = f
 }
 
 func (s *session) onFrameEnd(c fsm.Change) {
 	if f := s.frame; f != nil {
 		s.log.Info().Str(logging.FieldFrame, f.id.String()).Dur("frame_time", time.Since(f.began)).Msg("frame completed")
+		s.report(f, OutcomeCompleted, "")
 	}
 	s.srv.frames.Add(1)
 	s.frame = nil
 }
 
-// dropFrame forgets the frame in progress and gives back the emitter.
+// leaveQIEReady gives the emitter back unless the emission starts.
+func (s *session) leaveQIEReady(_ context.Context, c fsm.Change) {
+	if c.To != states.Emitting {
+		s.releaseEmitter()
+	}
+}
+
+// leaveEmitting stops the emission and gives the emitter back, whether the
+// acquisition ended (QIE_ENDED) or the frame was dropped.
+func (s *session) leaveEmitting(context.Context, fsm.Change) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.srv.opts.Emitter.StopEmission(ctx); err != nil {
+		s.log.Error().Err(err).Msg("stopping the emission")
+	}
+	s.releaseEmitter()
+}
+
+// leavePolarising switches the recovery signal off and gives the emitter
+// back.
+func (s *session) leavePolarising(context.Context, fsm.Change) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.srv.opts.Emitter.SetPolarisationSignal(ctx, false); err != nil {
+		s.log.Error().Err(err).Msg("switching the polarisation signal off")
+	}
+	s.releaseEmitter()
+}
+
+// leaveSession runs, when the session ends in a state, what leaving that
+// state does, and drops the frame in progress.
+func (s *session) leaveSession() {
+	ch := fsm.Change{From: s.eng.State(), To: states.Closed}
+	switch ch.From {
+	case states.QIEReady:
+		s.leaveQIEReady(context.Background(), ch)
+	case states.Emitting:
+		s.leaveEmitting(context.Background(), ch)
+	case states.Polarising:
+		s.leavePolarising(context.Background(), ch)
+	}
+	s.dropFrame("session ended")
+}
+
+// dropFrame forgets the frame in progress and gives back the emitter if a
+// handler took it for a request that then failed.
 func (s *session) dropFrame(reason string) {
 	if s.frame != nil {
 		s.log.Info().Str(logging.FieldFrame, s.frame.id.String()).Str("reason", reason).Msg("frame dropped")
+		s.report(s.frame, cmp.Or(s.frame.outcome, OutcomeDropped), reason)
 		s.frame = nil
 	}
 	s.releaseEmitter()
 }
 
-// releaseEmitter stops what this session started on the emitter and gives
-// the emitter back to the other sessions.
+// releaseEmitter gives the emitter back to the other sessions.
 func (s *session) releaseEmitter() {
 	if !s.holdsEmitter {
 		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	em := s.srv.opts.Emitter
-	if s.emitting {
-		if err := em.StopEmission(ctx); err != nil {
-			s.log.Error().Err(err).Msg("stopping the emission")
-		}
-		s.emitting = false
-	}
-	if s.polarising {
-		if err := em.SetPolarisationSignal(ctx, false); err != nil {
-			s.log.Error().Err(err).Msg("switching the polarisation signal off")
-		}
-		s.polarising = false
 	}
 	s.holdsEmitter = false
 	s.srv.releaseEmitter()
@@ -250,10 +302,11 @@ func (s *session) holdEmitter(ctx context.Context) error {
 }
 
 // current returns the frame in progress; the table guarantees one exists in
-// the states where handlers call it, so its absence is a bug.
+// the states where handlers call it, so its absence is a programming error
+// (fsm.Invariant). A frame past timeouts.frame is an ordinary error (ABORT).
 func (s *session) current() (*frame, error) {
 	if s.frame == nil {
-		return nil, fmt.Errorf("no frame in progress in state %s", s.eng.State())
+		return nil, fsm.Invariant("no frame in progress in state %s", s.eng.State())
 	}
 	if d := s.frame.cfg.Timeouts.Frame.Duration; d > 0 && time.Since(s.frame.began) > d {
 		return nil, fmt.Errorf("frame %s exceeded timeouts.frame = %v", s.frame.id, d)

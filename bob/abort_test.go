@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qosst/qosst-go/fsm"
 	"github.com/qosst/qosst-go/keystore"
 	"github.com/qosst/qosst-go/messages"
 	"github.com/qosst/qosst-go/states"
@@ -34,14 +35,23 @@ func runCtx(t *testing.T) context.Context {
 	return ctx
 }
 
-// noKeys fails when a key directory holds any file.
+// noKeys fails when a key directory holds any file but the key database
+// (keys.db and its WAL files), or when that database holds a frame.
 func noKeys(t *testing.T, who string, s *keystore.Store) {
 	t.Helper()
 	ents, err := os.ReadDir(s.Dir())
 	if err != nil {
 		t.Fatal(err)
 	}
+	if db := s.DB(); db != nil {
+		if st, err := db.Stats(context.Background()); err != nil || st.Frames != 0 {
+			t.Errorf("%s's key database holds %d frames (%v)", who, st.Frames, err)
+		}
+	}
 	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), "keys.db") {
+			continue
+		}
 		t.Errorf("%s kept a file for a dropped frame: %s", who, e.Name())
 	}
 }
@@ -159,8 +169,8 @@ func TestAuthenticationInvalidReidentifies(t *testing.T) {
 		return action{}
 	})
 	ctx := runCtx(t)
-	s, err := drv.RunFrame(ctx)
-	if !errors.Is(err, ErrAuthentication) || Fatal(err) {
+	_, err := drv.RunFrame(ctx)
+	if !errors.Is(err, messages.ErrAuthentication) || Fatal(err) {
 		t.Fatalf("RunFrame: %v, want a non-fatal ErrAuthentication", err)
 	}
 	noKeys(t, "Bob", bobKeys)
@@ -171,7 +181,7 @@ func TestAuthenticationInvalidReidentifies(t *testing.T) {
 	if drv.State() != states.Identified {
 		t.Errorf("state %s, want identified", drv.State())
 	}
-	s, err = drv.RunFrame(ctx)
+	s, err := drv.RunFrame(ctx)
 	if err != nil {
 		t.Fatalf("frame after re-identification: %v", err)
 	}
@@ -188,7 +198,7 @@ func TestManInTheMiddle(t *testing.T) {
 		return action{kind: reply, code: messages.AuthenticationInvalid}
 	})
 	sums, err := drv.Run(runCtx(t), 10)
-	if !errors.Is(err, ErrManInTheMiddle) || !Fatal(err) {
+	if !errors.Is(err, fsm.ErrManInTheMiddle) || !Fatal(err) {
 		t.Fatalf("Run: %v, want ErrManInTheMiddle", err)
 	}
 	if n := p.count(messages.IdentificationRequest); n != drv.cfg.MaxAuthFailures {
@@ -206,7 +216,7 @@ func TestManInTheMiddle(t *testing.T) {
 		}
 		return action{}
 	}, func(o *Options) { o.Config.MaxAuthFailures = 1 })
-	if _, err := drv2.Run(runCtx(t), 5); !errors.Is(err, ErrManInTheMiddle) {
+	if _, err := drv2.Run(runCtx(t), 5); !errors.Is(err, fsm.ErrManInTheMiddle) {
 		t.Fatalf("Run with budget 1: %v", err)
 	}
 	if n := p2.count(messages.IdentificationRequest); n != 1 {
@@ -226,7 +236,7 @@ func TestLocalAuthenticationFailure(t *testing.T) {
 	})
 	ctx := runCtx(t)
 	_, err := drv.RunFrame(ctx)
-	if !errors.Is(err, ErrAuthentication) || !errors.Is(err, messages.ErrAuthentication) || Fatal(err) {
+	if !errors.Is(err, messages.ErrAuthentication) || Fatal(err) {
 		t.Fatalf("RunFrame: %v, want a non-fatal authentication failure", err)
 	}
 	reqs := p.requests()

@@ -23,9 +23,6 @@ import (
 	"github.com/qosst/qosst-go/transport"
 )
 
-// QOSSTVersion is the protocol version Bob speaks.
-const QOSSTVersion = "QOSST/0.2"
-
 // Conn is the requesting side of a QOSST session: one request, one answer.
 // *transport.Client implements it.
 type Conn interface {
@@ -65,9 +62,13 @@ type Driver struct {
 	keyBits io.Reader // Bob's multidimensional key bits: crypto/rand unless a test supplies Rand
 	tracker *fsm.Tracker
 
+	newFrameID func() uuid.UUID // the UUID of each new frame (uuid.New)
+
 	authFailures int    // authentication failures in a row
 	aliceSerial  string // from IDENTIFICATION_RESPONSE
 	closed       bool
+
+	obs Observer // progress and frame reports (Observe); nil: none
 }
 
 // New checks the options and returns a driver in state connected.
@@ -102,6 +103,7 @@ func New(opts Options) (*Driver, error) {
 	return &Driver{
 		cfg: opts.Config, conn: opts.Conn, rx: opts.Receiver, pol: opts.Polarisation,
 		keys: opts.Keys, pending: pending, log: opts.Logger, rng: rng, keyBits: keyBits, tracker: fsm.NewTracker(),
+		newFrameID: uuid.New,
 	}, nil
 }
 
@@ -206,6 +208,9 @@ func (d *Driver) RunFrame(ctx context.Context) (*Summary, error) {
 		}
 	}
 	ev.Str(logging.FieldState, string(d.tracker.State())).EmbedObject(f.sum).Msg(msg)
+	if d.obs != nil {
+		d.obs.FrameEnded(f.sum)
+	}
 	return f.sum, err
 }
 
@@ -224,7 +229,6 @@ type frame struct {
 	raw       []complex128 // Bob's measurements, detector units
 	cal       pp.Calibration
 	disclosed [][]int          // PE indices, per request
-	alice     [][]complex128   // Alice's symbols at those indices
 	kp        pp.KeyRateParams // what the key is computed with (announced in PE_FINISHED)
 	plan      ecPlan
 	rec       reconciled
@@ -279,6 +283,7 @@ func (f *frame) phase(p Phase, fn func() error) error {
 		return &PhaseError{Phase: p, Err: fmt.Errorf("%w: %w", errContext, err)}
 	}
 	start := time.Now()
+	f.progress(p, 0, 0)
 	err := fn()
 	dur := time.Since(start)
 	f.sum.Phases = append(f.sum.Phases, PhaseTime{Phase: p, Duration: dur})
@@ -301,10 +306,10 @@ func (f *frame) phase(p Phase, fn func() error) error {
 // the table for it. Every other outcome becomes a *PhaseError:
 //   - ABORT: ErrAborted (the tracker drops the frame);
 //   - AUTHENTICATION_INVALID, or an answer failing Bob's checks:
-//     ErrAuthentication, or ErrManInTheMiddle after MaxAuthFailures in a row;
-//   - UNKOWN_COMMAND, UNEXPECTED_COMMAND, INVALID_CONTENT, and the refusal
-//     rows PE_SYMBOLS_ERROR, EC_DENIED, EC_REMAINING_ERROR, PA_ERROR:
-//     ErrPeerRefused;
+//     messages.ErrAuthentication, or fsm.ErrManInTheMiddle after MaxAuthFailures in a row;
+//   - UNKOWN_COMMAND, UNEXPECTED_COMMAND, INVALID_CONTENT, and the responses
+//     the table marks Refused (PE_SYMBOLS_ERROR, EC_DENIED,
+//     EC_REMAINING_ERROR, PA_ERROR): ErrPeerRefused;
 //   - an answer off the table, with an unknown code or malformed content:
 //     Bob answers INVALID_RESPONSE, then ErrInvalidResponse.
 func (f *frame) request(p Phase, code messages.Code, c messages.Content) (messages.Code, messages.Content, error) {
@@ -372,24 +377,16 @@ func (f *frame) request(p Phase, code messages.Code, c messages.Content) (messag
 	f.lastContent = content
 	switch {
 	case m.Code == messages.AuthenticationInvalid:
-		return fail(m.Code, "", f.d.authFailed(errors.New("Alice answered AUTHENTICATION_INVALID")))
+		return fail(m.Code, "", f.d.authFailed(errors.New("the answer was AUTHENTICATION_INVALID")))
 	case m.Code == messages.Abort:
 		return fail(m.Code, peerMessage(content), ErrAborted)
 	case derr != nil:
 		return fail(m.Code, "", f.invalidResponse(code, m.Code, derr.Error()))
-	case refusals[m.Code]:
+	case tr.Verdict == qosst.Refused:
+		// A row by which Alice declines what the frame cannot do without.
 		return fail(m.Code, peerMessage(content), ErrPeerRefused)
 	}
 	return m.Code, content, nil
-}
-
-// refusals are rows of the table by which Alice declines a request that the
-// frame cannot do without: the frame is dropped.
-var refusals = map[messages.Code]bool{
-	messages.PESymbolsError:   true,
-	messages.ECDenied:         true,
-	messages.ECRemainingError: true,
-	messages.PAError:          true,
 }
 
 // track follows the frame effects of a transition.
@@ -406,13 +403,19 @@ func (f *frame) track(tr qosst.Transition) {
 // and after MaxAuthFailures in a row he concludes man-in-the-middle.
 func (d *Driver) authFailed(cause error) error {
 	d.authFailures++
+	if d.obs != nil {
+		d.obs.AuthenticationFailed()
+	}
 	d.log.Warn().Int("failures_in_a_row", d.authFailures).Int("max", d.cfg.MaxAuthFailures).
 		AnErr("cause", cause).Str(logging.FieldState, string(d.tracker.State())).Msg("authentication failure")
 	if d.authFailures >= d.cfg.MaxAuthFailures {
 		d.log.Error().Int("failures_in_a_row", d.authFailures).Msg("man-in-the-middle suspected: stopping")
-		return fmt.Errorf("%w (%d failures in a row; last: %w)", ErrManInTheMiddle, d.authFailures, cause)
+		return fmt.Errorf("%w (%d failures in a row; last: %w)", fsm.ErrManInTheMiddle, d.authFailures, cause)
 	}
-	return fmt.Errorf("%w: %w", ErrAuthentication, cause)
+	if !errors.Is(cause, messages.ErrAuthentication) {
+		cause = fmt.Errorf("%w: %w", messages.ErrAuthentication, cause)
+	}
+	return cause
 }
 
 // invalidResponse answers an unacceptable answer with INVALID_RESPONSE and
@@ -498,12 +501,12 @@ func (f *frame) drop(cause error) error {
 	if Fatal(cause) && !errors.Is(cause, ErrPeerLacksEC) && !errors.Is(cause, ErrInvalidResponse) {
 		return cause
 	}
-	if f.aliceSide && (states.HasFrame(f.d.tracker.State()) || f.localAuthFailure) {
+	if f.aliceSide && (qosst.HasFrame(f.d.tracker.State()) || f.localAuthFailure) {
 		if err := f.abort(ctx, cause); err != nil {
 			return errors.Join(cause, err)
 		}
 	}
-	if errors.Is(cause, ErrAuthentication) && !errors.Is(cause, ErrManInTheMiddle) {
+	if errors.Is(cause, messages.ErrAuthentication) && !errors.Is(cause, fsm.ErrManInTheMiddle) {
 		if err := f.d.reidentify(ctx); err != nil {
 			return errors.Join(cause, err)
 		}
@@ -536,7 +539,7 @@ func (d *Driver) reidentify(ctx context.Context) error {
 	for {
 		f := &frame{d: d, ctx: ctx, sum: &Summary{}}
 		err := f.identify()
-		if err == nil || !errors.Is(err, ErrAuthentication) || errors.Is(err, ErrManInTheMiddle) {
+		if err == nil || !errors.Is(err, messages.ErrAuthentication) || errors.Is(err, fsm.ErrManInTheMiddle) {
 			return err
 		}
 	}

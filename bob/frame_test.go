@@ -98,7 +98,7 @@ func checkKeys(t *testing.T, s *Summary, aliceKeys, bobKeys *keystore.Store) {
 // ends with identical keys.
 func TestFullFrameHomodyne(t *testing.T) {
 	c := stationConfig()
-	c.Simulation.Detection = "homodyne"
+	c.Frame.Quantum.Detection = "homodyne"
 	l, d := listen(t, "pipe")
 	aliceKeys := startAlice(t, c, l)
 	drv, bobKeys := newBob(t, c, d)

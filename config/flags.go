@@ -40,9 +40,6 @@ func NewFlags(fs *pflag.FlagSet) *Flags {
 	return f
 }
 
-// ConfigPath returns the value of --config.
-func (f *Flags) ConfigPath() string { return f.configPath }
-
 // Bind registers a flag that overrides one configuration key. The flag's
 // default shown in --help is the built-in default of that key. Bind panics
 // on a key that does not exist (a programming error).

@@ -8,7 +8,7 @@ import "math"
 const (
 	ParamNumSymbols = "num_symbols" // frame.quantum.num_symbols
 	ParamSymbolRate = "symbol_rate" // frame.quantum.symbol_rate, Bd
-	ParamDetection  = "detection"   // simulation.detection
+	ParamDetection  = "detection"   // frame.quantum.detection
 	ParamVariance   = "variance"    // frame.quantum.modulation_variance, Va in SNU
 )
 

@@ -19,7 +19,7 @@ import (
 // SCPI sockets (hardware/real/scpi) when simulation.enabled = false. The
 // keys of [instruments.alice] and [instruments.bob] are those of the
 // drivers' EmitterConfig and ReceiverConfig; the receiver's detection is
-// simulation.detection, the scheme the stations negotiate for every frame.
+// frame.quantum.detection, the scheme the stations negotiate for every frame.
 type Instruments struct {
 	// ConnectTimeout bounds reaching and identifying each instrument when a
 	// station starts (TCP connect, *IDN?, *CLS).

@@ -118,11 +118,29 @@ func (c *Config) Get(key string) (any, error) {
 // booleans, and []string or []any of strings for lists. It checks the type,
 // not the range: call Validate after.
 func (c *Config) Set(key string, value any) error {
+	if err := c.set(key, value); err != nil {
+		return err
+	}
+	if key == "simulation.detection" {
+		c.deprecatedDetection(true)
+	}
+	return nil
+}
+
+func (c *Config) set(key string, value any) error {
 	v, k, err := c.field(key)
 	if err != nil {
 		return err
 	}
 	bad := func() error { return fieldErr(key, "must be a %s, got %T", k, value) }
+	if err := c.assign(v, k, key, value, bad); err != nil {
+		return err
+	}
+	c.markGiven(key)
+	return nil
+}
+
+func (c *Config) assign(v reflect.Value, k Kind, key string, value any, bad func() error) error {
 	switch k {
 	case KindString:
 		s, ok := value.(string)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -48,6 +49,7 @@ var referenceTop = map[string]bool{
 var strictSections = []string{
 	"simulation", "limits", "timeouts", "keys", "logging", "authentication",
 	"alice.negotiation", "bob.error_correction", "bob.run", "instruments",
+	"monitor",
 }
 
 func isStrict(key string) bool {
@@ -65,6 +67,11 @@ func Decode(cfg *Config, data string) error {
 	md, err := toml.Decode(data, cfg)
 	if err != nil {
 		return tomlError(err)
+	}
+	for _, k := range md.Keys() {
+		if md.Type(k...) != "Hash" {
+			cfg.markGiven(k.String())
+		}
 	}
 	var unknown []string
 	for _, k := range md.Undecoded() {
@@ -85,7 +92,24 @@ func Decode(cfg *Config, data string) error {
 	if md.IsDefined("logs", "level") && !md.IsDefined("logging", "level") {
 		cfg.Logging.Level = cfg.Logs.Level
 	}
+	if md.IsDefined("simulation", "detection") {
+		cfg.deprecatedDetection(!md.IsDefined("frame", "quantum", "detection"))
+	}
 	return nil
+}
+
+// deprecatedDetection reads simulation.detection as frame.quantum.detection
+// (when apply: the newer key was not given alongside) and notes it.
+func (c *Config) deprecatedDetection(apply bool) {
+	note := "simulation.detection: read as frame.quantum.detection; write that key instead"
+	if apply {
+		c.Frame.Quantum.Detection = c.Simulation.Detection
+	} else {
+		note = "simulation.detection: ignored, frame.quantum.detection given too; remove it"
+	}
+	if !slices.Contains(c.Deprecated, note) {
+		c.Deprecated = append(c.Deprecated, note)
+	}
 }
 
 var lastKeyRE = regexp.MustCompile(`^toml: (line \d+) \(last key "([^"]*)"\): (.*)$`)

@@ -1,8 +1,8 @@
 package config
 
 import (
-	"github.com/qosst/qosst-go/hardware"
 	"github.com/qosst/qosst-go/hardware/sim"
+	"github.com/qosst/qosst-go/quantum"
 	"github.com/qosst/qosst-go/transport/auth"
 )
 
@@ -26,12 +26,12 @@ func (c *Config) SimConfig() sim.Config {
 	return s
 }
 
-// Detection returns simulation.detection as a hardware.Detection
-// (heterodyne when the text is not valid; Validate rejects that case).
-func (c *Config) Detection() hardware.Detection {
-	d, err := hardware.ParseDetection(c.Simulation.Detection)
+// Detection returns frame.quantum.detection (heterodyne when the text is
+// not valid; Validate rejects that case).
+func (c *Config) Detection() quantum.Detection {
+	d, err := quantum.ParseDetection(c.Frame.Quantum.Detection)
 	if err != nil {
-		return hardware.Heterodyne
+		return quantum.Heterodyne
 	}
 	return d
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	qosst "github.com/qosst/qosst-go"
 	"github.com/qosst/qosst-go/messages"
 	"github.com/qosst/qosst-go/states"
 )
@@ -458,7 +459,7 @@ func stateCases(s states.State) []Case {
 				if !ok {
 					return o
 				}
-				illegal := slices.DeleteFunc(messages.AllCodes(), func(c messages.Code) bool { return states.IsLegal(s, c) })
+				illegal := slices.DeleteFunc(messages.AllCodes(), func(c messages.Code) bool { return qosst.IsLegal(s, c) })
 				n, o, ok := answerEach(p, s, illegal, nil, messages.UnexpectedCommand)
 				if !ok {
 					return o
@@ -474,7 +475,7 @@ func stateCases(s states.State) []Case {
 				if !ok {
 					return o
 				}
-				needContent := slices.DeleteFunc(states.Legal(s), func(c messages.Code) bool { return !messages.ContentRequired(c) })
+				needContent := slices.DeleteFunc(qosst.Legal(s), func(c messages.Code) bool { return !messages.ContentRequired(c) })
 				n, o, ok := answerEach(p, s, needContent, []byte(`{"conform_unrelated_field": true}`), messages.InvalidContent)
 				if !ok {
 					return o

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	qosst "github.com/qosst/qosst-go"
 	"github.com/qosst/qosst-go/messages"
 	"github.com/qosst/qosst-go/states"
 )
@@ -73,41 +74,90 @@ func (e *env) identification(version string) []byte {
 // step is one request of the way to a state, with the answers that let
 // the checker go on.
 type step struct {
-	code    messages.Code
-	content func(e *env) []byte
-	want    []messages.Code
-	leads   states.State
+	code  messages.Code
+	want  []messages.Code
+	leads states.State
 }
 
-// path returns the steps from connected to target, or false when the
-// checker cannot reach it with synthetic data: ec_done and pa_done need a
-// key that matches Alice's, which only a receiver on the same link has.
-func path(target states.State) ([]step, bool) {
-	all := []step{
-		{messages.IdentificationRequest, func(e *env) []byte { return e.identification(e.o.Version) }, []messages.Code{messages.IdentificationResponse}, states.Identified},
-		{messages.InitializationRequest, func(e *env) []byte { return e.content(e.o.Frame.Initialization) }, []messages.Code{messages.InitializationAccepted}, states.Initialized},
-		{messages.QIERequest, func(e *env) []byte { return e.content(`{"frame_uuid": "%UUID%"}`) }, []messages.Code{messages.QIEReady}, states.QIEReady},
-		{messages.QIETrigger, nil, []messages.Code{messages.QIEEmissionStarted}, states.Emitting},
-		{messages.QIEAcquisitionEnded, nil, []messages.Code{messages.QIEEnded}, states.PE},
-		{messages.PESymbolsRequest, func(e *env) []byte { return e.content(e.o.Frame.PESymbols) }, []messages.Code{messages.PESymbolsResponse}, states.PE},
-		{messages.PENphotonRequest, nil, []messages.Code{messages.PENphotonResponse}, states.PE},
-		{messages.PEFinished, func(e *env) []byte { return e.content(e.o.Frame.PEFinished) }, []messages.Code{messages.PEApproved}, states.PEApproved},
-		{messages.ECInitialization, func(e *env) []byte { return e.content(e.o.Frame.ECInitialization) }, []messages.Code{messages.ECReady}, states.EC},
+// contents is what the checker sends with the requests it can make on its
+// way through a frame; a request absent here is sent without content when
+// its content is optional, and otherwise never (EC_VERIFICATION and
+// PA_REQUEST need a key matching the server's, which only a receiver on the
+// same link has).
+var contents = map[messages.Code]func(e *env) []byte{
+	messages.IdentificationRequest: func(e *env) []byte { return e.identification(e.o.Version) },
+	messages.InitializationRequest: func(e *env) []byte { return e.content(e.o.Frame.Initialization) },
+	messages.QIERequest:            func(e *env) []byte { return e.content(`{"frame_uuid": "%UUID%"}`) },
+	messages.PESymbolsRequest:      func(e *env) []byte { return e.content(e.o.Frame.PESymbols) },
+	messages.PEFinished:            func(e *env) []byte { return e.content(e.o.Frame.PEFinished) },
+	messages.ECInitialization:      func(e *env) []byte { return e.content(e.o.Frame.ECInitialization) },
+}
+
+// visits are the requests the checker makes, as a measuring peer would, in
+// each state it passes through where the table answers them and stays
+// there: it discloses symbols and asks the photon number before it reports
+// its estimates.
+var visits = []messages.Code{messages.PESymbolsRequest, messages.PENphotonRequest}
+
+func sendable(code messages.Code) bool {
+	_, ok := contents[code]
+	return ok || !messages.ContentRequired(code)
+}
+
+// pathIn returns the steps from connected to target through the rows of
+// tab, or false when the checker cannot reach it with the requests it can
+// send (see contents). The way is the shortest along rows whose answer
+// moves on without refusing or dropping the frame; in each state it passes
+// through, it first makes the visits the table answers there by staying.
+func pathIn(tab *qosst.Table, target states.State) ([]step, bool) {
+	type hop struct {
+		from states.State
+		via  qosst.Transition
 	}
-	if target == states.Connected {
-		return nil, true
-	}
-	if target == states.Polarising {
-		p, _ := path(states.Initialized)
-		return append(p, step{messages.RequestPolarisationRecovery, nil, []messages.Code{messages.PolarisationRecoveryAck}, states.Polarising}), true
-	}
-	for i, s := range all {
-		if s.leads == target {
-			return all[:i+1], true
+	prev := map[states.State]hop{}
+	seen := map[states.State]bool{states.Connected: true}
+	queue := []states.State{states.Connected}
+	for len(queue) > 0 && !seen[target] {
+		s := queue[0]
+		queue = queue[1:]
+		for _, t := range tab.From(s) {
+			if t.Kind != qosst.KindRow || t.Verdict != qosst.Answered || t.Frame == qosst.FrameDropped ||
+				t.Next == s || seen[t.Next] || !sendable(t.Request) {
+				continue
+			}
+			seen[t.Next] = true
+			prev[t.Next] = hop{s, t}
+			queue = append(queue, t.Next)
 		}
 	}
-	return nil, false
+	if !seen[target] {
+		return nil, false
+	}
+	var hops []qosst.Transition
+	for s := target; s != states.Connected; s = prev[s].from {
+		hops = append(hops, prev[s].via)
+	}
+	slices.Reverse(hops)
+	var out []step
+	for _, h := range hops {
+		for _, v := range visits {
+			var want []messages.Code
+			for _, t := range tab.Answers(h.From, v) {
+				if t.Kind == qosst.KindRow && t.Verdict == qosst.Answered && t.Next == h.From {
+					want = append(want, t.Response)
+				}
+			}
+			if len(want) > 0 && sendable(v) {
+				out = append(out, step{v, want, h.From})
+			}
+		}
+		out = append(out, step{h.Request, []messages.Code{h.Response}, h.Next})
+	}
+	return out, true
 }
+
+// path returns the protocol's way from connected to target (see pathIn).
+func path(target states.State) ([]step, bool) { return pathIn(qosst.Protocol(), target) }
 
 // Reachable lists the states the checker drives a server to with
 // synthetic data, in protocol order.
@@ -149,8 +199,8 @@ func (e *env) to(target states.State) (*peer, error) {
 	}
 	for _, s := range steps {
 		var c []byte
-		if s.content != nil {
-			c = s.content(e)
+		if content := contents[s.code]; content != nil {
+			c = content(e)
 		}
 		r, err := p.request(s.code, c)
 		if err != nil {

@@ -7,14 +7,11 @@ import (
 	"github.com/qosst/qosst-go/messages"
 )
 
-// Content is the typed content of a message (messages.Content).
-type Content = messages.Content
-
 // DecodeFunc turns the raw content of a request into its typed content; raw
 // empty means the content is absent. Failures are answered INVALID_CONTENT
 // with the error's message. The engine uses messages.DecodeContent unless
 // Config.Decode says otherwise.
-type DecodeFunc func(code messages.Code, raw []byte) (Content, error)
+type DecodeFunc func(code messages.Code, raw []byte) (messages.Content, error)
 
 // contentMessage returns the text for INVALID_CONTENT's error_message: the
 // *messages.ContentError's text ("field x: reason") when there is one, else
@@ -28,6 +25,6 @@ func contentMessage(err error) string {
 }
 
 // abortReason wraps free text as ABORT content.
-func abortReason(format string, args ...any) Content {
+func abortReason(format string, args ...any) messages.Content {
 	return &messages.AbortContent{AbortMessage: fmt.Sprintf(format, args...)}
 }

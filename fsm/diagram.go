@@ -23,7 +23,7 @@ type edge struct {
 
 // edges returns the phase-row transitions of the given source states,
 // merged per (from, to, request), in table order.
-func edges(from []states.State) []edge {
+func edges(tab *qosst.Table, from []states.State) []edge {
 	type key struct {
 		from, to states.State
 		req      messages.Code
@@ -31,7 +31,7 @@ func edges(from []states.State) []edge {
 	resps := map[key][]string{}
 	var keys []key
 	for _, s := range from {
-		for _, t := range qosst.From(s) {
+		for _, t := range tab.From(s) {
 			if t.Kind != qosst.KindRow {
 				continue
 			}
@@ -56,9 +56,9 @@ func edges(from []states.State) []edge {
 }
 
 // everyStateNote is the text of the rules that hold in every state.
-func everyStateNote() []string {
+func everyStateNote(tab *qosst.Table) []string {
 	var lines []string
-	for _, r := range qosst.EveryStateRows() {
+	for _, r := range tab.EveryStateRows() {
 		for _, resp := range r.Responses {
 			next := "stays"
 			switch resp.Next {
@@ -84,7 +84,10 @@ func everyStateNote() []string {
 // Mermaid renders the whole protocol as a Mermaid stateDiagram-v2: the
 // phase rows as arrows, the frame states grouped, the every-state rules as
 // a note.
-func Mermaid() string {
+func Mermaid() string { return MermaidOf(qosst.Protocol()) }
+
+// MermaidOf renders tab as Mermaid (see Mermaid).
+func MermaidOf(tab *qosst.Table) string {
 	var b bytes.Buffer
 	b.WriteString("stateDiagram-v2\n")
 	b.WriteString("    %% " + GeneratedHeader + "\n")
@@ -93,13 +96,13 @@ func Mermaid() string {
 		fmt.Fprintf(&b, "    %s : %s\n", s, s)
 	}
 	b.WriteString("    [*] --> connected\n")
-	for _, e := range edges(all) {
+	for _, e := range edges(tab, all) {
 		fmt.Fprintf(&b, "    %s --> %s : %s\n", e.from, e.to, mermaidLabel(e.labels))
 	}
 	b.WriteString("    identified --> closed : DISCONNECTION / DISCONNECTION_ACK (from every state)\n")
 	b.WriteString("    closed --> [*]\n")
 	b.WriteString("    note right of connected\n")
-	for _, l := range everyStateNote() {
+	for _, l := range everyStateNote(tab) {
 		b.WriteString("        " + mermaidText(l) + "\n")
 	}
 	b.WriteString("    end note\n")
@@ -108,12 +111,14 @@ func Mermaid() string {
 
 // MermaidPhase renders the transitions leaving the states of one phase
 // (see states.Phases), the states they reach drawn as plain states.
-func MermaidPhase(phase string) string {
+func MermaidPhase(phase string) string { return mermaidPhase(qosst.Protocol(), phase) }
+
+func mermaidPhase(tab *qosst.Table, phase string) string {
 	var b bytes.Buffer
 	b.WriteString("stateDiagram-v2\n")
 	b.WriteString("    %% " + GeneratedHeader + "\n")
 	src := states.InPhase(phase)
-	es := edges(src)
+	es := edges(tab, src)
 	seen := map[states.State]bool{}
 	for _, s := range src {
 		seen[s] = true
@@ -147,7 +152,10 @@ func mermaidText(s string) string {
 
 // DOT renders the whole protocol as a Graphviz digraph, frame states in a
 // cluster, the every-state rules as a note node.
-func DOT() string {
+func DOT() string { return DOTOf(qosst.Protocol()) }
+
+// DOTOf renders tab as Graphviz (see DOT).
+func DOTOf(tab *qosst.Table) string {
 	var b bytes.Buffer
 	b.WriteString("// " + GeneratedHeader + "\n")
 	b.WriteString("digraph qosst {\n")
@@ -157,36 +165,39 @@ func DOT() string {
 	b.WriteString("    start [shape=point];\n")
 	b.WriteString("    subgraph cluster_frame {\n        label=\"frame in progress\";\n        style=dashed;\n")
 	for _, s := range states.All() {
-		if states.HasFrame(s) {
+		if tab.HasFrame(s) {
 			fmt.Fprintf(&b, "        %q [tooltip=%q];\n", string(s), states.Doc(s))
 		}
 	}
 	b.WriteString("    }\n")
 	for _, s := range states.All() {
-		if !states.HasFrame(s) {
+		if !tab.HasFrame(s) {
 			fmt.Fprintf(&b, "    %q [tooltip=%q];\n", string(s), states.Doc(s))
 		}
 	}
 	b.WriteString("    start -> \"connected\";\n")
-	for _, e := range edges(states.All()) {
+	for _, e := range edges(tab, states.All()) {
 		fmt.Fprintf(&b, "    %q -> %q [label=%q];\n", string(e.from), string(e.to), strings.Join(e.labels, "\n"))
 	}
 	b.WriteString("    \"identified\" -> \"closed\" [label=\"DISCONNECTION / DISCONNECTION_ACK\\n(from every state)\", style=dashed];\n")
-	fmt.Fprintf(&b, "    every_state [shape=note, label=%q];\n", "In every state but closed:\n"+strings.Join(everyStateNote(), "\n"))
+	fmt.Fprintf(&b, "    every_state [shape=note, label=%q];\n", "In every state but closed:\n"+strings.Join(everyStateNote(tab), "\n"))
 	b.WriteString("}\n")
 	return b.String()
 }
 
 // Diagrams returns every generated diagram file, by file name (relative to
 // docs/diagrams): protocol.mmd, protocol.dot and one <phase>.mmd per phase.
-func Diagrams() map[string]string {
+func Diagrams() map[string]string { return DiagramsOf(qosst.Protocol()) }
+
+// DiagramsOf returns the diagram files of tab (see Diagrams).
+func DiagramsOf(tab *qosst.Table) map[string]string {
 	out := map[string]string{
-		"protocol.mmd": Mermaid(),
-		"protocol.dot": DOT(),
+		"protocol.mmd": MermaidOf(tab),
+		"protocol.dot": DOTOf(tab),
 	}
 	for _, p := range states.Phases() {
-		if len(edges(states.InPhase(p))) > 0 {
-			out[p+".mmd"] = MermaidPhase(p)
+		if len(edges(tab, states.InPhase(p))) > 0 {
+			out[p+".mmd"] = mermaidPhase(tab, p)
 		}
 	}
 	return out

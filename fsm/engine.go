@@ -25,18 +25,22 @@ const DefaultMaxAuthFailures = 3
 type Request struct {
 	State   states.State
 	Code    messages.Code
-	Content Content // nil when the request carries no content
+	Content messages.Content // nil when the request carries no content
 }
 
 // Answer is what a handler returns: the response code and its content (nil
 // for none). The code must be a row of the table for the request.
 type Answer struct {
 	Code    messages.Code
-	Content Content
+	Content messages.Content
+	// NewFrame, with an answer whose row begins a frame, is the station's
+	// data of that frame, handed to Config.OnFrameBegun.
+	NewFrame any
 }
 
 // Handler answers one request. An error answers ABORT with the error's text
-// as abort_message (hardware failure, operator stop) and drops the frame.
+// as abort_message (hardware failure, operator stop) and drops the frame;
+// an *InvariantError (see Invariant) is a programming error instead.
 type Handler func(ctx context.Context, req Request) (Answer, error)
 
 // Change describes a transition the engine took.
@@ -46,13 +50,14 @@ type Change struct {
 	Response messages.Code
 	Frame    qosst.FrameEffect
 	Reason   string // why the frame was dropped, when it was
+	NewFrame any    // the handler's Answer.NewFrame
 }
 
 // Reply is what the engine answers to one frame: send Code with Content
 // (nil: no content), then close the session if Close is set.
 type Reply struct {
 	Code    messages.Code
-	Content Content
+	Content messages.Content
 	From    states.State // state before the request
 	State   states.State // state after the reply
 	Frame   qosst.FrameEffect
@@ -63,8 +68,11 @@ type Reply struct {
 
 // Config configures an Engine.
 type Config struct {
-	// Handlers answers the legal requests. ABORT, DISCONNECTION and
-	// INVALID_RESPONSE have built-in acknowledgements when not handled.
+	// Table is the protocol the engine runs; qosst.Protocol() when nil.
+	Table *qosst.Table
+	// Handlers answers the legal requests. The requests of the table's
+	// every-state rows (ABORT, DISCONNECTION, INVALID_RESPONSE) are answered
+	// by their row's response when not handled.
 	Handlers *Mux
 	// Decode types request content; messages.DecodeContent when nil.
 	Decode DecodeFunc
@@ -74,11 +82,19 @@ type Config struct {
 	// Logger receives programming errors (off-table answers, panics) and
 	// the man-in-the-middle conclusion. Zero value: no logging.
 	Logger zerolog.Logger
+	// OnLeave and OnEnter run, per state, when a transition leaves or
+	// enters that state (not when it stays): what a state holds (the
+	// emitter, the polarisation light) is given back there. They run as
+	// callbacks of the looplab machine, leave before enter.
+	OnLeave, OnEnter map[states.State]func(context.Context, Change)
 	// OnStateChange runs after every transition that changes the state.
 	OnStateChange func(Change)
-	// OnFrameDropped runs when the frame in progress is dropped (Alice
-	// releases the emitter and forgets the frame there).
+	// OnFrameDropped runs when the frame in progress is dropped, or
+	// replaced by a new one (Change.Frame is then FrameBegun).
 	OnFrameDropped func(Change)
+	// OnFrameBegun runs when a frame begins, after OnFrameDropped for the
+	// frame it replaces; Change.NewFrame is the handler's Answer.NewFrame.
+	OnFrameBegun func(Change)
 	// OnFrameEnd runs when the frame completes (FRAME_ENDED_ACK).
 	OnFrameEnd func(Change)
 }
@@ -131,6 +147,7 @@ func (m *Mux) lookup(s states.State, code messages.Code) Handler {
 // AuthFailures, not Dispatch or AuthFailed.
 type Engine struct {
 	cfg      Config
+	tab      *qosst.Table
 	mu       sync.Mutex // serialises Dispatch and AuthFailed
 	machine  *lfsm.FSM
 	authFail atomic.Int32 // authentication failures in a row
@@ -145,7 +162,59 @@ func New(cfg Config) *Engine {
 	if cfg.Decode == nil {
 		cfg.Decode = messages.DecodeContent
 	}
-	return &Engine{cfg: cfg, machine: newMachine()}
+	if cfg.Table == nil {
+		cfg.Table = qosst.Protocol()
+	}
+	e := &Engine{cfg: cfg, tab: cfg.Table}
+	e.machine = newMachine(e.tab, e.callbacks())
+	return e
+}
+
+// callbacks are the looplab callbacks of the engine's machine: the state
+// hooks of Config on leaving and entering states, and the frame hooks after
+// every event, from the transition each event carries.
+func (e *Engine) callbacks() lfsm.Callbacks {
+	cb := lfsm.Callbacks{}
+	for s, f := range e.cfg.OnLeave {
+		cb["leave_"+string(s)] = func(ctx context.Context, ev *lfsm.Event) { f(ctx, changeOf(ev)) }
+	}
+	for s, f := range e.cfg.OnEnter {
+		cb["enter_"+string(s)] = func(ctx context.Context, ev *lfsm.Event) { f(ctx, changeOf(ev)) }
+	}
+	if f := e.cfg.OnStateChange; f != nil {
+		cb["enter_state"] = func(_ context.Context, ev *lfsm.Event) { f(changeOf(ev)) }
+	}
+	cb["after_event"] = func(_ context.Context, ev *lfsm.Event) {
+		ch := changeOf(ev)
+		if ch.Frame == qosst.FrameDropped || (ch.Frame == qosst.FrameBegun && e.tab.HasFrame(ch.From)) {
+			if ch.Reason == "" {
+				ch.Reason = fmt.Sprintf("%s answered %s", ch.Request, ch.Response)
+				if ch.Request == 0 {
+					ch.Reason = "authentication failure"
+				}
+			}
+			if e.cfg.OnFrameDropped != nil {
+				e.cfg.OnFrameDropped(ch)
+			}
+		}
+		if ch.Frame == qosst.FrameBegun && e.cfg.OnFrameBegun != nil {
+			e.cfg.OnFrameBegun(ch)
+		}
+		if ch.Frame == qosst.FrameComplete && e.cfg.OnFrameEnd != nil {
+			e.cfg.OnFrameEnd(ch)
+		}
+	}
+	return cb
+}
+
+// changeOf returns the Change an engine event carries as its argument.
+func changeOf(ev *lfsm.Event) Change {
+	if len(ev.Args) > 0 {
+		if ch, ok := ev.Args[0].(Change); ok {
+			return ch
+		}
+	}
+	return Change{From: states.State(ev.Src), To: states.State(ev.Dst)}
 }
 
 // State returns the current state.
@@ -154,9 +223,9 @@ func (e *Engine) State() states.State { return states.State(e.machine.Current())
 // Dispatch answers one request whose frame passed its integrity and
 // challenge checks: code as received and its raw content (empty: absent).
 // The reply is always sendable. The error is non-nil only for a programming
-// error on this side (ErrOffTable, ErrHandlerPanic, ErrNoHandler,
-// ErrBadAnswer: the reply is then ABORT) or when the session is closed
-// (ErrClosed: send nothing).
+// error on this side (an *InvariantError wrapping ErrOffTable,
+// ErrHandlerPanic, ErrNoHandler, ErrBadAnswer or ErrInvariant: the reply is
+// then ABORT) or when the session is closed (ErrClosed: send nothing).
 func (e *Engine) Dispatch(ctx context.Context, code messages.Code, raw []byte) (Reply, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -173,14 +242,14 @@ func (e *Engine) Dispatch(ctx context.Context, code messages.Code, raw []byte) (
 		base.Cause = fmt.Errorf("%w: %d", messages.ErrUnknownCode, int(code))
 		return base, nil
 	}
-	if !states.IsLegal(s, code) {
-		err := &UnexpectedError{State: s, Request: code}
+	if !e.tab.IsLegal(s, code) {
+		err := &UnexpectedError{State: s, Request: code, legal: e.tab.Legal(s)}
 		base.Code = messages.UnexpectedCommand
 		base.Content = &messages.UnexpectedCommandContent{Command: code, ErrorMessage: err.Error()}
 		base.Cause = err
 		return base, nil
 	}
-	var content Content
+	var content messages.Content
 	{
 		c, err := e.cfg.Decode(code, raw)
 		if err != nil {
@@ -193,13 +262,13 @@ func (e *Engine) Dispatch(ctx context.Context, code messages.Code, raw []byte) (
 	}
 
 	ans, cause, progErr := e.run(ctx, s, code, content)
-	t, ok := qosst.Lookup(s, code, ans.Code)
-	if !ok || progErr != nil {
-		if progErr == nil {
-			progErr = &OffTableError{State: s, Request: code, Response: ans.Code}
-		}
-		ans, t = e.fallback(s, code, progErr)
+	if progErr == nil && !e.machine.Can(eventName(code, ans.Code)) {
+		progErr = &InvariantError{State: s, Request: code, Err: &OffTableError{State: s, Request: code, Response: ans.Code}}
 	}
+	if progErr != nil {
+		ans = e.fallback(code, progErr)
+	}
+	t, _ := e.tab.Lookup(s, code, ans.Code)
 	if progErr != nil {
 		e.cfg.Logger.Error().Err(progErr).Str("state", string(s)).Stringer("code", code).Msg("protocol engine answered ABORT")
 		if cause == nil {
@@ -210,7 +279,9 @@ func (e *Engine) Dispatch(ctx context.Context, code messages.Code, raw []byte) (
 	if cause != nil {
 		reason = cause.Error()
 	}
-	e.apply(ctx, t, reason)
+	if err := e.apply(ctx, t, reason, ans.NewFrame); err != nil && progErr == nil {
+		progErr = err
+	}
 	return Reply{
 		Code:    ans.Code,
 		Content: ans.Content,
@@ -224,101 +295,79 @@ func (e *Engine) Dispatch(ctx context.Context, code messages.Code, raw []byte) (
 
 // run calls the handler, turning errors and panics into ABORT. cause is
 // the handler's own error (a legitimate ABORT); progErr a programming error.
-func (e *Engine) run(ctx context.Context, s states.State, code messages.Code, content Content) (ans Answer, cause, progErr error) {
+func (e *Engine) run(ctx context.Context, s states.State, code messages.Code, content messages.Content) (ans Answer, cause, progErr error) {
 	h := e.cfg.Handlers.lookup(s, code)
 	if h == nil {
-		if ack, ok := builtinAck(code); ok {
+		if ack, ok := e.tab.Ack(code); ok {
 			return Answer{Code: ack}, nil, nil
 		}
-		err := &HandlerError{State: s, Request: code, Err: ErrNoHandler}
-		return Answer{Code: messages.Abort, Content: abortReason("%s is not implemented by this station", code)}, nil, err
+		return Answer{}, nil, &InvariantError{State: s, Request: code, Err: ErrNoHandler}
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			err := &HandlerError{State: s, Request: code, Err: fmt.Errorf("%w: %v\n%s", ErrHandlerPanic, p, debug.Stack())}
-			ans = Answer{Code: messages.Abort, Content: abortReason("internal error while handling %s", code)}
-			cause, progErr = nil, err
+			err := &InvariantError{State: s, Request: code, Err: fmt.Errorf("%w: %v\n%s", ErrHandlerPanic, p, debug.Stack())}
+			ans, cause, progErr = Answer{}, nil, err
 		}
 	}()
 	ans, err := h(ctx, Request{State: s, Code: code, Content: content})
+	var inv *InvariantError
+	if errors.As(err, &inv) {
+		if inv.State == "" {
+			inv.State, inv.Request = s, code
+		}
+		return Answer{}, nil, err
+	}
 	if err != nil {
 		return Answer{Code: messages.Abort, Content: abortReason("%s", err.Error())}, err, nil
 	}
+	bad := func(err error) (Answer, error, error) {
+		return ans, nil, &InvariantError{State: s, Request: code, Err: fmt.Errorf("%w: %w", ErrBadAnswer, err)}
+	}
 	switch {
 	case ans.Content == nil && messages.ContentRequired(ans.Code):
-		return ans, nil, &HandlerError{State: s, Request: code, Err: fmt.Errorf("%w: %s needs content", ErrBadAnswer, ans.Code)}
+		return bad(fmt.Errorf("%s needs content", ans.Code))
 	case ans.Content == nil:
 	case ans.Content.Code() != ans.Code:
-		return ans, nil, &HandlerError{State: s, Request: code, Err: fmt.Errorf("%w: content of %s for answer %s", ErrBadAnswer, ans.Content.Code(), ans.Code)}
+		return bad(fmt.Errorf("content of %s for answer %s", ans.Content.Code(), ans.Code))
 	default:
 		if verr := ans.Content.Validate(); verr != nil {
-			return ans, nil, &HandlerError{State: s, Request: code, Err: fmt.Errorf("%w: %w", ErrBadAnswer, verr)}
+			return bad(verr)
 		}
 	}
 	return ans, nil, nil
 }
 
-// fallback is the answer when a handler's answer is unusable: ABORT for a
-// phase request, the acknowledgement for a session-level one.
-func (e *Engine) fallback(s states.State, code messages.Code, err error) (Answer, qosst.Transition) {
-	if ack, ok := builtinAck(code); ok {
-		t, _ := qosst.Lookup(s, code, ack)
-		return Answer{Code: ack}, t
+// fallback is the answer when a handler's answer is unusable: the row's
+// answer for an every-state request, ABORT for a phase request.
+func (e *Engine) fallback(code messages.Code, err error) Answer {
+	if ack, ok := e.tab.Ack(code); ok {
+		return Answer{Code: ack}
 	}
-	t, _ := qosst.Lookup(s, code, messages.Abort)
 	if errors.Is(err, ErrNoHandler) {
-		return Answer{Code: messages.Abort, Content: abortReason("%s is not implemented by this station", code)}, t
+		return Answer{Code: messages.Abort, Content: abortReason("%s is not implemented by this station", code)}
 	}
-	return Answer{Code: messages.Abort, Content: abortReason("internal error while handling %s", code)}, t
+	return Answer{Code: messages.Abort, Content: abortReason("internal error while handling %s", code)}
 }
 
-// builtinAck answers the session-level requests when no handler is set.
-func builtinAck(code messages.Code) (messages.Code, bool) {
-	switch code {
-	case messages.Abort:
-		return messages.AbortAck, true
-	case messages.Disconnection:
-		return messages.DisconnectionAck, true
-	case messages.InvalidResponse:
-		return messages.InvalidResponseAck, true
-	}
-	return 0, false
+// apply fires the event of t on the machine, whose callbacks run the hooks.
+func (e *Engine) apply(ctx context.Context, t qosst.Transition, reason string, newFrame any) error {
+	ch := Change{From: t.From, To: t.Next, Request: t.Request, Response: t.Response, Frame: t.Frame, Reason: reason, NewFrame: newFrame}
+	return fire(ctx, e.machine, t, ch)
 }
 
-// apply moves the machine along t and runs the hooks.
-func (e *Engine) apply(ctx context.Context, t qosst.Transition, reason string) {
+// fire fires the event of transition t, carrying ch to the callbacks. The
+// machine is built from the same table, so a refusal is a programming error.
+func fire(ctx context.Context, m *lfsm.FSM, t qosst.Transition, ch Change) error {
 	name := eventName(t.Request, t.Response)
 	if t.Request == 0 {
 		name = authEvent
 	}
-	applyEvent(ctx, e.machine, name)
-	ch := Change{From: t.From, To: t.Next, Request: t.Request, Response: t.Response, Frame: t.Frame, Reason: reason}
-	if t.From != t.Next && e.cfg.OnStateChange != nil {
-		e.cfg.OnStateChange(ch)
-	}
-	dropped := t.Frame == qosst.FrameDropped || (t.Frame == qosst.FrameBegun && states.HasFrame(t.From))
-	if dropped && e.cfg.OnFrameDropped != nil {
-		if ch.Reason == "" {
-			ch.Reason = fmt.Sprintf("%s answered %s", t.Request, t.Response)
-			if t.Request == 0 {
-				ch.Reason = "authentication failure"
-			}
-		}
-		e.cfg.OnFrameDropped(ch)
-	}
-	if t.Frame == qosst.FrameComplete && e.cfg.OnFrameEnd != nil {
-		e.cfg.OnFrameEnd(ch)
-	}
-}
-
-// applyEvent fires a table event on m; the event exists by construction, so
-// any error but "no transition" (a transition that stays) is a bug.
-func applyEvent(ctx context.Context, m *lfsm.FSM, name string) {
-	err := m.Event(context.WithoutCancel(ctx), name)
+	err := m.Event(context.WithoutCancel(ctx), name, ch)
 	var nt lfsm.NoTransitionError
 	if err != nil && !errors.As(err, &nt) {
-		panic(fmt.Sprintf("fsm: table event %s refused in %s: %v", name, m.Current(), err))
+		return &InvariantError{State: t.From, Request: t.Request, Err: fmt.Errorf("table event %s refused: %w", name, err)}
 	}
+	return nil
 }
 
 // AuthFailed records that a frame failed its digest or challenge (cause is
@@ -334,12 +383,14 @@ func (e *Engine) AuthFailed(ctx context.Context, cause error) (Reply, error) {
 		return Reply{From: s, State: s, Close: true}, ErrClosed
 	}
 	failures := int(e.authFail.Add(1))
-	t := qosst.AuthFailure(s)
+	t := e.tab.AuthFailure(s)
 	reason := "authentication failure"
 	if cause != nil {
 		reason += ": " + cause.Error()
 	}
-	e.apply(ctx, t, reason)
+	if err := e.apply(ctx, t, reason, nil); err != nil {
+		return Reply{From: s, State: e.State(), Close: true}, err
+	}
 	r := Reply{Code: messages.AuthenticationInvalid, From: s, State: t.Next, Frame: t.Frame, Derived: true, Cause: cause}
 	if failures >= e.cfg.MaxAuthFailures {
 		err := fmt.Errorf("%w (%d failures in a row)", ErrManInTheMiddle, failures)

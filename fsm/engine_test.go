@@ -201,7 +201,7 @@ func TestUnexpectedCodeInEveryState(t *testing.T) {
 		e, h, sc := engineAt(t, s)
 		calls, changes := sc.calls, len(h.changes)
 		for _, code := range messages.AllCodes() {
-			if states.IsLegal(s, code) {
+			if qosst.IsLegal(s, code) {
 				continue
 			}
 			r, err := e.Dispatch(context.Background(), code, nil)
@@ -219,7 +219,7 @@ func TestUnexpectedCodeInEveryState(t *testing.T) {
 			if !strings.Contains(msg, want) {
 				t.Errorf("%s/%s: message %q lacks %q", s, code, msg, want)
 			}
-			for _, l := range states.Legal(s) {
+			for _, l := range qosst.Legal(s) {
 				if !strings.Contains(msg, l.String()) {
 					t.Errorf("%s/%s: message %q does not list %s", s, code, msg, l)
 				}
@@ -243,10 +243,10 @@ func TestResponseCodesSentAsRequestsAreUnexpected(t *testing.T) {
 
 func TestInvalidContentInEveryStateForEveryLegalCode(t *testing.T) {
 	for _, s := range openStates() {
-		for _, code := range states.Legal(s) {
+		for _, code := range qosst.Legal(s) {
 			sc := &script{}
 			var decodeOn bool
-			e, h := newTestEngine(t, sc, func(c messages.Code, raw []byte) (Content, error) {
+			e, h := newTestEngine(t, sc, func(c messages.Code, raw []byte) (messages.Content, error) {
 				if decodeOn && c == code {
 					return nil, fmt.Errorf("decoding %s: %w", c, errBadField)
 				}
@@ -288,7 +288,7 @@ func TestEveryRowFollowedInEveryState(t *testing.T) {
 			if r.Code != tr.Response || e.State() != tr.Next || r.State != tr.Next || r.Frame != tr.Frame {
 				t.Errorf("%s: %s/%s: reply %s → %s (%s), engine %s; want → %s (%s)", s, tr.Request, tr.Response, r.Code, r.State, r.Frame, e.State(), tr.Next, tr.Frame)
 			}
-			wantDrop := tr.Frame == qosst.FrameDropped || (tr.Frame == qosst.FrameBegun && states.HasFrame(s))
+			wantDrop := tr.Frame == qosst.FrameDropped || (tr.Frame == qosst.FrameBegun && qosst.HasFrame(s))
 			if got := len(h.dropped) - nd; (got == 1) != wantDrop || got > 1 {
 				t.Errorf("%s: %s/%s: frame-dropped hook ran %d times, want drop=%v", s, tr.Request, tr.Response, got, wantDrop)
 			}
@@ -336,7 +336,7 @@ func TestHandCheckedTransitions(t *testing.T) {
 
 func TestOffTableAnswerIsCaught(t *testing.T) {
 	for _, s := range openStates() {
-		for _, req := range states.Legal(s) {
+		for _, req := range qosst.Legal(s) {
 			sc := &script{}
 			mux := NewMux()
 			var bad messages.Code = messages.FrameEndedAck
@@ -354,7 +354,7 @@ func TestOffTableAnswerIsCaught(t *testing.T) {
 			if !errors.Is(err, ErrOffTable) || !errors.As(err, &ot) || ot.Response != bad || ot.State != s {
 				t.Fatalf("%s/%s: off-table answer not reported: %v", s, req, err)
 			}
-			ack, always := builtinAck(req)
+			ack, always := qosst.Protocol().Ack(req)
 			switch {
 			case always:
 				tr, _ := qosst.Lookup(s, req, ack)
@@ -365,7 +365,7 @@ func TestOffTableAnswerIsCaught(t *testing.T) {
 				if want := abortedTo(s); r.Code != messages.Abort || e.State() != want {
 					t.Errorf("%s/%s: fallback %s → %s, want ABORT → %s", s, req, r.Code, e.State(), want)
 				}
-				if states.HasFrame(s) && len(h.dropped) != nd+1 {
+				if qosst.HasFrame(s) && len(h.dropped) != nd+1 {
 					t.Errorf("%s/%s: frame not dropped after ABORT", s, req)
 				}
 			}
@@ -376,8 +376,8 @@ func TestOffTableAnswerIsCaught(t *testing.T) {
 func TestHandlerPanicBecomesAbort(t *testing.T) {
 	for _, s := range openStates() {
 		e, h, sc := engineAt(t, s)
-		req := states.Legal(s)[0]
-		if _, always := builtinAck(req); always {
+		req := qosst.Legal(s)[0]
+		if _, always := qosst.Protocol().Ack(req); always {
 			continue
 		}
 		sc.panics = true
@@ -388,7 +388,7 @@ func TestHandlerPanicBecomesAbort(t *testing.T) {
 		if r.Code != messages.Abort || fieldOf(t, r.Content, "abort_message") == "" {
 			t.Errorf("%s/%s: reply %s", s, req, r.Code)
 		}
-		if states.HasFrame(s) && len(h.dropped) != 1 {
+		if qosst.HasFrame(s) && len(h.dropped) != 1 {
 			t.Errorf("%s: frame not dropped after panic", s)
 		}
 		// The engine keeps serving.
@@ -399,7 +399,7 @@ func TestHandlerPanicBecomesAbort(t *testing.T) {
 	}
 }
 
-func TestHandlerErrorAbortsWithReason(t *testing.T) {
+func TestInvariantErrorAbortsWithReason(t *testing.T) {
 	mux := NewMux()
 	mux.Handle(messages.IdentificationRequest, func(ctx context.Context, r Request) (Answer, error) {
 		return answer(messages.IdentificationResponse), nil
@@ -453,7 +453,7 @@ func TestAbortFromEveryState(t *testing.T) {
 		if want := abortedTo(s); err != nil || r.Code != messages.AbortAck || e.State() != want {
 			t.Errorf("%s: ABORT → %s, state %s, %v; want ABORT_ACK, %s", s, r.Code, e.State(), err, want)
 		}
-		if got := len(h.dropped); (got == 1) != states.HasFrame(s) {
+		if got := len(h.dropped); (got == 1) != qosst.HasFrame(s) {
 			t.Errorf("%s: dropped hook ran %d times", s, got)
 		}
 	}
@@ -479,7 +479,7 @@ func TestAuthFailureFromEveryState(t *testing.T) {
 		if err != nil || r.Code != messages.AuthenticationInvalid || r.Close || e.State() != states.Connected {
 			t.Errorf("%s: auth failure → %s close=%v state %s, %v", s, r.Code, r.Close, e.State(), err)
 		}
-		if got := len(h.dropped); (got == 1) != states.HasFrame(s) {
+		if got := len(h.dropped); (got == 1) != qosst.HasFrame(s) {
 			t.Errorf("%s: dropped hook ran %d times", s, got)
 		}
 		// The peer must identify again: anything else is unexpected.
@@ -674,5 +674,39 @@ func TestFrameErrorIsDerived(t *testing.T) {
 	}
 	if fieldOf(t, r.Content, "code") != "160" || fieldOf(t, r.Content, "error_message") != "content is not valid JSON" {
 		t.Fatalf("content %s", fieldOf(t, r.Content, "error_message"))
+	}
+}
+
+// A handler that finds broken what the table guarantees reports a
+// programming error: Dispatch returns an *InvariantError naming the state
+// and request, the peer is answered ABORT and the frame is dropped.
+func TestInvariantViolationIsAProgrammingError(t *testing.T) {
+	e, h, sc := engineAt(t, states.PE)
+	mux := NewMux()
+	mux.Handle(messages.PEFinished, func(ctx context.Context, r Request) (Answer, error) {
+		return Answer{}, Invariant("no symbols for the frame in %s", r.State)
+	})
+	mux.Handle(messages.PENphotonRequest, sc.handler)
+	e.cfg.Handlers = mux
+	r, err := e.Dispatch(context.Background(), messages.PEFinished, sample(messages.PEFinished))
+	var inv *InvariantError
+	if !errors.As(err, &inv) || !errors.Is(err, ErrInvariant) || inv.State != states.PE || inv.Request != messages.PEFinished {
+		t.Fatalf("err %v, want an *InvariantError for PE_FINISHED in pe", err)
+	}
+	if r.Code != messages.Abort || e.State() != states.Identified || len(h.dropped) != 1 {
+		t.Fatalf("reply %s → %s, dropped %d", r.Code, e.State(), len(h.dropped))
+	}
+	if msg := fieldOf(t, r.Content, "abort_message"); strings.Contains(msg, "no symbols") {
+		t.Errorf("abort_message %q shows the internal error to the peer", msg)
+	}
+	// An ordinary handler error is an ABORT, not a programming error.
+	e, _, _ = engineAt(t, states.PE)
+	mux = NewMux()
+	mux.Handle(messages.PEFinished, func(ctx context.Context, r Request) (Answer, error) {
+		return Answer{}, errors.New("emitter lost")
+	})
+	e.cfg.Handlers = mux
+	if r, err := e.Dispatch(context.Background(), messages.PEFinished, sample(messages.PEFinished)); err != nil || r.Code != messages.Abort {
+		t.Fatalf("ordinary error: %s %v", r.Code, err)
 	}
 }

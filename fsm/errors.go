@@ -22,6 +22,9 @@ var (
 	// ErrBadAnswer: a handler answered with content of the wrong code or
 	// content that fails its own validation; the engine answered ABORT.
 	ErrBadAnswer = errors.New("handler answer content invalid")
+	// ErrInvariant: a handler found broken what the table guarantees (see
+	// Invariant); the engine answered ABORT.
+	ErrInvariant = errors.New("protocol invariant violated")
 	// ErrClosed: the session is closed; nothing more may be dispatched.
 	ErrClosed = errors.New("session closed")
 	// ErrManInTheMiddle: too many authentication failures in a row; the
@@ -52,29 +55,42 @@ func (e *OffTableError) Unwrap() error { return ErrOffTable }
 type UnexpectedError struct {
 	State   states.State
 	Request messages.Code
+	legal   []messages.Code // what is legal in State, for the message
 }
 
 func (e *UnexpectedError) Error() string {
-	return unexpectedMessage(e.State, e.Request)
+	return unexpectedMessage(e.State, e.Request, e.legal)
 }
 
 // Unwrap returns ErrUnexpected.
 func (e *UnexpectedError) Unwrap() error { return ErrUnexpected }
 
-// HandlerError reports a handler that failed as a program: it panicked,
-// was missing, or answered bad content. Err wraps the sentinel.
-type HandlerError struct {
+// InvariantError reports a programming error on this side, never the
+// peer's doing: a handler found broken what the table guarantees
+// (ErrInvariant), panicked (ErrHandlerPanic), answered off the table (an
+// *OffTableError) or with bad content (ErrBadAnswer), or a legal request
+// has no handler (ErrNoHandler). The engine answers ABORT, logs it at error
+// level and returns it from Dispatch; tests fail on it.
+type InvariantError struct {
 	State   states.State
 	Request messages.Code
 	Err     error
 }
 
-func (e *HandlerError) Error() string {
-	return fmt.Sprintf("handler for %s in state %s: %v", e.Request, e.State, e.Err)
+func (e *InvariantError) Error() string {
+	return fmt.Sprintf("programming error: handler for %s in state %s: %v", e.Request, e.State, e.Err)
 }
 
 // Unwrap returns the cause.
-func (e *HandlerError) Unwrap() error { return e.Err }
+func (e *InvariantError) Unwrap() error { return e.Err }
+
+// Invariant returns the error a handler returns when it finds broken what
+// the table guarantees (a frame missing in a state that holds one, data an
+// earlier row must have left): an *InvariantError wrapping ErrInvariant,
+// whose State and Request the engine fills in.
+func Invariant(format string, args ...any) error {
+	return &InvariantError{Err: fmt.Errorf("%w: %s", ErrInvariant, fmt.Sprintf(format, args...))}
+}
 
 // RejectedError reports a derived error answer from the peer.
 type RejectedError struct {
@@ -90,9 +106,8 @@ func (e *RejectedError) Error() string {
 // Unwrap returns ErrRejected.
 func (e *RejectedError) Unwrap() error { return ErrRejected }
 
-func unexpectedMessage(s states.State, req messages.Code) string {
+func unexpectedMessage(s states.State, req messages.Code, legal []messages.Code) string {
 	msg := fmt.Sprintf("%s in state %s; legal here:", req, s)
-	legal := states.Legal(s)
 	if len(legal) == 0 {
 		return msg + " nothing"
 	}

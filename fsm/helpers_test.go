@@ -9,7 +9,7 @@ import (
 )
 
 // fieldOf returns the JSON value of field in c's wire form, as text.
-func fieldOf(t *testing.T, c Content, field string) string {
+func fieldOf(t *testing.T, c messages.Content, field string) string {
 	t.Helper()
 	if c == nil {
 		t.Fatalf("no content, want field %s", field)
@@ -83,7 +83,7 @@ func sample(code messages.Code) []byte {
 }
 
 // sampleContent returns the typed sample content of code (nil when none).
-func sampleContent(t *testing.T, code messages.Code) Content {
+func sampleContent(t *testing.T, code messages.Code) messages.Content {
 	t.Helper()
 	c, err := messages.DecodeContent(code, sample(code))
 	if err != nil {

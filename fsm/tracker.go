@@ -17,11 +17,17 @@ import (
 // concurrent use.
 type Tracker struct {
 	mu      sync.Mutex
+	tab     *qosst.Table
 	machine *lfsm.FSM
 }
 
-// NewTracker returns a tracker in state connected.
-func NewTracker() *Tracker { return &Tracker{machine: newMachine()} }
+// NewTracker returns a tracker of the protocol's table in state connected.
+func NewTracker() *Tracker { return NewTrackerOf(qosst.Protocol()) }
+
+// NewTrackerOf returns a tracker of tab in state connected.
+func NewTrackerOf(tab *qosst.Table) *Tracker {
+	return &Tracker{tab: tab, machine: newMachine(tab, nil)}
+}
 
 // State returns Bob's view of the session state.
 func (t *Tracker) State() states.State { return states.State(t.machine.Current()) }
@@ -32,22 +38,10 @@ func (t *Tracker) CanSend(req messages.Code) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	s := t.State()
-	if !states.IsLegal(s, req) {
-		return &UnexpectedError{State: s, Request: req}
+	if !t.tab.IsLegal(s, req) {
+		return &UnexpectedError{State: s, Request: req, legal: t.tab.Legal(s)}
 	}
 	return nil
-}
-
-// Expected returns the responses the table allows to req in the current
-// state (Alice's ABORT included, derived answers excluded).
-func (t *Tracker) Expected(req messages.Code) []messages.Code {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	var out []messages.Code
-	for _, tr := range qosst.Answers(t.State(), req) {
-		out = append(out, tr.Response)
-	}
-	return out
 }
 
 // Receive takes Alice's response resp to Bob's request req and returns the
@@ -64,16 +58,16 @@ func (t *Tracker) Receive(req, resp messages.Code) (qosst.Transition, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	s := t.State()
-	if tr, ok := qosst.Lookup(s, req, resp); ok {
-		applyEvent(context.Background(), t.machine, eventName(req, resp))
-		return tr, nil
+	if t.machine.Can(eventName(req, resp)) {
+		tr, _ := t.tab.Lookup(s, req, resp)
+		return tr, t.fire(tr)
 	}
 	switch {
 	case resp == messages.AuthenticationInvalid && s != states.Closed:
-		tr := qosst.AuthFailure(s)
+		tr := t.tab.AuthFailure(s)
+		err := t.fire(tr)
 		tr.Request = req
-		applyEvent(context.Background(), t.machine, authEvent)
-		return tr, nil
+		return tr, err
 	case qosst.IsDerived(resp):
 		return qosst.Transition{From: s, Request: req, Response: resp, Next: s}, &RejectedError{State: s, Request: req, Response: resp}
 	}
@@ -89,9 +83,17 @@ func (t *Tracker) AuthFailed() qosst.Transition {
 	if s == states.Closed {
 		return qosst.Transition{From: s, Next: s}
 	}
-	tr := qosst.AuthFailure(s)
-	applyEvent(context.Background(), t.machine, authEvent)
+	tr := t.tab.AuthFailure(s)
+	if err := t.fire(tr); err != nil {
+		// The machine is built from the table: an impossible refusal.
+		panic(err)
+	}
 	return tr
+}
+
+// fire moves the machine along tr.
+func (t *Tracker) fire(tr qosst.Transition) error {
+	return fire(context.Background(), t.machine, tr, Change{From: tr.From, To: tr.Next, Request: tr.Request, Response: tr.Response, Frame: tr.Frame})
 }
 
 // Reset puts the tracker back to connected (a new connection after the

@@ -36,9 +36,10 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"strings"
 
 	"github.com/google/uuid"
+
+	"github.com/qosst/qosst-go/quantum"
 )
 
 // Sentinel errors. Backends wrap them with %w and add detail.
@@ -69,58 +70,18 @@ var (
 // complex128 per copy). A backend may impose a smaller bound.
 const MaxSymbols = 1 << 24
 
-// Detection is the receiver's measurement scheme.
-type Detection int
+// Detection is the receiver's measurement scheme, the one definition of
+// package quantum.
+type Detection = quantum.Detection
 
-// The two schemes of the QOSST key-rate formulas.
+// The two schemes of the QOSST key-rate formulas (see package quantum).
 const (
-	Heterodyne Detection = iota + 1 // both quadratures, each with half the signal
-	Homodyne                        // q only; imag parts are 0
+	Heterodyne = quantum.Heterodyne // both quadratures, each with half the signal
+	Homodyne   = quantum.Homodyne   // q only; imag parts are 0
 )
 
-// String returns "heterodyne" or "homodyne" (the names used in
-// configuration files and on the wire).
-func (d Detection) String() string {
-	switch d {
-	case Heterodyne:
-		return "heterodyne"
-	case Homodyne:
-		return "homodyne"
-	}
-	return fmt.Sprintf("detection(%d)", int(d))
-}
-
-// Valid reports whether d is one of the known schemes.
-func (d Detection) Valid() bool { return d == Heterodyne || d == Homodyne }
-
-// ParseDetection reads "heterodyne" or "homodyne" (case-insensitive).
-func ParseDetection(s string) (Detection, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "heterodyne":
-		return Heterodyne, nil
-	case "homodyne":
-		return Homodyne, nil
-	}
-	return 0, fmt.Errorf("hardware: unknown detection %q (want heterodyne or homodyne)", s)
-}
-
-// MarshalText implements encoding.TextMarshaler.
-func (d Detection) MarshalText() ([]byte, error) {
-	if !d.Valid() {
-		return nil, fmt.Errorf("hardware: invalid detection %d", int(d))
-	}
-	return []byte(d.String()), nil
-}
-
-// UnmarshalText implements encoding.TextUnmarshaler.
-func (d *Detection) UnmarshalText(b []byte) error {
-	v, err := ParseDetection(string(b))
-	if err != nil {
-		return err
-	}
-	*d = v
-	return nil
-}
+// ParseDetection reads "heterodyne" or "homodyne" (quantum.ParseDetection).
+func ParseDetection(s string) (Detection, error) { return quantum.ParseDetection(s) }
 
 // FrameSpec is what the stations agreed for one frame (INITIALIZATION) and
 // hand to the hardware: Alice's Prepare and Bob's Arm get the same value.

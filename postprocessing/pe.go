@@ -207,7 +207,7 @@ func EstimateParameters(in PEInput) (PEResult, error) {
 		return PEResult{}, fmt.Errorf("%w: Σx·y = 0", ErrNoCorrelation)
 	}
 
-	k := in.Detection.quadratures()
+	k := in.Detection.Quadratures()
 	eta := in.Eta
 	r := PEResult{
 		Detection: in.Detection,

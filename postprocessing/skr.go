@@ -4,72 +4,21 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strings"
+
+	"github.com/qosst/qosst-go/quantum"
 )
 
-// Detection is Bob's measurement: heterodyne (both quadratures, each through
-// a balanced 50:50 split) or homodyne (one quadrature).
-type Detection int
+// Detection is Bob's measurement, the one definition of package quantum.
+type Detection = quantum.Detection
 
-// The two detections. The zero value is not a detection, so a forgotten field
-// is caught by Validate.
+// The two detections (see package quantum).
 const (
-	Heterodyne Detection = iota + 1
-	Homodyne
+	Heterodyne = quantum.Heterodyne
+	Homodyne   = quantum.Homodyne
 )
 
-// String returns "heterodyne" or "homodyne".
-func (d Detection) String() string {
-	switch d {
-	case Heterodyne:
-		return "heterodyne"
-	case Homodyne:
-		return "homodyne"
-	}
-	return fmt.Sprintf("Detection(%d)", int(d))
-}
-
-// Valid reports whether d is Heterodyne or Homodyne.
-func (d Detection) Valid() bool { return d == Heterodyne || d == Homodyne }
-
-// ParseDetection reads "heterodyne" or "homodyne" (case and surrounding
-// blanks ignored).
-func ParseDetection(s string) (Detection, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "heterodyne":
-		return Heterodyne, nil
-	case "homodyne":
-		return Homodyne, nil
-	}
-	return 0, fmt.Errorf("postprocessing: unknown detection %q (want heterodyne or homodyne)", s)
-}
-
-// MarshalText implements encoding.TextMarshaler (configuration files).
-func (d Detection) MarshalText() ([]byte, error) {
-	if !d.Valid() {
-		return nil, fmt.Errorf("postprocessing: cannot marshal %v", d)
-	}
-	return []byte(d.String()), nil
-}
-
-// UnmarshalText implements encoding.TextUnmarshaler with ParseDetection.
-func (d *Detection) UnmarshalText(b []byte) error {
-	v, err := ParseDetection(string(b))
-	if err != nil {
-		return err
-	}
-	*d = v
-	return nil
-}
-
-// quadratures is the number of quadratures a detection measures per symbol:
-// the k of the link model y = sqrt(ηT/k)·x + n.
-func (d Detection) quadratures() float64 {
-	if d == Heterodyne {
-		return 2
-	}
-	return 1
-}
+// ParseDetection reads "heterodyne" or "homodyne" (quantum.ParseDetection).
+func ParseDetection(s string) (Detection, error) { return quantum.ParseDetection(s) }
 
 // ErrOutOfDomain is wrapped by every error about a parameter outside the
 // physical domain of the key-rate formulas.
@@ -149,7 +98,7 @@ func (p KeyRateParams) reduce() eveChannel {
 		return c
 	}
 	c.t = p.Eta * p.T
-	c.txi = p.Eta*p.T*p.Xi + p.Detection.quadratures()*p.Vel
+	c.txi = p.Eta*p.T*p.Xi + p.Detection.Quadratures()*p.Vel
 	if p.Detection == Heterodyne {
 		c.chiDet = 1 // (1 + (1 − 1) + 0)/1
 	}

@@ -246,7 +246,7 @@ func skrModel(p KeyRateParams) skrModelResult {
 	// quadrature, purified by the EPR pair (F0, F) of variance ν.
 	nu := 1.0
 	if p.Vel > 0 {
-		nu = 1 + p.Detection.quadratures()*p.Vel/(1-p.Eta)
+		nu = 1 + p.Detection.Quadratures()*p.Vel/(1-p.Eta)
 	}
 	s.addEPR("F0", "F", nu)
 	s.beamSplitter("B", "F0", p.Eta) // B → B' (to the photodiodes), F0 → G

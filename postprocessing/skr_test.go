@@ -85,7 +85,7 @@ func TestClosedFormsMatchCovarianceModel(t *testing.T) {
 
 		// The model reproduces the simulated link of DESIGN.md, and SNR is
 		// its signal-to-noise ratio.
-		k := det.quadratures()
+		k := det.Quadratures()
 		wantNoise := 1 + p.Vel + p.Eta*p.T*p.Xi/k
 		wantVar := p.Eta*p.T*p.Va/k + wantNoise
 		if skrRelErr(m.bobCondVar, wantNoise) > 1e-9 || skrRelErr(m.bobVar, wantVar) > 1e-9 {

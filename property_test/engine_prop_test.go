@@ -302,7 +302,7 @@ func (c *client) badDigest(t *rapid.T) {
 
 func isRequest(code messages.Code) bool {
 	for _, s := range states.All() {
-		if states.IsLegal(s, code) {
+		if qosst.IsLegal(s, code) {
 			return true
 		}
 	}

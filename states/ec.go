@@ -1,7 +1,5 @@
 package states
 
-import "github.com/qosst/qosst-go/messages"
-
 // Error correction phase (codes 180-199): Bob sends syndromes block by block
 // and the two keys are compared by hash.
 const (
@@ -16,20 +14,10 @@ var errorCorrectionPhase = []info{
 		state: EC,
 		phase: "ec",
 		doc:   "syndromes block by block, remaining errors, then hash verification",
-		legal: []messages.Code{
-			messages.ECBlock,
-			messages.ECRemaining,
-			messages.ECVerification,
-		},
-		hasFrame: true,
-		always:   true,
 	},
 	{
-		state:    ECDone,
-		phase:    "ec",
-		doc:      "corrected keys verified equal, waiting for PA_REQUEST",
-		legal:    []messages.Code{messages.PARequest},
-		hasFrame: true,
-		always:   true,
+		state: ECDone,
+		phase: "ec",
+		doc:   "corrected keys verified equal, waiting for PA_REQUEST",
 	},
 }

@@ -1,7 +1,5 @@
 package states
 
-import "github.com/qosst/qosst-go/messages"
-
 // Identification phase (codes 100-119): the peer proves its version and
 // starts the challenge chain.
 const (
@@ -13,23 +11,13 @@ const (
 
 var identificationPhase = []info{
 	{
-		state:  Connected,
-		phase:  "identification",
-		doc:    "session open, peer not identified: only IDENTIFICATION_REQUEST starts the chain",
-		legal:  []messages.Code{messages.IdentificationRequest},
-		always: true,
+		state: Connected,
+		phase: "identification",
+		doc:   "session open, peer not identified: only IDENTIFICATION_REQUEST starts the chain",
 	},
 	{
 		state: Identified,
 		phase: "identification",
 		doc:   "peer identified, no frame in progress: a frame may be initialized, parameters changed, and the key of an earlier frame confirmed (FRAME_ENDED)",
-		legal: []messages.Code{
-			messages.IdentificationRequest,
-			messages.InitializationRequest,
-			messages.InitializationRequestConfig,
-			messages.ChangeParameterRequest,
-			messages.FrameEnded,
-		},
-		always: true,
 	},
 }

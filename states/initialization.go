@@ -1,7 +1,5 @@
 package states
 
-import "github.com/qosst/qosst-go/messages"
-
 // Initialization phase (codes 120-139, with parameter change 50-69): a frame
 // is agreed on.
 const (
@@ -14,14 +12,5 @@ var initializationPhase = []info{
 		state: Initialized,
 		phase: "initialization",
 		doc:   "frame agreed on: QIE may start, polarisation be recovered, or the frame replaced",
-		legal: []messages.Code{
-			messages.IdentificationRequest,
-			messages.InitializationRequest,
-			messages.ChangeParameterRequest,
-			messages.RequestPolarisationRecovery,
-			messages.QIERequest,
-		},
-		hasFrame: true,
-		always:   true,
 	},
 }

@@ -1,7 +1,5 @@
 package states
 
-import "github.com/qosst/qosst-go/messages"
-
 // Privacy amplification phase (codes 200-219) and end of frame (220-221).
 const (
 	// PADone: the final key is computed on both sides; FRAME_ENDED closes the frame.
@@ -10,11 +8,8 @@ const (
 
 var privacyAmplificationPhase = []info{
 	{
-		state:    PADone,
-		phase:    "pa",
-		doc:      "final key computed, waiting for FRAME_ENDED",
-		legal:    []messages.Code{messages.FrameEnded},
-		hasFrame: true,
-		always:   true,
+		state: PADone,
+		phase: "pa",
+		doc:   "final key computed, waiting for FRAME_ENDED",
 	},
 }

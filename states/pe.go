@@ -1,7 +1,5 @@
 package states
 
-import "github.com/qosst/qosst-go/messages"
-
 // Parameters estimation phase (codes 160-179): Bob learns part of Alice's
 // symbols and her photon number, estimates the channel and asks Alice to
 // approve the key rate.
@@ -17,20 +15,10 @@ var parametersEstimationPhase = []info{
 		state: PE,
 		phase: "pe",
 		doc:   "Bob requests symbols and the photon number, then reports his estimates",
-		legal: []messages.Code{
-			messages.PESymbolsRequest,
-			messages.PENphotonRequest,
-			messages.PEFinished,
-		},
-		hasFrame: true,
-		always:   true,
 	},
 	{
-		state:    PEApproved,
-		phase:    "pe",
-		doc:      "estimates approved, waiting for EC_INITIALIZATION",
-		legal:    []messages.Code{messages.ECInitialization},
-		hasFrame: true,
-		always:   true,
+		state: PEApproved,
+		phase: "pe",
+		doc:   "estimates approved, waiting for EC_INITIALIZATION",
 	},
 }

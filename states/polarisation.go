@@ -1,7 +1,5 @@
 package states
 
-import "github.com/qosst/qosst-go/messages"
-
 // Polarisation recovery phase (codes 70-79): Alice emits a classical signal
 // while Bob aligns his polarisation controller.
 const (
@@ -11,11 +9,8 @@ const (
 
 var polarisationPhase = []info{
 	{
-		state:    Polarising,
-		phase:    "polarisation",
-		doc:      "Alice emits the recovery signal until END_POLARISATION_RECOVERY",
-		legal:    []messages.Code{messages.EndPolarisationRecovery},
-		hasFrame: true,
-		always:   true,
+		state: Polarising,
+		phase: "polarisation",
+		doc:   "Alice emits the recovery signal until END_POLARISATION_RECOVERY",
 	},
 }

@@ -1,7 +1,5 @@
 package states
 
-import "github.com/qosst/qosst-go/messages"
-
 // Quantum information exchange phase (codes 140-159): Alice emits the
 // frame's symbols while Bob acquires.
 const (
@@ -13,19 +11,13 @@ const (
 
 var qiePhase = []info{
 	{
-		state:    QIEReady,
-		phase:    "qie",
-		doc:      "emitter ready with the frame's symbols, waiting for QIE_TRIGGER",
-		legal:    []messages.Code{messages.QIETrigger},
-		hasFrame: true,
-		always:   true,
+		state: QIEReady,
+		phase: "qie",
+		doc:   "emitter ready with the frame's symbols, waiting for QIE_TRIGGER",
 	},
 	{
-		state:    Emitting,
-		phase:    "qie",
-		doc:      "Alice emits while Bob acquires, until QIE_ACQUISITION_ENDED",
-		legal:    []messages.Code{messages.QIEAcquisitionEnded},
-		hasFrame: true,
-		always:   true,
+		state: Emitting,
+		phase: "qie",
+		doc:   "Alice emits while Bob acquires, until QIE_ACQUISITION_ENDED",
 	},
 }

@@ -1,14 +1,10 @@
-// Package states owns the states of a QOSST session: one file per protocol
-// phase declares its state(s), the request codes legal there and a one-line
-// doc. The registry (All, Legal, Doc, Phase, HasFrame) is what the
-// transition table, the engine, the tests and the diagrams read.
+// Package states owns the names of the states of a QOSST session: one file
+// per protocol phase declares its state(s) with a one-line doc. What is legal
+// in a state, and whether it holds a frame, follows from the rows of the
+// transition table (package qosst), never from here.
 package states
 
-import (
-	"slices"
-
-	"github.com/qosst/qosst-go/messages"
-)
+import "slices"
 
 // State is the state of one QOSST session, as seen by Alice (Bob mirrors it).
 type State string
@@ -18,12 +14,9 @@ func (s State) String() string { return string(s) }
 
 // info declares one state.
 type info struct {
-	state    State
-	phase    string
-	doc      string
-	legal    []messages.Code // request codes legal in this state, besides Always
-	hasFrame bool            // a frame is in progress in this state
-	always   bool            // the codes of Always are legal here too
+	state State
+	phase string
+	doc   string
 }
 
 // phases lists the protocol phases in protocol order; each comes from the
@@ -70,46 +63,11 @@ func Valid(s State) bool {
 	return ok
 }
 
-// legalCodes holds Legal's answer per state, computed once.
-var legalCodes = func() map[State][]messages.Code {
-	m := make(map[State][]messages.Code, len(registry))
-	for s, i := range registry {
-		out := append([]messages.Code(nil), i.legal...)
-		if i.always {
-			out = append(out, always...)
-		}
-		slices.Sort(out)
-		m[s] = slices.Compact(out)
-	}
-	return m
-}()
-
-// Legal returns the request codes legal in s, ascending: the codes of its
-// phase plus Always (except in closed, where nothing is legal). It returns
-// nil for an undeclared state. The slice is a fresh copy.
-func Legal(s State) []messages.Code {
-	l, ok := legalCodes[s]
-	if !ok {
-		return nil
-	}
-	return slices.Clone(l)
-}
-
-// IsLegal reports whether code is a legal request in s.
-func IsLegal(s State, code messages.Code) bool {
-	_, found := slices.BinarySearch(legalCodes[s], code)
-	return found
-}
-
 // Doc returns the one-line description of s ("" for an undeclared state).
 func Doc(s State) string { return registry[s].doc }
 
 // Phase returns the name of the protocol phase that declares s.
 func Phase(s State) string { return registry[s].phase }
-
-// HasFrame reports whether a frame is in progress in s, so that leaving s
-// for a state without a frame drops (or completes) it.
-func HasFrame(s State) bool { return registry[s].hasFrame }
 
 // Phases returns the protocol phase names in protocol order.
 func Phases() []string {

@@ -142,8 +142,8 @@ func (s *Server) listen(opts Options) (net.Listener, error) {
 }
 
 // Stop stops Alice and waits for her to return: it fails the test when she
-// does not within StopTimeout, when Serve returns an error or when a session
-// is left; it then closes the emitter Start created. Stop may be called more
+// does not within StopTimeout, when Serve returns an error, when a session
+// is left or when a handler made a programming error (fsm.InvariantError); it then closes the emitter Start created. Stop may be called more
 // than once.
 func (s *Server) Stop() {
 	s.closeOnce.Do(func() {
@@ -155,6 +155,9 @@ func (s *Server) Stop() {
 			}
 			if n := s.Alice.Sessions(); n != 0 {
 				s.t.Errorf("alicetest: %d sessions left after Serve returned", n)
+			}
+			if n := s.Alice.ProgrammingErrors(); n != 0 {
+				s.t.Errorf("alicetest: %d programming errors (see the log: a handler broke what the table guarantees)", n)
 			}
 		case <-time.After(StopTimeout):
 			s.t.Errorf("alicetest: alice did not stop within %v", StopTimeout)

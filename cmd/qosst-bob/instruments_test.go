@@ -39,9 +39,9 @@ reconciliation = "multidimensional"
 [frame.quantum]
 num_symbols = 60000
 modulation_variance = 4
+detection = %q
 [simulation]
 enabled = false
-detection = %q
 [keys]
 output_dir = %q
 %s%s`, lc.Efficiency, lc.Detection.String(), keys, lab.InstrumentsTOML(), extra)
