@@ -30,6 +30,7 @@ import (
 //	QCLDPC_FER_SNR=1.0,0.5,0.16   SNRs to run (default: each code's own list)
 //	QCLDPC_FER_BLOCKS=100         blocks per point (default 20)
 //	QCLDPC_FER_CODES=r0.1         only codes whose name contains this
+//	QCLDPC_FER_ITERS=200          iteration bound of the decoder (default 200)
 //
 // To measure the project's designed codes, add them to benchFERCodes (with
 // an adapt function when the rate is adapted by shortening or puncturing
@@ -251,6 +252,14 @@ func BenchmarkDecodeFER(b *testing.B) {
 		}
 		blocks = n
 	}
+	iters := 200
+	if v := os.Getenv("QCLDPC_FER_ITERS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			b.Fatalf("QCLDPC_FER_ITERS=%q, want a positive integer", v)
+		}
+		iters = n
+	}
 	snrOverride := benchEnvFloats(b, "QCLDPC_FER_SNR")
 	only := os.Getenv("QCLDPC_FER_CODES")
 	for _, bc := range benchFERCodes {
@@ -268,7 +277,7 @@ func BenchmarkDecodeFER(b *testing.B) {
 				if bc.adapt != nil {
 					shortened, punctured = bc.adapt(c, snr)
 				}
-				benchFER(b, c, shortened, punctured, snr, blocks)
+				benchFER(b, c, shortened, punctured, snr, blocks, iters)
 			})
 		}
 	}
@@ -279,10 +288,10 @@ func BenchmarkDecodeFER(b *testing.B) {
 // (R_eff/(½·log2(1+snr)) with R_eff = (N − M − S)/(N − S − P) for S
 // shortened and P punctured bits), and the throughput of all cores
 // together, in channel bits (N − S − P) per second.
-func benchFER(b *testing.B, c *Code, shortened, punctured []int, snr float64, blocks int) {
+func benchFER(b *testing.B, c *Code, shortened, punctured []int, snr float64, blocks, maxIter int) {
 	sent := c.N() - len(shortened) - len(punctured) - len(c.Punctured)*c.Z
 	rate := float64(c.N()-c.M()-len(shortened)) / float64(sent)
-	pool, err := NewDecoderPool(c, 200, 0)
+	pool, err := NewDecoderPool(c, maxIter, 0)
 	if err != nil {
 		b.Fatal(err)
 	}
