@@ -422,7 +422,7 @@ func TestDecoderPool(t *testing.T) {
 func TestDecoderRegularThreshold(t *testing.T) {
 	const snrStar = 1 / (0.8809 * 0.8809)
 	c := testMustLift(40, testRegular36(), (1<<15)/6, nil)
-	d, err := NewDecoder(c, 200)
+	d, err := NewDecoder(c, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -434,7 +434,11 @@ func TestDecoderRegularThreshold(t *testing.T) {
 		want bool
 	}{{-0.5, false}, {0.5, true}} {
 		snr := snrStar * math.Pow(10, tc.dB/10)
-		for b := range 3 {
+		blocks := 3
+		if testRace {
+			blocks = 1
+		}
+		for b := range blocks {
 			testBlock(rng, c, snr, bits, synd, llr)
 			it, ok, err := d.Decode(llr, synd, out)
 			if err != nil {
