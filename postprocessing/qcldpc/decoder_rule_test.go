@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// The check-node rule was chosen by measurement: BenchmarkDecodeRule decodes
+// The check-node rule was chosen by measurement: BenchmarkCheckRule decodes
 // the same blocks with the decoder (sum-product, tabulated φ) and with
 // variants that differ only in the check-node rule, written here on the
 // decoder's own layout and schedule:
@@ -16,7 +16,7 @@ import (
 //   - nms-α: normalized min-sum, magnitude α·min over the other inputs;
 //   - oms-δ: offset min-sum, magnitude max(min − δ, 0).
 //
-// Run: go test -run '^$' -bench DecodeRule ./postprocessing/qcldpc/
+// Run: go test -run '^$' -bench CheckRule ./postprocessing/qcldpc/
 
 type ruleKind int
 
@@ -118,7 +118,7 @@ func ruleDecode(d *Decoder, llr []float32, syndrome, out []uint8, rule checkRule
 	return d.maxIter, d.decide(syndrome, out)
 }
 
-func BenchmarkDecodeRule(b *testing.B) {
+func BenchmarkCheckRule(b *testing.B) {
 	rules := []checkRule{
 		{name: "spa-table", kind: ruleTable},
 		{name: "exact", kind: ruleExact},
