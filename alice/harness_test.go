@@ -19,6 +19,7 @@ import (
 	"github.com/qosst/qosst-go/keystore"
 	"github.com/qosst/qosst-go/messages"
 	pp "github.com/qosst/qosst-go/postprocessing"
+	"github.com/qosst/qosst-go/station"
 	"github.com/qosst/qosst-go/transport"
 )
 
@@ -87,7 +88,7 @@ func (e scaledPhotons) MeanPhotonNumber(ctx context.Context) (float64, error) {
 func newHarness(t testing.TB, network string, opts ...harnessOpt) *harness {
 	t.Helper()
 	cfg := testConfig()
-	sc := cfg.SimConfig()
+	sc := station.SimConfig(cfg)
 	su := &setup{cfg: cfg, sim: &sc}
 	for _, o := range opts {
 		o(su)
@@ -298,7 +299,7 @@ func (b *bob) initialize() {
 // content, as qosst-bob does, and measures with the simulated receiver.
 func (b *bob) qie() {
 	b.t.Helper()
-	rc := b.h.cfg.SimConfig()
+	rc := station.SimConfig(b.h.cfg)
 	rc.NoiseSeed = 7
 	rx, err := sim.NewReceiver(rc)
 	if err != nil {

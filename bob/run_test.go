@@ -9,6 +9,7 @@ import (
 
 	"github.com/qosst/qosst-go/hardware/sim"
 	"github.com/qosst/qosst-go/messages"
+	"github.com/qosst/qosst-go/station"
 )
 
 // Run with n = 0 runs frames until its context ends, then disconnects and
@@ -76,7 +77,7 @@ func TestStopDuringAcquisition(t *testing.T) {
 	c := stationConfig()
 	l, d := listen(t, "pipe")
 	startAlice(t, c, l)
-	sc := c.SimConfig()
+	sc := station.SimConfig(c)
 	sc.Faults = []sim.Fault{{Op: sim.OpAcquire, Hang: true}}
 	rx, err := sim.NewReceiver(sc)
 	if err != nil {

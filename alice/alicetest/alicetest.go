@@ -20,6 +20,7 @@ import (
 	"github.com/qosst/qosst-go/hardware"
 	"github.com/qosst/qosst-go/hardware/sim"
 	"github.com/qosst/qosst-go/keystore"
+	"github.com/qosst/qosst-go/station"
 	"github.com/qosst/qosst-go/transport"
 )
 
@@ -34,7 +35,7 @@ const StopTimeout = 10 * time.Second
 
 // Options configure Start. The embedded alice.Options are passed to
 // alice.New, with defaults for what is left zero: Config config.Default(),
-// Emitter the simulated emitter of Config.SimConfig() (closed by Stop),
+// Emitter the simulated emitter of station.SimConfig(Config) (closed by Stop),
 // Keys a store in a fresh temporary directory, Logger disabled.
 type Options struct {
 	alice.Options
@@ -78,7 +79,7 @@ func Start(t testing.TB, opts Options) *Server {
 	}
 	s := &Server{t: t, Config: ao.Config, done: make(chan error, 1)}
 	if ao.Emitter == nil {
-		em, err := sim.NewEmitter(ao.Config.SimConfig())
+		em, err := sim.NewEmitter(station.SimConfig(ao.Config))
 		if err != nil {
 			t.Fatalf("alicetest: emitter: %v", err)
 		}

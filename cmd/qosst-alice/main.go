@@ -21,7 +21,7 @@ import (
 	"github.com/qosst/qosst-go/alice"
 	"github.com/qosst/qosst-go/config"
 	"github.com/qosst/qosst-go/keystore"
-	"github.com/qosst/qosst-go/transport/auth"
+	"github.com/qosst/qosst-go/station"
 )
 
 func main() {
@@ -73,11 +73,11 @@ func run(ctx context.Context, cfg *config.Config, logOut io.Writer, ready chan<-
 	if err != nil {
 		return err
 	}
-	authn, err := auth.New(cfg.AuthConfig())
+	authn, err := station.Authenticator(cfg)
 	if err != nil {
 		return fmt.Errorf("authentication: %w", err)
 	}
-	emitter, err := cfg.NewEmitter(ctx)
+	emitter, err := station.NewEmitter(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("emitter: %w", err)
 	}

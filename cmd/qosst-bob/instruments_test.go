@@ -21,6 +21,7 @@ import (
 	"github.com/qosst/qosst-go/hardware"
 	"github.com/qosst/qosst-go/hardware/real/scpi/scpitest"
 	"github.com/qosst/qosst-go/keystore"
+	"github.com/qosst/qosst-go/station"
 )
 
 // labConfig is a fake lab with a link good enough for frames of 60 000
@@ -88,7 +89,7 @@ func runOnInstruments(t *testing.T, d hardware.Detection) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	em, err := ac.NewEmitter(ctx)
+	em, err := station.NewEmitter(ctx, ac)
 	if err != nil {
 		t.Fatal(err)
 	}
