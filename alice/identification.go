@@ -14,8 +14,8 @@ func (s *session) registerIdentification(m *fsm.Mux) {
 	m.Handle(messages.IdentificationRequest, func(ctx context.Context, req fsm.Request) (fsm.Answer, error) {
 		c := req.Content.(*messages.IdentificationRequestContent)
 		s.log.Info().Str("peer_serial_number", c.SerialNumber).Str("qosst_version", c.QOSSTVersion).Msg("identification")
-		if c.QOSSTVersion != QOSSTVersion {
-			return answer(messages.InvalidQOSSTVersion, &messages.InvalidQOSSTVersionContent{QOSSTVersion: QOSSTVersion})
+		if c.QOSSTVersion != messages.QOSSTVersion {
+			return answer(messages.InvalidQOSSTVersion, &messages.InvalidQOSSTVersionContent{QOSSTVersion: messages.QOSSTVersion})
 		}
 		return answer(messages.IdentificationResponse, &messages.IdentificationResponseContent{SerialNumber: s.cfg.SerialNumber})
 	})

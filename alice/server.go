@@ -20,9 +20,6 @@ import (
 	"github.com/qosst/qosst-go/transport"
 )
 
-// QOSSTVersion is the protocol version Alice speaks.
-const QOSSTVersion = "QOSST/0.2"
-
 // ErrEmitterBusy is the cause of the ABORT answered to a QIE_REQUEST (or a
 // polarisation recovery request) that waited timeouts.emitter_wait for an
 // emitter held by another session.

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qosst/qosst-go/fsm"
 	"github.com/qosst/qosst-go/keystore"
 	"github.com/qosst/qosst-go/messages"
 	"github.com/qosst/qosst-go/states"
@@ -160,7 +161,7 @@ func TestAuthenticationInvalidReidentifies(t *testing.T) {
 	})
 	ctx := runCtx(t)
 	_, err := drv.RunFrame(ctx)
-	if !errors.Is(err, ErrAuthentication) || Fatal(err) {
+	if !errors.Is(err, messages.ErrAuthentication) || Fatal(err) {
 		t.Fatalf("RunFrame: %v, want a non-fatal ErrAuthentication", err)
 	}
 	noKeys(t, "Bob", bobKeys)
@@ -188,7 +189,7 @@ func TestManInTheMiddle(t *testing.T) {
 		return action{kind: reply, code: messages.AuthenticationInvalid}
 	})
 	sums, err := drv.Run(runCtx(t), 10)
-	if !errors.Is(err, ErrManInTheMiddle) || !Fatal(err) {
+	if !errors.Is(err, fsm.ErrManInTheMiddle) || !Fatal(err) {
 		t.Fatalf("Run: %v, want ErrManInTheMiddle", err)
 	}
 	if n := p.count(messages.IdentificationRequest); n != drv.cfg.MaxAuthFailures {
@@ -206,7 +207,7 @@ func TestManInTheMiddle(t *testing.T) {
 		}
 		return action{}
 	}, func(o *Options) { o.Config.MaxAuthFailures = 1 })
-	if _, err := drv2.Run(runCtx(t), 5); !errors.Is(err, ErrManInTheMiddle) {
+	if _, err := drv2.Run(runCtx(t), 5); !errors.Is(err, fsm.ErrManInTheMiddle) {
 		t.Fatalf("Run with budget 1: %v", err)
 	}
 	if n := p2.count(messages.IdentificationRequest); n != 1 {
@@ -226,7 +227,7 @@ func TestLocalAuthenticationFailure(t *testing.T) {
 	})
 	ctx := runCtx(t)
 	_, err := drv.RunFrame(ctx)
-	if !errors.Is(err, ErrAuthentication) || !errors.Is(err, messages.ErrAuthentication) || Fatal(err) {
+	if !errors.Is(err, messages.ErrAuthentication) || Fatal(err) {
 		t.Fatalf("RunFrame: %v, want a non-fatal authentication failure", err)
 	}
 	reqs := p.requests()

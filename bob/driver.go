@@ -23,9 +23,6 @@ import (
 	"github.com/qosst/qosst-go/transport"
 )
 
-// QOSSTVersion is the protocol version Bob speaks.
-const QOSSTVersion = "QOSST/0.2"
-
 // Conn is the requesting side of a QOSST session: one request, one answer.
 // *transport.Client implements it.
 type Conn interface {
@@ -301,7 +298,7 @@ func (f *frame) phase(p Phase, fn func() error) error {
 // the table for it. Every other outcome becomes a *PhaseError:
 //   - ABORT: ErrAborted (the tracker drops the frame);
 //   - AUTHENTICATION_INVALID, or an answer failing Bob's checks:
-//     ErrAuthentication, or ErrManInTheMiddle after MaxAuthFailures in a row;
+//     messages.ErrAuthentication, or fsm.ErrManInTheMiddle after MaxAuthFailures in a row;
 //   - UNKOWN_COMMAND, UNEXPECTED_COMMAND, INVALID_CONTENT, and the responses
 //     the table marks Refused (PE_SYMBOLS_ERROR, EC_DENIED,
 //     EC_REMAINING_ERROR, PA_ERROR): ErrPeerRefused;
@@ -402,9 +399,12 @@ func (d *Driver) authFailed(cause error) error {
 		AnErr("cause", cause).Str(logging.FieldState, string(d.tracker.State())).Msg("authentication failure")
 	if d.authFailures >= d.cfg.MaxAuthFailures {
 		d.log.Error().Int("failures_in_a_row", d.authFailures).Msg("man-in-the-middle suspected: stopping")
-		return fmt.Errorf("%w (%d failures in a row; last: %w)", ErrManInTheMiddle, d.authFailures, cause)
+		return fmt.Errorf("%w (%d failures in a row; last: %w)", fsm.ErrManInTheMiddle, d.authFailures, cause)
 	}
-	return fmt.Errorf("%w: %w", ErrAuthentication, cause)
+	if !errors.Is(cause, messages.ErrAuthentication) {
+		cause = fmt.Errorf("%w: %w", messages.ErrAuthentication, cause)
+	}
+	return cause
 }
 
 // invalidResponse answers an unacceptable answer with INVALID_RESPONSE and
@@ -495,7 +495,7 @@ func (f *frame) drop(cause error) error {
 			return errors.Join(cause, err)
 		}
 	}
-	if errors.Is(cause, ErrAuthentication) && !errors.Is(cause, ErrManInTheMiddle) {
+	if errors.Is(cause, messages.ErrAuthentication) && !errors.Is(cause, fsm.ErrManInTheMiddle) {
 		if err := f.d.reidentify(ctx); err != nil {
 			return errors.Join(cause, err)
 		}
@@ -528,7 +528,7 @@ func (d *Driver) reidentify(ctx context.Context) error {
 	for {
 		f := &frame{d: d, ctx: ctx, sum: &Summary{}}
 		err := f.identify()
-		if err == nil || !errors.Is(err, ErrAuthentication) || errors.Is(err, ErrManInTheMiddle) {
+		if err == nil || !errors.Is(err, messages.ErrAuthentication) || errors.Is(err, fsm.ErrManInTheMiddle) {
 			return err
 		}
 	}

@@ -5,14 +5,12 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/qosst/qosst-go/fsm"
 	"github.com/qosst/qosst-go/messages"
 )
 
 // Sentinel errors the callers of the driver branch on with errors.Is.
 var (
-	// ErrManInTheMiddle: authentication failed too many times in a row; the
-	// driver stops and does not reconnect.
-	ErrManInTheMiddle = errors.New("bob: authentication failed repeatedly: man-in-the-middle suspected")
 	// ErrAborted: Alice answered ABORT; the frame is dropped.
 	ErrAborted = errors.New("bob: frame aborted by Alice")
 	// ErrInvalidResponse: Alice's answer was not a row of the table for
@@ -29,9 +27,6 @@ var (
 	ErrInitializationDenied = errors.New("bob: initialization denied")
 	// ErrPEDenied: Alice denied the frame after parameter estimation.
 	ErrPEDenied = errors.New("bob: parameter estimation denied")
-	// ErrAuthentication: a frame of the session failed authentication (one
-	// side or the other); the frame is dropped and Bob identifies again.
-	ErrAuthentication = errors.New("bob: authentication failure")
 	// ErrNoKey: the frame ran to its end but leaves no secret key (key rate
 	// or final key length not positive, or every EC block failed).
 	ErrNoKey = errors.New("bob: no secret key in this frame")
@@ -81,7 +76,7 @@ func Fatal(err error) bool {
 	switch {
 	case err == nil:
 		return false
-	case errors.Is(err, ErrManInTheMiddle),
+	case errors.Is(err, fsm.ErrManInTheMiddle),
 		errors.Is(err, ErrVersion),
 		errors.Is(err, ErrPeerLacksEC),
 		errors.Is(err, ErrInitializationDenied),

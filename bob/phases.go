@@ -17,7 +17,7 @@ import (
 // identify sends IDENTIFICATION_REQUEST and reads Alice's serial number.
 func (f *frame) identify() error {
 	code, c, err := f.request(PhaseIdentification, messages.IdentificationRequest,
-		&messages.IdentificationRequestContent{SerialNumber: f.d.cfg.SerialNumber, QOSSTVersion: QOSSTVersion})
+		&messages.IdentificationRequestContent{SerialNumber: f.d.cfg.SerialNumber, QOSSTVersion: messages.QOSSTVersion})
 	if err != nil {
 		return err
 	}

@@ -144,7 +144,7 @@ func (s *Station) Close() error {
 func (d *Driver) OnReconnect(ctx context.Context, s *transport.Session) error {
 	d.tracker.Reset()
 	d.log.Warn().Msg("connection replaced: identifying again")
-	raw, err := messages.EncodeContent(&messages.IdentificationRequestContent{SerialNumber: d.cfg.SerialNumber, QOSSTVersion: QOSSTVersion})
+	raw, err := messages.EncodeContent(&messages.IdentificationRequestContent{SerialNumber: d.cfg.SerialNumber, QOSSTVersion: messages.QOSSTVersion})
 	if err != nil {
 		return err
 	}

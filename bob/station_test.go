@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/qosst/qosst-go/config"
+	"github.com/qosst/qosst-go/fsm"
 	pp "github.com/qosst/qosst-go/postprocessing"
 	"github.com/qosst/qosst-go/station"
 	"github.com/qosst/qosst-go/transport/auth"
@@ -62,7 +63,7 @@ func TestStationHMAC(t *testing.T) {
 				}
 				return
 			}
-			if !errors.Is(err, ErrManInTheMiddle) {
+			if !errors.Is(err, fsm.ErrManInTheMiddle) {
 				t.Fatalf("Run with another key: %v, want ErrManInTheMiddle", err)
 			}
 			noKeys(t, "Bob", st.Keys)

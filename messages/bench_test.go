@@ -31,7 +31,7 @@ var smallContent = []byte(`{"serial_number": "QOSST/0002", "qosst_version": "QOS
 
 func BenchmarkFrameEncodeSmall(b *testing.B) {
 	h := Header{Code: IdentificationRequest, Challenge: "c4nXgKWEOqQyi1J", NextChallenge: "aekbh22UGmVy16s"}
-	var e Encoder
+	var e encoder
 	buf := make([]byte, 0, 512)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -74,7 +74,7 @@ func BenchmarkContentSmall(b *testing.B) {
 		b.ReportAllocs()
 		buf := make([]byte, 0, 128)
 		for b.Loop() {
-			buf, _ = AppendContent(buf[:0], c)
+			buf, _ = appendContent(buf[:0], c)
 		}
 	})
 	b.Run("encode/encoding_json", func(b *testing.B) {

@@ -2,6 +2,10 @@ package messages
 
 import "strconv"
 
+// QOSSTVersion is the protocol version this vocabulary is, as carried in
+// IDENTIFICATION_REQUEST and INVALID_QOSST_VERSION.
+const QOSSTVersion = "QOSST/0.2"
+
 // Code is a QOSST/0.2 message code as carried in the frame header. Codes that
 // are not listed below are not QOSST codes: Known reports false for them and a
 // receiver answers them with UNKOWN_COMMAND.
@@ -133,14 +137,6 @@ var codeNames = map[Code]string{
 	DisconnectionAck:            "DISCONNECTION_ACK",
 }
 
-var codesByName = func() map[string]Code {
-	m := make(map[string]Code, len(codeNames))
-	for c, n := range codeNames {
-		m[n] = c
-	}
-	return m
-}()
-
 // allCodes lists every QOSST code in ascending order.
 var allCodes = []Code{
 	UnkownCommand,
@@ -217,12 +213,6 @@ func (c Code) String() string {
 		return n
 	}
 	return "CODE(" + strconv.Itoa(int(c)) + ")"
-}
-
-// CodeByName returns the code with the given wire name.
-func CodeByName(name string) (Code, bool) {
-	c, ok := codesByName[name]
-	return c, ok
 }
 
 // AllCodes returns every QOSST/0.2 code in ascending order. The slice is a

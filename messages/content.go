@@ -1,31 +1,28 @@
 package messages
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"reflect"
-	"runtime"
-	"sort"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
 )
 
-// Content is the typed content of one code. Only pointers to the
-// <CodeName>Content structs of this package implement it.
+// Content is the typed content of one code: a pointer to one of the
+// <CodeName>Content structs of this package.
 type Content interface {
 	// Code is the message code this content belongs to.
 	Code() Code
 	// Validate reports nil, or a *ContentError (wrapping ErrInvalidContent)
 	// naming the offending field and the reason.
 	Validate() error
-	appendJSON(dst []byte) []byte
-	decodeFields(o *rawObject) error
 }
 
 // ErrInvalidContent is wrapped by every content decoding or validation failure.
@@ -36,7 +33,7 @@ var ErrInvalidContent = errors.New("invalid content")
 // error_message of an INVALID_CONTENT answer.
 type ContentError struct {
 	Code   Code   // the code whose content failed (0 when unknown)
-	Field  string // the JSON field, "" for the content as a whole
+	Field  string // the JSON field ("ldpc.k" inside an object), "" for the content as a whole
 	Reason string
 }
 
@@ -58,9 +55,8 @@ func fieldErr(field, reason string) *ContentError {
 type contentKind uint8
 
 const (
-	kindNone     contentKind = iota // no content; a present JSON object is ignored
-	kindOptional                    // content may be absent (every field optional, or QIE_REQUEST)
-	kindRequired                    // content must be present
+	kindOptional contentKind = iota + 1 // content may be absent (every field optional, or QIE_REQUEST)
+	kindRequired                        // content must be present
 )
 
 type contentSpec struct {
@@ -122,9 +118,9 @@ func ContentRequired(code Code) bool {
 	return contentSpecs[code].kind == kindRequired
 }
 
-// NewContent returns a zero content of the code's type, or nil for codes
+// newContent returns a zero content of the code's type, or nil for codes
 // that carry none.
-func NewContent(code Code) Content {
+func newContent(code Code) Content {
 	if s, ok := contentSpecs[code]; ok {
 		return s.new()
 	}
@@ -139,10 +135,6 @@ func NewContent(code Code) Content {
 // *ContentError; a code that is not a QOSST code gives an error wrapping
 // ErrUnknownCode.
 func DecodeContent(code Code, raw []byte) (Content, error) {
-	return decodeContent(code, raw, false)
-}
-
-func decodeContent(code Code, raw []byte, forceFallback bool) (Content, error) {
 	if !code.Known() {
 		return nil, fmt.Errorf("%w: %d", ErrUnknownCode, int(code))
 	}
@@ -153,16 +145,15 @@ func decodeContent(code Code, raw []byte, forceFallback bool) (Content, error) {
 		}
 		return nil, nil
 	}
-	o, err := parseObject(raw, forceFallback)
+	fields, err := splitObject(raw, "")
 	if err != nil {
-		err.(*ContentError).Code = code
-		return nil, err
+		return nil, withCode(err, code)
 	}
 	if !has {
 		return nil, nil
 	}
 	c := spec.new()
-	if err := c.decodeFields(o); err != nil {
+	if err := decodeFields(fields, reflect.ValueOf(c).Elem(), ""); err != nil {
 		return nil, withCode(err, code)
 	}
 	if err := c.Validate(); err != nil {
@@ -180,119 +171,257 @@ func withCode(err error, code Code) error {
 	return &ContentError{Code: code, Reason: err.Error()}
 }
 
-// EncodeContent validates c and writes it as JSON, in the shape Python's
-// json.dumps writes (", " and ": " separators, non-ASCII escaped, floats in
-// repr form, fields in the order of the reference examples). A nil content,
-// or one whose fields are all empty and optional, encodes to no bytes: the
-// frame then carries no content, as a Python peer sends for an empty dict.
+// EncodeContent validates c and writes it as JSON in the form encoding/json
+// writes the struct (fields in declaration order, optional fields omitted
+// when zero); the free keys of INITIALIZATION_REQUEST and EC_REMAINING
+// follow in sorted order. A nil content, or one whose fields are all empty
+// and optional, encodes to no bytes: the frame then carries no content, as
+// a Python peer sends for an empty dict.
 func EncodeContent(c Content) ([]byte, error) {
-	return AppendContent(nil, c)
+	return appendContent(nil, c)
 }
 
-// AppendContent is EncodeContent appending to dst.
-func AppendContent(dst []byte, c Content) ([]byte, error) {
+// appendContent is EncodeContent appending to dst.
+func appendContent(dst []byte, c Content) ([]byte, error) {
 	if c == nil {
 		return dst, nil
 	}
-	if v := reflect.ValueOf(c); v.Kind() == reflect.Pointer && v.IsNil() {
+	v := reflect.ValueOf(c)
+	if v.Kind() != reflect.Pointer || v.Type().Elem().Kind() != reflect.Struct {
+		return dst, fmt.Errorf("%w: %T is not a pointer to a content struct", ErrInvalidContent, c)
+	}
+	if v.IsNil() {
 		return dst, nil
 	}
 	if err := c.Validate(); err != nil {
 		return dst, withCode(err, c.Code())
 	}
+	// Size the buffer once for the large arrays of the content.
+	hint := 64
+	for _, f := range fieldsOf(v.Type().Elem()) {
+		if a, ok := v.Elem().Field(f.index).Interface().(appender); ok {
+			hint += len(f.key) + 4 + a.sizeHint()
+		}
+	}
+	dst = growFor(dst, hint)
 	n := len(dst)
-	dst = c.appendJSON(dst)
-	if string(dst[n:]) == "{}" {
-		dst = dst[:n]
-	}
-	return dst, nil
-}
-
-// ---- field readers (decoding) ----
-
-func typeErr(field, want string) *ContentError {
-	return fieldErr(field, "not "+want)
-}
-
-// readString reads an optional string field; present reports whether it was there.
-func readString(o *rawObject, field string) (string, bool, error) {
-	raw, ok := o.get(field)
-	if !ok {
-		return "", false, nil
-	}
-	if len(raw) < 2 || raw[0] != '"' {
-		return "", true, typeErr(field, "a string")
-	}
-	// The object reader has checked the literal: without escapes and with
-	// valid UTF-8 its bytes are the string.
-	if body := raw[1 : len(raw)-1]; bytes.IndexByte(body, '\\') < 0 && utf8.Valid(body) {
-		return string(body), true, nil
-	}
-	return unquote(field, raw)
-}
-
-func unquote(field string, raw []byte) (string, bool, error) {
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", true, typeErr(field, "a string")
-	}
-	return s, true, nil
-}
-
-func requireString(o *rawObject, field string) (string, error) {
-	s, present, err := readString(o, field)
-	if err == nil && !present {
-		err = fieldErr(field, "missing")
-	}
-	return s, err
-}
-
-func readFloat(o *rawObject, field string) (float64, bool, error) {
-	raw, ok := o.get(field)
-	if !ok {
-		return 0, false, nil
-	}
-	f, err := parseFloatToken(raw)
+	out, err := appendObject(dst, v.Elem())
 	if err != nil {
-		return 0, true, fieldErr(field, err.Error())
+		return dst, withCode(err, c.Code())
 	}
-	return f, true, nil
+	if string(out[n:]) == "{}" {
+		out = out[:n]
+	}
+	return out, nil
 }
 
-func requireFloat(o *rawObject, field string) (float64, error) {
-	f, present, err := readFloat(o, field)
-	if err == nil && !present {
-		err = fieldErr(field, "missing")
-	}
-	return f, err
+// ---- the field table of a content struct ----
+
+// structField is one JSON field of a content struct, from its tag:
+// `json:"key"` (required) or `json:"key,omitzero"` (optional, omitted when
+// zero). A map field tagged `content:"rest"` takes every other key.
+type structField struct {
+	key      string
+	index    int
+	optional bool
+	rest     bool
 }
 
-func readInt(o *rawObject, field string) (int64, bool, error) {
-	raw, ok := o.get(field)
-	if !ok {
-		return 0, false, nil
+var fieldTables sync.Map // reflect.Type → []structField
+
+func fieldsOf(t reflect.Type) []structField {
+	if fs, ok := fieldTables.Load(t); ok {
+		return fs.([]structField)
 	}
-	v, err := parseIntToken(raw)
-	if err != nil {
-		return 0, true, fieldErr(field, err.Error())
+	var fs []structField
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		if sf.Tag.Get("content") == "rest" {
+			fs = append(fs, structField{index: i, rest: true})
+			continue
+		}
+		name, opts, _ := strings.Cut(sf.Tag.Get("json"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		fs = append(fs, structField{key: name, index: i, optional: opts == "omitzero"})
 	}
-	return v, true, nil
+	fieldTables.Store(t, fs)
+	return fs
 }
 
-func requireInt(o *rawObject, field string) (int64, error) {
-	v, present, err := readInt(o, field)
-	if err == nil && !present {
-		err = fieldErr(field, "missing")
+// ---- decoding ----
+
+// span is a JSON value as it appears in the input (encoding/json hands
+// Unmarshalers a slice of its input: nothing is copied).
+type span []byte
+
+func (s *span) UnmarshalJSON(b []byte) error { *s = b; return nil }
+
+// splitObject lets encoding/json read raw as an object of raw values:
+// encoding/json judges what is valid JSON, unquotes the keys and keeps the
+// last of duplicate keys.
+func splitObject(raw []byte, field string) (map[string]span, error) {
+	var m map[string]span
+	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return nil, fieldErr(field, "not valid JSON: "+err.Error())
+		}
+		return nil, fieldErr(field, "not a JSON object")
 	}
-	return v, err
+	return m, nil
 }
 
-func requireUUID(o *rawObject, field string) (uuid.UUID, error) {
-	s, err := requireString(o, field)
-	if err != nil {
-		return uuid.Nil, err
+// decodeFields fills the struct v from the object's fields. Keys match
+// exactly (case-sensitive); unknown keys are ignored unless a rest field
+// takes them; null reads as absent except for fields of free JSON values.
+func decodeFields(m map[string]span, v reflect.Value, prefix string) error {
+	fs := fieldsOf(v.Type())
+	for _, f := range fs {
+		if f.rest {
+			continue
+		}
+		fv := v.Field(f.index)
+		s, ok := m[f.key]
+		if ok && fv.Kind() != reflect.Interface && isNull(s) {
+			ok = false
+		}
+		if !ok {
+			if !f.optional {
+				return fieldErr(prefix+f.key, "missing")
+			}
+			continue
+		}
+		if err := decodeValue(s, fv, prefix+f.key); err != nil {
+			return err
+		}
 	}
-	return parseUUID(field, s)
+	for _, f := range fs {
+		if f.rest {
+			return decodeRest(m, fs, v.Field(f.index))
+		}
+	}
+	return nil
+}
+
+// decodeRest puts every key that is not a declared field into the rest map.
+func decodeRest(m map[string]span, fs []structField, rest reflect.Value) error {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		if !slices.ContainsFunc(fs, func(f structField) bool { return !f.rest && f.key == k }) {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	slices.Sort(keys)
+	out := make(map[string]any, len(keys))
+	for _, k := range keys {
+		var x any
+		if err := json.Unmarshal(m[k], &x); err != nil {
+			return fieldErr(k, errFreeValue)
+		}
+		out[k] = x
+	}
+	rest.Set(reflect.ValueOf(out))
+	return nil
+}
+
+const errFreeValue = "not a JSON value that fits (numbers must be finite float64)"
+
+var (
+	uuidType        = reflect.TypeFor[uuid.UUID]()
+	unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+)
+
+func decodeValue(s span, fv reflect.Value, name string) error {
+	t := fv.Type()
+	if t == uuidType {
+		str, err := decodeString(s, name)
+		if err != nil {
+			return err
+		}
+		u, err := parseUUID(name, str)
+		fv.Set(reflect.ValueOf(u))
+		return err
+	}
+	if reflect.PointerTo(t).Implements(unmarshalerType) {
+		if err := fv.Addr().Interface().(json.Unmarshaler).UnmarshalJSON(s); err != nil {
+			return fieldErr(name, err.Error())
+		}
+		return nil
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		x, err := parseIntToken(s)
+		if err == nil && fv.OverflowInt(x) {
+			err = errRange
+		}
+		if err != nil {
+			return fieldErr(name, err.Error())
+		}
+		fv.SetInt(x)
+	case reflect.Float64:
+		x, err := parseFloatToken(s)
+		if err != nil {
+			return fieldErr(name, err.Error())
+		}
+		fv.SetFloat(x)
+	case reflect.String:
+		str, err := decodeString(s, name)
+		if err != nil {
+			return err
+		}
+		fv.SetString(str)
+	case reflect.Struct:
+		m, err := splitObject(s, name)
+		if err != nil {
+			return err
+		}
+		return decodeFields(m, fv, name+".")
+	case reflect.Pointer:
+		p := reflect.New(t.Elem())
+		if err := decodeValue(s, p.Elem(), name); err != nil {
+			return err
+		}
+		fv.Set(p)
+	case reflect.Interface:
+		if err := json.Unmarshal(s, fv.Addr().Interface()); err != nil {
+			return fieldErr(name, errFreeValue)
+		}
+	case reflect.Map:
+		if err := json.Unmarshal(s, fv.Addr().Interface()); err != nil || fv.IsNil() {
+			return fieldErr(name, "not a JSON object")
+		}
+	default: // arrays of rows
+		if err := json.Unmarshal(s, fv.Addr().Interface()); err != nil {
+			reason := "not an array of arrays of numbers"
+			var ae *ArrayError
+			if errors.As(err, &ae) {
+				reason += ": " + ae.Error()
+			}
+			return fieldErr(name, reason)
+		}
+	}
+	return nil
+}
+
+// decodeString reads a JSON string value. The input has been checked by
+// encoding/json: a value without escapes and with valid UTF-8 is its bytes.
+func decodeString(s span, name string) (string, error) {
+	if len(s) < 2 || s[0] != '"' {
+		return "", fieldErr(name, "not a string")
+	}
+	if body := s[1 : len(s)-1]; !slices.Contains(body, '\\') && utf8.Valid(body) {
+		return string(body), nil
+	}
+	var str string
+	if err := json.Unmarshal(s, &str); err != nil {
+		return "", fieldErr(name, "not a string")
+	}
+	return str, nil
 }
 
 func parseUUID(field, s string) (uuid.UUID, error) {
@@ -308,102 +437,140 @@ func parseUUID(field, s string) (uuid.UUID, error) {
 	return u, nil
 }
 
-func arrayFieldErr(field string, e *arrayError) *ContentError {
-	if e.index < 0 {
-		return fieldErr(field, "not an array of numbers")
-	}
-	return fieldErr(field, "element "+strconv.Itoa(e.index)+": "+e.err.Error())
+// ---- encoding ----
+
+// appender is implemented by Numbers: it writes itself without going
+// through encoding/json's buffer.
+type appender interface {
+	appendJSON(dst []byte) []byte
+	sizeHint() int
 }
 
-func requireFloats(o *rawObject, field string) ([]float64, error) {
-	raw, ok := o.get(field)
-	if !ok {
-		return nil, fieldErr(field, "missing")
+var appenderType = reflect.TypeFor[appender]()
+
+// appendObject writes the struct v as encoding/json would (compact, fields
+// in order, omitzero fields left out when zero), the rest map last with
+// sorted keys.
+func appendObject(dst []byte, v reflect.Value) ([]byte, error) {
+	dst = append(dst, '{')
+	start := len(dst)
+	fs := fieldsOf(v.Type())
+	var err error
+	for _, f := range fs {
+		fv := v.Field(f.index)
+		if f.rest {
+			if dst, err = appendRest(dst, start, fs, fv); err != nil {
+				return dst, err
+			}
+			continue
+		}
+		if f.optional && fv.IsZero() {
+			continue
+		}
+		dst = appendKey(dst, start, f.key)
+		if dst, err = appendValue(dst, fv, f.key); err != nil {
+			return dst, err
+		}
 	}
-	v, aerr := parseFloatArray(raw)
-	if aerr != nil {
-		return nil, arrayFieldErr(field, aerr)
-	}
-	return v, nil
+	return append(dst, '}'), nil
 }
 
-func requireInts(o *rawObject, field string) ([]int, error) {
-	raw, ok := o.get(field)
-	if !ok {
-		return nil, fieldErr(field, "missing")
+func appendKey(dst []byte, start int, key string) []byte {
+	if len(dst) > start {
+		dst = append(dst, ',')
 	}
-	v, aerr := parseIntArray(raw)
-	if aerr != nil {
-		return nil, arrayFieldErr(field, aerr)
-	}
-	return v, nil
+	dst = appendString(dst, key)
+	return append(dst, ':')
 }
 
-// requireBits reads an array of 0/1 integers.
-func requireBits(o *rawObject, field string) ([]uint8, error) {
-	raw, ok := o.get(field)
-	if !ok {
-		return nil, fieldErr(field, "missing")
+func appendRest(dst []byte, start int, fs []structField, rest reflect.Value) ([]byte, error) {
+	m, _ := rest.Interface().(map[string]any)
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		if !slices.ContainsFunc(fs, func(f structField) bool { return !f.rest && f.key == k }) {
+			keys = append(keys, k)
+		}
 	}
-	out := make([]uint8, 0, countElements(raw))
-	_, aerr := forEachNumber(raw, func(_ int, tok []byte) error {
-		v, err := intOf(tok)
+	slices.Sort(keys)
+	for _, k := range keys {
+		b, err := json.Marshal(m[k])
 		if err != nil {
-			return err
+			return dst, fieldErr(k, "cannot be written as JSON: "+err.Error())
 		}
-		if v != 0 && v != 1 {
-			return errNotBit
+		dst = appendKey(dst, start, k)
+		dst = append(dst, b...)
+	}
+	return dst, nil
+}
+
+func appendValue(dst []byte, fv reflect.Value, name string) ([]byte, error) {
+	t := fv.Type()
+	switch {
+	case t == uuidType:
+		u := fv.Interface().(uuid.UUID)
+		dst = append(dst, '"')
+		dst = appendUUID(dst, u)
+		return append(dst, '"'), nil
+	case t.Implements(appenderType):
+		return fv.Interface().(appender).appendJSON(dst), nil
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return strconv.AppendInt(dst, fv.Int(), 10), nil
+	case reflect.Float64:
+		f := fv.Float()
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return dst, fieldErr(name, errNotFinite.Error())
 		}
-		out = append(out, uint8(v))
-		return nil
-	})
-	if aerr != nil {
-		return nil, arrayFieldErr(field, aerr)
+		return appendFloat(dst, f), nil
+	case reflect.String:
+		return appendString(dst, fv.String()), nil
+	case reflect.Struct:
+		return appendObject(dst, fv)
+	case reflect.Pointer:
+		if fv.IsNil() {
+			return append(dst, "null"...), nil
+		}
+		return appendValue(dst, fv.Elem(), name)
 	}
-	return out, nil
+	b, err := json.Marshal(fv.Interface())
+	if err != nil {
+		return dst, fieldErr(name, "cannot be written as JSON: "+err.Error())
+	}
+	return append(dst, b...), nil
 }
 
-var errNotBit = errors.New("not a bit (0 or 1)")
-
-// readAny decodes a free JSON value with encoding/json conventions
-// (float64, string, bool, nil, []any, map[string]any).
-func readAny(o *rawObject, field string) (any, bool, error) {
-	raw, ok := o.get(field)
-	if !ok {
-		return nil, false, nil
+// appendString writes s as encoding/json does; plain ASCII is copied, the
+// rest is left to encoding/json.
+func appendString(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			b, _ := json.Marshal(s) // a string always marshals
+			return append(dst, b...)
+		}
 	}
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return nil, true, fieldErr(field, "not a JSON value that fits (numbers must be finite float64)")
-	}
-	return v, true, nil
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
 }
 
-func requireAny(o *rawObject, field string) (any, error) {
-	v, present, err := readAny(o, field)
-	if err == nil && !present {
-		err = fieldErr(field, "missing")
+// appendUUID writes the canonical form of u (uuid.UUID.String allocates).
+func appendUUID(dst []byte, u uuid.UUID) []byte {
+	const hx = "0123456789abcdef"
+	for i, x := range u {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			dst = append(dst, '-')
+		}
+		dst = append(dst, hx[x>>4], hx[x&0xF])
 	}
-	return v, err
-}
-
-func readObject(o *rawObject, field string) (map[string]any, bool, error) {
-	raw, ok := o.get(field)
-	if !ok {
-		return nil, false, nil
-	}
-	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
-		return nil, true, typeErr(field, "a JSON object")
-	}
-	return m, true, nil
+	return dst
 }
 
 // ---- validation helpers ----
 
 func checkFinite(field string, f float64) error {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return fieldErr(field, "not a finite number")
+		return fieldErr(field, errNotFinite.Error())
 	}
 	return nil
 }
@@ -421,16 +588,33 @@ func checkNonNegative(field string, f float64) error {
 func checkFiniteArray(field string, v []float64) error {
 	for i, f := range v {
 		if math.IsNaN(f) || math.IsInf(f, 0) {
-			return fieldErr(field, "element "+strconv.Itoa(i)+": not a finite number")
+			return fieldErr(field, "element "+strconv.Itoa(i)+": "+errNotFinite.Error())
 		}
 	}
 	return nil
 }
 
+var errNotBit = errors.New("not a bit (0 or 1)")
+
+func checkBits(field string, v []uint8) error {
+	for i, b := range v {
+		if b > 1 {
+			return fieldErr(field, "element "+strconv.Itoa(i)+": "+errNotBit.Error())
+		}
+	}
+	return nil
+}
+
+func checkFrameUUID(field string, u uuid.UUID) error {
+	if u == uuid.Nil {
+		return fieldErr(field, "nil UUID")
+	}
+	return nil
+}
+
 // checkJSONValue checks that a free value can be written as JSON: the types
-// encoding/json decodes into any, Go integers and json.Number (written
-// directly), and anything else encoding/json can marshal; floats must be
-// finite.
+// encoding/json decodes into any are walked (floats must be finite, and the
+// error names the path); anything else must marshal with encoding/json.
 func checkJSONValue(field string, v any) error {
 	switch x := v.(type) {
 	case nil, bool, string, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64:
@@ -439,11 +623,6 @@ func checkJSONValue(field string, v any) error {
 		return checkFinite(field, x)
 	case float32:
 		return checkFinite(field, float64(x))
-	case json.Number:
-		if _, err := parseFloatToken([]byte(x)); err != nil {
-			return fieldErr(field, "json.Number "+err.Error())
-		}
-		return nil
 	case []any:
 		for i, e := range x {
 			if err := checkJSONValue(field+"["+strconv.Itoa(i)+"]", e); err != nil {
@@ -459,207 +638,8 @@ func checkJSONValue(field string, v any) error {
 		}
 		return nil
 	}
-	// Other types (typed slices and maps, structs with json tags) are
-	// written through encoding/json.
 	if _, err := json.Marshal(v); err != nil {
 		return fieldErr(field, fmt.Sprintf("a %T cannot be written as JSON: %v", v, err))
 	}
 	return nil
-}
-
-// ---- writers (encoding, Python style) ----
-
-func appendKey(dst []byte, first bool, key string) []byte {
-	if !first {
-		dst = append(dst, ", "...)
-	}
-	dst = appendPyString(dst, key)
-	return append(dst, ": "...)
-}
-
-func appendFloatArray(dst []byte, v []float64) []byte {
-	if workers := min(runtime.GOMAXPROCS(0), 8); workers >= 2 && len(v) >= parallelFloats {
-		return appendFloatsParallel(dst, v, workers, 103)
-	}
-	dst = append(dst, '[')
-	for i, f := range v {
-		if i > 0 {
-			dst = append(dst, ", "...)
-		}
-		dst = appendPyFloat(dst, f)
-	}
-	return append(dst, ']')
-}
-
-// parallelFloats is the array length from which floats are formatted on
-// several cores.
-const parallelFloats = 1 << 16
-
-// appendFloatsParallel writes v like appendFloatArray, formatting chunks on
-// several goroutines straight into one buffer: each chunk gets a region
-// sized from a sample of its elements (scaled by percent/100), and the
-// regions are then closed up in place. A chunk that outgrows its region
-// spills to its own buffer and the result is assembled by copying; the
-// bytes are the same either way.
-func appendFloatsParallel(dst []byte, v []float64, workers, percent int) []byte {
-	dst = append(dst, '[')
-	base := len(dst)
-	type part struct {
-		lo, hi   int
-		off, est int
-		out      []byte
-	}
-	parts := make([]part, workers)
-	total := 0
-	for k := range parts {
-		p := &parts[k]
-		p.lo, p.hi = k*len(v)/workers, (k+1)*len(v)/workers
-		p.off = total
-		p.est = (estimateFloats(v[p.lo:p.hi]) + 2) * percent / 100
-		total += p.est
-	}
-	dst = growFor(dst, total+1)
-	region := dst[base : base+total]
-	var wg sync.WaitGroup
-	for k := range parts {
-		p := &parts[k]
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			b := region[p.off : p.off : p.off+p.est]
-			for i := p.lo; i < p.hi; i++ {
-				if i > 0 {
-					b = append(b, ", "...)
-				}
-				b = appendPyFloat(b, v[i])
-			}
-			p.out = b
-		}()
-	}
-	wg.Wait()
-	spilled := false
-	for k := range parts {
-		if len(parts[k].out) > parts[k].est {
-			spilled = true
-		}
-	}
-	if spilled {
-		n := base
-		for _, p := range parts {
-			n += len(p.out)
-		}
-		res := make([]byte, base, n+1)
-		copy(res, dst[:base])
-		for _, p := range parts {
-			res = append(res, p.out...)
-		}
-		return append(res, ']')
-	}
-	// Close up the regions: each part moves left onto the end of the one
-	// before it, never over a part not yet moved.
-	w := base
-	for _, p := range parts {
-		w += copy(dst[w:base+total], p.out)
-	}
-	return append(dst[:w], ']')
-}
-
-func appendIntArray(dst []byte, v []int) []byte {
-	dst = append(dst, '[')
-	for i, x := range v {
-		if i > 0 {
-			dst = append(dst, ", "...)
-		}
-		dst = strconv.AppendInt(dst, int64(x), 10)
-	}
-	return append(dst, ']')
-}
-
-func appendBits(dst []byte, v []uint8) []byte {
-	dst = append(dst, '[')
-	for i, x := range v {
-		if i > 0 {
-			dst = append(dst, ", "...)
-		}
-		dst = append(dst, '0'+x)
-	}
-	return append(dst, ']')
-}
-
-// appendAny writes a free value (see checkJSONValue); map keys are sorted
-// so the bytes are deterministic.
-func appendAny(dst []byte, v any) []byte {
-	switch x := v.(type) {
-	case nil:
-		return append(dst, "null"...)
-	case bool:
-		if x {
-			return append(dst, "true"...)
-		}
-		return append(dst, "false"...)
-	case string:
-		return appendPyString(dst, x)
-	case float64:
-		return appendPyFloat(dst, x)
-	case float32:
-		return appendPyFloat(dst, float64(x))
-	case int:
-		return strconv.AppendInt(dst, int64(x), 10)
-	case int8:
-		return strconv.AppendInt(dst, int64(x), 10)
-	case int16:
-		return strconv.AppendInt(dst, int64(x), 10)
-	case int32:
-		return strconv.AppendInt(dst, int64(x), 10)
-	case int64:
-		return strconv.AppendInt(dst, x, 10)
-	case uint:
-		return strconv.AppendUint(dst, uint64(x), 10)
-	case uint8:
-		return strconv.AppendUint(dst, uint64(x), 10)
-	case uint16:
-		return strconv.AppendUint(dst, uint64(x), 10)
-	case uint32:
-		return strconv.AppendUint(dst, uint64(x), 10)
-	case uint64:
-		return strconv.AppendUint(dst, x, 10)
-	case json.Number:
-		return append(dst, x...)
-	case []any:
-		dst = append(dst, '[')
-		for i, e := range x {
-			if i > 0 {
-				dst = append(dst, ", "...)
-			}
-			dst = appendAny(dst, e)
-		}
-		return append(dst, ']')
-	case map[string]any:
-		return appendMap(dst, x, nil)
-	}
-	// Any other type: through encoding/json and back to the generic form,
-	// so the bytes keep the Python shape. checkJSONValue has vetted it.
-	var x any
-	b, err := json.Marshal(v)
-	if err != nil || json.Unmarshal(b, &x) != nil {
-		return append(dst, "null"...)
-	}
-	return appendAny(dst, x)
-}
-
-// appendMap writes m as an object with sorted keys, skipping the keys in skip.
-func appendMap(dst []byte, m map[string]any, skip map[string]bool) []byte {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		if !skip[k] {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	dst = append(dst, '{')
-	for i, k := range keys {
-		dst = appendKey(dst, i == 0, k)
-		dst = appendAny(dst, m[k])
-	}
-	return append(dst, '}')
 }

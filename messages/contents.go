@@ -1,141 +1,62 @@
 package messages
 
 import (
-	"encoding/json"
 	"math"
 	"strconv"
 
 	"github.com/google/uuid"
 )
 
-// The typed contents, one per code that carries content. Field comments give
-// the JSON key. Message fields (error_message, deny_message, abort_message)
-// are optional everywhere and omitted when empty; every other field is
-// required unless its comment says otherwise. Encoding writes keys in the
-// order of the reference examples.
-
-// ---- shared pieces ----
-
-// readMessage reads an optional message field into *dst.
-func readMessage(o *rawObject, field string, dst *string) error {
-	s, _, err := readString(o, field)
-	*dst = s
-	return err
-}
-
-func appendMessage(dst []byte, first bool, field, msg string) []byte {
-	if msg == "" {
-		return dst
-	}
-	dst = appendKey(dst, first, field)
-	return appendPyString(dst, msg)
-}
-
-func readCommand(o *rawObject, dst *Code) error {
-	v, err := requireInt(o, "code")
-	if err != nil {
-		return err
-	}
-	if v < math.MinInt32 || v > math.MaxInt32 {
-		return fieldErr("code", errRange.Error())
-	}
-	*dst = Code(v)
-	return nil
-}
-
-func checkFrameUUID(field string, u uuid.UUID) error {
-	if u == uuid.Nil {
-		return fieldErr(field, "nil UUID")
-	}
-	return nil
-}
+// The typed contents, one per code that carries content: plain structs whose
+// json tags give the wire keys. A field tagged omitzero is optional (absent
+// reads as its zero value and a zero value is not written); every other
+// field is required. Message fields (error_message, deny_message,
+// abort_message) are optional everywhere. Validate checks what the types do
+// not.
 
 // ---- 10-17: errors and aborts ----
 
 // UnkownCommandContent is the content of UNKOWN_COMMAND.
 type UnkownCommandContent struct {
-	Command Code // "code": the code that was not understood
+	Command Code `json:"code"` // the code that was not understood
 }
 
 func (*UnkownCommandContent) Code() Code        { return UnkownCommand }
-func (c *UnkownCommandContent) Validate() error { return nil }
-func (c *UnkownCommandContent) decodeFields(o *rawObject) error {
-	return readCommand(o, &c.Command)
-}
-func (c *UnkownCommandContent) appendJSON(dst []byte) []byte {
-	dst = append(dst, `{"code": `...)
-	dst = strconv.AppendInt(dst, int64(c.Command), 10)
-	return append(dst, '}')
-}
+func (c *UnkownCommandContent) Validate() error { return checkCommand(c.Command) }
 
 // UnexpectedCommandContent is the content of UNEXPECTED_COMMAND.
 type UnexpectedCommandContent struct {
-	Command      Code   // "code": the code that was not legal here
-	ErrorMessage string // "error_message", optional
+	Command      Code   `json:"code"` // the code that was not legal here
+	ErrorMessage string `json:"error_message,omitzero"`
 }
 
 func (*UnexpectedCommandContent) Code() Code        { return UnexpectedCommand }
-func (c *UnexpectedCommandContent) Validate() error { return nil }
-func (c *UnexpectedCommandContent) decodeFields(o *rawObject) error {
-	if err := readCommand(o, &c.Command); err != nil {
-		return err
-	}
-	return readMessage(o, "error_message", &c.ErrorMessage)
-}
-func (c *UnexpectedCommandContent) appendJSON(dst []byte) []byte {
-	dst = append(dst, `{"code": `...)
-	dst = strconv.AppendInt(dst, int64(c.Command), 10)
-	dst = appendMessage(dst, false, "error_message", c.ErrorMessage)
-	return append(dst, '}')
-}
+func (c *UnexpectedCommandContent) Validate() error { return checkCommand(c.Command) }
 
 // InvalidContentContent is the content of INVALID_CONTENT.
 type InvalidContentContent struct {
-	Command      Code   // "code": the code whose content was invalid
-	ErrorMessage string // "error_message", optional: which field and why
+	Command      Code   `json:"code"`                   // the code whose content was invalid
+	ErrorMessage string `json:"error_message,omitzero"` // which field and why
 }
 
 func (*InvalidContentContent) Code() Code        { return InvalidContent }
-func (c *InvalidContentContent) Validate() error { return nil }
-func (c *InvalidContentContent) decodeFields(o *rawObject) error {
-	if err := readCommand(o, &c.Command); err != nil {
-		return err
+func (c *InvalidContentContent) Validate() error { return checkCommand(c.Command) }
+
+// checkCommand keeps a code within the int32 range that the decoder accepts.
+func checkCommand(c Code) error {
+	if c < math.MinInt32 || c > math.MaxInt32 {
+		return fieldErr("code", errRange.Error())
 	}
-	return readMessage(o, "error_message", &c.ErrorMessage)
-}
-func (c *InvalidContentContent) appendJSON(dst []byte) []byte {
-	dst = append(dst, `{"code": `...)
-	dst = strconv.AppendInt(dst, int64(c.Command), 10)
-	dst = appendMessage(dst, false, "error_message", c.ErrorMessage)
-	return append(dst, '}')
-}
-
-// messageContent is the shape shared by contents made of one optional message.
-type messageContent struct {
-	field string
-	msg   *string
-}
-
-func (m messageContent) decode(o *rawObject) error { return readMessage(o, m.field, m.msg) }
-func (m messageContent) append(dst []byte) []byte {
-	dst = append(dst, '{')
-	dst = appendMessage(dst, true, m.field, *m.msg)
-	return append(dst, '}')
+	return nil
 }
 
 // InvalidResponseContent is the content of INVALID_RESPONSE (optional).
 type InvalidResponseContent struct {
-	ErrorMessage string // "error_message"
+	ErrorMessage string `json:"error_message,omitzero"`
 }
 
-func (*InvalidResponseContent) Code() Code        { return InvalidResponse }
-func (c *InvalidResponseContent) Validate() error { return nil }
-func (c *InvalidResponseContent) decodeFields(o *rawObject) error {
-	return messageContent{"error_message", &c.ErrorMessage}.decode(o)
-}
-func (c *InvalidResponseContent) appendJSON(dst []byte) []byte {
-	return messageContent{"error_message", &c.ErrorMessage}.append(dst)
-}
+func (*InvalidResponseContent) Code() Code      { return InvalidResponse }
+func (*InvalidResponseContent) Validate() error { return nil }
 
 // AbortContent is the content of ABORT (optional). FrameUUID is ours (an
 // extra field, ignored by the reference peers): Alice sets it when she
@@ -143,32 +64,12 @@ func (c *InvalidResponseContent) appendJSON(dst []byte) []byte {
 // whose key she does not hold and will never write, so that Bob may delete
 // his pending key; an ABORT without it says nothing about any key.
 type AbortContent struct {
-	AbortMessage string    // "abort_message"
-	FrameUUID    uuid.UUID // "frame_uuid", optional (uuid.Nil: absent)
+	AbortMessage string    `json:"abort_message,omitzero"`
+	FrameUUID    uuid.UUID `json:"frame_uuid,omitzero"` // uuid.Nil: absent
 }
 
-func (*AbortContent) Code() Code        { return Abort }
-func (c *AbortContent) Validate() error { return nil }
-func (c *AbortContent) decodeFields(o *rawObject) (err error) {
-	if err := readMessage(o, "abort_message", &c.AbortMessage); err != nil {
-		return err
-	}
-	if raw, ok := o.get("frame_uuid"); ok && !isNull(raw) {
-		c.FrameUUID, err = requireUUID(o, "frame_uuid")
-	}
-	return err
-}
-func (c *AbortContent) appendJSON(dst []byte) []byte {
-	dst = append(dst, '{')
-	dst = appendMessage(dst, true, "abort_message", c.AbortMessage)
-	if c.FrameUUID != uuid.Nil {
-		dst = appendKey(dst, c.AbortMessage == "", "frame_uuid")
-		dst = append(dst, '"')
-		dst = appendUUID(dst, c.FrameUUID)
-		dst = append(dst, '"')
-	}
-	return append(dst, '}')
-}
+func (*AbortContent) Code() Code      { return Abort }
+func (*AbortContent) Validate() error { return nil }
 
 // ---- 50-54: parameter change ----
 
@@ -176,216 +77,104 @@ func (c *AbortContent) appendJSON(dst []byte) []byte {
 // Value is any JSON value, decoded as encoding/json decodes into any
 // (float64 for numbers).
 type ChangeParameterRequestContent struct {
-	Parameter string // "parameter": dotted configuration path, e.g. frame.quantum.roll_off
-	Value     any    // "value"
+	Parameter string `json:"parameter"` // dotted configuration path, e.g. frame.quantum.roll_off
+	Value     any    `json:"value"`
 }
 
 func (*ChangeParameterRequestContent) Code() Code { return ChangeParameterRequest }
 func (c *ChangeParameterRequestContent) Validate() error {
-	if c.Parameter == "" {
-		return fieldErr("parameter", "empty")
+	if err := checkParameter(c.Parameter); err != nil {
+		return err
 	}
 	return checkJSONValue("value", c.Value)
 }
-func (c *ChangeParameterRequestContent) decodeFields(o *rawObject) (err error) {
-	if c.Parameter, err = requireString(o, "parameter"); err != nil {
-		return err
+
+func checkParameter(p string) error {
+	if p == "" {
+		return fieldErr("parameter", "empty")
 	}
-	c.Value, err = requireAny(o, "value")
-	return err
-}
-func (c *ChangeParameterRequestContent) appendJSON(dst []byte) []byte {
-	dst = append(dst, `{"parameter": `...)
-	dst = appendPyString(dst, c.Parameter)
-	dst = append(dst, `, "value": `...)
-	dst = appendAny(dst, c.Value)
-	return append(dst, '}')
+	return nil
 }
 
 // ParameterChangedContent is the content of PARAMETER_CHANGED.
 type ParameterChangedContent struct {
-	Parameter string // "parameter"
-	OldValue  any    // "old_value"
-	NewValue  any    // "new_value"
+	Parameter string `json:"parameter"`
+	OldValue  any    `json:"old_value"`
+	NewValue  any    `json:"new_value"`
 }
 
 func (*ParameterChangedContent) Code() Code { return ParameterChanged }
 func (c *ParameterChangedContent) Validate() error {
-	if c.Parameter == "" {
-		return fieldErr("parameter", "empty")
+	if err := checkParameter(c.Parameter); err != nil {
+		return err
 	}
 	if err := checkJSONValue("old_value", c.OldValue); err != nil {
 		return err
 	}
 	return checkJSONValue("new_value", c.NewValue)
 }
-func (c *ParameterChangedContent) decodeFields(o *rawObject) (err error) {
-	if c.Parameter, err = requireString(o, "parameter"); err != nil {
-		return err
-	}
-	if c.OldValue, err = requireAny(o, "old_value"); err != nil {
-		return err
-	}
-	c.NewValue, err = requireAny(o, "new_value")
-	return err
-}
-func (c *ParameterChangedContent) appendJSON(dst []byte) []byte {
-	dst = append(dst, `{"parameter": `...)
-	dst = appendPyString(dst, c.Parameter)
-	dst = append(dst, `, "old_value": `...)
-	dst = appendAny(dst, c.OldValue)
-	dst = append(dst, `, "new_value": `...)
-	dst = appendAny(dst, c.NewValue)
-	return append(dst, '}')
-}
 
 // ParameterUnkownContent is the content of PARAMETER_UNKOWN.
 type ParameterUnkownContent struct {
-	Parameter string // "parameter"
+	Parameter string `json:"parameter"`
 }
 
-func (*ParameterUnkownContent) Code() Code { return ParameterUnkown }
-func (c *ParameterUnkownContent) Validate() error {
-	if c.Parameter == "" {
-		return fieldErr("parameter", "empty")
-	}
-	return nil
-}
-func (c *ParameterUnkownContent) decodeFields(o *rawObject) (err error) {
-	c.Parameter, err = requireString(o, "parameter")
-	return err
-}
-func (c *ParameterUnkownContent) appendJSON(dst []byte) []byte {
-	dst = append(dst, `{"parameter": `...)
-	dst = appendPyString(dst, c.Parameter)
-	return append(dst, '}')
-}
-
-// parameterRefusal is the shape of PARAMETER_INVALID_VALUE and PARAMETER_UNCHANGED.
-type parameterRefusal struct {
-	Parameter    string // "parameter"
-	OldValue     any    // "old_value"
-	ErrorMessage string // "error_message", optional
-}
-
-func (c *parameterRefusal) validate() error {
-	if c.Parameter == "" {
-		return fieldErr("parameter", "empty")
-	}
-	return checkJSONValue("old_value", c.OldValue)
-}
-func (c *parameterRefusal) decode(o *rawObject) (err error) {
-	if c.Parameter, err = requireString(o, "parameter"); err != nil {
-		return err
-	}
-	if c.OldValue, err = requireAny(o, "old_value"); err != nil {
-		return err
-	}
-	return readMessage(o, "error_message", &c.ErrorMessage)
-}
-func (c *parameterRefusal) append(dst []byte) []byte {
-	dst = append(dst, `{"parameter": `...)
-	dst = appendPyString(dst, c.Parameter)
-	dst = append(dst, `, "old_value": `...)
-	dst = appendAny(dst, c.OldValue)
-	dst = appendMessage(dst, false, "error_message", c.ErrorMessage)
-	return append(dst, '}')
-}
+func (*ParameterUnkownContent) Code() Code        { return ParameterUnkown }
+func (c *ParameterUnkownContent) Validate() error { return checkParameter(c.Parameter) }
 
 // ParameterInvalidValueContent is the content of PARAMETER_INVALID_VALUE.
 type ParameterInvalidValueContent struct {
-	Parameter    string // "parameter"
-	OldValue     any    // "old_value"
-	ErrorMessage string // "error_message", optional
+	Parameter    string `json:"parameter"`
+	OldValue     any    `json:"old_value"`
+	ErrorMessage string `json:"error_message,omitzero"`
 }
 
 func (*ParameterInvalidValueContent) Code() Code { return ParameterInvalidValue }
 func (c *ParameterInvalidValueContent) Validate() error {
-	return (*parameterRefusal)(c).validate()
-}
-func (c *ParameterInvalidValueContent) decodeFields(o *rawObject) error {
-	return (*parameterRefusal)(c).decode(o)
-}
-func (c *ParameterInvalidValueContent) appendJSON(dst []byte) []byte {
-	return (*parameterRefusal)(c).append(dst)
+	if err := checkParameter(c.Parameter); err != nil {
+		return err
+	}
+	return checkJSONValue("old_value", c.OldValue)
 }
 
 // ParameterUnchangedContent is the content of PARAMETER_UNCHANGED.
 type ParameterUnchangedContent struct {
-	Parameter    string // "parameter"
-	OldValue     any    // "old_value"
-	ErrorMessage string // "error_message", optional
+	Parameter    string `json:"parameter"`
+	OldValue     any    `json:"old_value"`
+	ErrorMessage string `json:"error_message,omitzero"`
 }
 
 func (*ParameterUnchangedContent) Code() Code { return ParameterUnchanged }
 func (c *ParameterUnchangedContent) Validate() error {
-	return (*parameterRefusal)(c).validate()
-}
-func (c *ParameterUnchangedContent) decodeFields(o *rawObject) error {
-	return (*parameterRefusal)(c).decode(o)
-}
-func (c *ParameterUnchangedContent) appendJSON(dst []byte) []byte {
-	return (*parameterRefusal)(c).append(dst)
+	return (*ParameterInvalidValueContent)(c).Validate()
 }
 
 // ---- 100-102: identification ----
 
 // IdentificationRequestContent is the content of IDENTIFICATION_REQUEST.
 type IdentificationRequestContent struct {
-	SerialNumber string // "serial_number"
-	QOSSTVersion string // "qosst_version", e.g. "QOSST/0.2"
+	SerialNumber string `json:"serial_number"`
+	QOSSTVersion string `json:"qosst_version"` // e.g. "QOSST/0.2"
 }
 
-func (*IdentificationRequestContent) Code() Code        { return IdentificationRequest }
-func (c *IdentificationRequestContent) Validate() error { return nil }
-func (c *IdentificationRequestContent) decodeFields(o *rawObject) (err error) {
-	if c.SerialNumber, err = requireString(o, "serial_number"); err != nil {
-		return err
-	}
-	c.QOSSTVersion, err = requireString(o, "qosst_version")
-	return err
-}
-func (c *IdentificationRequestContent) appendJSON(dst []byte) []byte {
-	dst = append(dst, `{"serial_number": `...)
-	dst = appendPyString(dst, c.SerialNumber)
-	dst = append(dst, `, "qosst_version": `...)
-	dst = appendPyString(dst, c.QOSSTVersion)
-	return append(dst, '}')
-}
+func (*IdentificationRequestContent) Code() Code      { return IdentificationRequest }
+func (*IdentificationRequestContent) Validate() error { return nil }
 
 // IdentificationResponseContent is the content of IDENTIFICATION_RESPONSE.
 type IdentificationResponseContent struct {
-	SerialNumber string // "serial_number"
+	SerialNumber string `json:"serial_number"`
 }
 
-func (*IdentificationResponseContent) Code() Code        { return IdentificationResponse }
-func (c *IdentificationResponseContent) Validate() error { return nil }
-func (c *IdentificationResponseContent) decodeFields(o *rawObject) (err error) {
-	c.SerialNumber, err = requireString(o, "serial_number")
-	return err
-}
-func (c *IdentificationResponseContent) appendJSON(dst []byte) []byte {
-	dst = append(dst, `{"serial_number": `...)
-	dst = appendPyString(dst, c.SerialNumber)
-	return append(dst, '}')
-}
+func (*IdentificationResponseContent) Code() Code      { return IdentificationResponse }
+func (*IdentificationResponseContent) Validate() error { return nil }
 
 // InvalidQOSSTVersionContent is the content of INVALID_QOSST_VERSION.
 type InvalidQOSSTVersionContent struct {
-	QOSSTVersion string // "qosst_version": the version the server speaks
+	QOSSTVersion string `json:"qosst_version"` // the version the server speaks
 }
 
-func (*InvalidQOSSTVersionContent) Code() Code        { return InvalidQOSSTVersion }
-func (c *InvalidQOSSTVersionContent) Validate() error { return nil }
-func (c *InvalidQOSSTVersionContent) decodeFields(o *rawObject) (err error) {
-	c.QOSSTVersion, err = requireString(o, "qosst_version")
-	return err
-}
-func (c *InvalidQOSSTVersionContent) appendJSON(dst []byte) []byte {
-	dst = append(dst, `{"qosst_version": `...)
-	dst = appendPyString(dst, c.QOSSTVersion)
-	return append(dst, '}')
-}
+func (*InvalidQOSSTVersionContent) Code() Code      { return InvalidQOSSTVersion }
+func (*InvalidQOSSTVersionContent) Validate() error { return nil }
 
 // ---- 120-125: initialization ----
 
@@ -394,8 +183,8 @@ func (c *InvalidQOSSTVersionContent) appendJSON(dst []byte) []byte {
 // object, e.g. "num_symbols", "symbol_rate", "detection", "variance"),
 // decoded as encoding/json decodes into any (float64 for numbers).
 type InitializationRequestContent struct {
-	FrameUUID  uuid.UUID      // "frame_uuid"
-	Parameters map[string]any // the other keys, optional
+	FrameUUID  uuid.UUID      `json:"frame_uuid"`
+	Parameters map[string]any `json:"-" content:"rest"` // the other keys, optional
 }
 
 func (*InitializationRequestContent) Code() Code { return InitializationRequest }
@@ -413,75 +202,20 @@ func (c *InitializationRequestContent) Validate() error {
 	}
 	return nil
 }
-func (c *InitializationRequestContent) decodeFields(o *rawObject) (err error) {
-	if c.FrameUUID, err = requireUUID(o, "frame_uuid"); err != nil {
-		return err
-	}
-	for _, f := range o.fields {
-		k := string(f.key)
-		if k == "frame_uuid" {
-			continue
-		}
-		var v any
-		if err := json.Unmarshal(f.val, &v); err != nil {
-			return fieldErr(k, "not a JSON value that fits (numbers must be finite float64)")
-		}
-		if c.Parameters == nil {
-			c.Parameters = make(map[string]any, len(o.fields)-1)
-		}
-		c.Parameters[k] = v
-	}
-	return nil
-}
-func (c *InitializationRequestContent) appendJSON(dst []byte) []byte {
-	dst = append(dst, `{"frame_uuid": "`...)
-	dst = appendUUID(dst, c.FrameUUID)
-	dst = append(dst, '"')
-	if len(c.Parameters) > 0 {
-		m := appendMap(nil, c.Parameters, map[string]bool{"frame_uuid": true})
-		if len(m) > 2 { // "{...}" with at least one key: splice its body in
-			dst = append(dst, ", "...)
-			dst = append(dst, m[1:len(m)-1]...)
-		}
-	}
-	return append(dst, '}')
-}
-
-func appendUUID(dst []byte, u uuid.UUID) []byte {
-	var b [36]byte
-	// uuid.UUID.String allocates; encode into a stack buffer instead.
-	const hx = "0123456789abcdef"
-	j := 0
-	for i, x := range u {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			b[j] = '-'
-			j++
-		}
-		b[j], b[j+1] = hx[x>>4], hx[x&0xF]
-		j += 2
-	}
-	return append(dst, b[:]...)
-}
 
 // InitializationDeniedContent is the content of INITIALIZATION_DENIED.
 type InitializationDeniedContent struct {
-	DenyMessage string // "deny_message"
+	DenyMessage string `json:"deny_message,omitzero"`
 }
 
-func (*InitializationDeniedContent) Code() Code        { return InitializationDenied }
-func (c *InitializationDeniedContent) Validate() error { return nil }
-func (c *InitializationDeniedContent) decodeFields(o *rawObject) error {
-	return messageContent{"deny_message", &c.DenyMessage}.decode(o)
-}
-func (c *InitializationDeniedContent) appendJSON(dst []byte) []byte {
-	return messageContent{"deny_message", &c.DenyMessage}.append(dst)
-}
+func (*InitializationDeniedContent) Code() Code      { return InitializationDenied }
+func (*InitializationDeniedContent) Validate() error { return nil }
 
 // InitializationProposalContent is the content of INITIALIZATION_PROPOSAL:
 // why Bob's parameters were refused and, optionally, Alice's own values.
 type InitializationProposalContent struct {
-	DenyMessage string         // "deny_message"
-	Config      map[string]any // "config", optional: Alice's values, same keys as the request's parameters
+	DenyMessage string         `json:"deny_message,omitzero"`
+	Config      map[string]any `json:"config,omitzero"` // Alice's values, same keys as the request's parameters
 }
 
 func (*InitializationProposalContent) Code() Code { return InitializationProposal }
@@ -491,27 +225,11 @@ func (c *InitializationProposalContent) Validate() error {
 	}
 	return nil
 }
-func (c *InitializationProposalContent) decodeFields(o *rawObject) (err error) {
-	if err := readMessage(o, "deny_message", &c.DenyMessage); err != nil {
-		return err
-	}
-	c.Config, _, err = readObject(o, "config")
-	return err
-}
-func (c *InitializationProposalContent) appendJSON(dst []byte) []byte {
-	dst = append(dst, '{')
-	dst = appendMessage(dst, true, "deny_message", c.DenyMessage)
-	if c.Config != nil {
-		dst = appendKey(dst, c.DenyMessage == "", "config")
-		dst = appendMap(dst, c.Config, nil)
-	}
-	return append(dst, '}')
-}
 
 // InitializationConfigContent is the content of INITIALIZATION_CONFIG:
 // Alice's configuration proposal, e.g. {"frame": {"quantum": {...}}}.
 type InitializationConfigContent struct {
-	Config map[string]any // "config"
+	Config map[string]any `json:"config"`
 }
 
 func (*InitializationConfigContent) Code() Code { return InitializationConfig }
@@ -521,41 +239,17 @@ func (c *InitializationConfigContent) Validate() error {
 	}
 	return checkJSONValue("config", c.Config)
 }
-func (c *InitializationConfigContent) decodeFields(o *rawObject) error {
-	m, present, err := readObject(o, "config")
-	if err == nil && !present {
-		err = fieldErr("config", "missing")
-	}
-	c.Config = m
-	return err
-}
-func (c *InitializationConfigContent) appendJSON(dst []byte) []byte {
-	dst = append(dst, `{"config": `...)
-	dst = appendMap(dst, c.Config, nil)
-	return append(dst, '}')
-}
 
 // ---- 140-145: quantum information exchange ----
 
 // QIERequestContent is the content of QIE_REQUEST. The content is optional
 // (qosst-bob sends none); when present, frame_uuid is required.
 type QIERequestContent struct {
-	FrameUUID uuid.UUID // "frame_uuid"
+	FrameUUID uuid.UUID `json:"frame_uuid"`
 }
 
-func (*QIERequestContent) Code() Code { return QIERequest }
-func (c *QIERequestContent) Validate() error {
-	return checkFrameUUID("frame_uuid", c.FrameUUID)
-}
-func (c *QIERequestContent) decodeFields(o *rawObject) (err error) {
-	c.FrameUUID, err = requireUUID(o, "frame_uuid")
-	return err
-}
-func (c *QIERequestContent) appendJSON(dst []byte) []byte {
-	dst = append(dst, `{"frame_uuid": "`...)
-	dst = appendUUID(dst, c.FrameUUID)
-	return append(dst, `"}`...)
-}
+func (*QIERequestContent) Code() Code        { return QIERequest }
+func (c *QIERequestContent) Validate() error { return checkFrameUUID("frame_uuid", c.FrameUUID) }
 
 // ---- 160-167: parameter estimation ----
 
@@ -563,7 +257,7 @@ func (c *QIERequestContent) appendJSON(dst []byte) []byte {
 // be non-negative; whether they are within the frame is Alice's call
 // (PE_SYMBOLS_ERROR).
 type PESymbolsRequestContent struct {
-	Indices []int // "indices"
+	Indices Numbers[int] `json:"indices"`
 }
 
 func (*PESymbolsRequestContent) Code() Code { return PESymbolsRequest }
@@ -575,64 +269,12 @@ func (c *PESymbolsRequestContent) Validate() error {
 	}
 	return nil
 }
-func (c *PESymbolsRequestContent) decodeFields(o *rawObject) (err error) {
-	c.Indices, err = requireInts(o, "indices")
-	return err
-}
-func (c *PESymbolsRequestContent) appendJSON(dst []byte) []byte {
-	dst = growFor(dst, 16+estimateInts(c.Indices))
-	dst = append(dst, `{"indices": `...)
-	dst = appendIntArray(dst, c.Indices)
-	return append(dst, '}')
-}
-
-// estimateFloats predicts the bytes appendFloatArray writes for v from a
-// sample of its elements, a little over so that the buffer is sized once.
-func estimateFloats(v []float64) int {
-	const sample = 256
-	if len(v) <= sample {
-		return 2 + 26*len(v)
-	}
-	var tmp [32]byte
-	n := 0
-	step := len(v) / sample
-	for i := 0; i < sample; i++ {
-		n += len(appendPyFloat(tmp[:0], v[i*step]))
-	}
-	return 2 + len(v)*(n+2*sample)/sample*103/100 + 64
-}
-
-// estimateInts is estimateFloats for integers.
-func estimateInts(v []int) int {
-	const sample = 256
-	if len(v) <= sample {
-		return 2 + 22*len(v)
-	}
-	var tmp [24]byte
-	n := 0
-	step := len(v) / sample
-	for i := 0; i < sample; i++ {
-		n += len(strconv.AppendInt(tmp[:0], int64(v[i*step]), 10))
-	}
-	return 2 + len(v)*(n+2*sample)/sample*103/100 + 64
-}
-
-// growFor makes room for about n more bytes once, instead of letting append
-// double a large buffer several times.
-func growFor(dst []byte, n int) []byte {
-	if cap(dst)-len(dst) < n {
-		nd := make([]byte, len(dst), len(dst)+n)
-		copy(nd, dst)
-		return nd
-	}
-	return dst
-}
 
 // PESymbolsResponseContent is the content of PE_SYMBOLS_RESPONSE: Alice's
 // symbols at the requested indices, real and imaginary parts apart (SNU).
 type PESymbolsResponseContent struct {
-	SymbolsReal []float64 // "symbols_real"
-	SymbolsImag []float64 // "symbols_imag", same length
+	SymbolsReal Numbers[float64] `json:"symbols_real"`
+	SymbolsImag Numbers[float64] `json:"symbols_imag"` // same length
 }
 
 func (*PESymbolsResponseContent) Code() Code { return PESymbolsResponse }
@@ -645,21 +287,6 @@ func (c *PESymbolsResponseContent) Validate() error {
 		return err
 	}
 	return checkFiniteArray("symbols_imag", c.SymbolsImag)
-}
-func (c *PESymbolsResponseContent) decodeFields(o *rawObject) (err error) {
-	if c.SymbolsReal, err = requireFloats(o, "symbols_real"); err != nil {
-		return err
-	}
-	c.SymbolsImag, err = requireFloats(o, "symbols_imag")
-	return err
-}
-func (c *PESymbolsResponseContent) appendJSON(dst []byte) []byte {
-	dst = growFor(dst, 40+estimateFloats(c.SymbolsReal)+estimateFloats(c.SymbolsImag))
-	dst = append(dst, `{"symbols_real": `...)
-	dst = appendFloatArray(dst, c.SymbolsReal)
-	dst = append(dst, `, "symbols_imag": `...)
-	dst = appendFloatArray(dst, c.SymbolsImag)
-	return append(dst, '}')
 }
 
 // Symbols returns the symbols as complex numbers.
@@ -686,35 +313,20 @@ func NewPESymbolsResponse(symbols []complex128) *PESymbolsResponseContent {
 
 // PESymbolsErrorContent is the content of PE_SYMBOLS_ERROR.
 type PESymbolsErrorContent struct {
-	ErrorMessage string // "error_message"
+	ErrorMessage string `json:"error_message,omitzero"`
 }
 
-func (*PESymbolsErrorContent) Code() Code        { return PESymbolsError }
-func (c *PESymbolsErrorContent) Validate() error { return nil }
-func (c *PESymbolsErrorContent) decodeFields(o *rawObject) error {
-	return messageContent{"error_message", &c.ErrorMessage}.decode(o)
-}
-func (c *PESymbolsErrorContent) appendJSON(dst []byte) []byte {
-	return messageContent{"error_message", &c.ErrorMessage}.append(dst)
-}
+func (*PESymbolsErrorContent) Code() Code      { return PESymbolsError }
+func (*PESymbolsErrorContent) Validate() error { return nil }
 
 // PENphotonResponseContent is the content of PE_NPHOTON_RESPONSE.
 type PENphotonResponseContent struct {
-	NPhoton float64 // "n_photon": mean photon number per symbol, Va = 2<n>; finite, >= 0
+	NPhoton float64 `json:"n_photon"` // mean photon number per symbol, Va = 2<n>; finite, >= 0
 }
 
 func (*PENphotonResponseContent) Code() Code { return PENphotonResponse }
 func (c *PENphotonResponseContent) Validate() error {
 	return checkNonNegative("n_photon", c.NPhoton)
-}
-func (c *PENphotonResponseContent) decodeFields(o *rawObject) (err error) {
-	c.NPhoton, err = requireFloat(o, "n_photon")
-	return err
-}
-func (c *PENphotonResponseContent) appendJSON(dst []byte) []byte {
-	dst = append(dst, `{"n_photon": `...)
-	dst = appendPyFloat(dst, c.NPhoton)
-	return append(dst, '}')
 }
 
 // PEFinishedContent is the content of PE_FINISHED: Bob's estimates. All
@@ -722,64 +334,298 @@ func (c *PENphotonResponseContent) appendJSON(dst []byte) []byte {
 // non-negative (transmittance, excess noise and key rate are statistical
 // estimates and may fall below zero).
 type PEFinishedContent struct {
-	NPhoton         float64 // "n_photon"
-	Transmittance   float64 // "transmittance": channel T, detector excluded
-	ExcessNoise     float64 // "excess_noise": ξ at the channel input, SNU
-	ElectronicNoise float64 // "electronic_noise": v_el, SNU
-	Eta             float64 // "eta": detector efficiency
-	KeyRate         float64 // "key_rate": bit/s
-}
-
-var peFinishedFields = [...]string{"n_photon", "transmittance", "excess_noise", "electronic_noise", "eta", "key_rate"}
-
-func (c *PEFinishedContent) fields() [6]*float64 {
-	return [6]*float64{&c.NPhoton, &c.Transmittance, &c.ExcessNoise, &c.ElectronicNoise, &c.Eta, &c.KeyRate}
+	NPhoton         float64 `json:"n_photon"`
+	Transmittance   float64 `json:"transmittance"`    // channel T, detector excluded
+	ExcessNoise     float64 `json:"excess_noise"`     // ξ at the channel input, SNU
+	ElectronicNoise float64 `json:"electronic_noise"` // v_el, SNU
+	Eta             float64 `json:"eta"`              // detector efficiency
+	KeyRate         float64 `json:"key_rate"`         // bit/s
 }
 
 func (*PEFinishedContent) Code() Code { return PEFinished }
 func (c *PEFinishedContent) Validate() error {
-	for i, p := range c.fields() {
-		if err := checkFinite(peFinishedFields[i], *p); err != nil {
-			return err
-		}
-	}
 	for _, f := range []struct {
-		name string
-		v    float64
-	}{{"n_photon", c.NPhoton}, {"electronic_noise", c.ElectronicNoise}, {"eta", c.Eta}} {
-		if f.v < 0 {
-			return fieldErr(f.name, "negative")
+		name     string
+		v        float64
+		positive bool
+	}{
+		{"n_photon", c.NPhoton, true}, {"transmittance", c.Transmittance, false},
+		{"excess_noise", c.ExcessNoise, false}, {"electronic_noise", c.ElectronicNoise, true},
+		{"eta", c.Eta, true}, {"key_rate", c.KeyRate, false},
+	} {
+		check := checkFinite
+		if f.positive {
+			check = checkNonNegative
 		}
-	}
-	return nil
-}
-func (c *PEFinishedContent) decodeFields(o *rawObject) (err error) {
-	for i, p := range c.fields() {
-		if *p, err = requireFloat(o, peFinishedFields[i]); err != nil {
+		if err := check(f.name, f.v); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-func (c *PEFinishedContent) appendJSON(dst []byte) []byte {
-	dst = append(dst, '{')
-	for i, p := range c.fields() {
-		dst = appendKey(dst, i == 0, peFinishedFields[i])
-		dst = appendPyFloat(dst, *p)
-	}
-	return append(dst, '}')
 }
 
 // PEDeniedContent is the content of PE_DENIED.
 type PEDeniedContent struct {
-	DenyMessage string // "deny_message"
+	DenyMessage string `json:"deny_message,omitzero"`
 }
 
-func (*PEDeniedContent) Code() Code        { return PEDenied }
-func (c *PEDeniedContent) Validate() error { return nil }
-func (c *PEDeniedContent) decodeFields(o *rawObject) error {
-	return messageContent{"deny_message", &c.DenyMessage}.decode(o)
+func (*PEDeniedContent) Code() Code      { return PEDenied }
+func (*PEDeniedContent) Validate() error { return nil }
+
+// ---- 180-191: error correction ----
+
+// LDPCParams describes a parity-check matrix that both stations generate
+// from the same parameters (the construction belongs to the EC code).
+type LDPCParams struct {
+	N            int   `json:"n"`             // code length (bits per block), > 0
+	K            int   `json:"k"`             // information bits, 0 < k < n
+	ColumnWeight int   `json:"column_weight"` // ones per column, 1 <= w <= n-k
+	Seed         int64 `json:"seed"`          // generator seed
 }
-func (c *PEDeniedContent) appendJSON(dst []byte) []byte {
-	return messageContent{"deny_message", &c.DenyMessage}.append(dst)
+
+// SparseMatrix is a parity-check matrix as the column indices of the ones
+// of each row.
+type SparseMatrix struct {
+	N    int     `json:"n"`    // number of columns, > 0
+	Rows [][]int `json:"rows"` // per row, column indices in [0, n)
 }
+
+// ECInitializationContent is the content of EC_INITIALIZATION. Exactly one
+// of LDPC, Matrix (the spec's dense field) and SparseMatrix is given.
+type ECInitializationContent struct {
+	Matrix         []Numbers[uint8] `json:"matrix,omitzero"` // dense 0/1 rows, rectangular
+	Noise          float64          `json:"noise"`           // Bob's noise variance estimate per quadrature, SNU; finite, >= 0
+	LDPC           *LDPCParams      `json:"ldpc,omitzero"`
+	SparseMatrix   *SparseMatrix    `json:"sparse_matrix,omitzero"`
+	Reconciliation string           `json:"reconciliation,omitzero"` // "" means "sign"
+	Blocks         int              `json:"blocks,omitzero"`         // 0 = not announced, >= 0
+}
+
+func (*ECInitializationContent) Code() Code { return ECInitialization }
+func (c *ECInitializationContent) Validate() error {
+	if err := checkNonNegative("noise", c.Noise); err != nil {
+		return err
+	}
+	n := 0
+	for _, given := range []bool{c.LDPC != nil, c.Matrix != nil, c.SparseMatrix != nil} {
+		if given {
+			n++
+		}
+	}
+	if n != 1 {
+		return fieldErr("ldpc", "exactly one of ldpc, matrix and sparse_matrix must be given")
+	}
+	if c.Blocks < 0 {
+		return fieldErr("blocks", "negative")
+	}
+	if p := c.LDPC; p != nil {
+		switch {
+		case p.N <= 0:
+			return fieldErr("ldpc.n", "not positive")
+		case p.K <= 0 || p.K >= p.N:
+			return fieldErr("ldpc.k", "not in (0, n)")
+		case p.ColumnWeight < 1 || p.ColumnWeight > p.N-p.K:
+			return fieldErr("ldpc.column_weight", "not in [1, n-k]")
+		}
+	}
+	if m := c.Matrix; m != nil {
+		if len(m) == 0 || len(m[0]) == 0 {
+			return fieldErr("matrix", "empty")
+		}
+		for i, row := range m {
+			if len(row) != len(m[0]) {
+				return fieldErr("matrix", "row "+strconv.Itoa(i)+": length "+strconv.Itoa(len(row))+", row 0 has "+strconv.Itoa(len(m[0])))
+			}
+			if err := checkBits("matrix", row); err != nil {
+				return fieldErr("matrix", "row "+strconv.Itoa(i)+": "+err.(*ContentError).Reason)
+			}
+		}
+	}
+	if s := c.SparseMatrix; s != nil {
+		if s.N <= 0 {
+			return fieldErr("sparse_matrix.n", "not positive")
+		}
+		if len(s.Rows) == 0 {
+			return fieldErr("sparse_matrix.rows", "empty")
+		}
+		for i, row := range s.Rows {
+			for j, col := range row {
+				if col < 0 || col >= s.N {
+					return fieldErr("sparse_matrix.rows", "row "+strconv.Itoa(i)+" element "+strconv.Itoa(j)+": column "+strconv.Itoa(col)+" not in [0, n)")
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// ECDeniedContent is the content of EC_DENIED.
+type ECDeniedContent struct {
+	ErrorMessage string `json:"error_message,omitzero"`
+}
+
+func (*ECDeniedContent) Code() Code      { return ECDenied }
+func (*ECDeniedContent) Validate() error { return nil }
+
+// ECBlockContent is the content of EC_BLOCK. The syndrome is carried as
+// numbers (the reference example has floats); the EC stage checks that they
+// are bits and answers EC_BLOCK_ERROR otherwise.
+//
+// Multidimensional reconciliation adds Bob's side information for the
+// block: "rotation", the coordinates of one unit octonion per group of 8
+// quadratures (N numbers for a block of N bits), and "norms", the norm of
+// each group (N/8 non-negative numbers). Both are given or neither (null
+// reads as absent); sign reconciliation sends neither. Whether N matches the
+// plan is the EC stage's check (EC_BLOCK_ERROR).
+type ECBlockContent struct {
+	Block    int              `json:"block,omitzero"`    // block index, >= 0 (absent reads as 0)
+	Syndrome Numbers[float64] `json:"syndrome"`          // finite numbers
+	Rotation Numbers[float64] `json:"rotation,omitzero"` // finite numbers, 8 per norm
+	Norms    Numbers[float64] `json:"norms,omitzero"`    // finite non-negative numbers
+}
+
+func (*ECBlockContent) Code() Code { return ECBlock }
+func (c *ECBlockContent) Validate() error {
+	if c.Block < 0 {
+		return fieldErr("block", "negative")
+	}
+	if err := checkFiniteArray("syndrome", c.Syndrome); err != nil {
+		return err
+	}
+	switch {
+	case c.Rotation == nil && c.Norms == nil:
+		return nil
+	case c.Rotation == nil:
+		return fieldErr("rotation", "missing while norms is given")
+	case c.Norms == nil:
+		return fieldErr("norms", "missing while rotation is given")
+	case len(c.Rotation) != 8*len(c.Norms):
+		return fieldErr("rotation", strconv.Itoa(len(c.Rotation))+" numbers for "+strconv.Itoa(len(c.Norms))+" norms, want 8 per norm")
+	}
+	if err := checkFiniteArray("rotation", c.Rotation); err != nil {
+		return err
+	}
+	for i, f := range c.Norms {
+		if err := checkNonNegative("norms", f); err != nil {
+			err.(*ContentError).Reason = "element " + strconv.Itoa(i) + ": " + err.(*ContentError).Reason
+			return err
+		}
+	}
+	return nil
+}
+
+// NewECBlock builds an EC_BLOCK content from syndrome bits (each 0 or 1).
+func NewECBlock(block int, bits []uint8) *ECBlockContent {
+	s := make([]float64, len(bits))
+	for i, b := range bits {
+		s[i] = float64(b)
+	}
+	return &ECBlockContent{Block: block, Syndrome: s}
+}
+
+// ECBlockErrorContent is the content of EC_BLOCK_ERROR.
+type ECBlockErrorContent struct {
+	ErrorMessage string `json:"error_message,omitzero"`
+}
+
+func (*ECBlockErrorContent) Code() Code      { return ECBlockError }
+func (*ECBlockErrorContent) Validate() error { return nil }
+
+// ECRemainingContent is the content of EC_REMAINING: free fields for a
+// second correction algorithm, decoded as encoding/json decodes into any.
+type ECRemainingContent struct {
+	Fields map[string]any `json:"-" content:"rest"`
+}
+
+func (*ECRemainingContent) Code() Code { return ECRemaining }
+func (c *ECRemainingContent) Validate() error {
+	for k, v := range c.Fields {
+		if err := checkJSONValue(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ECRemainingErrorContent is the content of EC_REMAINING_ERROR.
+type ECRemainingErrorContent struct {
+	ErrorMessage string `json:"error_message,omitzero"`
+}
+
+func (*ECRemainingErrorContent) Code() Code      { return ECRemainingError }
+func (*ECRemainingErrorContent) Validate() error { return nil }
+
+// ECVerificationContent is the content of EC_VERIFICATION.
+type ECVerificationContent struct {
+	Hash int64 `json:"hash"` // 63-bit non-negative integer, read exactly (never through float64)
+}
+
+func (*ECVerificationContent) Code() Code { return ECVerification }
+func (c *ECVerificationContent) Validate() error {
+	if c.Hash < 0 {
+		return fieldErr("hash", "negative")
+	}
+	return nil
+}
+
+// ECVerificationFailContent is the content of EC_VERIFICATION_FAIL.
+type ECVerificationFailContent struct {
+	ErrorMessage string `json:"error_message,omitzero"`
+}
+
+func (*ECVerificationFailContent) Code() Code      { return ECVerificationFail }
+func (*ECVerificationFailContent) Validate() error { return nil }
+
+// ---- 200-202: privacy amplification ----
+
+// PARequestContent is the content of PA_REQUEST (Toeplitz hashing; the
+// construction belongs to the PA code).
+type PARequestContent struct {
+	Seed               Numbers[uint8] `json:"seed"`                // bits
+	SecretKeyLength    int            `json:"secret_key_length"`   // >= 0
+	SubblockLength     int            `json:"subblock_length"`     // > 0
+	FeedbackPolynomial Numbers[uint8] `json:"feedback_polynomial"` // bits
+}
+
+func (*PARequestContent) Code() Code { return PARequest }
+func (c *PARequestContent) Validate() error {
+	if err := checkBits("seed", c.Seed); err != nil {
+		return err
+	}
+	if err := checkBits("feedback_polynomial", c.FeedbackPolynomial); err != nil {
+		return err
+	}
+	if c.SecretKeyLength < 0 {
+		return fieldErr("secret_key_length", "negative")
+	}
+	if c.SubblockLength <= 0 {
+		return fieldErr("subblock_length", "not positive")
+	}
+	return nil
+}
+
+// PAErrorContent is the content of PA_ERROR.
+type PAErrorContent struct {
+	ErrorMessage string `json:"error_message,omitzero"`
+}
+
+func (*PAErrorContent) Code() Code      { return PAError }
+func (*PAErrorContent) Validate() error { return nil }
+
+// ---- 220-221: end of frame ----
+
+// FrameEndedContent is the content of FRAME_ENDED.
+type FrameEndedContent struct {
+	FrameUUID uuid.UUID `json:"frame_uuid"`
+}
+
+func (*FrameEndedContent) Code() Code        { return FrameEnded }
+func (c *FrameEndedContent) Validate() error { return checkFrameUUID("frame_uuid", c.FrameUUID) }
+
+// FrameEndedAckContent is the content of FRAME_ENDED_ACK.
+type FrameEndedAckContent struct {
+	FrameUUID uuid.UUID `json:"frame_uuid"`
+}
+
+func (*FrameEndedAckContent) Code() Code        { return FrameEndedAck }
+func (c *FrameEndedAckContent) Validate() error { return checkFrameUUID("frame_uuid", c.FrameUUID) }

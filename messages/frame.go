@@ -23,15 +23,15 @@ import (
 
 // Size bounds of the codec.
 const (
-	// DefaultMaxContent bounds content_length when Limits.MaxContent is 0.
-	DefaultMaxContent = 128 << 20
-	// DefaultMaxSigned bounds the signed digest when Limits.MaxSigned is 0.
+	// defaultMaxContent bounds content_length when Limits.MaxContent is 0.
+	defaultMaxContent = 128 << 20
+	// defaultMaxSigned bounds the signed digest when Limits.MaxSigned is 0.
 	// SHA-256 identity (32 bytes), HMAC-SHA256 (32) and Ed25519 (64) fit.
-	DefaultMaxSigned = 1024
-	// MaxHeaderLength is the largest header the u16 length field can carry.
-	MaxHeaderLength = math.MaxUint16
-	// MaxSignedLength is the largest signed digest the u16 length field can carry.
-	MaxSignedLength = math.MaxUint16
+	defaultMaxSigned = 1024
+	// maxHeaderLength is the largest header the u16 length field can carry.
+	maxHeaderLength = math.MaxUint16
+	// maxSignedLength is the largest signed digest the u16 length field can carry.
+	maxSignedLength = math.MaxUint16
 )
 
 // Header is the variable-length JSON header of a frame.
@@ -52,17 +52,17 @@ func (h Header) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `, "content_length": `...)
 	dst = strconv.AppendInt(dst, int64(h.ContentLength), 10)
 	dst = append(dst, `, "challenge": `...)
-	dst = appendPyString(dst, h.Challenge)
+	dst = appendString(dst, h.Challenge)
 	dst = append(dst, `, "next_challenge": `...)
-	dst = appendPyString(dst, h.NextChallenge)
+	dst = appendString(dst, h.NextChallenge)
 	return append(dst, '}')
 }
 
-// Encoder writes frames. It keeps a hash state between frames so that
+// encoder writes frames. It keeps a hash state between frames so that
 // encoding does not allocate beyond what the Authenticator allocates and what
-// growing dst needs. An Encoder is not safe for concurrent use; the zero value
+// growing dst needs. An encoder is not safe for concurrent use; the zero value
 // is ready.
-type Encoder struct {
+type encoder struct {
 	h   hash.Hash
 	sum [sha256.Size]byte
 }
@@ -73,7 +73,7 @@ type Encoder struct {
 // during the call. Errors come from a.Sign, or wrap ErrFrame when the header
 // or the signed digest does not fit its u16 length field; dst is then
 // returned unchanged.
-func (e *Encoder) AppendFrame(dst []byte, h Header, content []byte, a Authenticator) ([]byte, error) {
+func (e *encoder) AppendFrame(dst []byte, h Header, content []byte, a Authenticator) ([]byte, error) {
 	dst, err := e.AppendFramePrefix(dst, h, content, a)
 	if err != nil {
 		return dst, err
@@ -85,7 +85,7 @@ func (e *Encoder) AppendFrame(dst []byte, h Header, content []byte, a Authentica
 // two lengths, the signed digest and the header, with the digest computed
 // over the header and content). A writer can then send prefix and content
 // with one vectored write (net.Buffers) and never copy a large content.
-func (e *Encoder) AppendFramePrefix(dst []byte, h Header, content []byte, a Authenticator) ([]byte, error) {
+func (e *encoder) AppendFramePrefix(dst []byte, h Header, content []byte, a Authenticator) ([]byte, error) {
 	if a == nil {
 		return dst, fmt.Errorf("%w: no authenticator", ErrFrame)
 	}
@@ -95,8 +95,8 @@ func (e *Encoder) AppendFramePrefix(dst []byte, h Header, content []byte, a Auth
 	hs := len(dst)
 	dst = h.AppendJSON(dst)
 	hl := len(dst) - hs
-	if hl > MaxHeaderLength {
-		return dst[:orig], fmt.Errorf("%w: header of %d bytes exceeds %d", ErrFrame, hl, MaxHeaderLength)
+	if hl > maxHeaderLength {
+		return dst[:orig], fmt.Errorf("%w: header of %d bytes exceeds %d", ErrFrame, hl, maxHeaderLength)
 	}
 	if e.h == nil {
 		e.h = sha256.New()
@@ -109,28 +109,28 @@ func (e *Encoder) AppendFramePrefix(dst []byte, h Header, content []byte, a Auth
 	if err != nil {
 		return dst[:orig], fmt.Errorf("sign frame: %w", err)
 	}
-	if len(signed) > MaxSignedLength {
-		return dst[:orig], fmt.Errorf("%w: signed digest of %d bytes exceeds %d", ErrFrame, len(signed), MaxSignedLength)
+	if len(signed) > maxSignedLength {
+		return dst[:orig], fmt.Errorf("%w: signed digest of %d bytes exceeds %d", ErrFrame, len(signed), maxSignedLength)
 	}
 	binary.BigEndian.PutUint16(dst[orig:], uint16(hl))
 	binary.BigEndian.PutUint16(dst[orig+2:], uint16(len(signed)))
 	return slices.Insert(dst, hs, signed...), nil
 }
 
-var encoderPool = sync.Pool{New: func() any { return new(Encoder) }}
+var encoderPool = sync.Pool{New: func() any { return new(encoder) }}
 
-// AppendFrame appends one whole frame to dst with a pooled Encoder; see
-// Encoder.AppendFrame.
+// AppendFrame appends one whole frame to dst with a pooled encoder; see
+// encoder.AppendFrame.
 func AppendFrame(dst []byte, h Header, content []byte, a Authenticator) ([]byte, error) {
-	e := encoderPool.Get().(*Encoder)
+	e := encoderPool.Get().(*encoder)
 	dst, err := e.AppendFrame(dst, h, content, a)
 	encoderPool.Put(e)
 	return dst, err
 }
 
-// AppendFramePrefix is Encoder.AppendFramePrefix with a pooled Encoder.
+// AppendFramePrefix is encoder.AppendFramePrefix with a pooled encoder.
 func AppendFramePrefix(dst []byte, h Header, content []byte, a Authenticator) ([]byte, error) {
-	e := encoderPool.Get().(*Encoder)
+	e := encoderPool.Get().(*encoder)
 	dst, err := e.AppendFramePrefix(dst, h, content, a)
 	encoderPool.Put(e)
 	return dst, err
@@ -139,21 +139,21 @@ func AppendFramePrefix(dst []byte, h Header, content []byte, a Authenticator) ([
 // Limits bounds what a Decoder accepts from a peer. Zero fields take the
 // defaults.
 type Limits struct {
-	// MaxContent bounds content_length (default DefaultMaxContent).
+	// MaxContent bounds content_length (default defaultMaxContent).
 	MaxContent int
-	// MaxSigned bounds the signed digest length (default DefaultMaxSigned).
+	// MaxSigned bounds the signed digest length (default defaultMaxSigned).
 	MaxSigned int
 }
 
 func (l Limits) withDefaults() Limits {
 	if l.MaxContent <= 0 {
-		l.MaxContent = DefaultMaxContent
+		l.MaxContent = defaultMaxContent
 	}
 	if l.MaxSigned <= 0 {
-		l.MaxSigned = DefaultMaxSigned
+		l.MaxSigned = defaultMaxSigned
 	}
-	if l.MaxSigned > MaxSignedLength {
-		l.MaxSigned = MaxSignedLength
+	if l.MaxSigned > maxSignedLength {
+		l.MaxSigned = maxSignedLength
 	}
 	return l
 }
@@ -174,11 +174,11 @@ func (f *Frame) Digest() [sha256.Size]byte {
 	if f.raw != nil {
 		return sha256.Sum256(f.raw)
 	}
-	return Digest(f.HeaderJSON, f.Content)
+	return digestOf(f.HeaderJSON, f.Content)
 }
 
-// Digest returns SHA-256(header || content).
-func Digest(header, content []byte) [sha256.Size]byte {
+// digestOf returns SHA-256(header || content).
+func digestOf(header, content []byte) [sha256.Size]byte {
 	h := sha256.New()
 	h.Write(header)
 	h.Write(content)
@@ -226,9 +226,6 @@ func NewDecoder(r io.Reader, l Limits) *Decoder {
 	return &Decoder{r: r, limits: l.withDefaults()}
 }
 
-// Limits returns the limits in force.
-func (d *Decoder) Limits() Limits { return d.limits }
-
 // ReadFrame reads the next frame.
 func (d *Decoder) ReadFrame() (*Frame, error) {
 	if _, err := io.ReadFull(d.r, d.fixed[:]); err != nil {
@@ -253,7 +250,7 @@ func (d *Decoder) ReadFrame() (*Frame, error) {
 	if err != nil {
 		return nil, disconnected(err)
 	}
-	h, err := ParseHeader(scratch[sl : sl+hl])
+	h, err := parseHeader(scratch[sl : sl+hl])
 	if err != nil {
 		return nil, err
 	}
@@ -332,10 +329,10 @@ func readGrow(r io.Reader, buf []byte, n int) ([]byte, error) {
 	return buf, nil
 }
 
-// ParseHeader parses a header JSON object. It needs the four keys code,
+// parseHeader parses a header JSON object. It needs the four keys code,
 // content_length (a non-negative integer), challenge and next_challenge
 // (strings); other keys are ignored. Errors wrap ErrFrame.
-func ParseHeader(b []byte) (Header, error) {
+func parseHeader(b []byte) (Header, error) {
 	if h, ok := parsePyHeader(b); ok {
 		return h, nil
 	}
@@ -377,7 +374,7 @@ func headerInt(m map[string]json.RawMessage, key string) (int64, error) {
 	if !ok {
 		return 0, fmt.Errorf("%w: header key %s missing", ErrFrame, key)
 	}
-	v, err := parseJSONInt(raw)
+	v, err := parseIntToken(raw)
 	if err != nil {
 		return 0, fmt.Errorf("%w: header key %s: %v", ErrFrame, key, err)
 	}
@@ -394,31 +391,6 @@ func headerString(m map[string]json.RawMessage, key string) (string, error) {
 		return "", fmt.Errorf("%w: header key %s: not a string", ErrFrame, key)
 	}
 	return s, nil
-}
-
-// parseJSONInt reads an integral JSON number (1, -3, 2.0, 1e3) into int64
-// exactly; it rejects fractions, non-numbers and values outside int64.
-func parseJSONInt(raw []byte) (int64, error) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || !(raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9')) || !json.Valid(raw) {
-		return 0, errors.New("not a number")
-	}
-	s := string(raw)
-	if v, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return v, nil
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsInf(f, 0) {
-		return 0, errors.New("out of range")
-	}
-	if f != math.Trunc(f) {
-		return 0, errors.New("not an integer")
-	}
-	// 2^63 is exactly representable; anything at or above it does not fit.
-	if f >= 0x1p63 || f < -0x1p63 {
-		return 0, errors.New("out of range")
-	}
-	return int64(f), nil
 }
 
 // parsePyHeader is the fast path for headers in exactly the shape Python and

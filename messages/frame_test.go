@@ -302,7 +302,7 @@ func TestHeaderFastPathAgrees(t *testing.T) {
 			NextChallenge: genText().Draw(t, "next"),
 		}
 		b := h.AppendJSON(nil)
-		got, err := ParseHeader(b)
+		got, err := parseHeader(b)
 		if err != nil || got != h {
 			t.Fatalf("%s: %+v %v", b, got, err)
 		}
@@ -385,7 +385,7 @@ func readAll(t *testing.T, r io.Reader) []*Frame {
 }
 
 func TestEncoderLimits(t *testing.T) {
-	long := strings.Repeat("x", MaxHeaderLength)
+	long := strings.Repeat("x", maxHeaderLength)
 	dst := []byte("keep")
 	out, err := AppendFrame(dst, Header{Code: Abort, Challenge: long}, nil, identityAuth{})
 	if !errors.Is(err, ErrFrame) || string(out) != "keep" {
