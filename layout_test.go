@@ -21,8 +21,10 @@ var layers = [][]string{
 	{"postprocessing"},
 	{"config", "keystore", "logging"},
 	{"station"},
+	{"kme"},
 	{"alice", "bob"},
 	{"conform"},
+	{"monitor"},
 	{"cmd/qosst-alice", "cmd/qosst-bob", "cmd/qosst", "fsm/internal/gendiagrams"},
 	{"property_test"},
 }

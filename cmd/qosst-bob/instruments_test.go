@@ -73,7 +73,7 @@ func newLab(t *testing.T, d ...hardware.Detection) (*scpitest.Lab, scpitest.LabC
 // fake lab, against our Alice driving the lab's AWG and power meter from
 // the same file: two whole frames with polarisation recovery, identical key
 // files, and the instruments used as the protocol says; heterodyne and
-// homodyne (simulation.detection sets the receiver's scheme).
+// homodyne (frame.quantum.detection sets the receiver's scheme).
 func TestRunOnInstruments(t *testing.T) {
 	for _, d := range []hardware.Detection{hardware.Heterodyne, hardware.Homodyne} {
 		t.Run(d.String(), func(t *testing.T) { runOnInstruments(t, d) })
