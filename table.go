@@ -102,7 +102,9 @@ type answerKey struct {
 }
 
 // Protocol returns the table of transitions.go, built once.
-var Protocol = sync.OnceValue(func() *Table {
+func Protocol() *Table { return protocol() }
+
+var protocol = sync.OnceValue(func() *Table {
 	t, err := New(table, everyState)
 	if err != nil {
 		panic("qosst: transitions.go: " + err.Error())
