@@ -241,8 +241,7 @@ func (f *frame) estimate() error {
 	lists = SplitRequests(lists, chunk)
 	f.disclosed = lists
 	total := 0
-	for k, idx := range lists {
-		f.progress(PhasePE, k, len(lists))
+	for _, idx := range lists {
 		total += len(idx)
 	}
 	xa := make([]complex128, 0, total) // Alice's disclosed symbols, in request order
