@@ -369,13 +369,7 @@ func TestDisconnectInEveryState(t *testing.T) {
 				b.s.Close()
 				// The session ends (and so gives the emitter back), then
 				// every goroutine it had is gone.
-				deadline := time.Now().Add(15 * time.Second)
-				for h.srv.Sessions() != 1 {
-					if time.Now().After(deadline) {
-						t.Fatalf("%s: %d sessions after the peer left", st.state, h.srv.Sessions())
-					}
-					time.Sleep(5 * time.Millisecond)
-				}
+				h.sessions.wait(t, 1)
 				waitGoroutines(t, base)
 				// The other session is still served, and the emitter is free.
 				other.initialize()
@@ -656,10 +650,7 @@ func TestMaxSessions(t *testing.T) {
 	a.initialize()
 	a.want(messages.Disconnection, nil, messages.DisconnectionAck)
 	// Once a session ends, a new one is served.
-	deadline := time.Now().Add(5 * time.Second)
-	for h.srv.Sessions() != 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	h.sessions.wait(t, 0)
 	h.bob().identify()
 }
 
