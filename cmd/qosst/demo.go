@@ -20,6 +20,7 @@ import (
 	"github.com/qosst/qosst-go/hardware/sim"
 	"github.com/qosst/qosst-go/keystore"
 	"github.com/qosst/qosst-go/logging"
+	"github.com/qosst/qosst-go/station"
 )
 
 // demoOptions are the flags of qosst demo.
@@ -127,7 +128,7 @@ func runDemo(ctx context.Context, o demoOptions, out, logOut io.Writer) (res dem
 	if err != nil {
 		return res, err
 	}
-	em, err := sim.NewEmitter(aliceCfg.SimConfig())
+	em, err := sim.NewEmitter(station.SimConfig(aliceCfg))
 	if err != nil {
 		return res, err
 	}
