@@ -175,7 +175,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request, sae string) {
 	if !s.peer(w, r, sae) {
 		return
 	}
-	st, err := s.cfg.DB.Stats(r.Context())
+	avail, err := s.cfg.DB.Available(r.Context())
 	if err != nil {
 		s.storeFailed(w, r, err)
 		return
@@ -186,7 +186,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request, sae string) {
 	}
 	writeJSON(w, http.StatusOK, Status{
 		SourceKMEID: src, TargetKMEID: dst, MasterSAEID: master, SlaveSAEID: slave,
-		KeySize: s.cfg.KeySize, StoredKeyCount: st.Available, MaxKeyCount: s.cfg.MaxKeyCount,
+		KeySize: s.cfg.KeySize, StoredKeyCount: avail, MaxKeyCount: s.cfg.MaxKeyCount,
 		MaxKeyPerRequest: s.cfg.MaxKeyPerRequest, MaxKeySize: s.cfg.KeySize, MinKeySize: s.cfg.KeySize,
 		MaxSAEIDCount: 0,
 	})
