@@ -3,7 +3,6 @@ package kme
 import (
 	"context"
 	"crypto/rand"
-	"fmt"
 	"net/http"
 	"sort"
 	"sync"
@@ -102,7 +101,7 @@ func benchKME(b *testing.B, storeURL func(string) string, station, op string) {
 	}
 	if op == "enc_keys" {
 		if st, _ := s.aliceDB.Stats(ctx); st.Delivered != b.N {
-			b.Fatal(fmt.Sprintf("delivered %d blocks for %d requests", st.Delivered, b.N))
+			b.Fatalf("delivered %d blocks for %d requests", st.Delivered, b.N)
 		}
 	}
 }
