@@ -22,7 +22,8 @@ import (
 // file: serial_number, [frame.quantum], simulation.detection, bob.eta,
 // [bob.parameters_estimation], [bob.run],
 // bob.error_correction.reconciliation (through WithStation),
-// authentication.max_failures, timeouts.response and limits.max_symbols.
+// authentication.max_failures, timeouts.response, limits.max_symbols and
+// limits.max_content.
 func FromStation(c *config.Config) Config {
 	out := DefaultConfig()
 	if c.SerialNumber != "" {
@@ -51,6 +52,7 @@ func FromStation(c *config.Config) Config {
 		out.MaxAuthFailures = c.Authentication.MaxFailures
 	}
 	out.RequestTimeout = c.Timeouts.Response.Duration
+	out.MaxContent = c.Limits.MaxContent
 	return out.WithStation(c)
 }
 

@@ -13,6 +13,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"net"
 	"strconv"
 	"time"
@@ -79,6 +80,7 @@ type Config struct {
 	Keys           Keys           `toml:"keys"`
 	KME            KME            `toml:"kme"`
 	Logging        Logging        `toml:"logging"`
+	Monitor        Monitor        `toml:"monitor"`
 	// Logs is the reference's [logs] section; its level is used when
 	// [logging] level is not given.
 	Logs ReferenceLogs `toml:"logs"`
@@ -89,6 +91,10 @@ type Config struct {
 	// Deprecated lists the deprecated keys that were read, each with what
 	// replaces it (for a warning at start).
 	Deprecated []string `toml:"-"`
+
+	// given records the dotted keys set by a file (Decode) or by Set, so
+	// that Validate can tell a key the user wrote from a default.
+	given map[string]bool
 }
 
 // Alice holds Alice's settings.
@@ -203,12 +209,13 @@ type Quantum struct {
 
 // Authentication selects the authenticator of the classical channel.
 type Authentication struct {
-	// Scheme is AuthNone, AuthHMACSHA256 or AuthEd25519.
+	// Scheme is one of auth.Schemes() (AuthNone, AuthHMACSHA256,
+	// AuthEd25519, ...); transport/auth decides how each loads its keys.
 	Scheme string `toml:"scheme"`
 	// KeyFile holds this station's secret: the shared HMAC key, or the
-	// Ed25519 private key.
+	// private key of a signature scheme.
 	KeyFile string `toml:"key_file"`
-	// PeerPublicKeyFile holds the peer's Ed25519 public key.
+	// PeerPublicKeyFile holds the peer's public key (signature schemes).
 	PeerPublicKeyFile string `toml:"peer_public_key_file"`
 	// MaxFailures is the number of authentication failures in a row after
 	// which a session concludes man-in-the-middle and closes.
@@ -224,8 +231,17 @@ type Authentication struct {
 type Simulation struct {
 	// Enabled selects the simulated link; false asks for real instruments.
 	Enabled bool `toml:"enabled"`
-	// Transmittance is the channel transmittance T, in (0, 1].
+	// Transmittance is the channel transmittance T, in (0, 1]. When
+	// DistanceKm is given instead, Validate sets it to the fiber's
+	// transmittance 10^(−α·L/10).
 	Transmittance float64 `toml:"transmittance"`
+	// DistanceKm is the length L of the simulated fiber in km, >= 0. It is
+	// used only when given (in the file or as an override); giving both it
+	// and transmittance is an error.
+	DistanceKm float64 `toml:"distance_km"`
+	// AttenuationDBPerKm is the fiber's attenuation α in dB/km, > 0 (0.2
+	// for standard single-mode fiber at 1550 nm).
+	AttenuationDBPerKm float64 `toml:"attenuation_db_per_km"`
 	// ExcessNoise is ξ in SNU, referred to the channel input, >= 0.
 	ExcessNoise float64 `toml:"excess_noise"`
 	// Eta is the true detector efficiency η of the simulated receiver, in (0, 1].
@@ -243,7 +259,9 @@ type Simulation struct {
 	NoiseSeed int64 `toml:"noise_seed"`
 	// Gain converts sqrt(SNU) to detector units at the receiver, > 0.
 	Gain float64 `toml:"gain"`
-	// CalibrationSamples is the size of each calibration record.
+	// CalibrationSamples is the smallest size of each calibration record
+	// of the simulated receiver (a record is as long as the frame it
+	// calibrates when that is longer).
 	CalibrationSamples int `toml:"calibration_samples"`
 	// Realtime makes an acquisition last num_symbols/symbol_rate.
 	Realtime bool `toml:"realtime"`
@@ -295,6 +313,23 @@ type Logging struct {
 // ReferenceLogs is the reference's [logs] section.
 type ReferenceLogs struct {
 	Level string `toml:"level"`
+}
+
+// FiberTransmittance is the transmittance of L km of fiber with an
+// attenuation of α dB/km: T = 10^(−α·L/10).
+func FiberTransmittance(km, dbPerKm float64) float64 {
+	return math.Pow(10, -dbPerKm*km/10)
+}
+
+// Given reports whether key was set by a file or by Set (an override or a
+// flag), as opposed to keeping its built-in default.
+func (c *Config) Given(key string) bool { return c.given[key] }
+
+func (c *Config) markGiven(key string) {
+	if c.given == nil {
+		c.given = map[string]bool{}
+	}
+	c.given[key] = true
 }
 
 // Duration is a time.Duration read from and written to TOML as a Go duration
@@ -357,6 +392,7 @@ func Default() *Config {
 		Simulation: Simulation{
 			Enabled:            true,
 			Transmittance:      0.9,
+			AttenuationDBPerKm: 0.2,
 			ExcessNoise:        0.01,
 			Eta:                0.8,
 			ElectronicNoise:    0.05,
@@ -386,6 +422,12 @@ func (c *Config) Clone() *Config {
 	d.Alice.Negotiation.Required = append([]string(nil), c.Alice.Negotiation.Required...)
 	d.Ignored = append([]string(nil), c.Ignored...)
 	d.Deprecated = append([]string(nil), c.Deprecated...)
+	if c.given != nil {
+		d.given = make(map[string]bool, len(c.given))
+		for k, v := range c.given {
+			d.given[k] = v
+		}
+	}
 	if c.Authentication.AuthenticationParams != nil {
 		d.Authentication.AuthenticationParams = make(map[string]any, len(c.Authentication.AuthenticationParams))
 		for k, v := range c.Authentication.AuthenticationParams {

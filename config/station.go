@@ -2,10 +2,12 @@ package config
 
 import (
 	"io"
+	"strings"
 
 	"github.com/rs/zerolog"
 
 	"github.com/qosst/qosst-go/logging"
+	"github.com/qosst/qosst-go/transport/auth"
 )
 
 // BindStation registers the flags both station binaries share: --log-format,
@@ -17,10 +19,11 @@ func (f *Flags) BindStation(self, peer string) {
 	f.Bind("log-level", "logging.level", "log level: trace, debug, info, warn, error (logging.level)")
 	f.Bind("keys", "keys.output_dir", "directory of the final keys, one file per frame (keys.output_dir)")
 	f.Bind("serial-number", "serial_number", self+"'s serial number (serial_number)")
-	f.Bind("auth", "authentication.scheme", "authenticator: none, hmac-sha256 or ed25519 (authentication.scheme)")
+	f.Bind("auth", "authentication.scheme", "authenticator: "+strings.Join(auth.Schemes(), ", ")+" (authentication.scheme)")
 	f.Bind("auth-key", "authentication.key_file", "secret key file of the authenticator (authentication.key_file)")
-	f.Bind("auth-peer-key", "authentication.peer_public_key_file", peer+"'s Ed25519 public key file (authentication.peer_public_key_file)")
+	f.Bind("auth-peer-key", "authentication.peer_public_key_file", peer+"'s public key file (authentication.peer_public_key_file)")
 	f.Bind("link-seed", "simulation.link_seed", "shared seed of the simulated link; "+peer+" must use the same (simulation.link_seed)")
+	f.Bind("monitor-listen", "monitor.listen", "serve metrics, the live page and the frame history over HTTP on HOST:PORT; a port alone listens on loopback; empty: off (monitor.listen)")
 }
 
 // Logger returns a station's logger as its binary starts it: [logging] of c

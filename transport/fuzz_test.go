@@ -15,13 +15,24 @@ import (
 
 // FuzzSessionRecv feeds arbitrary bytes to a session playing Alice, who
 // answers every frame it can (with the reference Alice's challenges, so the
-// recorded Bob stream is accepted deep into the conversation). Every
-// receive ends in a frame or a local error; nothing panics or hangs.
+// recorded Bob stream is accepted deep into the conversation), under the
+// authenticator that scheme selects (testSchemes, modulo their number:
+// None, HMAC-SHA256, Ed25519, ML-DSA-65, Falcon-512; each seeded with the
+// conversation recorded under it). Every receive ends in a frame or a
+// local error; nothing panics or hangs.
 func FuzzSessionRecv(f *testing.F) {
 	rec := loadRecording(f)
-	f.Add(rec.bobRaw)
-	f.Add(rec.aliceRaw)
-	f.Add(rec.bob[0].raw)
+	schemes := testSchemes(f)
+	for k, sc := range schemes {
+		if k == 0 {
+			continue
+		}
+		bobRaw, _ := recordScheme(f, rec, sc)
+		f.Add(bobRaw, uint8(k))
+	}
+	f.Add(rec.bobRaw, uint8(0))
+	f.Add(rec.aliceRaw, uint8(0))
+	f.Add(rec.bob[0].raw, uint8(0))
 	if b, err := os.ReadFile(filepath.Join(vectorsDir, "qosst-core-0.10-frames.json")); err == nil {
 		var doc struct {
 			Frames []struct {
@@ -31,16 +42,19 @@ func FuzzSessionRecv(f *testing.F) {
 		if json.Unmarshal(b, &doc) == nil {
 			for _, fr := range doc.Frames {
 				if raw, err := hex.DecodeString(fr.FrameHex); err == nil {
-					f.Add(raw)
+					f.Add(raw, uint8(0))
 				}
 			}
 		}
 	}
-	f.Add([]byte{0, 0, 0, 0})
-	f.Add([]byte{0xff, 0xff, 0xff, 0xff})
-	f.Fuzz(func(t *testing.T, data []byte) {
+	f.Add([]byte{0, 0, 0, 0}, uint8(0))
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff}, uint8(0))
+	f.Fuzz(func(t *testing.T, data []byte, scheme uint8) {
+		// Alice verifies with the scheme and answers as None (her answers
+		// are discarded).
+		a := verifyOnly{schemes[int(scheme)%len(schemes)].alice}
 		s := NewSession(StreamConn(bytes.NewReader(data), io.Discard),
-			Options{NextChallenge: challengeScript(rec.alice), Limits: messages.Limits{MaxContent: 1 << 20}})
+			Options{Authenticator: a, NextChallenge: challengeScript(rec.alice), Limits: messages.Limits{MaxContent: 1 << 20}})
 		defer s.Close()
 		for i := 0; i < len(data)+2; i++ {
 			m, err := s.Recv()

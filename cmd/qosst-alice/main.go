@@ -22,6 +22,7 @@ import (
 	"github.com/qosst/qosst-go/config"
 	"github.com/qosst/qosst-go/keystore"
 	"github.com/qosst/qosst-go/kme"
+	"github.com/qosst/qosst-go/monitor"
 	"github.com/qosst/qosst-go/transport/auth"
 )
 
@@ -103,7 +104,20 @@ func run(ctx context.Context, cfg *config.Config, logOut io.Writer, ready chan<-
 		}
 		defer e.Stop()
 	}
-	srv, err := alice.New(alice.Options{Config: cfg, Emitter: emitter, Keys: keys, Authenticator: authn, Logger: log})
+	opts := alice.Options{Config: cfg, Emitter: emitter, Keys: keys, Authenticator: authn, Logger: log}
+	maddr, err := cfg.Monitor.Addr()
+	if err != nil {
+		return err
+	}
+	mon, stopMonitor, err := monitor.Launch(ctx, maddr, monitor.Alice, log)
+	if err != nil {
+		return err
+	}
+	defer stopMonitor()
+	if mon != nil {
+		opts.Observer = mon.Alice()
+	}
+	srv, err := alice.New(opts)
 	if err != nil {
 		return err
 	}

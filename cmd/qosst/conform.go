@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -87,7 +88,7 @@ and the one expected. The command exits non-zero when any case fails.`,
 	f.DurationVar(&o.CaseTimeout, "case-timeout", conform.DefaultCaseTimeout, "time bound of one case")
 	f.DurationVar(&o.ReplyTimeout, "reply-timeout", conform.DefaultReplyTimeout, "time bound of one answer")
 	f.StringVar(&o.Version, "version", conform.DefaultVersion, "protocol version the checker claims")
-	f.StringVar(&authCfg.Scheme, "auth", auth.SchemeNone, "authentication scheme: none, hmac-sha256 or ed25519")
+	f.StringVar(&authCfg.Scheme, "auth", auth.SchemeNone, "authentication scheme: "+strings.Join(auth.Schemes(), ", "))
 	f.StringVar(&authCfg.KeyFile, "auth-key", "", "key file of the authentication scheme")
 	f.StringVar(&authCfg.PeerPublicKeyFile, "auth-peer-key", "", "server's public key file (ed25519)")
 	f.StringVar(&o.Frame.Initialization, "init-content", "", `INITIALIZATION_REQUEST content, raw JSON ("%UUID%" is the frame UUID)`)

@@ -2,11 +2,15 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/qosst/qosst-go/transport/auth"
 )
+
+// keygenSchemes are the schemes keygen writes keys for.
+var keygenSchemes = []string{auth.SchemeHMAC, auth.SchemeEd25519, auth.SchemeMLDSA65, auth.SchemeFalcon512}
 
 func newKeygenCmd() *cobra.Command {
 	var (
@@ -17,7 +21,7 @@ func newKeygenCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "keygen",
-		Short: "Write a key for authenticated QOSST sessions (HMAC pre-shared key or Ed25519 key pair)",
+		Short: "Write a key for authenticated QOSST sessions (HMAC pre-shared key or a signature key pair)",
 		Long: `Write a key for authenticated QOSST sessions.
 
   --scheme hmac-sha256  writes a random 32-byte pre-shared key, as hex text, to --out
@@ -26,12 +30,23 @@ func newKeygenCmd() *cobra.Command {
                         and its public key (PKIX PEM, mode 0644) to --pub-out
                         (default: --out with ".pub" appended). Give the public key
                         to the peer station; keep the private key.
+  --scheme ml-dsa-65    writes an ML-DSA-65 (FIPS 204) private key (PKCS#8 PEM, seed
+                        form, id-ml-dsa-65, mode 0600) to --out and its public key
+                        (SubjectPublicKeyInfo PEM, mode 0644) to --pub-out (default:
+                        --out with ".pub" appended). Quantum-resistant.
+  --scheme falcon-512   writes a Falcon-512 secret key in qosst's JSON form
+                        ([f, g, F, G], mode 0600) to --out and its public key (h)
+                        to --pub-out (default: --out with ".pub" appended): the
+                        key files qosst-core's FalconAuthenticator reads.
+                        Quantum-resistant; generation takes about a second.
 
 Existing files are never overwritten unless --force is given.
 Stations name these files in their configuration (scheme, key_file,
 peer_public_key_file).`,
 		Example: `  qosst keygen --scheme hmac-sha256 --out qosst-hmac.key
-  qosst keygen --scheme ed25519 --out alice.pem            # also writes alice.pem.pub`,
+  qosst keygen --scheme ed25519 --out alice.pem            # also writes alice.pem.pub
+  qosst keygen --scheme ml-dsa-65 --out alice-mldsa        # also writes alice-mldsa.pub
+  qosst keygen --scheme falcon-512 --out alice-falcon.json # also writes alice-falcon.json.pub`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if out == "" {
@@ -41,7 +56,7 @@ peer_public_key_file).`,
 			switch scheme {
 			case auth.SchemeHMAC:
 				if pubOut != "" {
-					return fmt.Errorf("keygen: --pub-out applies to %s only", auth.SchemeEd25519)
+					return fmt.Errorf("keygen: --pub-out does not apply to %s (one pre-shared key)", auth.SchemeHMAC)
 				}
 				if err := auth.WriteHMACKey(out, force); err != nil {
 					return err
@@ -55,16 +70,32 @@ peer_public_key_file).`,
 					return err
 				}
 				fmt.Fprintf(w, "wrote %s private key %s (mode 0600) and public key %s\n", auth.SchemeEd25519, out, pubOut)
+			case auth.SchemeMLDSA65:
+				if pubOut == "" {
+					pubOut = out + ".pub"
+				}
+				if err := auth.WriteMLDSA65KeyPair(out, pubOut, force); err != nil {
+					return err
+				}
+				fmt.Fprintf(w, "wrote %s private key %s (mode 0600) and public key %s\n", auth.SchemeMLDSA65, out, pubOut)
+			case auth.SchemeFalcon512:
+				if pubOut == "" {
+					pubOut = out + ".pub"
+				}
+				if err := auth.WriteFalcon512KeyPair(out, pubOut, force); err != nil {
+					return err
+				}
+				fmt.Fprintf(w, "wrote %s secret key %s (mode 0600) and public key %s\n", auth.SchemeFalcon512, out, pubOut)
 			default:
-				return fmt.Errorf("keygen: %w %q (want %s or %s)", auth.ErrUnknownScheme, scheme, auth.SchemeHMAC, auth.SchemeEd25519)
+				return fmt.Errorf("keygen: %w %q (want %s)", auth.ErrUnknownScheme, scheme, strings.Join(keygenSchemes, ", "))
 			}
 			return nil
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&scheme, "scheme", auth.SchemeEd25519, "key type: hmac-sha256 or ed25519")
+	f.StringVar(&scheme, "scheme", auth.SchemeEd25519, "key type: "+strings.Join(keygenSchemes, ", "))
 	f.StringVarP(&out, "out", "o", "", "file for the secret key (required)")
-	f.StringVar(&pubOut, "pub-out", "", `file for the Ed25519 public key (default: --out + ".pub")`)
+	f.StringVar(&pubOut, "pub-out", "", `file for the public key of a key pair (default: --out + ".pub")`)
 	f.BoolVar(&force, "force", false, "overwrite existing key files")
 	return cmd
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -58,12 +59,85 @@ func TestKeygenWritesUsableKeys(t *testing.T) {
 	}
 }
 
+// TestKeygenMLDSA65: --scheme ml-dsa-65 writes a 0600 PKCS#8 private key
+// and a public key beside it; two such pairs authenticate each other
+// through auth.New.
+func TestKeygenMLDSA65(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "alice"), filepath.Join(dir, "bob")
+	for _, p := range []string{a, b} {
+		out, err := runKeygen(t, "--scheme", "ml-dsa-65", "--out", p)
+		if err != nil || !strings.Contains(out, p+".pub") {
+			t.Fatalf("%q, %v", out, err)
+		}
+	}
+	if fi, err := os.Stat(a); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("private key: %v %v", fi, err)
+	}
+	if pem, _ := os.ReadFile(a + ".pub"); !strings.HasPrefix(string(pem), "-----BEGIN PUBLIC KEY-----") {
+		t.Fatalf("public key file %q", pem)
+	}
+	alice, err := auth.New(auth.Config{Scheme: auth.SchemeMLDSA65, KeyFile: a, PeerPublicKeyFile: b + ".pub"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, err := auth.New(auth.Config{Scheme: auth.SchemeMLDSA65, KeyFile: b, PeerPublicKeyFile: a + ".pub"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := make([]byte, 32)
+	s, _ := alice.Sign(d)
+	if err := bob.Verify(d, s); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestKeygenFalcon512: --scheme falcon-512 writes qosst's JSON key files
+// (a 0600 secret key [f, g, F, G], a public key h); two such pairs
+// authenticate each other through auth.New.
+func TestKeygenFalcon512(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "alice.json"), filepath.Join(dir, "bob.json")
+	for _, p := range []string{a, b} {
+		out, err := runKeygen(t, "--scheme", "falcon-512", "--out", p)
+		if err != nil || !strings.Contains(out, p+".pub") {
+			t.Fatalf("%q, %v", out, err)
+		}
+	}
+	if fi, err := os.Stat(a); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("secret key: %v %v", fi, err)
+	}
+	var sk [][]int64
+	var pk []int64
+	sb, _ := os.ReadFile(a)
+	pb, _ := os.ReadFile(a + ".pub")
+	if json.Unmarshal(sb, &sk) != nil || len(sk) != 4 || len(sk[0]) != 512 || json.Unmarshal(pb, &pk) != nil || len(pk) != 512 {
+		t.Fatalf("key files are not qosst's JSON forms")
+	}
+	alice, err := auth.New(auth.Config{Scheme: auth.SchemeFalcon512, KeyFile: a, PeerPublicKeyFile: b + ".pub"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, err := auth.New(auth.Config{Scheme: auth.SchemeFalcon512, KeyFile: b, PeerPublicKeyFile: a + ".pub"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := make([]byte, 32)
+	s, _ := alice.Sign(d)
+	if err := bob.Verify(d, s); err != nil {
+		t.Fatal(err)
+	}
+	if err := alice.Verify(d, s); err == nil {
+		t.Fatal("Alice accepted her own signature as Bob's")
+	}
+}
+
 func TestKeygenHelpNamesFlags(t *testing.T) {
 	out, err := runKeygen(t, "--help")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"--scheme", "--out", "--pub-out", "--force", "0600", "PKCS#8", "PKIX"} {
+	for _, want := range []string{"--scheme", "--out", "--pub-out", "--force", "0600", "PKCS#8", "PKIX", "ml-dsa-65", "SubjectPublicKeyInfo", "falcon-512", "[f, g, F, G]"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("help lacks %q", want)
 		}

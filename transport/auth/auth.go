@@ -1,9 +1,13 @@
 // Package auth owns the QOSST frame authenticators and the one place that
-// decides how their keys are loaded: None (the reference's identity over the
-// SHA-256 digest: integrity against accidents, no authenticity), HMAC-SHA256
-// with a pre-shared key, and Ed25519 with keys in standard PEM files (PKCS#8
-// private key, PKIX public key). Every authenticator implements
-// messages.Authenticator; verification failures wrap messages.ErrAuthentication.
+// decides how their keys are loaded (New): None (the reference's identity
+// over the SHA-256 digest: integrity against accidents, no authenticity),
+// HMAC-SHA256 with a pre-shared key, Ed25519 with keys in standard PEM files
+// (PKCS#8 private key, PKIX public key), ML-DSA-65 (FIPS 204, through
+// cloudflare/circl) with keys in PEM files under the IETF ML-DSA
+// identifiers, and Falcon-512 as qosst-core 0.10 makes and checks it, with
+// qosst's JSON key files (transport/auth/falcon). Every authenticator
+// implements messages.Authenticator; verification failures wrap
+// messages.ErrAuthentication.
 package auth
 
 import (
@@ -14,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"strings"
 	"sync"
 
 	"github.com/qosst/qosst-go/messages"
@@ -21,10 +26,48 @@ import (
 
 // Scheme names, as used in configuration files and returned by Name.
 const (
-	SchemeNone    = "none"
-	SchemeHMAC    = "hmac-sha256"
-	SchemeEd25519 = "ed25519"
+	SchemeNone      = "none"
+	SchemeHMAC      = "hmac-sha256"
+	SchemeEd25519   = "ed25519"
+	SchemeMLDSA65   = "ml-dsa-65"
+	SchemeFalcon512 = "falcon-512"
 )
+
+// schemes lists every scheme New accepts, with the key files it takes.
+var schemes = []struct {
+	name      string
+	key, peer bool
+}{
+	{SchemeNone, false, false},
+	{SchemeHMAC, true, false},
+	{SchemeEd25519, true, true},
+	{SchemeMLDSA65, true, true},
+	{SchemeFalcon512, true, true},
+}
+
+// Schemes returns the scheme names New accepts.
+func Schemes() []string {
+	out := make([]string, len(schemes))
+	for i, s := range schemes {
+		out[i] = s.name
+	}
+	return out
+}
+
+// KeyFiles reports which key files a scheme takes: key (Config.KeyFile)
+// and peer (Config.PeerPublicKeyFile). Both are then required. An empty
+// scheme is SchemeNone; an unknown one is ErrUnknownScheme.
+func KeyFiles(scheme string) (key, peer bool, err error) {
+	if scheme == "" {
+		scheme = SchemeNone
+	}
+	for _, s := range schemes {
+		if s.name == scheme {
+			return s.key, s.peer, nil
+		}
+	}
+	return false, false, fmt.Errorf("auth: %w %q (want one of %s)", ErrUnknownScheme, scheme, strings.Join(Schemes(), ", "))
+}
 
 // MinHMACKeySize is the smallest pre-shared HMAC key accepted, in bytes.
 const MinHMACKeySize = 16
@@ -43,40 +86,51 @@ var (
 // Config selects an authenticator and its key files. It is the only input
 // from which keys are loaded (see New).
 type Config struct {
-	// Scheme is "none" (the default when empty), "hmac-sha256" or "ed25519".
+	// Scheme is one of Schemes(): "none" (the default when empty),
+	// "hmac-sha256", "ed25519", "ml-dsa-65" or "falcon-512".
 	Scheme string `toml:"scheme" json:"scheme"`
 	// KeyFile is the secret key: for hmac-sha256 the pre-shared key (hex
-	// text); for ed25519 this station's PKCS#8 PEM private key. The file
+	// text); for ed25519 and ml-dsa-65 this station's PKCS#8 PEM private
+	// key; for falcon-512 qosst's JSON secret key [f, g, F, G]. The file
 	// must not be accessible to group or others (mode 0600 or stricter).
 	KeyFile string `toml:"key_file" json:"key_file"`
-	// PeerPublicKeyFile is the peer's PKIX PEM public key (ed25519 only).
+	// PeerPublicKeyFile is the peer's public key: a PKIX
+	// (SubjectPublicKeyInfo) PEM file for ed25519 and ml-dsa-65, qosst's
+	// JSON public key h for falcon-512.
 	PeerPublicKeyFile string `toml:"peer_public_key_file" json:"peer_public_key_file"`
 }
 
 // New builds the authenticator described by cfg, loading its key files.
+// It is the one place that decides how keys load.
 func New(cfg Config) (messages.Authenticator, error) {
-	switch cfg.Scheme {
-	case "", SchemeNone:
-		if cfg.KeyFile != "" || cfg.PeerPublicKeyFile != "" {
-			return nil, fmt.Errorf("auth: scheme %q takes no key files", SchemeNone)
-		}
+	key, peer, err := KeyFiles(cfg.Scheme)
+	if err != nil {
+		return nil, err
+	}
+	scheme := cfg.Scheme
+	if scheme == "" {
+		scheme = SchemeNone
+	}
+	switch {
+	case !key && cfg.KeyFile != "":
+		return nil, fmt.Errorf("auth: scheme %q takes no key_file", scheme)
+	case !peer && cfg.PeerPublicKeyFile != "":
+		return nil, fmt.Errorf("auth: scheme %q takes no peer_public_key_file", scheme)
+	case key && cfg.KeyFile == "":
+		return nil, fmt.Errorf("auth: %s: %w: key_file is required", scheme, ErrKeyFile)
+	case peer && cfg.PeerPublicKeyFile == "":
+		return nil, fmt.Errorf("auth: %s: %w: peer_public_key_file is required", scheme, ErrKeyFile)
+	}
+	switch scheme {
+	case SchemeNone:
 		return None(), nil
 	case SchemeHMAC:
-		if cfg.KeyFile == "" {
-			return nil, fmt.Errorf("auth: %s: %w: key_file is required", SchemeHMAC, ErrKeyFile)
-		}
-		if cfg.PeerPublicKeyFile != "" {
-			return nil, fmt.Errorf("auth: %s uses a pre-shared key; peer_public_key_file does not apply", SchemeHMAC)
-		}
 		key, err := LoadHMACKey(cfg.KeyFile)
 		if err != nil {
 			return nil, err
 		}
 		return NewHMAC(key)
 	case SchemeEd25519:
-		if cfg.KeyFile == "" || cfg.PeerPublicKeyFile == "" {
-			return nil, fmt.Errorf("auth: %s: %w: key_file and peer_public_key_file are required", SchemeEd25519, ErrKeyFile)
-		}
 		priv, err := LoadEd25519PrivateKey(cfg.KeyFile)
 		if err != nil {
 			return nil, err
@@ -86,8 +140,28 @@ func New(cfg Config) (messages.Authenticator, error) {
 			return nil, err
 		}
 		return NewEd25519(priv, pub)
+	case SchemeMLDSA65:
+		priv, err := LoadMLDSA65PrivateKey(cfg.KeyFile)
+		if err != nil {
+			return nil, err
+		}
+		pub, err := LoadMLDSA65PublicKey(cfg.PeerPublicKeyFile)
+		if err != nil {
+			return nil, err
+		}
+		return NewMLDSA65(priv, pub)
+	case SchemeFalcon512:
+		priv, err := LoadFalcon512PrivateKey(cfg.KeyFile)
+		if err != nil {
+			return nil, err
+		}
+		pub, err := LoadFalcon512PublicKey(cfg.PeerPublicKeyFile)
+		if err != nil {
+			return nil, err
+		}
+		return NewFalcon512(priv, pub)
 	}
-	return nil, fmt.Errorf("auth: %w %q (want %s, %s or %s)", ErrUnknownScheme, cfg.Scheme, SchemeNone, SchemeHMAC, SchemeEd25519)
+	return nil, fmt.Errorf("auth: %w %q: no loader", ErrUnknownScheme, scheme)
 }
 
 type none struct{}

@@ -11,7 +11,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cloudflare/circl/sign/mldsa/mldsa65"
+
 	"github.com/qosst/qosst-go/messages"
+	"github.com/qosst/qosst-go/transport/auth/falcon"
 )
 
 func digestOf(s string) []byte {
@@ -185,8 +188,15 @@ func BenchmarkSignVerify(b *testing.B) {
 	hm, _ := NewHMAC(bytes.Repeat([]byte{7}, 32))
 	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
 	ed, _ := NewEd25519(priv, pub)
+	mpub, mpriv, _ := mldsa65.GenerateKey(rand.Reader)
+	ml, _ := NewMLDSA65(mpriv, mpub)
+	fsk, err := falcon.GenerateKey(nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	fa, _ := NewFalcon512(fsk, fsk.Public())
 	d := digestOf("frame")
-	for _, a := range []messages.Authenticator{None(), hm, ed} {
+	for _, a := range []messages.Authenticator{None(), hm, ed, ml, fa} {
 		b.Run(a.Name(), func(b *testing.B) {
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
