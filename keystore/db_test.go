@@ -399,3 +399,30 @@ func TestWriteFinalAndSettle(t *testing.T) {
 		t.Fatalf("Settle of an unknown frame: %v %v", held, err)
 	}
 }
+
+// A closed handle stores nothing, on every back end; the store stays whole
+// for the next process.
+func TestDBClosedStoresNothing(t *testing.T) {
+	eachStore(t, func(t *testing.T, ts testStore) {
+		ctx := context.Background()
+		db := ts.open(t, "alice")
+		db.Close()
+		f := Frame{ID: uuid.New(), Key: randomKey(t, 32*8), BlockBits: 256}
+		if err := db.Put(ctx, f); err == nil {
+			t.Fatal("closed database accepted a frame")
+		}
+		if _, err := db.Take(ctx, 1, "s"); err == nil || errors.Is(err, ErrNotEnough) {
+			t.Fatalf("take from a closed database: %v", err)
+		}
+		db = ts.open(t, "alice")
+		if has, err := db.Has(ctx, f.ID); has || err != nil {
+			t.Fatalf("frame half stored: %v %v", has, err)
+		}
+		if err := db.Put(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+		if st, _ := db.Stats(ctx); st.Blocks != 8 {
+			t.Fatalf("%+v", st)
+		}
+	})
+}

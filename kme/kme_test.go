@@ -79,6 +79,16 @@ func sqliteSite(t testing.TB, frames, blocksPerFrame int) *site {
 	return newSite(t, func(side string) string { return keystore.DefaultURL(filepath.Join(dir, side)) }, "", frames, blocksPerFrame)
 }
 
+// eachSite runs f on a SQLite site and on a PostgreSQL one (skipped
+// locally without keystoretest.PostgresEnv).
+func eachSite(t *testing.T, frames, blocksPerFrame int, f func(t *testing.T, s *site)) {
+	t.Run("sqlite", func(t *testing.T) { f(t, sqliteSite(t, frames, blocksPerFrame)) })
+	t.Run("postgres", func(t *testing.T) {
+		u := keystoretest.PostgresURL(t)
+		f(t, newSite(t, func(string) string { return u }, uuid.NewString()+"-", frames, blocksPerFrame))
+	})
+}
+
 func (s *site) openDB(url, side string) keystore.DB {
 	s.t.Helper()
 	db, err := keystore.OpenDB(context.Background(), url, s.station+side)
@@ -204,7 +214,10 @@ func encURL(base string) string { return base + "/api/v1/keys/" + saeB + "/enc_k
 func decURL(base string) string { return base + "/api/v1/keys/" + saeA + "/dec_keys" }
 
 func TestSameKeyBothEndsGetAndPost(t *testing.T) {
-	s := sqliteSite(t, 2, 8)
+	eachSite(t, 2, 8, testSameKeyBothEnds)
+}
+
+func testSameKeyBothEnds(t *testing.T, s *site) {
 	a, b := s.client(saeA), s.client(saeB)
 	// GET enc_keys at Alice, GET dec_keys at Bob.
 	got := keys(t, do(t, a, "GET", encURL(s.alice)+"?number=3&size=256", ""))
@@ -511,7 +524,10 @@ func TestConcurrentSAEsPostgres(t *testing.T) {
 // A restarted KME (new process: new connection to the same store) keeps
 // consumed keys consumed.
 func TestRestartKeepsConsumption(t *testing.T) {
-	s := sqliteSite(t, 1, 6)
+	eachSite(t, 1, 6, testRestart)
+}
+
+func testRestart(t *testing.T, s *site) {
 	a, b := s.client(saeA), s.client(saeB)
 	got := keys(t, do(t, a, "GET", encURL(s.alice)+"?number=2", ""))
 	var id string
@@ -542,7 +558,10 @@ func TestRestartKeepsConsumption(t *testing.T) {
 }
 
 func TestStoreDown503(t *testing.T) {
-	s := sqliteSite(t, 1, 4)
+	eachSite(t, 1, 4, testStoreDown)
+}
+
+func testStoreDown(t *testing.T, s *site) {
 	a, b := s.client(saeA), s.client(saeB)
 	s.aliceDB.Close()
 	s.bobDB.Close()
