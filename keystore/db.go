@@ -120,7 +120,8 @@ func Redact(storeURL string) string {
 //	sqlite:PATH[?DSN-PARAMETERS]      embedded SQLite file (WAL mode)
 //	postgres://USER:PASS@HOST/DB?…    PostgreSQL (also postgresql://)
 //
-// The directory of a SQLite file is created (0700) when missing. Extra
+// The directory of a SQLite file is created (0700) when missing, and the
+// file itself with mode 0600. Extra
 // parameters after "?" in a sqlite URL are passed to the driver (for
 // example _pragma=max_page_count(100)).
 func OpenDB(ctx context.Context, storeURL, station string) (DB, error) {
@@ -164,6 +165,13 @@ func openSQLite(ctx context.Context, rest, station string) (DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("keystore: sqlite %s: %w", path, err)
 	}
+	// The database holds key material: create it private (mode 0600; SQLite
+	// gives its WAL and shared-memory files the mode of the database file).
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("keystore: sqlite %s: %w", path, err)
+	}
+	f.Close()
 	q, err := url.ParseQuery(params)
 	if err != nil {
 		return nil, fmt.Errorf("%w: sqlite:%s: %w", ErrBadURL, rest, err)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -425,4 +426,29 @@ func TestDBClosedStoresNothing(t *testing.T) {
 			t.Fatalf("%+v", st)
 		}
 	})
+}
+
+// The SQLite database and its WAL files hold key material: mode 0600.
+func TestSQLiteFilesPrivate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "keys")
+	db, err := OpenDB(context.Background(), DefaultURL(dir), "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Put(context.Background(), Frame{ID: uuid.New(), Key: randomKey(t, 64), BlockBits: 256}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"keys.db", "keys.db-wal", "keys.db-shm"} {
+		st, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != 0o600 {
+			t.Fatalf("%s mode %v, want 0600", name, st.Mode().Perm())
+		}
+	}
+	if st, _ := os.Stat(dir); st.Mode().Perm() != 0o700 {
+		t.Fatalf("directory mode %v, want 0700", st.Mode().Perm())
+	}
 }
