@@ -434,7 +434,12 @@ func TestNoClientCertificateRefusedAtHandshake(t *testing.T) {
 func testConcurrent(t *testing.T, s *site) {
 	// A second KME on Alice's store, with its own connection to it, as a
 	// second process would.
-	second := s.start("alice-2", s.openDB(s.aliceStore, "alice"))
+	testConcurrentOn(t, s, []string{s.alice, s.start("alice-2", s.openDB(s.aliceStore, "alice"))})
+}
+
+// testConcurrentOn runs 32 SAE clients × 50 requests spread over the KMEs
+// at bases, all serving Alice's store of s.
+func testConcurrentOn(t *testing.T, s *site, bases []string) {
 	var mu sync.Mutex
 	seen := map[string][]byte{}
 	refused := 0
@@ -444,10 +449,7 @@ func testConcurrent(t *testing.T, s *site) {
 		go func(w int) {
 			defer wg.Done()
 			c := s.client(saeA)
-			base := s.alice
-			if w%2 == 1 {
-				base = second
-			}
+			base := bases[w%len(bases)]
 			for r := 0; r < 50; r++ {
 				n := 1 + (w+r)%3
 				var a answer
