@@ -688,3 +688,31 @@ func TestGenerateCerts(t *testing.T) {
 		}
 	}
 }
+
+// A server given a TLS configuration that does not verify client
+// certificates still answers 401 to an unverified one.
+func TestUnverifiedCertificateUnauthorized(t *testing.T) {
+	s := sqliteSite(t, 1, 4)
+	srv, err := New(Config{Side: SideAlice, SAEID: saeA, PeerSAEID: saeB, DB: s.aliceDB})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc, err := TLSConfig(filepath.Join(s.certs, "kme-alice.crt"), filepath.Join(s.certs, "kme-alice.key"), filepath.Join(s.certs, "ca.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc.ClientAuth = tls.RequireAnyClientCert // accepts any certificate, verifies none
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln, tc) }()
+	defer func() { cancel(); <-done }()
+	c := s.client(saeA)
+	defer c.CloseIdleConnections()
+	if r := do(t, c, "GET", "https://"+ln.Addr().String()+"/api/v1/keys/"+saeB+"/enc_keys", ""); r.code != http.StatusUnauthorized {
+		t.Fatalf("unverified certificate: %d %s", r.code, r.body)
+	}
+}

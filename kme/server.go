@@ -151,11 +151,13 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 // ServeHTTP authenticates the caller by its client certificate, then
 // answers the request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
-		s.fail(w, r, http.StatusUnauthorized, "a client certificate is required")
+	// Only a verified chain counts (TLSConfig requires one; this holds
+	// whatever tls.Config the server is given).
+	if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 || len(r.TLS.VerifiedChains[0]) == 0 {
+		s.fail(w, r, http.StatusUnauthorized, "a verified client certificate is required")
 		return
 	}
-	if cn := r.TLS.PeerCertificates[0].Subject.CommonName; cn != s.cfg.SAEID {
+	if cn := r.TLS.VerifiedChains[0][0].Subject.CommonName; cn != s.cfg.SAEID {
 		s.fail(w, r, http.StatusUnauthorized, fmt.Sprintf("SAE %.64q is not served by this KME", cn))
 		return
 	}
