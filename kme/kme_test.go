@@ -434,12 +434,13 @@ func TestNoClientCertificateRefusedAtHandshake(t *testing.T) {
 func testConcurrent(t *testing.T, s *site) {
 	// A second KME on Alice's store, with its own connection to it, as a
 	// second process would.
-	testConcurrentOn(t, s, []string{s.alice, s.start("alice-2", s.openDB(s.aliceStore, "alice"))})
+	testConcurrentOn(t, s, []string{s.alice, s.start("alice-2", s.openDB(s.aliceStore, "alice"))}, 50)
 }
 
-// testConcurrentOn runs 32 SAE clients × 50 requests spread over the KMEs
-// at bases, all serving Alice's store of s.
-func testConcurrentOn(t *testing.T, s *site, bases []string) {
+// testConcurrentOn runs 32 SAE clients × perClient requests (1 to 3 keys
+// each) spread over the KMEs at bases, all serving Alice's store of s,
+// which must hold fewer blocks than they ask for.
+func testConcurrentOn(t *testing.T, s *site, bases []string, perClient int) {
 	var mu sync.Mutex
 	seen := map[string][]byte{}
 	refused := 0
@@ -450,7 +451,7 @@ func testConcurrentOn(t *testing.T, s *site, bases []string) {
 			defer wg.Done()
 			c := s.client(saeA)
 			base := bases[w%len(bases)]
-			for r := 0; r < 50; r++ {
+			for r := 0; r < perClient; r++ {
 				n := 1 + (w+r)%3
 				var a answer
 				if r%2 == 0 {
