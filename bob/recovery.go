@@ -164,6 +164,12 @@ func (d *Driver) promote(id uuid.UUID) (string, error) {
 	if errors.Is(err, keystore.ErrExists) {
 		path = d.keys.Path(id)
 	}
+	if d.refill != nil {
+		// Alice holds the key: the pool may send with its segment.
+		if err := d.refill.Confirm(id); err != nil {
+			return "", fmt.Errorf("bob: confirming the authentication pool's segment of %s: %w", id, err)
+		}
+	}
 	return path, d.removePending(id)
 }
 

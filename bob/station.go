@@ -115,7 +115,8 @@ func NewStationContext(ctx context.Context, c *config.Config, log zerolog.Logger
 		},
 		OnReconnect: func(ctx context.Context, s *transport.Session) error { return drv.OnReconnect(ctx, s) },
 	})
-	drv, err = New(Options{Config: FromStation(c), Conn: client, Receiver: hw.Receiver, Polarisation: hw.Polarisation, Keys: keys,
+	refill, _ := authn.(auth.Refiller)
+	drv, err = New(Options{Config: FromStation(c), Conn: client, Receiver: hw.Receiver, Polarisation: hw.Polarisation, Keys: keys, Refiller: refill,
 		Logger: logging.Session(log, uuid.NewString()[:8], dialerName(dialer))})
 	if err != nil {
 		client.Close()

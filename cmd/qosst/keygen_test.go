@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/qosst/qosst-go/messages"
 	"github.com/qosst/qosst-go/transport/auth"
 )
 
@@ -132,12 +133,44 @@ func TestKeygenFalcon512(t *testing.T) {
 	}
 }
 
+// TestKeygenWegmanCarter: --scheme wegman-carter writes a 0700 pool pair
+// that two stations authenticate each other with through auth.New, and
+// refuses to overwrite it.
+func TestKeygenWegmanCarter(t *testing.T) {
+	prefix := filepath.Join(t.TempDir(), "link")
+	if _, err := runKeygen(t, "--scheme", "wegman-carter", "--out", prefix); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(prefix + ".alice"); err != nil || !fi.IsDir() || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("pool: %v %v", fi, err)
+	}
+	alice, err := auth.New(auth.Config{Scheme: auth.SchemeWegmanCarter, KeyFile: prefix + ".alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, err := auth.New(auth.Config{Scheme: auth.SchemeWegmanCarter, KeyFile: prefix + ".bob"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fa, fb := alice.(messages.FrameAuthenticator), bob.(messages.FrameAuthenticator)
+	tag, err := fa.SignFrame([]byte("h"), []byte("c"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fb.VerifyFrame([]byte("h"), []byte("c"), tag); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runKeygen(t, "--scheme", "wegman-carter", "--out", prefix); err == nil {
+		t.Fatal("existing pools overwritten")
+	}
+}
+
 func TestKeygenHelpNamesFlags(t *testing.T) {
 	out, err := runKeygen(t, "--help")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"--scheme", "--out", "--pub-out", "--force", "0600", "PKCS#8", "PKIX", "ml-dsa-65", "SubjectPublicKeyInfo", "falcon-512", "[f, g, F, G]"} {
+	for _, want := range []string{"--scheme", "--out", "--pub-out", "--force", "0600", "PKCS#8", "PKIX", "ml-dsa-65", "SubjectPublicKeyInfo", "falcon-512", "[f, g, F, G]", "wegman-carter"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("help lacks %q", want)
 		}
