@@ -17,6 +17,7 @@ import (
 	"github.com/qosst/qosst-go/messages"
 	"github.com/qosst/qosst-go/transport/auth"
 	"github.com/qosst/qosst-go/transport/auth/falcon"
+	"github.com/qosst/qosst-go/transport/auth/wegmancarter"
 )
 
 // scheme is one authenticator of each station: alice signs with Alice's
@@ -236,6 +237,17 @@ func schemeEcho(b *testing.B, sc scheme, size int) *Client {
 // iterations.
 func BenchmarkRoundTripSchemes(b *testing.B) {
 	schemes := testSchemes(b)
+	// Wegman–Carter: stateful pools, so only here (a pair per run).
+	dir := b.TempDir()
+	if err := wegmancarter.WritePair(filepath.Join(dir, "a"), filepath.Join(dir, "b"), 1<<24, 0); err != nil {
+		b.Fatal(err)
+	}
+	wa, err1 := auth.New(auth.Config{Scheme: auth.SchemeWegmanCarter, KeyFile: filepath.Join(dir, "a")})
+	wb, err2 := auth.New(auth.Config{Scheme: auth.SchemeWegmanCarter, KeyFile: filepath.Join(dir, "b")})
+	if err := errors.Join(err1, err2); err != nil {
+		b.Fatal(err)
+	}
+	schemes = append(schemes, scheme{auth.SchemeWegmanCarter, wa, wb})
 	clients := make([]*Client, len(schemes))
 	for i, sc := range schemes {
 		clients[i] = schemeEcho(b, sc, 1024)

@@ -35,8 +35,9 @@ import (
 //     whole reservation (unused reserved pads are skipped, never reused).
 //  2. A receiver accepts a pad of a segment only above the highest offset
 //     it accepted in that segment; an accepted tag moves the floor, written
-//     durably before the frame is handed up, so no pad authenticates two
-//     frames in one direction, across restarts too.
+//     to state.json before the frame is handed up (fsync'd with the next
+//     durable write), so no pad authenticates two frames in one direction,
+//     across restarts too.
 //  3. A segment made from a frame's key is added, unconfirmed, before the
 //     key is written (Alice: on FRAME_ENDED; Bob: when he writes the key
 //     as pending); the rest of the key is what the key store keeps. It is
@@ -191,12 +192,16 @@ func (p *Pool) Role() Role { return p.st.Role }
 func (p *Pool) RefillBytes() int { return p.st.Refill }
 
 // saveLocked writes state.json atomically and durably.
-func (p *Pool) saveLocked() error {
+func (p *Pool) saveLocked() error { return p.save(true) }
+
+// save writes state.json atomically (a renamed temporary file); with sync
+// also durably (file and directory fsync'd).
+func (p *Pool) save(sync bool) error {
 	b, err := json.MarshalIndent(p.st, "", " ")
 	if err != nil {
 		return err
 	}
-	return writeDurable(p.dir, "state.json", b)
+	return writeFile(p.dir, "state.json", b, sync)
 }
 
 // syncFiles makes writeDurable fsync; tests that reopen pools to model
@@ -204,14 +209,17 @@ func (p *Pool) saveLocked() error {
 // turn it off for speed.
 var syncFiles = true
 
-func writeDurable(dir, name string, b []byte) error {
+func writeDurable(dir, name string, b []byte) error { return writeFile(dir, name, b, true) }
+
+func writeFile(dir, name string, b []byte, sync bool) error {
+	sync = sync && syncFiles
 	tmp, err := os.CreateTemp(dir, "."+name+".tmp*")
 	if err != nil {
 		return fmt.Errorf("wegman-carter: %w", err)
 	}
 	_, werr := tmp.Write(b)
 	var serr error
-	if syncFiles {
+	if sync {
 		serr = tmp.Sync()
 	}
 	cerr := tmp.Close()
@@ -227,7 +235,7 @@ func writeDurable(dir, name string, b []byte) error {
 		os.Remove(tmp.Name())
 		return fmt.Errorf("wegman-carter: %w", err)
 	}
-	if !syncFiles {
+	if !sync {
 		return nil
 	}
 	d, err := os.Open(dir)
@@ -350,7 +358,11 @@ func (p *Pool) recvPad(id uuid.UUID, off int) ([]byte, bool) {
 }
 
 // accept raises the receive floor of a segment past off and writes it
-// before the frame is handed up (rule 2), so the floor survives restarts.
+// before the frame is handed up (rule 2), so the floor survives a restart
+// of the station; it is fsync'd with the next durable write (a send
+// reservation, a refill, a confirmation), so a power loss can roll it back
+// by at most those frames, whose replays the challenge chain still
+// refuses.
 func (p *Pool) accept(id uuid.UUID, off int) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -360,7 +372,7 @@ func (p *Pool) accept(id uuid.UUID, off int) error {
 	}
 	old := s.RecvFloor
 	s.RecvFloor = off + 1
-	if err := p.saveLocked(); err != nil {
+	if err := p.save(false); err != nil {
 		s.RecvFloor = old
 		return err
 	}
