@@ -120,8 +120,8 @@ func newKeying(f *frame, c *messages.ECInitializationContent) (*keying, error) {
 		return nil, err
 	}
 	x := pp.KeyQuadratures(f.keySymbols(), params.Detection)
-	if plan.KeyBits() > len(x) {
-		return nil, fmt.Errorf("the plan covers %d key bits; the frame has %d key quadratures", plan.KeyBits(), len(x))
+	if plan.Quadratures() > len(x) {
+		return nil, fmt.Errorf("the plan covers %d key quadratures; the frame has %d", plan.Quadratures(), len(x))
 	}
 	rec, err := pp.NewAliceReconciler(plan, x, ch)
 	if err != nil {

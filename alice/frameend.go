@@ -17,8 +17,11 @@ import (
 // End of frame and key recovery.
 //
 // In pa_done, FRAME_ENDED with the frame's UUID writes the final key with
-// the keystore (fsync'd) and only then answers FRAME_ENDED_ACK with the
-// UUID; a wrong UUID or a key that cannot be written is answered ABORT.
+// the keystore (the key file, fsync'd, then the key database when one is
+// attached) and only then answers FRAME_ENDED_ACK with the UUID; a wrong
+// UUID or a key that cannot be written (file or database) is answered
+// ABORT, and a key file whose database write failed is put into the
+// database when Bob asks again, before FRAME_ENDED_ACK.
 //
 // Bob holds his key as pending until he reads FRAME_ENDED_ACK. When that
 // answer is lost he asks again later, on this or a new session, with
@@ -55,7 +58,7 @@ func (s *session) registerFrameEnd(m *fsm.Mux) {
 				return fsm.Answer{}, fmt.Errorf("refilling the authentication pool: %w", err)
 			}
 		}
-		path, err := s.srv.opts.Keys.Write(f.id, key)
+		path, err := s.srv.opts.Keys.WriteFinal(ctx, f.id, key, peEstimates(f.pe))
 		if err != nil {
 			return fsm.Answer{}, fmt.Errorf("writing the final key: %w", err)
 		}
@@ -73,7 +76,7 @@ func (s *session) registerFrameEnd(m *fsm.Mux) {
 		e := &s.srv.ends
 		e.mu.Lock()
 		defer e.mu.Unlock()
-		held, err := s.srv.opts.Keys.Exists(id)
+		held, err := s.srv.opts.Keys.Settle(ctx, id) // the key database follows the key file
 		if err != nil {
 			// Neither answer can be given: a plain ABORT promises nothing,
 			// and Bob asks again later.
@@ -136,4 +139,14 @@ func (s *Server) wasClaimed(id uuid.UUID) bool {
 	defer s.usedMu.Unlock()
 	_, ok := s.used[id]
 	return ok
+}
+
+// peEstimates are the frame's estimates stored with its key (nil before
+// PE_FINISHED).
+func peEstimates(pe *messages.PEFinishedContent) map[string]float64 {
+	if pe == nil {
+		return nil
+	}
+	return map[string]float64{"n_photon": pe.NPhoton, "transmittance": pe.Transmittance, "excess_noise": pe.ExcessNoise,
+		"electronic_noise": pe.ElectronicNoise, "eta": pe.Eta, "key_rate": pe.KeyRate}
 }

@@ -48,6 +48,7 @@ func (s *session) registerPA(m *fsm.Mux) {
 		maxLen, terms, err := pp.FinalKeyLength(pp.FinalKeyParams{
 			ReconciledBits: st.KeyBits,
 			SyndromeBits:   st.LeakedBits,
+			Quadratures:    st.Quadratures,
 			Estimate:       est,
 			EpsilonPA:      f.sec.epsilonPA,
 		})

@@ -28,13 +28,20 @@ func (s *session) registerPE(m *fsm.Mux) {
 			return answer(messages.PESymbolsError, &messages.PESymbolsErrorContent{
 				ErrorMessage: fmt.Sprintf("%d indices requested for a frame of %d symbols.", len(c.Indices), n)})
 		}
-		out := make([]complex128, len(c.Indices))
-		for i, idx := range c.Indices {
+		for _, idx := range c.Indices {
 			if idx < 0 || idx >= n {
 				return answer(messages.PESymbolsError, &messages.PESymbolsErrorContent{
 					ErrorMessage: fmt.Sprintf("Indice %d is out of bound for array of size %d.", idx, n)})
 			}
-			out[i] = f.symbols[idx]
+		}
+		// The answer's two arrays are filled straight from the frame's
+		// symbols (no intermediate complex array).
+		out := &messages.PESymbolsResponseContent{
+			SymbolsReal: make([]float64, len(c.Indices)),
+			SymbolsImag: make([]float64, len(c.Indices)),
+		}
+		for i, idx := range c.Indices {
+			out.SymbolsReal[i], out.SymbolsImag[i] = real(f.symbols[idx]), imag(f.symbols[idx])
 		}
 		for _, idx := range c.Indices {
 			if !f.disclosed[idx] {
@@ -43,7 +50,7 @@ func (s *session) registerPE(m *fsm.Mux) {
 			}
 		}
 		s.log.Debug().Int("indices", len(c.Indices)).Int("disclosed", f.nDisclosed).Msg("symbols disclosed")
-		return answer(messages.PESymbolsResponse, messages.NewPESymbolsResponse(out))
+		return answer(messages.PESymbolsResponse, out)
 	})
 	m.Handle(messages.PENphotonRequest, func(ctx context.Context, req fsm.Request) (fsm.Answer, error) {
 		f, err := s.current()
@@ -62,6 +69,7 @@ func (s *session) registerPE(m *fsm.Mux) {
 			Float64("excess_noise", c.ExcessNoise).Float64("electronic_noise", c.ElectronicNoise).
 			Float64("eta", c.Eta).Float64("n_photon", c.NPhoton).Float64("key_rate", c.KeyRate).
 			Int("disclosed", f.nDisclosed).Msg("parameters estimated")
+		f.announced = c
 		// Both stations size the key with Va = 2<n>, <n> as Alice's emitter
 		// measured it for this frame. Alice computes with her own value
 		// whatever Bob announces; an n_photon that is not hers (Bob's key

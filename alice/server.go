@@ -44,6 +44,9 @@ type Options struct {
 	// StopGrace is how long Serve lets sessions finish the request they
 	// are handling once its context ends, before closing them (0: 5 s).
 	StopGrace time.Duration
+	// Observer, when not nil, receives each frame's report, the number of
+	// sessions and authentication failures (see Observer).
+	Observer Observer
 }
 
 // Server is Alice: it serves QOSST sessions until its context ends.
@@ -230,6 +233,7 @@ func (s *Server) start(ctx, hard context.Context, conn net.Conn) {
 	})
 	sess := newSession(s, id, ts, cfg)
 	s.sessions[sess] = struct{}{}
+	s.sessionsChanged(len(s.sessions))
 	s.wg.Add(1)
 	s.mu.Unlock()
 	go func() {
@@ -237,6 +241,7 @@ func (s *Server) start(ctx, hard context.Context, conn net.Conn) {
 		defer func() {
 			s.mu.Lock()
 			delete(s.sessions, sess)
+			s.sessionsChanged(len(s.sessions))
 			s.mu.Unlock()
 		}()
 		sess.run(ctx, hard)

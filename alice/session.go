@@ -1,6 +1,7 @@
 package alice
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -51,6 +52,9 @@ type frame struct {
 	nPhoton    float64                     // measured at QIE_ACQUISITION_ENDED (every state from pe on)
 	pe         *messages.PEFinishedContent // Bob's estimates (after PE_FINISHED)
 	keying     *keying                     // error correction and privacy amplification
+	phases     []PhaseTime                 // time spent per phase (FrameReport)
+	outcome    string                      // how the frame ended, when dropped (FrameReport)
+	announced  *messages.PEFinishedContent // Bob's PE_FINISHED, approved or not (FrameReport)
 }
 
 func newSession(srv *Server, id string, ts *transport.Session, cfg *config.Config) *session {
@@ -122,6 +126,7 @@ func (s *session) run(ctx, hctx context.Context) {
 			reply, derr = s.eng.Dispatch(hctx, msg.Code, msg.Content)
 		case errors.Is(err, messages.ErrAuthentication):
 			s.log.Warn().Err(err).Str(logging.FieldState, string(s.eng.State())).Msg("authentication failure")
+			s.srv.authFailed()
 			reply, derr = s.eng.AuthFailed(hctx, err)
 		case errors.Is(err, messages.ErrFrame):
 			// Integrity held but the content is not JSON, or the frame is
@@ -183,6 +188,7 @@ func (s *session) onStateChange(c fsm.Change) {
 		Stringer("request", c.Request).Stringer("response", c.Response)
 	if f := s.frame; f != nil {
 		ev = ev.Str(logging.FieldFrame, f.id.String()).Dur("phase_time", time.Since(f.phaseStart))
+		f.phaseEnded(c.From, time.Since(f.phaseStart))
 		f.phaseStart = time.Now()
 	}
 	ev.Msg("phase")
@@ -190,7 +196,12 @@ func (s *session) onStateChange(c fsm.Change) {
 
 // onFrameDropped forgets the frame in progress (also when a new
 // INITIALIZATION replaces it: onFrameBegun then installs the new one).
-func (s *session) onFrameDropped(c fsm.Change) { s.dropFrame(c.Reason) }
+func (s *session) onFrameDropped(c fsm.Change) {
+	if s.frame != nil {
+		s.frame.outcome = outcomeOf(c)
+	}
+	s.dropFrame(c.Reason)
+}
 
 // onFrameBegun installs the frame the INITIALIZATION handler prepared.
 func (s *session) onFrameBegun(c fsm.Change) {
@@ -207,6 +218,7 @@ func (s *session) onFrameBegun(c fsm.Change) {
 func (s *session) onFrameEnd(c fsm.Change) {
 	if f := s.frame; f != nil {
 		s.log.Info().Str(logging.FieldFrame, f.id.String()).Dur("frame_time", time.Since(f.began)).Msg("frame completed")
+		s.report(f, OutcomeCompleted, "")
 	}
 	s.srv.frames.Add(1)
 	s.frame = nil
@@ -261,6 +273,7 @@ func (s *session) leaveSession() {
 func (s *session) dropFrame(reason string) {
 	if s.frame != nil {
 		s.log.Info().Str(logging.FieldFrame, s.frame.id.String()).Str("reason", reason).Msg("frame dropped")
+		s.report(s.frame, cmp.Or(s.frame.outcome, OutcomeDropped), reason)
 		s.frame = nil
 	}
 	s.releaseEmitter()

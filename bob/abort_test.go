@@ -35,14 +35,23 @@ func runCtx(t *testing.T) context.Context {
 	return ctx
 }
 
-// noKeys fails when a key directory holds any file.
+// noKeys fails when a key directory holds any file but the key database
+// (keys.db and its WAL files), or when that database holds a frame.
 func noKeys(t *testing.T, who string, s *keystore.Store) {
 	t.Helper()
 	ents, err := os.ReadDir(s.Dir())
 	if err != nil {
 		t.Fatal(err)
 	}
+	if db := s.DB(); db != nil {
+		if st, err := db.Stats(context.Background()); err != nil || st.Frames != 0 {
+			t.Errorf("%s's key database holds %d frames (%v)", who, st.Frames, err)
+		}
+	}
 	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), "keys.db") {
+			continue
+		}
 		t.Errorf("%s kept a file for a dropped frame: %s", who, e.Name())
 	}
 }

@@ -19,7 +19,10 @@ type Config struct {
 	Eta          float64     // Bob's detector efficiency η (trusted detector)
 
 	PERatio    float64 // fraction of each sub-frame disclosed for parameter estimation
-	PERequests int     // number of PE_SYMBOLS_REQUESTs (sub-frames)
+	PERequests int     // number of sub-frames sampled for PE (PE_SYMBOLS_REQUESTs, more when one would not fit MaxContent)
+	// MaxContent is the content limit of the session in bytes (0: the
+	// codec's default): a PE_SYMBOLS_REQUEST and its answer each fit in it.
+	MaxContent int
 	// PEMode: asymptotic (point estimates, as the reference) or finite size
 	// (T at its lower and ξ at its upper confidence bound).
 	PEMode    pp.PEMode
@@ -139,6 +142,8 @@ func (c Config) Validate() error {
 		return bad("parameters_estimation.ratio", c.PERatio)
 	case c.PERequests <= 0:
 		return bad("parameters_estimation.requests", c.PERequests)
+	case c.MaxContent < 0:
+		return bad("max_content", c.MaxContent)
 	case c.PEMode != pp.Asymptotic && c.PEMode != pp.FiniteSize:
 		return bad("parameters_estimation.mode", c.PEMode)
 	case !(c.PEEpsilon >= 0 && c.PEEpsilon < 1):

@@ -68,9 +68,13 @@ type Driver struct {
 	keyBits io.Reader // Bob's multidimensional key bits: crypto/rand unless a test supplies Rand
 	tracker *fsm.Tracker
 
+	newFrameID func() uuid.UUID // the UUID of each new frame (uuid.New)
+
 	authFailures int    // authentication failures in a row
 	aliceSerial  string // from IDENTIFICATION_RESPONSE
 	closed       bool
+
+	obs Observer // progress and frame reports (Observe); nil: none
 }
 
 // New checks the options and returns a driver in state connected.
@@ -105,6 +109,7 @@ func New(opts Options) (*Driver, error) {
 	return &Driver{
 		cfg: opts.Config, conn: opts.Conn, rx: opts.Receiver, pol: opts.Polarisation,
 		keys: opts.Keys, pending: pending, refill: opts.Refiller, log: opts.Logger, rng: rng, keyBits: keyBits, tracker: fsm.NewTracker(),
+		newFrameID: uuid.New,
 	}, nil
 }
 
@@ -209,6 +214,9 @@ func (d *Driver) RunFrame(ctx context.Context) (*Summary, error) {
 		}
 	}
 	ev.Str(logging.FieldState, string(d.tracker.State())).EmbedObject(f.sum).Msg(msg)
+	if d.obs != nil {
+		d.obs.FrameEnded(f.sum)
+	}
 	return f.sum, err
 }
 
@@ -227,7 +235,6 @@ type frame struct {
 	raw       []complex128 // Bob's measurements, detector units
 	cal       pp.Calibration
 	disclosed [][]int          // PE indices, per request
-	alice     [][]complex128   // Alice's symbols at those indices
 	kp        pp.KeyRateParams // what the key is computed with (announced in PE_FINISHED)
 	plan      ecPlan
 	rec       reconciled
@@ -282,6 +289,7 @@ func (f *frame) phase(p Phase, fn func() error) error {
 		return &PhaseError{Phase: p, Err: fmt.Errorf("%w: %w", errContext, err)}
 	}
 	start := time.Now()
+	f.progress(p, 0, 0)
 	err := fn()
 	dur := time.Since(start)
 	f.sum.Phases = append(f.sum.Phases, PhaseTime{Phase: p, Duration: dur})
@@ -401,6 +409,9 @@ func (f *frame) track(tr qosst.Transition) {
 // and after MaxAuthFailures in a row he concludes man-in-the-middle.
 func (d *Driver) authFailed(cause error) error {
 	d.authFailures++
+	if d.obs != nil {
+		d.obs.AuthenticationFailed()
+	}
 	d.log.Warn().Int("failures_in_a_row", d.authFailures).Int("max", d.cfg.MaxAuthFailures).
 		AnErr("cause", cause).Str(logging.FieldState, string(d.tracker.State())).Msg("authentication failure")
 	if d.authFailures >= d.cfg.MaxAuthFailures {

@@ -5,6 +5,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strconv"
+
+	"github.com/qosst/qosst-go/messages"
+	pp "github.com/qosst/qosst-go/postprocessing"
 )
 
 // ErrSampling reports parameters that do not allow a PE sample.
@@ -70,4 +74,84 @@ func KeyIndices(n int, disclosed [][]int) []int {
 		}
 	}
 	return out
+}
+
+// Wire sizes of PE_SYMBOLS_REQUEST and PE_SYMBOLS_RESPONSE, in bytes of
+// JSON content: an index is at most its decimal digits plus ", "; a symbol
+// is two floats (real and imaginary parts), each at most 24 characters in
+// Python's shortest form ("-2.2250738585072014e-308") plus ", "; each
+// content adds its braces, keys and brackets (peContentOverhead bounds them
+// with room to spare).
+const (
+	peFloatBytes      = 24 + 2
+	peSymbolBytes     = 2 * peFloatBytes
+	peContentOverhead = 64
+)
+
+// PEChunkSize returns the largest number of indices one PE_SYMBOLS_REQUEST
+// may carry in a frame of n symbols so that both the request and Alice's
+// answer stay within maxContent bytes of content (0: the codec's default
+// limit, messages.DefaultMaxContent). Too small a limit for even one
+// symbol is an error.
+func PEChunkSize(maxContent, n int) (int, error) {
+	if maxContent <= 0 {
+		maxContent = messages.DefaultMaxContent
+	}
+	index := len(strconv.Itoa(max(n-1, 0))) + 2
+	per := max(index, peSymbolBytes)
+	chunk := (maxContent - peContentOverhead) / per
+	if chunk < 1 {
+		return 0, fmt.Errorf("%w: a content limit of %d bytes leaves no room for one PE symbol (%d bytes)", ErrSampling, maxContent, per+peContentOverhead)
+	}
+	return chunk, nil
+}
+
+// SplitRequests cuts every index list longer than chunk into consecutive
+// pieces of at most chunk indices, in order: one PE_SYMBOLS_REQUEST each.
+// Lists within the bound are kept as they are (no copy).
+func SplitRequests(lists [][]int, chunk int) [][]int {
+	if chunk < 1 {
+		chunk = 1
+	}
+	count := 0
+	for _, l := range lists {
+		count += max(1, (len(l)+chunk-1)/chunk)
+	}
+	if count == len(lists) {
+		return lists
+	}
+	out := make([][]int, 0, count)
+	for _, l := range lists {
+		for len(l) > chunk {
+			out = append(out, l[:chunk:chunk])
+			l = l[chunk:]
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// compactKeySymbols moves the measurements that were not disclosed to the
+// front of raw, converted to shot-noise units, and returns them: the
+// frame's key symbols in ascending index order, without a second array of
+// the frame's size. raw is overwritten. Disclosed indices outside raw are
+// ignored.
+func compactKeySymbols(raw []complex128, disclosed [][]int, cal pp.Calibration) []complex128 {
+	mask := make([]bool, len(raw))
+	for _, list := range disclosed {
+		for _, i := range list {
+			if i >= 0 && i < len(raw) {
+				mask[i] = true
+			}
+		}
+	}
+	scale := complex(1/math.Sqrt(cal.ShotNoise()), 0)
+	j := 0
+	for i, d := range mask {
+		if !d {
+			raw[j] = raw[i] * scale
+			j++
+		}
+	}
+	return raw[:j:j]
 }

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/google/uuid"
-
 	"github.com/qosst/qosst-go/hardware"
 	"github.com/qosst/qosst-go/keystore"
 	"github.com/qosst/qosst-go/messages"
@@ -40,7 +38,7 @@ func (f *frame) identify() error {
 // acceptable; then he requests again. INITIALIZATION_DENIED, an unacceptable
 // configuration or too many rounds end the frame with ErrInitializationDenied.
 func (f *frame) initialize() error {
-	f.id = uuid.New()
+	f.id = f.d.newFrameID()
 	f.sum.Frame = f.id
 	params := f.d.cfg.Frame
 	fail := func(resp messages.Code, msg string, err error) error {
@@ -171,6 +169,7 @@ func (f *frame) exchange() error {
 	if _, _, err := f.request(PhaseQIE, messages.QIERequest, &messages.QIERequestContent{FrameUUID: f.id}); err != nil {
 		return err
 	}
+	f.progress(PhaseQIE, 1, 4)
 	if err := f.d.rx.Arm(f.ctx, f.spec); err != nil {
 		return &PhaseError{Phase: PhaseQIE, Err: fmt.Errorf("receiver: arm: %w", err)}
 	}
@@ -178,6 +177,7 @@ func (f *frame) exchange() error {
 	if _, _, err := f.request(PhaseQIE, messages.QIETrigger, nil); err != nil {
 		return err
 	}
+	f.progress(PhaseQIE, 2, 4)
 	raw, err := f.d.rx.Acquire(f.ctx)
 	f.armed = false
 	if err != nil {
@@ -187,7 +187,11 @@ func (f *frame) exchange() error {
 		return &PhaseError{Phase: PhaseQIE, Err: fmt.Errorf("receiver returned %d symbols, want %d", len(raw), f.spec.NumSymbols)}
 	}
 	f.raw = raw
+	f.progress(PhaseQIE, 3, 4)
 	_, _, err = f.request(PhaseQIE, messages.QIEAcquisitionEnded, nil)
+	if err == nil {
+		f.progress(PhaseQIE, 4, 4)
+	}
 	return err
 }
 
@@ -215,24 +219,42 @@ func (f *frame) calibrate() error {
 }
 
 // estimate is parameter estimation: Alice discloses her symbols at random
-// indices (several PE_SYMBOLS_REQUESTs) and her mean photon number; Bob
-// estimates T and ξ, plans error correction, computes the key rate with the
-// efficiency that plan achieves, and sends PE_FINISHED.
+// indices (several PE_SYMBOLS_REQUESTs, each small enough that the request
+// and its answer fit within the content limit) and her mean photon number;
+// Bob estimates T and ξ, plans error correction, computes the key rate with
+// the efficiency that plan achieves, and sends PE_FINISHED.
+//
+// A frame holds 10^7 symbols and more, so no symbol array is copied
+// needlessly: Alice's answers are written straight into one array, and
+// Bob's key symbols are compacted and normalised in place in his
+// measurement array.
 func (f *frame) estimate() error {
 	n := f.spec.NumSymbols
 	lists, err := SampleIndices(f.d.rng, n, f.d.cfg.PERatio, min(f.d.cfg.PERequests, n))
 	if err != nil {
 		return &PhaseError{Phase: PhasePE, Err: err}
 	}
+	chunk, err := PEChunkSize(f.d.cfg.MaxContent, n)
+	if err != nil {
+		return &PhaseError{Phase: PhasePE, Err: err}
+	}
+	lists = SplitRequests(lists, chunk)
 	f.disclosed = lists
-	f.alice = f.alice[:0]
-	for _, idx := range lists {
+	total := 0
+	for k, idx := range lists {
+		f.progress(PhasePE, k, len(lists))
+		total += len(idx)
+	}
+	xa := make([]complex128, 0, total) // Alice's disclosed symbols, in request order
+	rb := make([]complex128, 0, total) // Bob's measurements of the same symbols
+	for k, idx := range lists {
+		f.progress(PhasePE, k, len(lists))
 		_, c, err := f.request(PhasePE, messages.PESymbolsRequest, &messages.PESymbolsRequestContent{Indices: idx})
 		if err != nil {
 			return err
 		}
 		r, _ := c.(*messages.PESymbolsResponseContent)
-		if r == nil || len(r.SymbolsReal) != len(idx) {
+		if r == nil || len(r.SymbolsReal) != len(idx) || len(r.SymbolsImag) != len(idx) {
 			got := 0
 			if r != nil {
 				got = len(r.SymbolsReal)
@@ -241,8 +263,13 @@ func (f *frame) estimate() error {
 				Err: f.invalidResponse(messages.PESymbolsRequest, messages.PESymbolsResponse,
 					fmt.Sprintf("%d symbols for %d indices", got, len(idx)))}
 		}
-		f.alice = append(f.alice, r.Symbols())
+		for j, i := range idx {
+			xa = append(xa, complex(r.SymbolsReal[j], r.SymbolsImag[j]))
+			rb = append(rb, f.raw[i])
+		}
+		f.lastContent = nil // the answer's arrays are copied: let them go
 		f.sum.PESymbols += len(idx)
+		f.progress(PhasePE, k+1, len(lists))
 	}
 	_, c, err := f.request(PhasePE, messages.PENphotonRequest, nil)
 	if err != nil {
@@ -255,13 +282,6 @@ func (f *frame) estimate() error {
 	nph := np.NPhoton
 	f.sum.NPhoton = nph
 
-	var xa, rb []complex128
-	for r, idx := range f.disclosed {
-		xa = append(xa, f.alice[r]...)
-		for _, i := range idx {
-			rb = append(rb, f.raw[i])
-		}
-	}
 	res, err := pp.EstimateParameters(pp.PEInput{Detection: f.spec.Detection, Eta: f.d.cfg.Eta,
 		NPhoton: nph, Alice: xa, Bob: rb, Calibration: f.cal, Mode: f.d.cfg.PEMode, Epsilon: f.d.cfg.PEEpsilon})
 	if err != nil {
@@ -282,14 +302,10 @@ func (f *frame) estimate() error {
 		Float64("xi_err", res.Xi.StdErr).Float64("T_used", kp.T).Float64("xi_used", kp.Xi).Stringer("mode", res.Mode).
 		Msg("parameters estimated")
 
-	keyIdx := KeyIndices(n, f.disclosed)
-	f.sum.KeySymbols = len(keyIdx)
-	keySyms := make([]complex128, len(keyIdx))
-	for j, i := range keyIdx {
-		keySyms[j] = f.raw[i]
-	}
+	xa, rb = nil, nil
+	keySyms := compactKeySymbols(f.raw, f.disclosed, f.cal)
 	f.raw = nil
-	keySyms = pp.Normalize(keySyms, f.cal)
+	f.sum.KeySymbols = len(keySyms)
 	rate, plan, perr := f.planKey(keySyms)
 	f.plan = plan
 	keyRate := rate * f.spec.SymbolRate
@@ -404,6 +420,7 @@ func (f *frame) reconcile() error {
 		if err := rec.Accept(i, code == messages.ECBlockAck); err != nil {
 			return &PhaseError{Phase: PhaseEC, Err: err}
 		}
+		f.progress(PhaseEC, i+1, f.plan.plan.Blocks)
 	}
 	st := rec.Stats()
 	f.sum.ECBlocks, f.sum.ECBlocksOK, f.sum.ECBlocksFailed = st.Blocks, st.Decoded, st.Failed
@@ -420,7 +437,7 @@ func (f *frame) reconcile() error {
 	if code == messages.ECVerificationFail {
 		return &PhaseError{Phase: PhaseEC, Request: messages.ECVerification, Response: code, Message: peerMessage(c), Err: ErrECFailed}
 	}
-	f.rec = reconciled{key: key, leaked: st.LeakedBits}
+	f.rec = reconciled{key: key, leaked: st.LeakedBits, quadratures: st.Quadratures}
 	return nil
 }
 
@@ -428,7 +445,7 @@ func (f *frame) reconcile() error {
 // quantities, a fresh Toeplitz seed, PA_REQUEST, and Bob's own hash.
 func (f *frame) amplify() error {
 	length, terms, err := pp.FinalKeyLength(pp.FinalKeyParams{
-		ReconciledBits: len(f.rec.key), SyndromeBits: f.rec.leaked,
+		ReconciledBits: len(f.rec.key), SyndromeBits: f.rec.leaked, Quadratures: f.rec.quadratures,
 		Estimate: f.kp, EpsilonPA: f.d.cfg.EpsilonPA, // announced in INITIALIZATION_REQUEST
 	})
 	if err != nil {
@@ -456,6 +473,7 @@ func (f *frame) amplify() error {
 	}()
 	req := &messages.PARequestContent{Seed: intsToBits(w.Seed), SecretKeyLength: w.SecretKeyLength,
 		SubblockLength: w.SubblockLength, FeedbackPolynomial: intsToBits(w.FeedbackPolynomial)}
+	f.progress(PhasePA, 0, 1)
 	_, _, err = f.request(PhasePA, messages.PARequest, req)
 	h := <-done
 	if err != nil {
@@ -465,6 +483,7 @@ func (f *frame) amplify() error {
 		return &PhaseError{Phase: PhasePA, Err: h.err}
 	}
 	f.finalKey = h.key
+	f.progress(PhasePA, 1, 1)
 	return nil
 }
 
@@ -507,7 +526,7 @@ func (f *frame) end() error {
 		return &PhaseError{Phase: PhaseFrameEnd, Request: messages.FrameEnded, Response: code,
 			Err: f.invalidResponse(messages.FrameEnded, code, "frame_uuid "+got+", not "+f.id.String())}
 	}
-	path, err := f.d.promote(f.id)
+	path, err := f.d.promote(f.ctx, f.id, f.sum.estimates())
 	if err != nil {
 		// Alice holds the key; Bob's stays pending and is made final by
 		// ResolvePending.

@@ -17,8 +17,9 @@ type ecPlan struct {
 
 // reconciled is the key after error correction.
 type reconciled struct {
-	key    []uint8
-	leaked int
+	key         []uint8
+	leaked      int
+	quadratures int
 }
 
 // rngReader reads random bytes from a math/rand/v2 generator (seeded from

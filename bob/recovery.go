@@ -71,8 +71,9 @@ func (d *Driver) ResolvePending(ctx context.Context) (promoted, deleted int, err
 		return 0, 0, err
 	}
 	for _, id := range ids {
-		// Made final before a crash removed the pending copy.
-		if ok, err := d.keys.Exists(id); err != nil {
+		// Made final before a crash removed the pending copy (or before
+		// the key database could take it: Settle completes it).
+		if ok, err := d.keys.Settle(ctx, id); err != nil {
 			return promoted, deleted, fmt.Errorf("%w: %w", ErrPendingUnresolved, err)
 		} else if ok {
 			if err := d.removePending(id); err != nil {
@@ -93,7 +94,7 @@ func (d *Driver) ResolvePending(ctx context.Context) (promoted, deleted int, err
 		code, c, err := f.request(PhaseFrameEnd, messages.FrameEnded, &messages.FrameEndedContent{FrameUUID: id})
 		switch {
 		case err == nil && code == messages.FrameEndedAck && ackFor(c, id):
-			if _, err := d.promote(id); err != nil {
+			if _, err := d.promote(ctx, id, nil); err != nil {
 				return promoted, deleted, err
 			}
 			promoted++
@@ -149,20 +150,24 @@ func refusedFor(c messages.Content, id uuid.UUID) bool {
 	return a != nil && a.FrameUUID == id
 }
 
-// promote makes a pending key final: written (durably) to the key store,
-// then the pending copy removed. A final key already there is the same key
-// promoted before a crash.
-func (d *Driver) promote(id uuid.UUID) (string, error) {
+// promote makes a pending key final: written (durably) to the key store
+// (key file, then key database with est when one is attached), then the
+// pending copy removed. A final key already there is the same key promoted
+// before a crash; the key database is completed from it (Settle). When the
+// key database fails the pending copy stays, and ResolvePending completes
+// the promotion later.
+func (d *Driver) promote(ctx context.Context, id uuid.UUID, est map[string]float64) (string, error) {
 	key, err := d.pending.Read(id)
 	if err != nil {
 		return "", fmt.Errorf("bob: reading pending key %s: %w", id, err)
 	}
-	path, err := d.keys.Write(id, key)
-	if err != nil && !errors.Is(err, keystore.ErrExists) {
-		return "", fmt.Errorf("bob: making key %s final: %w", id, err)
-	}
+	path, err := d.keys.WriteFinal(ctx, id, key, est)
 	if errors.Is(err, keystore.ErrExists) {
 		path = d.keys.Path(id)
+		_, err = d.keys.Settle(ctx, id)
+	}
+	if err != nil {
+		return "", fmt.Errorf("bob: making key %s final: %w", id, err)
 	}
 	if d.refill != nil {
 		// Alice holds the key: the pool may send with its segment.

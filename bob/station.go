@@ -22,7 +22,8 @@ import (
 // file: serial_number, [frame.quantum], simulation.detection, bob.eta,
 // [bob.parameters_estimation], [bob.run],
 // bob.error_correction.reconciliation (through WithStation),
-// authentication.max_failures, timeouts.response and limits.max_symbols.
+// authentication.max_failures, timeouts.response, limits.max_symbols and
+// limits.max_content.
 func FromStation(c *config.Config) Config {
 	out := DefaultConfig()
 	if c.SerialNumber != "" {
@@ -51,6 +52,7 @@ func FromStation(c *config.Config) Config {
 		out.MaxAuthFailures = c.Authentication.MaxFailures
 	}
 	out.RequestTimeout = c.Timeouts.Response.Duration
+	out.MaxContent = c.Limits.MaxContent
 	return out.WithStation(c)
 }
 
@@ -100,7 +102,7 @@ func NewStationContext(ctx context.Context, c *config.Config, log zerolog.Logger
 	if err != nil {
 		return nil, fmt.Errorf("receiver: %w", err)
 	}
-	keys, err := keystore.Open(c.Keys.OutputDir)
+	keys, err := keystore.OpenStation(ctx, c.Keys.OutputDir, c.Keys.Store, "bob", c.KME.KeySize)
 	if err != nil {
 		hw.Close()
 		return nil, err
@@ -121,6 +123,7 @@ func NewStationContext(ctx context.Context, c *config.Config, log zerolog.Logger
 	if err != nil {
 		client.Close()
 		hw.Close()
+		keys.Close()
 		return nil, err
 	}
 	return &Station{Driver: drv, Client: client, Receiver: hw.Receiver, Keys: keys, hw: hw}, nil
@@ -136,7 +139,7 @@ func dialerName(d transport.Dialer) string {
 // Close closes the connection, the receiver and the polarisation
 // controller.
 func (s *Station) Close() error {
-	return errors.Join(s.Client.Close(), s.hw.Close())
+	return errors.Join(s.Client.Close(), s.hw.Close(), s.Keys.Close())
 }
 
 // OnReconnect identifies Bob on a fresh session that replaced a dropped one

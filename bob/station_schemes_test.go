@@ -171,8 +171,8 @@ func TestStationSignatureSchemes(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				t.Cleanup(func() { st.Close() }) // after the key checks, which read its key database
 				sums, err := st.Driver.Run(runCtx(t), 1)
-				st.Close()
 				if same {
 					if err != nil || len(sums) != 1 {
 						t.Fatalf("Run: %d frames, %v", len(sums), err)

@@ -89,3 +89,10 @@ func (s *Summary) MarshalZerologObject(e *zerolog.Event) {
 		e.AnErr("dropped", s.Err)
 	}
 }
+
+// estimates are the frame's estimates stored with its key in the key
+// database.
+func (s *Summary) estimates() map[string]float64 {
+	return map[string]float64{"n_photon": s.NPhoton, "transmittance": s.Transmittance, "excess_noise": s.ExcessNoise,
+		"electronic_noise": s.ElectronicNoise, "eta": s.Eta, "key_rate": s.KeyRate, "beta": s.Beta}
+}

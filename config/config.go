@@ -13,6 +13,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"net"
 	"strconv"
 	"time"
@@ -77,7 +78,9 @@ type Config struct {
 	Limits         Limits         `toml:"limits"`
 	Timeouts       Timeouts       `toml:"timeouts"`
 	Keys           Keys           `toml:"keys"`
+	KME            KME            `toml:"kme"`
 	Logging        Logging        `toml:"logging"`
+	Monitor        Monitor        `toml:"monitor"`
 	// Logs is the reference's [logs] section; its level is used when
 	// [logging] level is not given.
 	Logs ReferenceLogs `toml:"logs"`
@@ -88,6 +91,10 @@ type Config struct {
 	// Deprecated lists the deprecated keys that were read, each with what
 	// replaces it (for a warning at start).
 	Deprecated []string `toml:"-"`
+
+	// given records the dotted keys set by a file (Decode) or by Set, so
+	// that Validate can tell a key the user wrote from a default.
+	given map[string]bool
 }
 
 // Alice holds Alice's settings.
@@ -224,8 +231,17 @@ type Authentication struct {
 type Simulation struct {
 	// Enabled selects the simulated link; false asks for real instruments.
 	Enabled bool `toml:"enabled"`
-	// Transmittance is the channel transmittance T, in (0, 1].
+	// Transmittance is the channel transmittance T, in (0, 1]. When
+	// DistanceKm is given instead, Validate sets it to the fiber's
+	// transmittance 10^(−α·L/10).
 	Transmittance float64 `toml:"transmittance"`
+	// DistanceKm is the length L of the simulated fiber in km, >= 0. It is
+	// used only when given (in the file or as an override); giving both it
+	// and transmittance is an error.
+	DistanceKm float64 `toml:"distance_km"`
+	// AttenuationDBPerKm is the fiber's attenuation α in dB/km, > 0 (0.2
+	// for standard single-mode fiber at 1550 nm).
+	AttenuationDBPerKm float64 `toml:"attenuation_db_per_km"`
 	// ExcessNoise is ξ in SNU, referred to the channel input, >= 0.
 	ExcessNoise float64 `toml:"excess_noise"`
 	// Eta is the true detector efficiency η of the simulated receiver, in (0, 1].
@@ -243,7 +259,9 @@ type Simulation struct {
 	NoiseSeed int64 `toml:"noise_seed"`
 	// Gain converts sqrt(SNU) to detector units at the receiver, > 0.
 	Gain float64 `toml:"gain"`
-	// CalibrationSamples is the size of each calibration record.
+	// CalibrationSamples is the smallest size of each calibration record
+	// of the simulated receiver (a record is as long as the frame it
+	// calibrates when that is longer).
 	CalibrationSamples int `toml:"calibration_samples"`
 	// Realtime makes an acquisition last num_symbols/symbol_rate.
 	Realtime bool `toml:"realtime"`
@@ -279,6 +297,9 @@ type Timeouts struct {
 type Keys struct {
 	// OutputDir receives one file per frame, named by the frame UUID.
 	OutputDir string `toml:"output_dir"`
+	// Store is the key database (package keystore): "sqlite:PATH" or
+	// "postgres://…"; empty: sqlite:<output_dir>/keys.db.
+	Store string `toml:"store"`
 }
 
 // Logging configures the station logger.
@@ -292,6 +313,23 @@ type Logging struct {
 // ReferenceLogs is the reference's [logs] section.
 type ReferenceLogs struct {
 	Level string `toml:"level"`
+}
+
+// FiberTransmittance is the transmittance of L km of fiber with an
+// attenuation of α dB/km: T = 10^(−α·L/10).
+func FiberTransmittance(km, dbPerKm float64) float64 {
+	return math.Pow(10, -dbPerKm*km/10)
+}
+
+// Given reports whether key was set by a file or by Set (an override or a
+// flag), as opposed to keeping its built-in default.
+func (c *Config) Given(key string) bool { return c.given[key] }
+
+func (c *Config) markGiven(key string) {
+	if c.given == nil {
+		c.given = map[string]bool{}
+	}
+	c.given[key] = true
 }
 
 // Duration is a time.Duration read from and written to TOML as a Go duration
@@ -354,6 +392,7 @@ func Default() *Config {
 		Simulation: Simulation{
 			Enabled:            true,
 			Transmittance:      0.9,
+			AttenuationDBPerKm: 0.2,
 			ExcessNoise:        0.01,
 			Eta:                0.8,
 			ElectronicNoise:    0.05,
@@ -372,6 +411,7 @@ func Default() *Config {
 			Connect:     Duration{10 * time.Second},
 		},
 		Keys:    Keys{OutputDir: "keys"},
+		KME:     DefaultKME(),
 		Logging: Logging{Format: LogConsole, Level: "info"},
 	}
 }
@@ -382,6 +422,12 @@ func (c *Config) Clone() *Config {
 	d.Alice.Negotiation.Required = append([]string(nil), c.Alice.Negotiation.Required...)
 	d.Ignored = append([]string(nil), c.Ignored...)
 	d.Deprecated = append([]string(nil), c.Deprecated...)
+	if c.given != nil {
+		d.given = make(map[string]bool, len(c.given))
+		for k, v := range c.given {
+			d.given[k] = v
+		}
+	}
 	if c.Authentication.AuthenticationParams != nil {
 		d.Authentication.AuthenticationParams = make(map[string]any, len(c.Authentication.AuthenticationParams))
 		for k, v := range c.Authentication.AuthenticationParams {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -56,6 +57,7 @@ func TestExampleParsesAndMatchesDocs(t *testing.T) {
 	}
 	def := Default()
 	cfg.Ignored, def.Ignored = nil, nil
+	cfg.given = nil // the keys the file wrote
 	if cfg.Alice.Negotiation.Required == nil {
 		cfg.Alice.Negotiation.Required = nil
 	}
@@ -302,5 +304,105 @@ func TestDeprecatedSimulationDetection(t *testing.T) {
 	}
 	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "frame.quantum.detection") {
 		t.Fatalf("bad frame.quantum.detection: %v", err)
+	}
+}
+
+// The fiber length sets T = 10^(−α·L/10) in a file, in an override and with
+// a non-default attenuation; the defaults keep T = 0.9.
+func TestDistanceSetsTransmittance(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		file  string
+		sets  []string
+		wantT float64
+	}{
+		{"default", "", nil, 0.9},
+		{"file", "[simulation]\ndistance_km = 25\n", nil, 0.31622776601683794},
+		{"override", "", []string{"simulation.distance_km=50"}, 0.1},
+		{"attenuation", "", []string{"simulation.distance_km=10", "simulation.attenuation_db_per_km=0.3"}, 0.5011872336272722},
+		{"zero km", "", []string{"simulation.distance_km=0"}, 1},
+		{"file attenuation, override distance", "[simulation]\nattenuation_db_per_km = 0.16\n", []string{"simulation.distance_km=100"}, 0.025118864315095794},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := pflag.NewFlagSet("x", pflag.ContinueOnError)
+			fl := NewFlags(fs)
+			args := []string{}
+			if tc.file != "" {
+				args = append(args, "--config", writeFile(t, tc.file))
+			}
+			for _, s := range tc.sets {
+				args = append(args, "--set", s)
+			}
+			if err := fs.Parse(args); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := fl.Load()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.Simulation.Transmittance; math.Abs(got-tc.wantT) > 1e-12*tc.wantT {
+				t.Fatalf("T = %v, want %v", got, tc.wantT)
+			}
+			if got := cfg.SimConfig().Transmittance; got != cfg.Simulation.Transmittance {
+				t.Fatalf("simulated link T = %v, configuration %v", got, cfg.Simulation.Transmittance)
+			}
+			// Validating again (a tool re-checking the configuration) keeps T
+			// and is not a conflict.
+			if err := cfg.Clone().Validate(); err != nil {
+				t.Fatalf("second Validate: %v", err)
+			}
+		})
+	}
+}
+
+// Giving both the distance and the transmittance is an error that names both
+// keys, wherever each of them comes from; ranges name their key.
+func TestDistanceErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		file  string
+		sets  []string
+		key   string
+		words []string
+	}{
+		{"both in file", "[simulation]\ntransmittance = 0.5\ndistance_km = 25\n", nil,
+			"simulation.distance_km", []string{"simulation.transmittance", "simulation.distance_km"}},
+		{"file and override", "[simulation]\ntransmittance = 0.9\n", []string{"simulation.distance_km=25"},
+			"simulation.distance_km", []string{"simulation.transmittance", "simulation.distance_km"}},
+		{"both overrides", "", []string{"simulation.transmittance=0.3", "simulation.distance_km=25"},
+			"simulation.distance_km", []string{"simulation.transmittance"}},
+		{"negative distance", "", []string{"simulation.distance_km=-1"}, "simulation.distance_km", []string{">= 0"}},
+		{"NaN distance", "", []string{"simulation.distance_km=NaN"}, "simulation.distance_km", []string{"finite"}},
+		{"negative attenuation", "", []string{"simulation.attenuation_db_per_km=-0.2"}, "simulation.attenuation_db_per_km", []string{">= 0"}},
+		{"too much loss", "", []string{"simulation.distance_km=2000"}, "simulation.distance_km", []string{"400 dB"}},
+		{"not a number", "", []string{"simulation.distance_km=far"}, "simulation.distance_km", []string{"number"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := pflag.NewFlagSet("x", pflag.ContinueOnError)
+			fl := NewFlags(fs)
+			args := []string{}
+			if tc.file != "" {
+				args = append(args, "--config", writeFile(t, tc.file))
+			}
+			for _, s := range tc.sets {
+				args = append(args, "--set", s)
+			}
+			if err := fs.Parse(args); err != nil {
+				t.Fatal(err)
+			}
+			_, err := fl.Load()
+			var fe *FieldError
+			if !errors.As(err, &fe) || !errors.Is(err, ErrInvalid) {
+				t.Fatalf("error %v, want a *FieldError", err)
+			}
+			if fe.Key != tc.key {
+				t.Fatalf("error names %q, want %q: %v", fe.Key, tc.key, err)
+			}
+			for _, w := range tc.words {
+				if !strings.Contains(err.Error(), w) {
+					t.Fatalf("error %q does not say %q", err, w)
+				}
+			}
+		})
 	}
 }

@@ -133,6 +133,14 @@ func (c *Config) set(key string, value any) error {
 		return err
 	}
 	bad := func() error { return fieldErr(key, "must be a %s, got %T", k, value) }
+	if err := c.assign(v, k, key, value, bad); err != nil {
+		return err
+	}
+	c.markGiven(key)
+	return nil
+}
+
+func (c *Config) assign(v reflect.Value, k Kind, key string, value any, bad func() error) error {
 	switch k {
 	case KindString:
 		s, ok := value.(string)

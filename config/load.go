@@ -49,6 +49,7 @@ var referenceTop = map[string]bool{
 var strictSections = []string{
 	"simulation", "limits", "timeouts", "keys", "logging", "authentication",
 	"alice.negotiation", "bob.error_correction", "bob.run", "instruments",
+	"monitor",
 }
 
 func isStrict(key string) bool {
@@ -66,6 +67,11 @@ func Decode(cfg *Config, data string) error {
 	md, err := toml.Decode(data, cfg)
 	if err != nil {
 		return tomlError(err)
+	}
+	for _, k := range md.Keys() {
+		if md.Type(k...) != "Hash" {
+			cfg.markGiven(k.String())
+		}
 	}
 	var unknown []string
 	for _, k := range md.Undecoded() {

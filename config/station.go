@@ -23,6 +23,7 @@ func (f *Flags) BindStation(self, peer string) {
 	f.Bind("auth-key", "authentication.key_file", "secret key file of the authenticator (authentication.key_file)")
 	f.Bind("auth-peer-key", "authentication.peer_public_key_file", peer+"'s public key file (authentication.peer_public_key_file)")
 	f.Bind("link-seed", "simulation.link_seed", "shared seed of the simulated link; "+peer+" must use the same (simulation.link_seed)")
+	f.Bind("monitor-listen", "monitor.listen", "serve metrics, the live page and the frame history over HTTP on HOST:PORT; a port alone listens on loopback; empty: off (monitor.listen)")
 }
 
 // Logger returns a station's logger as its binary starts it: [logging] of c

@@ -11,6 +11,8 @@ import (
 
 // Validate checks every range and choice. The error joins one *FieldError per
 // offending key (errors.As finds the first; errors.Is(err, ErrInvalid) holds).
+// A valid configuration whose simulation.distance_km was given gets its
+// simulation.transmittance from the fiber: 10^(−α·L/10).
 func (c *Config) Validate() error {
 	var errs []error
 	add := func(key, format string, args ...any) { errs = append(errs, fieldErr(key, format, args...)) }
@@ -137,6 +139,17 @@ func (c *Config) Validate() error {
 
 	s := c.Simulation
 	unit("simulation.transmittance", s.Transmittance, false)
+	nonNeg("simulation.attenuation_db_per_km", s.AttenuationDBPerKm)
+	distance := c.Given("simulation.distance_km")
+	if distance {
+		nonNeg("simulation.distance_km", s.DistanceKm)
+		if c.Given("simulation.transmittance") {
+			add("simulation.distance_km", "conflicts with simulation.transmittance: give the fiber length (with simulation.attenuation_db_per_km) or the transmittance, not both")
+		}
+		if loss := s.DistanceKm * s.AttenuationDBPerKm; loss > maxFiberLossDB {
+			add("simulation.distance_km", "%v km at simulation.attenuation_db_per_km = %v is a loss of %v dB, more than %v dB", s.DistanceKm, s.AttenuationDBPerKm, loss, maxFiberLossDB)
+		}
+	}
 	nonNeg("simulation.excess_noise", s.ExcessNoise)
 	unit("simulation.eta", s.Eta, false)
 	nonNeg("simulation.electronic_noise", s.ElectronicNoise)
@@ -179,8 +192,22 @@ func (c *Config) Validate() error {
 		add("logging.level", "must be one of trace, debug, info, warn(ing), error, critical, got %q", c.Logging.Level)
 	}
 	errs = append(errs, c.Instruments.validate()...)
-	return errors.Join(errs...)
+	if _, err := c.Monitor.Addr(); err != nil {
+		errs = append(errs, err)
+	}
+	errs = append(errs, c.validateKME()...)
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	if distance {
+		c.Simulation.Transmittance = FiberTransmittance(s.DistanceKm, s.AttenuationDBPerKm)
+	}
+	return nil
 }
+
+// maxFiberLossDB bounds the simulated fiber's loss (T ≥ 10^-30, far below
+// any key).
+const maxFiberLossDB = 300
 
 // NormalizeLevel maps a level name (ours or the reference's: warning,
 // critical) to a zerolog level name.

@@ -1,9 +1,13 @@
-// Package keystore owns the final-key output of both stations: one file per
-// frame in an output directory, named by the frame UUID, mode 0600, written
+// Package keystore owns the final keys of both stations. Store writes one
+// file per frame in an output directory, named by the frame UUID, mode 0600,
 // durably (temporary file, fsync, link into place without ever replacing an
 // existing key, directory fsync) so that a key reported as written survives
-// a crash and is never overwritten. It also reads keys back (for tests and
-// tools) and packs key bits into bytes the same way on both stations.
+// a crash and is never overwritten. DB is the durable key database behind
+// one interface (SQLite embedded by default, PostgreSQL for shared stores):
+// frames, their keys cut into key blocks with key_IDs both stations derive
+// alike (BlockID), and which blocks were delivered, handed out at most once
+// each. It also reads keys back (for tests and tools) and packs key bits
+// into bytes the same way on both stations.
 package keystore
 
 import (
@@ -30,7 +34,9 @@ const Suffix = ".key"
 
 // Store writes and reads keys in one directory.
 type Store struct {
-	dir string
+	dir       string
+	db        DB  // see Attach
+	blockBits int // block size of db
 }
 
 // Open returns a Store on dir, creating it (mode 0700) when missing.

@@ -7,9 +7,11 @@ package logging
 import (
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
+	"github.com/mattn/go-isatty"
 	"github.com/rs/zerolog"
 )
 
@@ -32,7 +34,9 @@ const (
 
 // New returns a logger writing to w in format (Console or JSON) at level
 // (trace, debug, info, warn/warning, error, critical), with a timestamp and
-// the station role ("alice", "bob") on every line.
+// the station role ("alice", "bob") on every line. The console format is
+// colored only when w is a terminal (see IsTerminal) and NO_COLOR is unset,
+// so a log written to a file or a pipe carries no escape codes.
 func New(w io.Writer, format, level, role string) (zerolog.Logger, error) {
 	lvl, err := ParseLevel(level)
 	if err != nil {
@@ -41,7 +45,7 @@ func New(w io.Writer, format, level, role string) (zerolog.Logger, error) {
 	switch format {
 	case JSON:
 	case Console, "":
-		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.RFC3339}
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.RFC3339, NoColor: !Colorful(w)}
 	default:
 		return zerolog.Nop(), fmt.Errorf("logging: unknown format %q (want console or json)", format)
 	}
@@ -86,4 +90,23 @@ func At(l zerolog.Logger, state string, code fmt.Stringer) zerolog.Logger {
 // Event adds state and code to one log event.
 func Event(e *zerolog.Event, state string, code fmt.Stringer) *zerolog.Event {
 	return e.Str(FieldState, state).Str(FieldCode, code.String())
+}
+
+// IsTerminal reports whether w writes to a terminal: an *os.File, or any
+// writer with an Fd method (a wrapper that keeps a status line on a
+// terminal), whose descriptor is a terminal.
+func IsTerminal(w io.Writer) bool {
+	f, ok := w.(interface{ Fd() uintptr })
+	if !ok {
+		return false
+	}
+	fd := f.Fd()
+	return isatty.IsTerminal(fd) || isatty.IsCygwinTerminal(fd)
+}
+
+// Colorful reports whether console output to w may use color: w is a
+// terminal and the NO_COLOR convention (https://no-color.org) is not in
+// force.
+func Colorful(w io.Writer) bool {
+	return IsTerminal(w) && os.Getenv("NO_COLOR") == ""
 }

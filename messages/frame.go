@@ -23,8 +23,8 @@ import (
 
 // Size bounds of the codec.
 const (
-	// defaultMaxContent bounds content_length when Limits.MaxContent is 0.
-	defaultMaxContent = 128 << 20
+	// DefaultMaxContent bounds content_length when Limits.MaxContent is 0.
+	DefaultMaxContent = 128 << 20
 	// defaultMaxSigned bounds the signed digest when Limits.MaxSigned is 0.
 	// SHA-256 identity (32 bytes), HMAC-SHA256 (32), Ed25519 (64),
 	// Falcon-512 (666) and ML-DSA-65 (3309) fit.
@@ -145,7 +145,7 @@ func AppendFramePrefix(dst []byte, h Header, content []byte, a Authenticator) ([
 // Limits bounds what a Decoder accepts from a peer. Zero fields take the
 // defaults.
 type Limits struct {
-	// MaxContent bounds content_length (default defaultMaxContent).
+	// MaxContent bounds content_length (default DefaultMaxContent).
 	MaxContent int
 	// MaxSigned bounds the signed digest length (default defaultMaxSigned).
 	MaxSigned int
@@ -153,7 +153,7 @@ type Limits struct {
 
 func (l Limits) withDefaults() Limits {
 	if l.MaxContent <= 0 {
-		l.MaxContent = defaultMaxContent
+		l.MaxContent = DefaultMaxContent
 	}
 	if l.MaxSigned <= 0 {
 		l.MaxSigned = defaultMaxSigned

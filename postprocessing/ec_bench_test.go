@@ -105,7 +105,7 @@ func benchFrames(b *testing.B, scheme string) {
 	snr, _ := SNR(defaultLink)
 	ch, _ := ChannelFromParams(defaultLink)
 	const blocks = 16
-	var failed, tried, keyBits, leaked int
+	var failed, tried, keyBits, leaked, quads int
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		rng := rand.New(rand.NewPCG(uint64(i), 7))
@@ -126,10 +126,11 @@ func benchFrames(b *testing.B, scheme string) {
 		tried += st.Decoded + st.Failed
 		keyBits += st.KeyBits
 		leaked += st.LeakedBits
+		quads += st.Quadratures
 		b.StartTimer()
 	}
 	b.StopTimer()
-	st := ReconciliationStats{KeyBits: keyBits, LeakedBits: leaked}
+	st := ReconciliationStats{KeyBits: keyBits, LeakedBits: leaked, Quadratures: quads}
 	b.ReportMetric(st.Efficiency(snr), "beta")
 	b.ReportMetric(float64(failed)/float64(tried), "FER")
 	b.ReportMetric(float64(blocks*DefaultMaxBlockLength)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mbit/s")

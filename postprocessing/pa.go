@@ -14,9 +14,11 @@ import (
 const DefaultEpsilonPA = 1e-10
 
 // MaxPAInputBits bounds the key length privacy amplification accepts (and so
-// the seed a PA_REQUEST may carry). The FFT needs about 64 bytes per input
-// bit: 512 MB at the bound, 64 MB for the 10^6 bits of a typical frame.
-const MaxPAInputBits = 1 << 23
+// the seed a PA_REQUEST may carry): 2^25 bits, the reconciled key of the
+// largest frame (2^24 heterodyne symbols, two bits each). The FFT needs
+// about 64 bytes per input bit: 640 MB for the 10^7 bits of a frame of 10^7
+// symbols, 64 MB for the 10^6 bits of a frame of 10^6.
+const MaxPAInputBits = 1 << 25
 
 // ErrNoSecretKey: the measured quantities leave no secret key; the error text
 // gives the terms of the length formula.
@@ -133,6 +135,10 @@ type FinalKeyParams struct {
 	ReconciledBits int
 	// SyndromeBits: syndrome bits disclosed for those blocks.
 	SyndromeBits int
+	// Quadratures: key quadratures behind the reconciled bits (the
+	// ReconciliationStats field); ReconciledBits when zero, as for codes
+	// without shortened or punctured bits.
+	Quadratures int
 	// VerificationBits: bits disclosed by the verification hash
 	// (VerificationHashBits when zero).
 	VerificationBits int
@@ -161,7 +167,7 @@ type KeyLengthTerms struct {
 //
 //	ℓ = ⌊ReconciledBits − leak − S·χ_BE − 2·log2(1/ε_PA)⌋
 //
-// with leak = syndrome + verification bits, S = ⌈ReconciledBits/q⌉ the key
+// with leak = syndrome + verification bits, S = ⌈Quadratures/q⌉ the key
 // symbols the bits come from (q = 2 quadratures per symbol heterodyne, 1
 // homodyne) and χ_BE = HolevoBound(Estimate). ReconciledBits − leak is
 // H(K) − leak_EC = β·I_AB per symbol times S for uniform sign bits, so ℓ/S is
@@ -178,7 +184,7 @@ func FinalKeyLength(p FinalKeyParams) (int, KeyLengthTerms, error) {
 	}
 	var t KeyLengthTerms
 	switch {
-	case p.ReconciledBits < 0 || p.SyndromeBits < 0 || verif < 0:
+	case p.ReconciledBits < 0 || p.SyndromeBits < 0 || p.Quadratures < 0 || verif < 0:
 		return 0, t, fmt.Errorf("%w: negative bit count", ErrInvalidPA)
 	case !(eps > 0 && eps < 1):
 		return 0, t, fmt.Errorf("%w: ε_PA = %g outside (0, 1)", ErrInvalidPA, eps)
@@ -197,7 +203,11 @@ func FinalKeyLength(p FinalKeyParams) (int, KeyLengthTerms, error) {
 	}
 	t.ReconciledBits = p.ReconciledBits
 	t.Leak = p.SyndromeBits + verif
-	t.Symbols = (p.ReconciledBits + q - 1) / q
+	quads := p.Quadratures
+	if quads == 0 {
+		quads = p.ReconciledBits
+	}
+	t.Symbols = (quads + q - 1) / q
 	t.HolevoPerSym = chi
 	t.Eve = float64(t.Symbols) * chi
 	t.Margin = 2 * math.Log2(1/eps)

@@ -598,3 +598,73 @@ func peBench(bytes int, f func() (float64, error)) func(b *testing.B) {
 		}
 	}
 }
+
+// With calibration records as long as the disclosed data, the shot noise's
+// statistical error weighs as much as the frame's own noise. Each bound is
+// still one confidence interval: T and ξ each fail in about ε/2 of the
+// frames, which separate margins on σ̂² and on the calibration, added
+// (about 1 % here instead of 5 %), would not.
+func TestFiniteSizeBoundsTightWithCalibration(t *testing.T) {
+	const eps, reps = 0.1, 800
+	for _, det := range []Detection{Heterodyne, Homodyne} {
+		l := peLink{det: det, va: 4, t: 0.3, xi: 0.05, eta: 0.7, vel: 0.1, gain: 0.7}
+		rng := rand.New(rand.NewPCG(21, uint64(det)))
+		tFail, xiFail := 0, 0
+		for range reps {
+			r := l.estimate(t, l.generate(rng, 1000, 1000), FiniteSize, eps)
+			if r.TWorst > l.t {
+				tFail++
+			}
+			if r.XiWorst < l.xi {
+				xiFail++
+			}
+		}
+		mean := eps / 2 * reps
+		sd := math.Sqrt(mean * (1 - eps/2))
+		t.Logf("%v: T bound failed %d, ξ bound %d times in %d frames; ε/2 expects %.0f ± %.1f", det, tFail, xiFail, reps, mean, sd)
+		for _, f := range []struct {
+			name string
+			n    int
+		}{{"T", tFail}, {"ξ", xiFail}} {
+			if math.Abs(float64(f.n)-mean) > 3.5*sd {
+				t.Errorf("%v: %s bound failed %d times in %d frames, want %.0f ± %.1f", det, f.name, f.n, reps, mean, sd)
+			}
+		}
+	}
+}
+
+// The expected bounds are what simulated frames give on average: the mean
+// of T_min and ξ_max over frames of the design's link (generated here from
+// scratch) agrees with ExpectedFiniteSize within the frames' scatter.
+func TestExpectedFiniteSizeMatchesSimulatedFrames(t *testing.T) {
+	const reps, symbols, cal, eps = 60, 20000, 20000, 1e-6
+	for _, det := range []Detection{Heterodyne, Homodyne} {
+		l := peLink{det: det, va: 4, t: 0.316, xi: 0.01, eta: 0.8, vel: 0.05, gain: 0.037}
+		want, err := ExpectedFiniteSize(KeyRateParams{Detection: det, Trusted: true, Va: l.va, T: l.t, Xi: l.xi, Eta: l.eta, Vel: l.vel, Beta: 0.95},
+			symbols, cal, eps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(31, uint64(det)))
+		var sT, sT2, sX, sX2 float64
+		for range reps {
+			r := l.estimate(t, l.generate(rng, symbols, cal), FiniteSize, eps)
+			sT, sT2 = sT+r.TWorst, sT2+r.TWorst*r.TWorst
+			sX, sX2 = sX+r.XiWorst, sX2+r.XiWorst*r.XiWorst
+		}
+		mT, mX := sT/reps, sX/reps
+		seT := math.Sqrt((sT2/reps-mT*mT)/reps) + 1e-12
+		seX := math.Sqrt((sX2/reps-mX*mX)/reps) + 1e-12
+		t.Logf("%v: T_min %.5f ± %.5f (expected %.5f), ξ_max %.4f ± %.4f (expected %.4f)", det, mT, seT, want.T, mX, seX, want.Xi)
+		if math.Abs(mT-want.T) > 4*seT || math.Abs(mX-want.Xi) > 4*seX {
+			t.Errorf("%v: frames give T_min %.5f ± %.5f, ξ_max %.4f ± %.4f; expected %.5f, %.4f", det, mT, seT, mX, seX, want.T, want.Xi)
+		}
+		if !(want.T < l.t && want.Xi > l.xi) {
+			t.Errorf("%v: expected bounds (%g, %g) are not worse than the truth", det, want.T, want.Xi)
+		}
+	}
+	if _, err := ExpectedFiniteSize(KeyRateParams{Detection: Heterodyne, Va: 4, T: 1e-6, Xi: 0.01, Eta: 0.8, Vel: 0.05, Beta: 0.95},
+		100, 100, 0); !errors.Is(err, ErrNoCorrelation) {
+		t.Errorf("a link with no bound above 0: %v", err)
+	}
+}

@@ -94,7 +94,7 @@ type ReconciliationPlan struct {
 	Noise  float64
 }
 
-// N is the block length.
+// N is the block length: the bits of one code word.
 func (p ReconciliationPlan) N() int {
 	if p.Matrix != nil {
 		return p.Matrix.N()
@@ -110,12 +110,24 @@ func (p ReconciliationPlan) M() int {
 	return p.Code.N - p.Code.K
 }
 
-// Rate is the code rate K/N: key bits left per reconciled bit after the
-// syndrome is disclosed.
-func (p ReconciliationPlan) Rate() float64 { return float64(p.N()-p.M()) / float64(p.N()) }
+// ChannelBits is the number of key quadratures one block is tied to.
+func (p ReconciliationPlan) ChannelBits() int { return p.N() }
 
-// KeyBits is the number of key bits the plan covers (Blocks × N).
-func (p ReconciliationPlan) KeyBits() int { return p.Blocks * p.N() }
+// BlockKeyBits is the number of key bits a decoded block yields.
+func (p ReconciliationPlan) BlockKeyBits() int { return p.N() }
+
+// Rate is the effective code rate: the key bits a block keeps once its
+// syndrome is disclosed, per quadrature it is tied to. β = Rate/I_AB.
+func (p ReconciliationPlan) Rate() float64 {
+	return float64(p.BlockKeyBits()-p.M()) / float64(p.ChannelBits())
+}
+
+// KeyBits is the number of key bits the plan covers (Blocks × BlockKeyBits).
+func (p ReconciliationPlan) KeyBits() int { return p.Blocks * p.BlockKeyBits() }
+
+// Quadratures is the number of key quadratures the plan reconciles (Blocks ×
+// ChannelBits); the rest of the frame's key quadratures are dropped.
+func (p ReconciliationPlan) Quadratures() int { return p.Blocks * p.ChannelBits() }
 
 // Validate checks the plan against the limits (a plan received from the
 // network goes through it before any allocation).
@@ -131,8 +143,8 @@ func (p ReconciliationPlan) Validate() error {
 	if !(p.Noise > 0) || math.IsInf(p.Noise, 0) {
 		return fmt.Errorf("%w: noise = %g, want a finite variance > 0", ErrInvalidPlan, p.Noise)
 	}
-	if p.Scheme == SchemeMultidimensional && p.N()%mdDim != 0 {
-		return fmt.Errorf("%w: multidimensional blocks must be multiples of %d quadratures, n = %d", ErrInvalidPlan, mdDim, p.N())
+	if p.Scheme == SchemeMultidimensional && p.ChannelBits()%mdDim != 0 {
+		return fmt.Errorf("%w: multidimensional blocks must be multiples of %d quadratures, got %d", ErrInvalidPlan, mdDim, p.ChannelBits())
 	}
 	if p.Blocks < 1 || int64(p.Blocks)*int64(p.N()) > MaxPlanKeyBits {
 		return fmt.Errorf("%w: blocks = %d outside [1, %d]", ErrInvalidPlan, p.Blocks, MaxPlanKeyBits/p.N())
@@ -146,6 +158,15 @@ func (p ReconciliationPlan) ParityCheck() (*ParityCheck, error) {
 		return p.Matrix, nil
 	}
 	return GenerateLDPC(p.Code)
+}
+
+// blockCode builds the code every block is reconciled with.
+func (p ReconciliationPlan) blockCode() (*blockCode, error) {
+	h, err := p.ParityCheck()
+	if err != nil {
+		return nil, err
+	}
+	return matrixCode(h), nil
 }
 
 // SignChannelCapacity returns I(X; sign Y) in bits for y = √snr·x + n with x
@@ -346,6 +367,9 @@ type ReconciliationStats struct {
 	// LeakedBits is the number of syndrome bits of the decoded blocks (the
 	// syndromes of discarded blocks concern discarded bits only).
 	LeakedBits int
+	// Quadratures is the number of key quadratures behind the decoded
+	// blocks (equal to KeyBits unless the code shortens or punctures bits).
+	Quadratures int
 	// Iterations is the total of BP iterations (Alice only).
 	Iterations int
 }
@@ -359,20 +383,72 @@ func (s ReconciliationStats) FER() float64 {
 	return float64(s.Failed) / float64(tried)
 }
 
-// Efficiency is β = (H(K) − leak)/I_AB per quadrature for sign
-// reconciliation: with uniform sign bits H(K) = 1 per bit, so β = rate/I_AB,
-// where I_AB = ½·log2(1 + snr) per quadrature.
+// Efficiency is β = (H(K) − leak)/(quadratures · I_AB): the key bits of the
+// decoded blocks (uniform bits, H(K) = 1 per bit) less the syndrome bits,
+// per quadrature they came from, over I_AB = ½·log2(1 + snr) per
+// quadrature. Without shortening or puncturing it is rate/I_AB.
 func (s ReconciliationStats) Efficiency(snr float64) float64 {
-	if s.KeyBits == 0 || !(snr > 0) {
+	if s.Quadratures == 0 || !(snr > 0) {
 		return 0
 	}
-	return float64(s.KeyBits-s.LeakedBits) / float64(s.KeyBits) / GaussianCapacity(snr)
+	return float64(s.KeyBits-s.LeakedBits) / float64(s.Quadratures) / GaussianCapacity(snr)
+}
+
+// bitRole says how one bit of a code word relates to the channel.
+type bitRole uint8
+
+const (
+	// roleChannel: the bit is tied to one of Bob's quadratures.
+	roleChannel bitRole = iota
+	// roleShortened: the bit is 0 on both sides (Alice's LLR is certain).
+	roleShortened
+	// rolePunctured: the bit is uniform, drawn by Bob, and Alice has no
+	// information on it (LLR 0); it stays in the key, its share of the
+	// syndrome is charged like every other syndrome bit.
+	rolePunctured
+)
+
+// blockDecoder decodes one block: LLRs ln P(0)/P(1), the syndrome, the hard
+// decisions out; ok reports that they satisfy the syndrome.
+type blockDecoder interface {
+	Decode(llr []float64, syndrome []uint8, out []uint8) (iterations int, ok bool, err error)
+}
+
+// blockCode is the code every block of a plan is reconciled with, with the
+// place of each code bit: roles is nil when every bit is on the channel.
+type blockCode struct {
+	n, m       int
+	roles      []bitRole
+	channel    int // bits per block tied to quadratures
+	shortened  int // bits per block fixed to 0
+	syndrome   func(bits, out []uint8) error
+	newDecoder func(maxIterations int) (blockDecoder, error)
+}
+
+// keyBits is the number of key bits a decoded block yields (every bit but
+// the shortened ones).
+func (c *blockCode) keyBits() int { return c.n - c.shortened }
+
+// matrixCode is a parity-check matrix with every bit on the channel.
+func matrixCode(h *ParityCheck) *blockCode {
+	return &blockCode{
+		n: h.N(), m: h.M(), channel: h.N(),
+		syndrome: func(bits, out []uint8) error {
+			s, err := h.Syndrome(bits)
+			if err != nil {
+				return err
+			}
+			copy(out, s)
+			return nil
+		},
+		newDecoder: func(maxIterations int) (blockDecoder, error) { return NewDecoder(h, maxIterations), nil },
+	}
 }
 
 type reconciler struct {
 	plan   ReconciliationPlan
-	h      *ParityCheck
-	bits   []uint8 // Bob's key bits, or Alice's corrected bits once decoded
+	code   *blockCode
+	bits   []uint8 // Bob's code words, or Alice's decisions once decoded: Blocks × n
 	states []BlockState
 	iters  int
 }
@@ -381,31 +457,57 @@ func newReconciler(plan ReconciliationPlan, quadratures int) (*reconciler, error
 	if err := plan.Validate(); err != nil {
 		return nil, err
 	}
-	if quadratures < plan.KeyBits() {
-		return nil, fmt.Errorf("%w: %d key quadratures, the plan needs %d", ErrInvalidPlan, quadratures, plan.KeyBits())
-	}
-	h, err := plan.ParityCheck()
+	code, err := plan.blockCode()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidPlan, err)
 	}
-	return &reconciler{plan: plan, h: h, states: make([]BlockState, plan.Blocks)}, nil
+	if need := plan.Blocks * code.channel; quadratures < need {
+		return nil, fmt.Errorf("%w: %d key quadratures, the plan needs %d", ErrInvalidPlan, quadratures, need)
+	}
+	return &reconciler{plan: plan, code: code, states: make([]BlockState, plan.Blocks)}, nil
 }
 
-func (r *reconciler) block(i int) ([]uint8, error) {
+func (r *reconciler) checkIndex(i int) error {
 	if i < 0 || i >= r.plan.Blocks {
-		return nil, fmt.Errorf("%w: block %d outside [0, %d)", ErrInvalidBlock, i, r.plan.Blocks)
+		return fmt.Errorf("%w: block %d outside [0, %d)", ErrInvalidBlock, i, r.plan.Blocks)
 	}
-	n := r.h.N()
+	return nil
+}
+
+// block returns the code word of block i.
+func (r *reconciler) block(i int) ([]uint8, error) {
+	if err := r.checkIndex(i); err != nil {
+		return nil, err
+	}
+	n := r.code.n
 	return r.bits[i*n : (i+1)*n], nil
 }
 
-// Key returns the key bits of the decoded blocks, in block order.
+// quadratures returns the part of q (one value per key quadrature) that
+// block i is tied to.
+func (r *reconciler) quadratures(q []float64, i int) []float64 {
+	c := r.code.channel
+	return q[i*c : (i+1)*c]
+}
+
+// Key returns the key bits of the decoded blocks, in block order: each
+// block's code word without its shortened bits.
 func (r *reconciler) Key() []uint8 {
-	n := r.h.N()
-	out := make([]uint8, 0, r.plan.KeyBits())
+	n := r.code.n
+	out := make([]uint8, 0, r.plan.Blocks*r.code.keyBits())
 	for i, s := range r.states {
-		if s == BlockDecoded {
-			out = append(out, r.bits[i*n:(i+1)*n]...)
+		if s != BlockDecoded {
+			continue
+		}
+		word := r.bits[i*n : (i+1)*n]
+		if r.code.roles == nil {
+			out = append(out, word...)
+			continue
+		}
+		for j, b := range word {
+			if r.code.roles[j] != roleShortened {
+				out = append(out, b)
+			}
 		}
 	}
 	return out
@@ -424,8 +526,9 @@ func (r *reconciler) Stats() ReconciliationStats {
 			s.Pending++
 		}
 	}
-	s.KeyBits = s.Decoded * r.h.N()
-	s.LeakedBits = s.Decoded * r.h.M()
+	s.KeyBits = s.Decoded * r.code.keyBits()
+	s.LeakedBits = s.Decoded * r.code.m
+	s.Quadratures = s.Decoded * r.code.channel
 	return s
 }
 
@@ -443,67 +546,109 @@ type BobReconciler struct {
 
 // BlockSideInfo is what EC_BLOCK carries besides the syndrome for
 // multidimensional reconciliation: per group of 8 quadratures, the 8
-// coordinates of the unit octonion α (Rotation, len N) and ‖y‖ (Norms,
-// len N/8). Sign reconciliation has none (both nil).
+// coordinates of the unit octonion α (Rotation, one per quadrature of the
+// block) and ‖y‖ (Norms, one per group). Sign reconciliation has none (both
+// nil).
 type BlockSideInfo struct {
 	Rotation []float64
 	Norms    []float64
 }
 
 // NewBobReconciler takes Bob's key quadratures in SNU (KeyQuadratures of his
-// key symbols); the first plan.KeyBits() of them are reconciled. For
-// multidimensional reconciliation his key bits are drawn from crypto/rand.
+// key symbols); the first Blocks × (channel bits per block) of them are
+// reconciled. For multidimensional reconciliation his key bits, and for
+// every scheme his punctured bits, are drawn from crypto/rand.
 func NewBobReconciler(plan ReconciliationPlan, y []float64) (*BobReconciler, error) {
 	return NewBobReconcilerFrom(plan, y, rand.Reader)
 }
 
-// NewBobReconcilerFrom is NewBobReconciler with the source of the
-// multidimensional key bits given (it must be a CSPRNG outside tests).
+// NewBobReconcilerFrom is NewBobReconciler with the source of the random key
+// bits given (it must be a CSPRNG outside tests).
 func NewBobReconcilerFrom(plan ReconciliationPlan, y []float64, src io.Reader) (*BobReconciler, error) {
 	r, err := newReconciler(plan, len(y))
 	if err != nil {
 		return nil, err
 	}
-	y = y[:plan.KeyBits()]
-	if plan.Scheme == SchemeMultidimensional {
-		raw := make([]byte, (len(y)+7)/8)
-		if _, err := io.ReadFull(src, raw); err != nil {
-			return nil, fmt.Errorf("multidimensional key bits: %w", err)
+	c := r.code
+	y = y[:plan.Blocks*c.channel]
+	total := plan.Blocks * c.n
+	raw := make([]byte, (total+7)/8)
+	if _, err := io.ReadFull(src, raw); err != nil {
+		return nil, fmt.Errorf("reconciliation key bits: %w", err)
+	}
+	r.bits = UnpackBits(raw, total)
+	for i := 0; i < plan.Blocks; i++ {
+		word := r.bits[i*c.n : (i+1)*c.n]
+		yb := y[i*c.channel : (i+1)*c.channel]
+		q := 0
+		for j := range word {
+			role := roleChannel
+			if c.roles != nil {
+				role = c.roles[j]
+			}
+			switch role {
+			case roleShortened:
+				word[j] = 0
+			case roleChannel:
+				if plan.Scheme != SchemeMultidimensional { // sign bit; MD keeps the drawn bit
+					word[j] = 0
+					if yb[q] < 0 {
+						word[j] = 1
+					}
+				}
+				q++
+			}
 		}
-		r.bits = UnpackBits(raw, len(y))
-	} else {
-		r.bits = SignBits(y)
 	}
 	return &BobReconciler{reconciler: *r, y: y}, nil
+}
+
+// channelBits gathers the channel bits of a code word into dst.
+func (c *blockCode) channelBits(word, dst []uint8) []uint8 {
+	if c.roles == nil {
+		return append(dst[:0], word...)
+	}
+	dst = dst[:0]
+	for j, b := range word {
+		if c.roles[j] == roleChannel {
+			dst = append(dst, b)
+		}
+	}
+	return dst
 }
 
 // SideInfo returns what EC_BLOCK must carry for block i besides the
 // syndrome (empty for sign reconciliation).
 func (b *BobReconciler) SideInfo(i int) (BlockSideInfo, error) {
-	bits, err := b.block(i)
+	word, err := b.block(i)
 	if err != nil || b.plan.Scheme != SchemeMultidimensional {
 		return BlockSideInfo{}, err
 	}
-	n := b.h.N()
-	side := BlockSideInfo{Rotation: make([]float64, n), Norms: make([]float64, n/mdDim)}
-	mdEncode(bits, b.y[i*n:(i+1)*n], side.Rotation, side.Norms)
+	q := b.code.channel
+	side := BlockSideInfo{Rotation: make([]float64, q), Norms: make([]float64, q/mdDim)}
+	bits := b.code.channelBits(word, make([]uint8, 0, q))
+	mdEncode(bits, b.quadratures(b.y, i), side.Rotation, side.Norms)
 	return side, nil
 }
 
 // Syndrome returns the syndrome of block i (EC_BLOCK's "syndrome").
 func (b *BobReconciler) Syndrome(i int) ([]uint8, error) {
-	bits, err := b.block(i)
+	word, err := b.block(i)
 	if err != nil {
 		return nil, err
 	}
-	return b.h.Syndrome(bits)
+	s := make([]uint8, b.code.m)
+	if err := b.code.syndrome(word, s); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // Accept records Alice's verdict on block i: decoded (EC_BLOCK_ACK) or
 // failed (EC_BLOCK_ERROR, the block is discarded).
 func (b *BobReconciler) Accept(i int, decoded bool) error {
-	if i < 0 || i >= b.plan.Blocks {
-		return fmt.Errorf("%w: block %d outside [0, %d)", ErrInvalidBlock, i, b.plan.Blocks)
+	if err := b.checkIndex(i); err != nil {
+		return err
 	}
 	if decoded {
 		b.states[i] = BlockDecoded
@@ -520,8 +665,9 @@ type AliceReconciler struct {
 	reconciler
 	x   []float64
 	ch  Channel
-	dec *Decoder
-	llr []float64
+	dec blockDecoder
+	llr []float64 // one block's LLRs, code order
+	chl []float64 // one block's channel LLRs, quadrature order
 }
 
 // NewAliceReconciler takes Alice's key quadratures in SNU (KeyQuadratures of
@@ -534,10 +680,14 @@ func NewAliceReconciler(plan ReconciliationPlan, x []float64, ch Channel) (*Alic
 	if err != nil {
 		return nil, err
 	}
-	r.bits = make([]uint8, plan.KeyBits())
+	dec, err := r.code.newDecoder(DefaultMaxIterations)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidPlan, err)
+	}
+	r.bits = make([]uint8, plan.Blocks*r.code.n)
 	return &AliceReconciler{
-		reconciler: *r, x: x[:plan.KeyBits()], ch: ch,
-		dec: NewDecoder(r.h, DefaultMaxIterations), llr: make([]float64, r.h.N()),
+		reconciler: *r, x: x[:plan.Blocks*r.code.channel], ch: ch, dec: dec,
+		llr: make([]float64, r.code.n), chl: make([]float64, r.code.channel),
 	}, nil
 }
 
@@ -551,8 +701,9 @@ func (a *AliceReconciler) DecodeBlock(i int, syndrome []uint8) error {
 }
 
 // DecodeBlockSide is DecodeBlock with Bob's side information, which
-// multidimensional reconciliation requires (Rotation of N finite numbers,
-// Norms of N/8 finite non-negative numbers) and sign reconciliation ignores.
+// multidimensional reconciliation requires (Rotation of one finite number
+// per channel bit, Norms of one finite non-negative number per 8) and sign
+// reconciliation ignores.
 func (a *AliceReconciler) DecodeBlockSide(i int, syndrome []uint8, side BlockSideInfo) error {
 	out, err := a.block(i)
 	if err != nil {
@@ -561,24 +712,39 @@ func (a *AliceReconciler) DecodeBlockSide(i int, syndrome []uint8, side BlockSid
 	if a.states[i] != BlockPending {
 		return fmt.Errorf("%w: block %d already decided", ErrInvalidBlock, i)
 	}
-	if len(syndrome) != a.h.M() {
-		return fmt.Errorf("%w: syndrome of %d bits, want %d", ErrInvalidBlock, len(syndrome), a.h.M())
+	if len(syndrome) != a.code.m {
+		return fmt.Errorf("%w: syndrome of %d bits, want %d", ErrInvalidBlock, len(syndrome), a.code.m)
 	}
 	for j, s := range syndrome {
 		if s > 1 {
 			return fmt.Errorf("%w: syndrome bit %d = %d is not a bit", ErrInvalidBlock, j, s)
 		}
 	}
-	n := a.h.N()
-	x := a.x[i*n : (i+1)*n]
+	x := a.quadratures(a.x, i)
 	if a.plan.Scheme == SchemeMultidimensional {
-		if err := checkSideInfo(side, n); err != nil {
+		if err := checkSideInfo(side, len(x)); err != nil {
 			return err
 		}
-		mdLLR(x, side.Rotation, side.Norms, a.ch, a.llr)
+		mdLLR(x, side.Rotation, side.Norms, a.ch, a.chl)
 	} else {
 		for j, v := range x {
-			a.llr[j] = a.ch.SignLLR(v)
+			a.chl[j] = a.ch.SignLLR(v)
+		}
+	}
+	if a.code.roles == nil {
+		copy(a.llr, a.chl)
+	} else {
+		q := 0
+		for j, role := range a.code.roles {
+			switch role {
+			case roleChannel:
+				a.llr[j] = a.chl[q]
+				q++
+			case roleShortened:
+				a.llr[j] = llrClamp
+			default:
+				a.llr[j] = 0
+			}
 		}
 	}
 	it, ok, err := a.dec.Decode(a.llr, syndrome, out)

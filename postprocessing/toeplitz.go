@@ -64,7 +64,7 @@ func toeplitzNaive(diag, x []uint8, m int) []uint8 {
 // The rounding error of a float64 FFT convolution is bounded by
 // c·log2(L)·u·‖diag‖₂·‖x‖₂ (u = 2^-53, c a small constant; Higham, Accuracy and
 // Stability of Numerical Algorithms, §24.1), here at most about
-// 3·25·2^-53·n ≈ 7e-8 for n = MaxPAInputBits, far below the 1/2 needed for exact
+// 3·26·2^-53·n ≈ 3e-7 for n = MaxPAInputBits, far below the 1/2 needed for exact
 // rounding. Every entry is nevertheless checked to lie within 1/4 of an
 // integer, and an error is returned otherwise, so a wrong bit is never
 // produced silently.

@@ -21,6 +21,7 @@ import (
 	"github.com/qosst/qosst-go/alice"
 	"github.com/qosst/qosst-go/config"
 	"github.com/qosst/qosst-go/keystore"
+	"github.com/qosst/qosst-go/monitor"
 	"github.com/qosst/qosst-go/transport/auth"
 )
 
@@ -88,11 +89,25 @@ func run(ctx context.Context, cfg *config.Config, logOut io.Writer, ready chan<-
 		log.Info().Str("awg", cfg.Instruments.Alice.AWG).Str("power_meter", cfg.Instruments.Alice.PowerMeter).
 			Msg("emitter: SCPI instruments")
 	}
-	keys, err := keystore.Open(cfg.Keys.OutputDir)
+	keys, err := keystore.OpenStation(ctx, cfg.Keys.OutputDir, cfg.Keys.Store, "alice", cfg.KME.KeySize)
 	if err != nil {
 		return err
 	}
-	srv, err := alice.New(alice.Options{Config: cfg, Emitter: emitter, Keys: keys, Authenticator: authn, Logger: log})
+	defer keys.Close()
+	opts := alice.Options{Config: cfg, Emitter: emitter, Keys: keys, Authenticator: authn, Logger: log}
+	maddr, err := cfg.Monitor.Addr()
+	if err != nil {
+		return err
+	}
+	mon, stopMonitor, err := monitor.Launch(ctx, maddr, monitor.Alice, log)
+	if err != nil {
+		return err
+	}
+	defer stopMonitor()
+	if mon != nil {
+		opts.Observer = mon.Alice()
+	}
+	srv, err := alice.New(opts)
 	if err != nil {
 		return err
 	}

@@ -22,6 +22,8 @@ import (
 
 	"github.com/qosst/qosst-go/bob"
 	"github.com/qosst/qosst-go/config"
+	"github.com/qosst/qosst-go/logging"
+	"github.com/qosst/qosst-go/monitor"
 )
 
 func main() {
@@ -62,18 +64,27 @@ func newCommand(logOut, out io.Writer) *cobra.Command {
 	fl.Bind("polarisation-recovery", "bob.run.polarisation_recovery", "run polarisation recovery in each frame (bob.run.polarisation_recovery)")
 	fl.Bind("max-auth-failures", "authentication.max_failures", "authentication failures in a row before concluding man-in-the-middle (authentication.max_failures)")
 	fl.Bind("noise-seed", "simulation.noise_seed", "seed of the simulated receiver noise; 0 draws fresh randomness (simulation.noise_seed)")
+	asJSON := cmd.Flags().Bool("json", false, "print each frame's summary as one JSON object per line on stdout, and nothing else")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		cfg, err := fl.Load()
 		if err != nil {
 			return err
 		}
-		return run(cmd.Context(), cfg, logOut, out)
+		return run(cmd.Context(), cfg, logOut, out, *asJSON)
 	}
 	return cmd
 }
 
-func run(ctx context.Context, cfg *config.Config, logOut, out io.Writer) error {
-	log, err := cfg.Logger(logOut, "bob")
+// run runs Bob. Each frame's summary is printed to out as the frame ends
+// (a line, or a JSON object with asJSON); when logOut is a terminal, a
+// status line there shows the phase and progress of the frame in progress.
+func run(ctx context.Context, cfg *config.Config, logOut, out io.Writer, asJSON bool) error {
+	maddr, err := cfg.Monitor.Addr()
+	if err != nil {
+		return err
+	}
+	status := newStatus(logOut, logging.IsTerminal(logOut))
+	log, err := cfg.Logger(status, "bob")
 	if err != nil {
 		return err
 	}
@@ -90,17 +101,32 @@ func run(ctx context.Context, cfg *config.Config, logOut, out io.Writer) error {
 			Str("polarisation_controller", b.PolarisationController).Str("detection", cfg.Frame.Quantum.Detection).
 			Msg("receiver: SCPI instruments")
 	}
+	mon, stopMonitor, err := monitor.Launch(ctx, maddr, monitor.Bob, log)
+	if err != nil {
+		return err
+	}
+	defer stopMonitor()
+	obs := observers{status, &reporter{out: out, json: asJSON, status: status}}
+	if mon != nil {
+		obs = append(obs, mon.Bob())
+		mon.SetSessions(1)
+		defer mon.SetSessions(0)
+	}
+	st.Driver.Observe(obs)
 	log.Info().Str("connect", cfg.Bob.Network.Connect()).Int("frames", cfg.Bob.Run.Frames).
 		Str("keys", st.Keys.Dir()).Msg("bob starting")
 	sums, err := st.Driver.Run(ctx, cfg.Bob.Run.Frames)
 	completed := 0
-	for i, s := range sums {
-		fmt.Fprintln(out, bob.FormatSummary(i+1, s))
+	for _, s := range sums {
 		if s.Completed() {
 			completed++
 		}
 	}
-	fmt.Fprintf(out, "%d of %d frames completed; keys in %s\n", completed, len(sums), st.Keys.Dir())
+	if asJSON {
+		log.Info().Int("completed", completed).Int("frames", len(sums)).Str("keys", st.Keys.Dir()).Msg("bob done")
+	} else {
+		fmt.Fprintf(out, "%d of %d frames completed; keys in %s\n", completed, len(sums), st.Keys.Dir())
+	}
 	if err != nil {
 		return err
 	}

@@ -147,19 +147,20 @@ func help(t *testing.T) (string, *cobra.Command) {
 	return out.String(), cmd
 }
 
-// sameKeys fails unless bobDir holds want key files, each non-empty and
-// identical to Alice's file of the same name in aliceDir.
+// sameKeys fails unless bobDir holds want key files (*.key; the key
+// database lives next to them), each non-empty and identical to Alice's
+// file of the same name in aliceDir.
 func sameKeys(t *testing.T, bobDir, aliceDir string, want int) {
 	t.Helper()
-	ents, err := os.ReadDir(bobDir)
+	ents, err := filepath.Glob(filepath.Join(bobDir, "*.key"))
 	if err != nil || len(ents) != want {
 		t.Fatalf("%d key files, want %d (%v)", len(ents), want, err)
 	}
 	for _, e := range ents {
-		b, _ := os.ReadFile(filepath.Join(bobDir, e.Name()))
-		a, err := os.ReadFile(filepath.Join(aliceDir, e.Name()))
+		b, _ := os.ReadFile(e)
+		a, err := os.ReadFile(filepath.Join(aliceDir, filepath.Base(e)))
 		if err != nil || len(b) == 0 || !bytes.Equal(a, b) {
-			t.Errorf("%s: Alice's and Bob's keys differ (%v)", e.Name(), err)
+			t.Errorf("%s: Alice's and Bob's keys differ (%v)", filepath.Base(e), err)
 		}
 	}
 }

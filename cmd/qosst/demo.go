@@ -30,6 +30,7 @@ type demoOptions struct {
 	out       string
 	logLevel  string
 	logFormat string
+	sets      []string // key=value overrides of the station configuration
 }
 
 func init() {
@@ -57,6 +58,7 @@ func init() {
 	f.StringVar(&o.out, "out", "", "directory that keeps the key files (alice/ and bob/ inside); a removed temporary directory when empty")
 	f.StringVar(&o.logLevel, "log-level", "warn", "log level of both stations: trace, debug, info, warn, error")
 	f.StringVar(&o.logFormat, "log-format", "console", "log format: console or json")
+	f.StringArrayVar(&o.sets, "set", nil, "override one configuration key of both stations, e.g. --set simulation.distance_km=25 (repeatable)")
 	rootCmd.AddCommand(cmd)
 }
 
@@ -72,6 +74,15 @@ func demoConfig(o demoOptions, dir string) (*config.Config, error) {
 	c.Keys.OutputDir = dir
 	if o.frames < 1 {
 		return nil, fmt.Errorf("--frames %d: want at least 1", o.frames)
+	}
+	for _, s := range o.sets {
+		k, v, ok := strings.Cut(s, "=")
+		if !ok {
+			return nil, fmt.Errorf("--set %q: want key=value", s)
+		}
+		if err := c.SetString(strings.TrimSpace(k), v); err != nil {
+			return nil, fmt.Errorf("--set: %w", err)
+		}
 	}
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -121,10 +132,11 @@ func runDemo(ctx context.Context, o demoOptions, out, logOut io.Writer) (res dem
 		return res, err
 	}
 	defer em.Close()
-	aliceKeys, err := keystore.Open(aliceCfg.Keys.OutputDir)
+	aliceKeys, err := keystore.OpenStation(ctx, aliceCfg.Keys.OutputDir, aliceCfg.Keys.Store, "alice", aliceCfg.KME.KeySize)
 	if err != nil {
 		return res, err
 	}
+	defer aliceKeys.Close()
 	srv, err := alice.New(alice.Options{Config: aliceCfg, Emitter: em, Keys: aliceKeys, Logger: alog})
 	if err != nil {
 		return res, err

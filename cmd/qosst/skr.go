@@ -1,8 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 
 	"github.com/spf13/cobra"
@@ -17,6 +19,7 @@ func newSkrCmd() *cobra.Command {
 		detection  string
 		p          postprocessing.KeyRateParams
 		symbolRate float64
+		asJSON     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "skr",
@@ -40,7 +43,12 @@ heterodyne). The defaults are the project's simulated short link.
 
 A parameter outside the physical domain (T or η not in (0, 1], ξ < 0,
 v_el < 0, Va ≤ 0, β not in (0, 1]) is an error: the command says which one
-and exits non-zero.`,
+and exits non-zero.
+
+--json prints the same figures as one JSON object (for scripts): detection,
+trusted, snr, i_ab_bits_per_symbol, chi_be_bits_per_symbol,
+key_rate_bits_per_symbol, and with --symbol-rate symbol_rate_baud and
+key_rate_bits_per_second; the inputs are echoed under "params".`,
 		Example: `  qosst skr --detection heterodyne --va 4 --t 0.5 --xi 0.01 --eta 0.8 --vel 0.05 --beta 0.95
   qosst skr --detection homodyne --trusted=false --symbol-rate 100e6`,
 		Args: cobra.NoArgs,
@@ -63,22 +71,17 @@ and exits non-zero.`,
 			if err := errors.Join(err1, err2, err3, err4); err != nil {
 				return fmt.Errorf("skr: %w", err)
 			}
-			trust := "trusted"
-			if !p.Trusted {
-				trust = "untrusted"
-			}
-			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "detection        %s, %s detector\n", d, trust)
-			fmt.Fprintf(w, "SNR              %.6g per quadrature\n", snr)
-			fmt.Fprintf(w, "I_AB             %.6g bit/symbol\n", iab)
-			fmt.Fprintf(w, "χ_BE             %.6g bit/symbol\n", chi)
-			fmt.Fprintf(w, "secret key rate  %.6g bit/symbol\n", k)
+			r := skrResult{Detection: d.String(), Trusted: p.Trusted, Params: skrParams{Va: p.Va, T: p.T, Xi: p.Xi,
+				Eta: p.Eta, Vel: p.Vel, Beta: p.Beta}, SNR: snr, IAB: iab, ChiBE: chi, KeyRate: k}
 			if symbolRate > 0 {
-				fmt.Fprintf(w, "secret key rate  %.6g bit/s at %.6g Bd\n", k*symbolRate, symbolRate)
+				r.SymbolRate, r.KeyRateBPS = &symbolRate, ptr(k*symbolRate)
 			}
-			if k == 0 {
-				fmt.Fprintf(w, "no key: β·I_AB = %.6g ≤ χ_BE = %.6g\n", p.Beta*iab, chi)
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(r)
 			}
+			r.writeText(cmd.OutOrStdout())
 			return nil
 		},
 	}
@@ -92,5 +95,49 @@ and exits non-zero.`,
 	f.Float64Var(&p.Vel, "vel", 0.05, "electronic noise v_el per measured quadrature (SNU), ≥ 0")
 	f.Float64Var(&p.Beta, "beta", 0.95, "reconciliation efficiency β, in (0, 1]")
 	f.Float64Var(&symbolRate, "symbol-rate", 0, "symbol rate in Bd; when > 0 the key rate is also printed in bit/s")
+	f.BoolVar(&asJSON, "json", false, "print the result as one JSON object")
 	return cmd
 }
+
+// skrParams echoes the inputs of a key-rate computation.
+type skrParams struct {
+	Va   float64 `json:"va"`
+	T    float64 `json:"t"`
+	Xi   float64 `json:"xi"`
+	Eta  float64 `json:"eta"`
+	Vel  float64 `json:"vel"`
+	Beta float64 `json:"beta"`
+}
+
+// skrResult is what qosst skr prints, as text or as JSON.
+type skrResult struct {
+	Detection  string    `json:"detection"`
+	Trusted    bool      `json:"trusted"`
+	Params     skrParams `json:"params"`
+	SNR        float64   `json:"snr"`
+	IAB        float64   `json:"i_ab_bits_per_symbol"`
+	ChiBE      float64   `json:"chi_be_bits_per_symbol"`
+	KeyRate    float64   `json:"key_rate_bits_per_symbol"`
+	SymbolRate *float64  `json:"symbol_rate_baud,omitempty"`
+	KeyRateBPS *float64  `json:"key_rate_bits_per_second,omitempty"`
+}
+
+func (r skrResult) writeText(w io.Writer) {
+	trust := "trusted"
+	if !r.Trusted {
+		trust = "untrusted"
+	}
+	fmt.Fprintf(w, "detection        %s, %s detector\n", r.Detection, trust)
+	fmt.Fprintf(w, "SNR              %.6g per quadrature\n", r.SNR)
+	fmt.Fprintf(w, "I_AB             %.6g bit/symbol\n", r.IAB)
+	fmt.Fprintf(w, "χ_BE             %.6g bit/symbol\n", r.ChiBE)
+	fmt.Fprintf(w, "secret key rate  %.6g bit/symbol\n", r.KeyRate)
+	if r.SymbolRate != nil {
+		fmt.Fprintf(w, "secret key rate  %.6g bit/s at %.6g Bd\n", *r.KeyRateBPS, *r.SymbolRate)
+	}
+	if r.KeyRate == 0 {
+		fmt.Fprintf(w, "no key: β·I_AB = %.6g ≤ χ_BE = %.6g\n", r.Params.Beta*r.IAB, r.ChiBE)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -94,4 +95,82 @@ func TestSkrIsRegistered(t *testing.T) {
 		}
 	}
 	t.Fatal("qosst skr is not registered on the root command")
+}
+
+// qosst skr --json prints the figures of the text output: every number of
+// the text, read back, equals the JSON value printed with the text's
+// precision, and the JSON key rate is the formula's at full precision.
+func TestSkrJSONMatchesText(t *testing.T) {
+	for _, args := range [][]string{
+		{"--detection", "heterodyne", "--va", "4", "--t", "0.5", "--xi", "0.01", "--eta", "0.8", "--vel", "0.05", "--beta", "0.95", "--symbol-rate", "1e8"},
+		{"--detection", "homodyne", "--trusted=false"},
+		{"--xi", "1", "--t", "0.5"},
+	} {
+		text, err := runSkr(args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := runSkr(append(args, "--json")...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var j struct {
+			Detection  string   `json:"detection"`
+			Trusted    bool     `json:"trusted"`
+			SNR        float64  `json:"snr"`
+			IAB        float64  `json:"i_ab_bits_per_symbol"`
+			ChiBE      float64  `json:"chi_be_bits_per_symbol"`
+			KeyRate    float64  `json:"key_rate_bits_per_symbol"`
+			SymbolRate *float64 `json:"symbol_rate_baud"`
+			KeyRateBPS *float64 `json:"key_rate_bits_per_second"`
+			Params     struct {
+				Va, T, Xi, Eta, Vel, Beta float64
+			} `json:"params"`
+		}
+		dec := json.NewDecoder(strings.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&j); err != nil {
+			t.Fatalf("%v: --json output %q: %v", args, raw, err)
+		}
+		trust := "trusted"
+		if !j.Trusted {
+			trust = "untrusted"
+		}
+		want := map[string]string{
+			"detection":       j.Detection + ", " + trust + " detector",
+			"SNR":             fmt.Sprintf("%.6g per quadrature", j.SNR),
+			"I_AB":            fmt.Sprintf("%.6g bit/symbol", j.IAB),
+			"χ_BE":            fmt.Sprintf("%.6g bit/symbol", j.ChiBE),
+			"secret key rate": fmt.Sprintf("%.6g bit/symbol", j.KeyRate),
+		}
+		lines := map[string][]string{}
+		for _, l := range strings.Split(strings.TrimSpace(text), "\n") {
+			if strings.HasPrefix(l, "no key") {
+				continue
+			}
+			k, v := strings.TrimSpace(l[:17]), strings.TrimSpace(l[17:])
+			lines[k] = append(lines[k], v)
+		}
+		for k, v := range want {
+			if len(lines[k]) == 0 || lines[k][0] != v {
+				t.Errorf("%v: text %s = %q, JSON gives %q", args, k, lines[k], v)
+			}
+		}
+		if (j.SymbolRate != nil) != (len(lines["secret key rate"]) == 2) {
+			t.Errorf("%v: bit/s in text %v, in JSON %v", args, len(lines["secret key rate"]) == 2, j.SymbolRate != nil)
+		} else if j.SymbolRate != nil {
+			if got, w := lines["secret key rate"][1], fmt.Sprintf("%.6g bit/s at %.6g Bd", *j.KeyRateBPS, *j.SymbolRate); got != w {
+				t.Errorf("%v: text %q, JSON %q", args, got, w)
+			}
+		}
+		if (j.KeyRate == 0) != strings.Contains(text, "no key") {
+			t.Errorf("%v: key rate %v, text %q", args, j.KeyRate, text)
+		}
+		det, _ := postprocessing.ParseDetection(j.Detection)
+		k, err := postprocessing.SecretKeyRate(postprocessing.KeyRateParams{Detection: det, Trusted: j.Trusted,
+			Va: j.Params.Va, T: j.Params.T, Xi: j.Params.Xi, Eta: j.Params.Eta, Vel: j.Params.Vel, Beta: j.Params.Beta})
+		if err != nil || k != j.KeyRate {
+			t.Errorf("%v: JSON key rate %v, formula %v (%v)", args, j.KeyRate, k, err)
+		}
+	}
 }

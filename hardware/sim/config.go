@@ -11,6 +11,8 @@
 // calibration records are g·sqrt(v_el)·N(0,1) (electronic noise only) and
 // g·sqrt(1+v_el)·N(0,1) (electronic + shot noise), so that
 // V_shot = Var(el+shot) − Var(el) = g² and v_el = Var(el)/V_shot.
+// A calibration record is as long as the last frame armed, and at least
+// Config.CalibrationSamples (Receiver.RecordLength).
 //
 // Alice and Bob may run as separate processes: both derive Alice's symbols
 // from the shared link seed and the frame UUID (ChaCha8 keyed by SHA-256 of

@@ -36,6 +36,7 @@ type Receiver struct {
 	state     receiverState
 	spec      hardware.FrameSpec // armed frame
 	detection hardware.Detection // of the last armed frame, for calibrations
+	symbols   int                // of the last armed frame, for calibrations
 	cancel    context.CancelCauseFunc
 	calibEl   uint64 // calibration counters (distinct noise streams)
 	calibShot uint64
@@ -88,7 +89,7 @@ func (r *Receiver) Arm(ctx context.Context, spec hardware.FrameSpec) error {
 	case r.state != rxIdle:
 		return fmt.Errorf("sim: arm: receiver is %s: %w", r.stateName(), hardware.ErrBusy)
 	}
-	r.state, r.spec, r.detection = rxArmed, spec, spec.Detection
+	r.state, r.spec, r.detection, r.symbols = rxArmed, spec, spec.Detection, spec.NumSymbols
 	return nil
 }
 
@@ -176,6 +177,21 @@ func (r *Receiver) stopLocked() {
 	}
 }
 
+// RecordLength is the number of samples of each calibration record: as
+// many as the last frame armed has symbols, and at least
+// Config.CalibrationSamples. The shot noise that turns a frame into
+// shot-noise units is then known as precisely as the frame's own noise,
+// which finite-size estimation needs: at 25 km the excess noise is a
+// thousandth of the shot noise, and a record shorter than the frame would
+// dominate the excess-noise bound.
+func (r *Receiver) RecordLength() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.recordLength()
+}
+
+func (r *Receiver) recordLength() int { return max(r.cfg.CalibrationSamples, r.symbols) }
+
 // CalibrateElectronic returns g·sqrt(v_el)·N(0,1) samples (no light).
 func (r *Receiver) CalibrateElectronic(ctx context.Context) ([]complex128, error) {
 	if err := r.begin(ctx, OpCalibrateElectronic); err != nil {
@@ -203,10 +219,11 @@ func (r *Receiver) calibrate(ctx context.Context, what string, counter *uint64, 
 	*counter++
 	key := noiseKey(r.noiseBase, what, binary.BigEndian.AppendUint64(nil, *counter))
 	hom := r.detection == hardware.Homodyne
+	n := r.recordLength()
 	r.state = rxCalibrating
 	r.mu.Unlock()
 
-	rec, err := record(ctx, r.cfg.CalibrationSamples, sigma, hom, key)
+	rec, err := record(ctx, n, sigma, hom, key)
 
 	r.mu.Lock()
 	if r.state == rxCalibrating {

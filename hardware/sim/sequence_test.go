@@ -333,3 +333,42 @@ func TestConcurrentUse(t *testing.T) {
 		<-done
 	}
 }
+
+// Calibration records are as long as the last frame armed, and at least
+// CalibrationSamples: before any frame, after a short one and after a long
+// one.
+func TestCalibrationRecordFollowsFrame(t *testing.T) {
+	ctx := context.Background()
+	c := smallConfig()
+	r, err := NewReceiver(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	lengths := func() (int, int) {
+		el, err := r.CalibrateElectronic(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sh, err := r.CalibrateShot(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(el), len(sh)
+	}
+	for _, tc := range []struct{ frame, want int }{{0, 1000}, {400, 1000}, {5000, 5000}, {1000, 1000}} {
+		if tc.frame > 0 {
+			spec := c.Spec(uuid.New())
+			spec.NumSymbols = tc.frame
+			if err := r.Arm(ctx, spec); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := r.Acquire(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if el, sh := lengths(); el != tc.want || sh != tc.want || r.RecordLength() != tc.want {
+			t.Fatalf("after a frame of %d: records of %d and %d samples (RecordLength %d), want %d", tc.frame, el, sh, r.RecordLength(), tc.want)
+		}
+	}
+}

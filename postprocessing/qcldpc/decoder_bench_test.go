@@ -1,0 +1,309 @@
+package qcldpc
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Benchmarks of the decoder. Run:
+//
+//	go test -run '^$' -bench 'Decode' -benchmem ./postprocessing/qcldpc/
+//
+// BenchmarkDecodeSpeed reports decoded input bits per second on one core at
+// rates ≈ 0.1 and ≈ 0.02 (2^18- and 2^20-bit codes), next to two baselines
+// measured in the same run on the same code: one pass over the edges with
+// the syndrome (Code.Syndrome) and one float32 streaming pass over the
+// messages and posteriors (what an iteration must at least move).
+//
+// BenchmarkDecodeFER is the FER/β harness: for each code and SNR it decodes
+// B blocks on all cores and reports the FER, the mean iterations and
+// β = R_eff/(½·log2(1+snr)). Knobs (environment):
+//
+//	QCLDPC_FER_SNR=1.0,0.5,0.16   SNRs to run (default: each code's own list)
+//	QCLDPC_FER_BLOCKS=100         blocks per point (default 20)
+//	QCLDPC_FER_CODES=r0.1         only codes whose name contains this
+//
+// To measure the project's designed codes, add them to benchFERCodes.
+
+// benchCode is a code with the SNRs it is benchmarked at.
+type benchCode struct {
+	name  string
+	build func() *Code
+	snrs  []float64 // FER points (default list)
+	speed float64   // SNR of the speed benchmark (decodes every block)
+}
+
+var (
+	benchCodeCache   = map[string]*Code{}
+	benchCodeCacheMu sync.Mutex
+)
+
+func (bc benchCode) code() *Code {
+	benchCodeCacheMu.Lock()
+	defer benchCodeCacheMu.Unlock()
+	if c, ok := benchCodeCache[bc.name]; ok {
+		return c
+	}
+	c := bc.build()
+	benchCodeCache[bc.name] = c
+	return c
+}
+
+// benchRaptor lifts the Raptor-like test base to about 2^log2n bits.
+func benchRaptor(k, core, ext, log2n int) func() *Code {
+	return func() *Code {
+		b, p := testRaptorBase(k, core, ext)
+		z := (1 << log2n) / len(b[0])
+		return testMustLift(uint64(log2n*1000+ext), b, z, p)
+	}
+}
+
+// benchSpeedCodes: rate (1+k−core)/(k+ext) = 5/50 = 0.1 and 3/150 = 0.02.
+var benchSpeedCodes = []benchCode{
+	{name: "r0.1-2^18", build: benchRaptor(6, 2, 44, 18), speed: 0.22},
+	{name: "r0.1-2^20", build: benchRaptor(6, 2, 44, 20), speed: 0.22},
+	{name: "r0.02-2^18", build: benchRaptor(4, 2, 146, 18), speed: 0.045},
+	{name: "r0.02-2^20", build: benchRaptor(4, 2, 146, 20), speed: 0.045},
+}
+
+// benchFERCodes are the codes of the FER/β harness.
+var benchFERCodes = []benchCode{
+	{name: "r0.5-regular36-2^18", build: func() *Code {
+		return testMustLift(1, testRegular36(), (1<<18)/6, nil)
+	}, snrs: []float64{1.0, 1.2, 1.5}},
+	{name: "r0.1-raptor-2^18", build: benchRaptor(6, 2, 44, 18), snrs: []float64{0.2, 0.25, 0.3}},
+	{name: "r0.02-raptor-2^18", build: benchRaptor(4, 2, 146, 18), snrs: []float64{0.04, 0.05, 0.06, 0.07}},
+}
+
+// benchRate is R_eff = (N − M)/(N − punctured bits).
+func benchRate(c *Code) float64 {
+	return float64(c.N()-c.M()) / float64(c.N()-len(c.Punctured)*c.Z)
+}
+
+type benchBlock struct {
+	bits, synd []uint8
+	llr        []float32
+}
+
+func benchBlocks(c *Code, snr float64, n int, seed uint64) []benchBlock {
+	rng := rand.New(rand.NewPCG(seed, 99))
+	bl := make([]benchBlock, n)
+	for i := range bl {
+		bl[i] = benchBlock{make([]uint8, c.N()), make([]uint8, c.M()), make([]float32, c.N())}
+		testBlock(rng, c, snr, bl[i].bits, bl[i].synd, bl[i].llr)
+	}
+	return bl
+}
+
+// benchClock measures a benchmark loop in wall time (b.Elapsed) and in the
+// CPU time of its OS thread, which does not grow when other processes share
+// the cores.
+type benchClock struct {
+	cpu0 time.Duration
+	ok   bool
+}
+
+func benchStart(b *testing.B) *benchClock {
+	runtime.LockOSThread()
+	b.Cleanup(runtime.UnlockOSThread)
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu, ok := threadCPUTime()
+	return &benchClock{cpu0: cpu, ok: ok}
+}
+
+// stop returns the wall and CPU seconds of the loop (CPU = wall when the
+// thread's CPU time is not available).
+func (c *benchClock) stop(b *testing.B) (wall, cpu float64) {
+	b.StopTimer()
+	cpuEnd, ok := threadCPUTime()
+	wall = b.Elapsed().Seconds()
+	if !c.ok || !ok {
+		return wall, wall
+	}
+	return wall, (cpuEnd - c.cpu0).Seconds()
+}
+
+func BenchmarkDecodeSpeed(b *testing.B) {
+	for _, bc := range benchSpeedCodes {
+		c := bc.code()
+		edges := float64(c.Edges())
+		b.Run(bc.name+"/decode", func(b *testing.B) {
+			blocks := benchBlocks(c, bc.speed, 2, 1)
+			d, err := NewDecoder(c, 200)
+			if err != nil {
+				b.Fatal(err)
+			}
+			out := make([]uint8, c.N())
+			iters, failed := 0, 0
+			clk := benchStart(b)
+			for i := 0; i < b.N; i++ {
+				bl := blocks[i%len(blocks)]
+				it, ok, err := d.Decode(bl.llr, bl.synd, out)
+				if err != nil {
+					b.Fatal(err)
+				}
+				iters += it
+				if !ok {
+					failed++
+				}
+			}
+			wall, cpu := clk.stop(b)
+			if failed > 0 {
+				b.Fatalf("%d of %d blocks failed at SNR %g: pick an SNR where the code decodes", failed, b.N, bc.speed)
+			}
+			bits := float64(c.N()) * float64(b.N)
+			b.ReportMetric(bits/wall/1e6, "Mbit/s")
+			b.ReportMetric(bits/cpu/1e6, "Mbit/s-cpu")
+			b.ReportMetric(float64(iters)/float64(b.N), "iters")
+			b.ReportMetric(cpu*1e9/float64(iters)/edges, "cpu-ns/edge/iter")
+			b.ReportMetric(benchRate(c), "rate")
+		})
+		b.Run(bc.name+"/baseline-syndrome", func(b *testing.B) {
+			bits := make([]uint8, c.N())
+			s := make([]uint8, c.M())
+			clk := benchStart(b)
+			for i := 0; i < b.N; i++ {
+				bits[i%len(bits)] ^= 1
+				if err := c.Syndrome(bits, s); err != nil {
+					b.Fatal(err)
+				}
+			}
+			_, cpu := clk.stop(b)
+			b.ReportMetric(cpu*1e9/float64(b.N)/edges, "cpu-ns/edge")
+		})
+		b.Run(bc.name+"/baseline-stream", func(b *testing.B) {
+			// What one layered iteration must move at least: read every
+			// posterior through its circulant, read and write every message.
+			p := make([]float32, c.N())
+			r := make([]float32, c.Edges())
+			for i := range p {
+				p[i] = float32(i % 7)
+			}
+			z := c.Z
+			clk := benchStart(b)
+			for i := 0; i < b.N; i++ {
+				for k, e := range c.Circulants {
+					msg := r[k*z : (k+1)*z]
+					col := p[int(e.Col)*z : int(e.Col+1)*z]
+					s := int(e.Shift)
+					for j, v := range col[s:] {
+						msg[j] = v - msg[j]
+					}
+					for j, v := range col[:s] {
+						msg[z-s+j] = v - msg[z-s+j]
+					}
+				}
+			}
+			_, cpu := clk.stop(b)
+			b.ReportMetric(cpu*1e9/float64(b.N)/edges, "cpu-ns/edge")
+		})
+	}
+}
+
+// benchEnvFloats parses a comma-separated list of numbers.
+func benchEnvFloats(b *testing.B, key string) []float64 {
+	v := os.Getenv(key)
+	if v == "" {
+		return nil
+	}
+	var out []float64
+	for _, f := range strings.Split(v, ",") {
+		x, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil || !(x > 0) {
+			b.Fatalf("%s: %q is not a positive number", key, f)
+		}
+		out = append(out, x)
+	}
+	return out
+}
+
+func BenchmarkDecodeFER(b *testing.B) {
+	blocks := 20
+	if v := os.Getenv("QCLDPC_FER_BLOCKS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			b.Fatalf("QCLDPC_FER_BLOCKS=%q, want a positive integer", v)
+		}
+		blocks = n
+	}
+	snrOverride := benchEnvFloats(b, "QCLDPC_FER_SNR")
+	only := os.Getenv("QCLDPC_FER_CODES")
+	for _, bc := range benchFERCodes {
+		if only != "" && !strings.Contains(bc.name, only) {
+			continue
+		}
+		snrs := bc.snrs
+		if snrOverride != nil {
+			snrs = snrOverride
+		}
+		for _, snr := range snrs {
+			b.Run(fmt.Sprintf("%s/snr=%g", bc.name, snr), func(b *testing.B) {
+				benchFER(b, bc.code(), snr, blocks)
+			})
+		}
+	}
+}
+
+// benchFER decodes `blocks` fresh blocks per b.N iteration on all cores and
+// reports the frame error rate, mean iterations, β over the decoded blocks
+// (R_eff/(½·log2(1+snr))), and the throughput of all cores together.
+func benchFER(b *testing.B, c *Code, snr float64, blocks int) {
+	pool, err := NewDecoderPool(c, 200, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	jobs := make([]DecodeJob, blocks)
+	bits := make([][]uint8, blocks)
+	results := make([]DecodeResult, blocks)
+	for i := range jobs {
+		bits[i] = make([]uint8, c.N())
+		jobs[i] = DecodeJob{LLR: make([]float32, c.N()), Syndrome: make([]uint8, c.M()), Out: make([]uint8, c.N())}
+	}
+	rng := rand.New(rand.NewPCG(uint64(snr*1e6), 7))
+	var failed, wrong, total, iters int
+	var decodeSec float64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		for j := range jobs {
+			testBlock(rng, c, snr, bits[j], jobs[j].Syndrome, jobs[j].LLR)
+		}
+		b.StartTimer()
+		start := b.Elapsed()
+		if err := pool.DecodeAll(jobs, results); err != nil {
+			b.Fatal(err)
+		}
+		decodeSec += (b.Elapsed() - start).Seconds()
+		for j, r := range results {
+			if r.Err != nil {
+				b.Fatal(r.Err)
+			}
+			total++
+			iters += r.Iterations
+			if !r.OK {
+				failed++
+				continue
+			}
+			for k, v := range jobs[j].Out {
+				if v != bits[j][k] {
+					wrong++ // right syndrome, wrong word: the verification hash's job
+					break
+				}
+			}
+		}
+	}
+	b.ReportMetric(float64(failed)/float64(total), "FER")
+	b.ReportMetric(float64(wrong), "undetected")
+	b.ReportMetric(float64(iters)/float64(total), "iters")
+	b.ReportMetric(benchRate(c)/testGaussCapacity(snr), "beta")
+	b.ReportMetric(float64(total)*float64(c.N())/decodeSec/1e6, "Mbit/s-all-cores")
+	b.ReportMetric(float64(total), "blocks")
+}

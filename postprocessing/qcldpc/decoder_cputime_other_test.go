@@ -1,0 +1,8 @@
+//go:build !linux
+
+package qcldpc
+
+import "time"
+
+// threadCPUTime is unavailable here: speed figures are wall-clock only.
+func threadCPUTime() (time.Duration, bool) { return 0, false }
