@@ -94,16 +94,15 @@ func TestKeygenMLDSA65(t *testing.T) {
 }
 
 // TestKeygenFalcon512: --scheme falcon-512 writes qosst's JSON key files
-// (a 0600 secret key [f, g, F, G], a public key h); two such pairs
-// authenticate each other through auth.New.
+// (a 0600 secret key [f, g, F, G], a public key h); a station holding them
+// and a station holding the reference's own key files (qosst-core's
+// recorded Bob) authenticate each other through auth.New.
 func TestKeygenFalcon512(t *testing.T) {
 	dir := t.TempDir()
-	a, b := filepath.Join(dir, "alice.json"), filepath.Join(dir, "bob.json")
-	for _, p := range []string{a, b} {
-		out, err := runKeygen(t, "--scheme", "falcon-512", "--out", p)
-		if err != nil || !strings.Contains(out, p+".pub") {
-			t.Fatalf("%q, %v", out, err)
-		}
+	a := filepath.Join(dir, "alice.json")
+	out, err := runKeygen(t, "--scheme", "falcon-512", "--out", a)
+	if err != nil || !strings.Contains(out, a+".pub") {
+		t.Fatalf("%q, %v", out, err)
 	}
 	if fi, err := os.Stat(a); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("secret key: %v %v", fi, err)
@@ -115,6 +114,19 @@ func TestKeygenFalcon512(t *testing.T) {
 	if json.Unmarshal(sb, &sk) != nil || len(sk) != 4 || len(sk[0]) != 512 || json.Unmarshal(pb, &pk) != nil || len(pk) != 512 {
 		t.Fatalf("key files are not qosst's JSON forms")
 	}
+	vb, err := os.ReadFile(filepath.Join("..", "..", "testdata", "qosst-core-0.10-falcon.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Keys map[string]json.RawMessage `json:"keys"`
+	}
+	if err := json.Unmarshal(vb, &doc); err != nil {
+		t.Fatal(err)
+	}
+	b := filepath.Join(dir, "bob.json")
+	os.WriteFile(b, doc.Keys["bob_secret_key"], 0o600)
+	os.WriteFile(b+".pub", doc.Keys["bob_public_key"], 0o644)
 	alice, err := auth.New(auth.Config{Scheme: auth.SchemeFalcon512, KeyFile: a, PeerPublicKeyFile: b + ".pub"})
 	if err != nil {
 		t.Fatal(err)
@@ -126,6 +138,10 @@ func TestKeygenFalcon512(t *testing.T) {
 	d := make([]byte, 32)
 	s, _ := alice.Sign(d)
 	if err := bob.Verify(d, s); err != nil {
+		t.Fatal(err)
+	}
+	s2, _ := bob.Sign(d)
+	if err := alice.Verify(d, s2); err != nil {
 		t.Fatal(err)
 	}
 	if err := alice.Verify(d, s); err == nil {
