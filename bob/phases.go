@@ -377,6 +377,9 @@ func (f *frame) reconcile() error {
 	if w.LDPC != nil {
 		init.LDPC = &messages.LDPCParams{N: w.LDPC.N, K: w.LDPC.K, ColumnWeight: w.LDPC.ColumnWeight, Seed: w.LDPC.Seed}
 	}
+	if q := w.QCLDPC; q != nil {
+		init.QCLDPC = &messages.QCLDPCParams{Family: q.Family, Z: q.Z, Rows: q.Rows, Shortened: q.Shortened, Punctured: q.Punctured, Seed: int(q.Seed)}
+	}
 	// Bob generates the code while Alice does the same for EC_INITIALIZATION.
 	type built struct {
 		rec *pp.BobReconciler
