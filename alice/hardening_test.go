@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -14,6 +16,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+	"github.com/rs/zerolog"
+
+	"github.com/qosst/qosst-go/hardware/sim"
+	"github.com/qosst/qosst-go/keystore"
 	"github.com/qosst/qosst-go/messages"
 	"github.com/qosst/qosst-go/transport/auth"
 )
@@ -390,5 +397,33 @@ func TestReplayGuardBounded(t *testing.T) {
 	g.claim("d") // forgets a
 	if len(g.seen) != 3 || !g.claim("a") {
 		t.Fatalf("guard holds %d entries", len(g.seen))
+	}
+}
+
+// Temporary key files left by a kill during a key write are removed when
+// Alice starts, and each removal is logged.
+func TestStartSweepsTemporaries(t *testing.T) {
+	dir := t.TempDir()
+	keys, err := keystore.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := "." + uuid.NewString() + ".tmp-1234"
+	if err := os.WriteFile(filepath.Join(dir, name), []byte("key material"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var log syncBuffer
+	em, err := sim.NewEmitter(testConfig().SimConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(Options{Config: testConfig(), Emitter: em, Keys: keys, Logger: zerolog.New(&log)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, name)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("temporary still there: %v", err)
+	}
+	if !strings.Contains(log.String(), name) || !strings.Contains(log.String(), "never became final") {
+		t.Fatalf("removal not logged:\n%s", log.String())
 	}
 }

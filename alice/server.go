@@ -116,6 +116,9 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := SweepTemporaries(opts.Keys, opts.Logger); err != nil {
+		return nil, fmt.Errorf("alice: %w", err)
+	}
 	return &Server{
 		opts:     opts,
 		registry: reg,
