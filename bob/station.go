@@ -16,6 +16,7 @@ import (
 	pp "github.com/qosst/qosst-go/postprocessing"
 	"github.com/qosst/qosst-go/station"
 	"github.com/qosst/qosst-go/transport"
+	"github.com/qosst/qosst-go/transport/auth"
 )
 
 // FromStation returns the driver configuration of a station configuration
@@ -117,7 +118,8 @@ func NewStationContext(ctx context.Context, c *config.Config, log zerolog.Logger
 		},
 		OnReconnect: func(ctx context.Context, s *transport.Session) error { return drv.OnReconnect(ctx, s) },
 	})
-	drv, err = New(Options{Config: FromStation(c), Conn: client, Receiver: hw.Receiver, Polarisation: hw.Polarisation, Keys: keys,
+	refill, _ := authn.(auth.Refiller)
+	drv, err = New(Options{Config: FromStation(c), Conn: client, Receiver: hw.Receiver, Polarisation: hw.Polarisation, Keys: keys, Refiller: refill,
 		Logger: logging.Session(log, uuid.NewString()[:8], dialerName(dialer))})
 	if err != nil {
 		client.Close()
