@@ -14,6 +14,7 @@ import (
 	"github.com/qosst/qosst-go/config"
 	"github.com/qosst/qosst-go/fsm"
 	"github.com/qosst/qosst-go/messages"
+	"github.com/qosst/qosst-go/station"
 	"github.com/qosst/qosst-go/transport"
 	"github.com/qosst/qosst-go/transport/auth"
 )
@@ -132,7 +133,7 @@ func TestStationSignatureSchemes(t *testing.T) {
 				if !same {
 					ac = schemeConfig(base, scheme, k.alicePriv, k.mallory)
 				}
-				aauth, err := auth.New(ac.AuthConfig())
+				aauth, err := station.Authenticator(ac)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -23,7 +23,7 @@ import (
 	"github.com/qosst/qosst-go/keystore"
 	"github.com/qosst/qosst-go/kme"
 	"github.com/qosst/qosst-go/monitor"
-	"github.com/qosst/qosst-go/transport/auth"
+	"github.com/qosst/qosst-go/station"
 )
 
 func main() {
@@ -76,11 +76,11 @@ func run(ctx context.Context, cfg *config.Config, logOut io.Writer, ready chan<-
 	if err != nil {
 		return err
 	}
-	authn, err := auth.New(cfg.AuthConfig())
+	authn, err := station.Authenticator(cfg)
 	if err != nil {
 		return fmt.Errorf("authentication: %w", err)
 	}
-	emitter, err := cfg.NewEmitter(ctx)
+	emitter, err := station.NewEmitter(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("emitter: %w", err)
 	}
