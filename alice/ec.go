@@ -55,7 +55,7 @@ func (s *session) registerEC(m *fsm.Mux) {
 		c := req.Content.(*messages.ECBlockContent)
 		bits, err := pp.BitsFromNumbers(c.Syndrome)
 		if err == nil {
-			err = f.keying.rec.DecodeBlockSide(c.Block, bits, pp.BlockSideInfo{Rotation: c.Rotation, Norms: c.Norms})
+			err = f.keying.rec.DecodeBlockSide(c.Block, bits, pp.BlockSideInfo{Rotation: c.Rotation, Norms: c.Norms, Hash: c.Hash})
 		}
 		if err != nil {
 			s.log.Debug().Err(err).Int("block", c.Block).Msg("block not reconciled")

@@ -407,7 +407,7 @@ func (f *frame) reconcile() error {
 		if err != nil {
 			return &PhaseError{Phase: PhaseEC, Err: err}
 		}
-		block.Rotation, block.Norms = side.Rotation, side.Norms
+		block.Rotation, block.Norms, block.Hash = side.Rotation, side.Norms, side.Hash
 		code, _, err := f.request(PhaseEC, messages.ECBlock, block)
 		if err != nil {
 			return err

@@ -1,8 +1,10 @@
 package postprocessing
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/qosst/qosst-go/postprocessing/qcldpc"
@@ -82,5 +84,69 @@ func TestPlanQC(t *testing.T) {
 				t.Fatalf("snr %g: rate %g above the target %g", snr, r, 0.93*GaussianCapacity(snr))
 			}
 		}
+	}
+}
+
+// Alice accepts a decoded block only when it matches the hash Bob sent:
+// belief propagation may reach the syndrome with another word (Bob's plus a
+// codeword), which the syndrome cannot reveal. A hash that matches another
+// word than the one decoded fails the block; a block without a hash (a peer
+// that sends none) is accepted on its syndrome and leaks no hash bits; a
+// hash out of range is an invalid block.
+func TestBlockHashRefusesAnotherWord(t *testing.T) {
+	snr := 0.5
+	ch := Channel{Gain: math.Sqrt(snr), Noise: 1}
+	rng := rand.New(rand.NewPCG(5, 5))
+	plan, err := PlanReconciliation(PlanParams{KeyQuadratures: 3 * MinQCBlockLength, SNR: snr, Noise: 1, Seed: 2,
+		Scheme: SchemeMultidimensional, MaxBlockLength: MinQCBlockLength, Efficiency: 0.6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := make([]float64, plan.Quadratures())
+	y := make([]float64, len(x))
+	for i := range x {
+		x[i] = rng.NormFloat64()
+		y[i] = ch.Gain*x[i] + rng.NormFloat64()
+	}
+	alice, bob := newReconcilers(t, plan, plan, x, y, ch, randReader{rng})
+	side := func(i int) ([]uint8, BlockSideInfo) {
+		s, err := bob.Syndrome(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		si, err := bob.SideInfo(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s, si
+	}
+	// Block 0: the hash of another word.
+	s, si := side(0)
+	word, _ := bob.block(0)
+	other := slices.Clone(word)
+	other[len(other)-1] ^= 1
+	si.Hash = BlockHash(0, other)
+	if err := alice.DecodeBlockSide(0, s, si); !errors.Is(err, ErrBlockFailed) {
+		t.Fatalf("a word other than the hashed one was accepted: %v", err)
+	}
+	// Block 1: no hash.
+	s, si = side(1)
+	si.Hash = 0
+	if err := alice.DecodeBlockSide(1, s, si); err != nil {
+		t.Fatalf("hashless block: %v", err)
+	}
+	// Block 2: out of range, then Bob's own hash.
+	s, si = side(2)
+	bad := si
+	bad.Hash = 1<<32 + 1
+	if err := alice.DecodeBlockSide(2, s, bad); !errors.Is(err, ErrInvalidBlock) {
+		t.Fatalf("hash out of range: %v", err)
+	}
+	if err := alice.DecodeBlockSide(2, s, si); err != nil {
+		t.Fatalf("Bob's block: %v", err)
+	}
+	st := alice.Stats()
+	if st.Decoded != 2 || st.Failed != 1 || st.LeakedBits != 2*plan.M()+BlockHashBits {
+		t.Fatalf("stats %+v: want 2 decoded, 1 failed, leak 2·%d syndrome bits + one hash", st, plan.M())
 	}
 }

@@ -127,7 +127,7 @@ func TestReconciliationDefaultLink(t *testing.T) {
 		if st.Decoded != sb.Decoded || st.Failed != sb.Failed || st.KeyBits != sb.KeyBits || st.LeakedBits != sb.LeakedBits {
 			t.Fatalf("sides disagree: %+v vs %+v", st, sb)
 		}
-		if len(ka) != st.KeyBits || st.LeakedBits != st.Decoded*plan.M() {
+		if len(ka) != st.KeyBits || st.LeakedBits != st.Decoded*(plan.M()+BlockHashBits) {
 			t.Fatalf("stats %+v for a key of %d bits", st, len(ka))
 		}
 		failed += st.Failed
