@@ -243,8 +243,20 @@ func normalize(c Content) Content {
 // ---- properties ----
 
 func TestEveryContentCodeHasAGenerator(t *testing.T) {
-	if n := len(contentCodes()); n != len(contentSpecs) || n < 36 {
-		t.Fatalf("%d content codes, %d specs", n, len(contentSpecs))
+	if n := len(contentCodes()); n != len(contentTypes) || n != 36 {
+		t.Fatalf("%d content codes, %d content types", n, len(contentTypes))
+	}
+	// Content may be absent exactly for these codes (all fields optional,
+	// and QIE_REQUEST).
+	optional := []Code{InvalidResponse, Abort, InitializationDenied, InitializationProposal, QIERequest,
+		PESymbolsError, PEDenied, ECDenied, ECBlockError, ECRemaining, ECRemainingError, ECVerificationFail, PAError}
+	for _, code := range contentCodes() {
+		if ContentRequired(code) == slices.Contains(optional, code) {
+			t.Errorf("%v: ContentRequired = %v", code, ContentRequired(code))
+		}
+	}
+	if all := AllCodes(); len(all) != 59 || !slices.IsSorted(all) || all[0] != UnkownCommand || all[58] != DisconnectionAck {
+		t.Errorf("AllCodes: %v", all)
 	}
 	for _, code := range contentCodes() {
 		if got := newContent(code).Code(); got != code {

@@ -80,6 +80,7 @@ func TestDecodeContentRefuses(t *testing.T) {
 		{InitializationConfig, `{"config": [1]}`, "config", "field config: not a JSON object"},
 		{Abort, `{"abort_message": 5}`, "abort_message", "field abort_message: not a string"},
 		{QIETrigger, `nope`, "", ""}, // a code without content still needs JSON when bytes come
+		{InitializationRequest, `{"frame_uuid": "` + testUUID + `", "` + strings.Repeat("k", 1000) + `": 1e999}`, strings.Repeat("k", 64) + "...", ""},
 	}
 	for _, c := range cases {
 		got, err := DecodeContent(c.code, []byte(c.raw))
@@ -208,7 +209,7 @@ func TestEncodeContentValidates(t *testing.T) {
 	if b, err := EncodeContent((*AbortContent)(nil)); err != nil || len(b) != 0 {
 		t.Errorf("nil content: %q %v", b, err)
 	}
-	if b, err := EncodeContent(&AbortContent{}); err != nil || len(b) != 0 {
+	if b, err := EncodeContent(&AbortContent{}); err != nil || b != nil {
 		t.Errorf("empty optional content: %q %v", b, err)
 	}
 }
