@@ -35,9 +35,12 @@ import (
 //	QCLDPC_FER_CODES=r0.1         only codes whose name contains this
 //	QCLDPC_FER_ITERS=200          iteration bound of the decoder (default 200)
 //
-// To measure the project's designed codes, add them to benchFERCodes (with
-// an adapt function when the rate is adapted by shortening or puncturing
-// single bits).
+// BenchmarkDecodeDesigned runs the same harness on the project's codes: at
+// each SNR, the code ForRate(β·½·log2(1+snr), N) describes, built by Build
+// with its shortened and punctured bits. Knobs: QCLDPC_FER_SNR (default
+// 1.0,0.5,0.16,0.08,0.03), QCLDPC_FER_BETA (target β, default 0.95),
+// QCLDPC_FER_N (block length, default 2^18), QCLDPC_FER_BLOCKS,
+// QCLDPC_FER_ITERS.
 
 // benchCode is a code with the SNRs it is benchmarked at.
 type benchCode struct {
@@ -229,6 +232,19 @@ func BenchmarkDecodeSpeed(b *testing.B) {
 	}
 }
 
+// benchEnvInt reads a positive integer knob.
+func benchEnvInt(b *testing.B, key string, def int) int {
+	v := os.Getenv(key)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		b.Fatalf("%s=%q, want a positive integer", key, v)
+	}
+	return n
+}
+
 // benchEnvFloats parses a comma-separated list of numbers.
 func benchEnvFloats(b *testing.B, key string) []float64 {
 	v := os.Getenv(key)
@@ -247,22 +263,8 @@ func benchEnvFloats(b *testing.B, key string) []float64 {
 }
 
 func BenchmarkDecodeFER(b *testing.B) {
-	blocks := 20
-	if v := os.Getenv("QCLDPC_FER_BLOCKS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			b.Fatalf("QCLDPC_FER_BLOCKS=%q, want a positive integer", v)
-		}
-		blocks = n
-	}
-	iters := 200
-	if v := os.Getenv("QCLDPC_FER_ITERS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			b.Fatalf("QCLDPC_FER_ITERS=%q, want a positive integer", v)
-		}
-		iters = n
-	}
+	blocks := benchEnvInt(b, "QCLDPC_FER_BLOCKS", 20)
+	iters := benchEnvInt(b, "QCLDPC_FER_ITERS", 200)
 	snrOverride := benchEnvFloats(b, "QCLDPC_FER_SNR")
 	only := os.Getenv("QCLDPC_FER_CODES")
 	for _, bc := range benchFERCodes {
@@ -286,6 +288,67 @@ func BenchmarkDecodeFER(b *testing.B) {
 	}
 }
 
+func BenchmarkDecodeDesigned(b *testing.B) {
+	blocks := benchEnvInt(b, "QCLDPC_FER_BLOCKS", 20)
+	iters := benchEnvInt(b, "QCLDPC_FER_ITERS", 200)
+	n := benchEnvInt(b, "QCLDPC_FER_N", 1<<18)
+	snrs := benchEnvFloats(b, "QCLDPC_FER_SNR")
+	if snrs == nil {
+		snrs = []float64{1.0, 0.5, 0.16, 0.08, 0.03}
+	}
+	beta := 0.95
+	if v := benchEnvFloats(b, "QCLDPC_FER_BETA"); v != nil {
+		beta = v[0]
+	}
+	for _, snr := range snrs {
+		d, err := ForRate(beta*GaussianCapacity(snr), n)
+		if err != nil {
+			b.Logf("SNR %g: %v", snr, err)
+			continue
+		}
+		name := fmt.Sprintf("family%d-rows%d-z%d-short%d/snr=%g", d.Family, d.Rows, d.Z, d.Shortened, snr)
+		b.Run(name, func(b *testing.B) {
+			a, err := Build(d)
+			if err != nil {
+				b.Fatal(err)
+			}
+			shortened, punctured := benchAdapted(a)
+			want, err := d.EffectiveRate()
+			if err != nil {
+				b.Fatal(err)
+			}
+			benchFER(b, a.Code, shortened, punctured, snr, blocks, iters)
+			sent := a.Code.N() - len(shortened) - len(punctured) - len(a.Code.Punctured)*a.Code.Z
+			if got := float64(a.Code.N()-a.Code.M()-len(shortened)) / float64(sent); math.Abs(got-want) > 1e-12 {
+				b.Fatalf("harness rate %g, Description.EffectiveRate %g", got, want)
+			}
+			if th, err := ThresholdSNR(d); err == nil {
+				b.ReportMetric(want/GaussianCapacity(th), "beta-at-threshold")
+			}
+		})
+	}
+}
+
+// benchAdapted splits a built code's rate adaptation into the harness's
+// lists: the shortened bits, and the punctured bits outside the code's
+// punctured columns.
+func benchAdapted(a *Adapted) (shortened, punctured []int) {
+	structural := map[int32]bool{}
+	for _, c := range a.Code.Punctured {
+		structural[c] = true
+	}
+	z := int32(a.Code.Z)
+	for _, i := range a.Shortened {
+		shortened = append(shortened, int(i))
+	}
+	for _, i := range a.Punctured {
+		if !structural[i/z] {
+			punctured = append(punctured, int(i))
+		}
+	}
+	return shortened, punctured
+}
+
 // benchFER decodes `blocks` fresh blocks per b.N iteration on all cores and
 // reports the frame error rate, mean iterations, β of the decoded blocks
 // (R_eff/(½·log2(1+snr)) with R_eff = (N − M − S)/(N − S − P) for S
@@ -306,7 +369,7 @@ func benchFER(b *testing.B, c *Code, shortened, punctured []int, snr float64, bl
 		jobs[i] = DecodeJob{LLR: make([]float32, c.N()), Syndrome: make([]uint8, c.M()), Out: make([]uint8, c.N())}
 	}
 	rng := rand.New(rand.NewPCG(uint64(snr*1e6), 7))
-	var failed, wrong, lessLikely, total, iters int
+	var failed, wrong, wrongWeight, lessLikely, total, iters int
 	var decodeSec, cpuSec float64
 	cpuOK := true
 	b.ResetTimer()
@@ -346,17 +409,18 @@ func benchFER(b *testing.B, c *Code, shortened, punctured []int, snr float64, bl
 			// Σ (1−2·out_i)·llr_i over the bits where they differ; when it is
 			// positive, a maximum-likelihood decoder would err too (the
 			// code's distance, not the decoder, is at fault).
-			diff, dLL := false, 0.0
+			diff, dLL := 0, 0.0
 			for k, v := range jobs[j].Out {
 				if v != bits[j][k] {
-					diff = true
+					diff++
 					if l := float64(jobs[j].LLR[k]); !math.IsNaN(l) {
 						dLL += (1 - 2*float64(v)) * l
 					}
 				}
 			}
-			if diff {
+			if diff > 0 {
 				wrong++
+				wrongWeight += diff
 				if !(dLL > 0) {
 					lessLikely++
 				}
@@ -366,6 +430,9 @@ func benchFER(b *testing.B, c *Code, shortened, punctured []int, snr float64, bl
 	b.ReportMetric(float64(failed)/float64(total), "FER")
 	b.ReportMetric(float64(wrong), "undetected")
 	b.ReportMetric(float64(lessLikely), "undetected-less-likely")
+	if wrong > 0 {
+		b.ReportMetric(float64(wrongWeight)/float64(wrong), "undetected-bits")
+	}
 	b.ReportMetric(float64(iters)/float64(total), "iters")
 	b.ReportMetric(rate, "rate")
 	b.ReportMetric(rate/testGaussCapacity(snr), "beta")
