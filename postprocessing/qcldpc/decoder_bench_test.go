@@ -53,22 +53,45 @@ type benchCode struct {
 	// ±Inf) and punctured (LLR 0) at an SNR, beyond the code's punctured
 	// columns; the sets must be disjoint from each other and from them.
 	adapt func(c *Code, snr float64) (shortened, punctured []int)
+
+	// design, when set instead of build, describes one of the project's
+	// codes: Build makes it, with its shortened and punctured bits.
+	design func() (Description, error)
 }
 
 var (
-	benchCodeCache   = map[string]*Code{}
+	benchCodeCache   = map[string]*Adapted{}
 	benchCodeCacheMu sync.Mutex
 )
 
-func (bc benchCode) code() *Code {
+// built returns the code with the bits it shortens and punctures beyond its
+// punctured columns (none for the test codes).
+func (bc benchCode) built(b *testing.B) (c *Code, shortened, punctured []int) {
 	benchCodeCacheMu.Lock()
 	defer benchCodeCacheMu.Unlock()
-	if c, ok := benchCodeCache[bc.name]; ok {
-		return c
+	a, ok := benchCodeCache[bc.name]
+	if !ok {
+		if bc.design != nil {
+			d, err := bc.design()
+			if err == nil {
+				a, err = Build(d)
+			}
+			if err != nil {
+				b.Fatalf("%s: %v", bc.name, err)
+			}
+		} else {
+			a = &Adapted{Code: bc.build()}
+		}
+		benchCodeCache[bc.name] = a
 	}
-	c := bc.build()
-	benchCodeCache[bc.name] = c
-	return c
+	shortened, punctured = benchAdapted(a)
+	return a.Code, shortened, punctured
+}
+
+// benchDesign is the project's code for effective rate `rate` at about n
+// bits.
+func benchDesign(rate float64, n int) func() (Description, error) {
+	return func() (Description, error) { return ForRate(rate, n) }
 }
 
 // benchRaptor lifts the Raptor-like test base to about 2^log2n bits.
@@ -80,12 +103,19 @@ func benchRaptor(k, core, ext, log2n int) func() *Code {
 	}
 }
 
-// benchSpeedCodes: rate (1+k−core)/(k+ext) = 5/50 = 0.1 and 3/150 = 0.02.
+// benchSpeedCodes: the test codes at rate (1+k−core)/(k+ext) = 5/50 = 0.1
+// and 3/150 = 0.02, and the project's codes (ForRate) at rates 0.1 and 0.02
+// at the SNR where the rate is β = 0.85 of the capacity,
+// 2^(2·rate/0.85) − 1.
 var benchSpeedCodes = []benchCode{
 	{name: "r0.1-2^18", build: benchRaptor(6, 2, 44, 18), speed: 0.22},
 	{name: "r0.1-2^20", build: benchRaptor(6, 2, 44, 20), speed: 0.22},
 	{name: "r0.02-2^18", build: benchRaptor(4, 2, 146, 18), speed: 0.045},
 	{name: "r0.02-2^20", build: benchRaptor(4, 2, 146, 20), speed: 0.045},
+	{name: "designed-r0.1-2^18", design: benchDesign(0.1, 1<<18), speed: math.Exp2(2*0.1/0.85) - 1},
+	{name: "designed-r0.1-2^20", design: benchDesign(0.1, 1<<20), speed: math.Exp2(2*0.1/0.85) - 1},
+	{name: "designed-r0.02-2^18", design: benchDesign(0.02, 1<<18), speed: math.Exp2(2*0.02/0.85) - 1},
+	{name: "designed-r0.02-2^20", design: benchDesign(0.02, 1<<20), speed: math.Exp2(2*0.02/0.85) - 1},
 }
 
 // benchFERCodes are the codes of the FER/β harness.
@@ -105,22 +135,29 @@ var benchFERCodes = []benchCode{
 	{name: "r0.02-raptor-2^18", build: benchRaptor(4, 2, 146, 18), snrs: []float64{0.04, 0.05, 0.07}},
 }
 
-// benchRate is R_eff = (N − M)/(N − punctured bits).
-func benchRate(c *Code) float64 {
-	return float64(c.N()-c.M()) / float64(c.N()-len(c.Punctured)*c.Z)
-}
-
 type benchBlock struct {
 	bits, synd []uint8
 	llr        []float32
 }
 
 func benchBlocks(c *Code, snr float64, n int, seed uint64) []benchBlock {
+	return benchBlocksAdapted(c, nil, nil, snr, n, seed)
+}
+
+// benchBlocksAdapted draws n blocks; shortened bits get LLR ±Inf, the
+// punctured ones LLR 0.
+func benchBlocksAdapted(c *Code, shortened, punctured []int, snr float64, n int, seed uint64) []benchBlock {
 	rng := rand.New(rand.NewPCG(seed, 99))
 	bl := make([]benchBlock, n)
 	for i := range bl {
 		bl[i] = benchBlock{make([]uint8, c.N()), make([]uint8, c.M()), make([]float32, c.N())}
 		testBlock(rng, c, snr, bl[i].bits, bl[i].synd, bl[i].llr)
+		for _, k := range shortened {
+			bl[i].llr[k] = float32(math.Inf(1 - 2*int(bl[i].bits[k])))
+		}
+		for _, k := range punctured {
+			bl[i].llr[k] = 0
+		}
 	}
 	return bl
 }
@@ -157,10 +194,10 @@ func (c *benchClock) stop(b *testing.B) (wall, cpu float64) {
 
 func BenchmarkDecodeSpeed(b *testing.B) {
 	for _, bc := range benchSpeedCodes {
-		c := bc.code()
+		c, shortened, punctured := bc.built(b)
 		edges := float64(c.Edges())
 		b.Run(bc.name+"/decode", func(b *testing.B) {
-			blocks := benchBlocks(c, bc.speed, 2, 1)
+			blocks := benchBlocksAdapted(c, shortened, punctured, bc.speed, 2, 1)
 			d, err := NewDecoder(c, 200)
 			if err != nil {
 				b.Fatal(err)
@@ -188,7 +225,8 @@ func BenchmarkDecodeSpeed(b *testing.B) {
 			b.ReportMetric(bits/cpu/1e6, "Mbit/s-cpu")
 			b.ReportMetric(float64(iters)/float64(b.N), "iters")
 			b.ReportMetric(cpu*1e9/float64(iters)/edges, "cpu-ns/edge/iter")
-			b.ReportMetric(benchRate(c), "rate")
+			b.ReportMetric(float64(c.N()-c.M()-len(shortened))/float64(c.N()-len(shortened)-len(punctured)-len(c.Punctured)*c.Z), "rate")
+			b.ReportMetric(edges/float64(c.N()), "edges/bit")
 		})
 		b.Run(bc.name+"/baseline-syndrome", func(b *testing.B) {
 			bits := make([]uint8, c.N())
@@ -277,8 +315,7 @@ func BenchmarkDecodeFER(b *testing.B) {
 		}
 		for _, snr := range snrs {
 			b.Run(fmt.Sprintf("%s/snr=%g", bc.name, snr), func(b *testing.B) {
-				c := bc.code()
-				var shortened, punctured []int
+				c, shortened, punctured := bc.built(b)
 				if bc.adapt != nil {
 					shortened, punctured = bc.adapt(c, snr)
 				}
