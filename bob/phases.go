@@ -377,6 +377,9 @@ func (f *frame) reconcile() error {
 	if w.LDPC != nil {
 		init.LDPC = &messages.LDPCParams{N: w.LDPC.N, K: w.LDPC.K, ColumnWeight: w.LDPC.ColumnWeight, Seed: w.LDPC.Seed}
 	}
+	if q := w.QCLDPC; q != nil {
+		init.QCLDPC = &messages.QCLDPCParams{Family: q.Family, Z: q.Z, Rows: q.Rows, Shortened: q.Shortened, Punctured: q.Punctured, Seed: int(q.Seed)}
+	}
 	// Bob generates the code while Alice does the same for EC_INITIALIZATION.
 	type built struct {
 		rec *pp.BobReconciler
@@ -496,6 +499,13 @@ func (f *frame) end() error {
 	packed := keystore.PackBits(f.finalKey)
 	if len(packed) == 0 {
 		return &PhaseError{Phase: PhaseFrameEnd, Err: fmt.Errorf("%w: %d secret bits make no whole byte", ErrNoKey, len(f.finalKey))}
+	}
+	if f.d.refill != nil {
+		// The authenticator's pool takes its pads from the key first.
+		var err error
+		if packed, err = f.d.refill.Refill(f.id, packed); err != nil {
+			return &PhaseError{Phase: PhaseFrameEnd, Err: fmt.Errorf("refilling the authentication pool: %w", err)}
+		}
 	}
 	if _, err := f.d.pending.Write(f.id, packed); err != nil {
 		return &PhaseError{Phase: PhaseFrameEnd, Err: fmt.Errorf("writing the key: %w", err)}

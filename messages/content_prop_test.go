@@ -154,7 +154,11 @@ func genContent(code Code) *rapid.Generator[Content] {
 				Reconciliation: rapid.SampledFrom([]string{"", "sign", "multidimensional-8"}).Draw(t, "rec"),
 				Blocks:         rapid.IntRange(0, 1<<20).Draw(t, "blocks"),
 			}
-			switch rapid.IntRange(0, 2).Draw(t, "matrixKind") {
+			switch rapid.IntRange(0, 3).Draw(t, "matrixKind") {
+			case 3:
+				nat := func(name string) int { return rapid.IntRange(0, 1<<22).Draw(t, name) }
+				c.QCLDPC = &QCLDPCParams{Family: nat("family"), Z: nat("z"), Rows: nat("rows"), Shortened: nat("shortened"),
+					Punctured: nat("punctured"), Seed: rapid.IntRange(0, 1<<32-1).Draw(t, "seed")}
 			case 0:
 				n := rapid.IntRange(2, 1<<20).Draw(t, "n")
 				k := rapid.IntRange(1, n-1).Draw(t, "k")
