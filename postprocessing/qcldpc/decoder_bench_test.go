@@ -406,7 +406,7 @@ func benchFER(b *testing.B, c *Code, shortened, punctured []int, snr float64, bl
 		jobs[i] = DecodeJob{LLR: make([]float32, c.N()), Syndrome: make([]uint8, c.M()), Out: make([]uint8, c.N())}
 	}
 	rng := rand.New(rand.NewPCG(uint64(snr*1e6), 7))
-	var failed, wrong, wrongWeight, lessLikely, total, iters int
+	var failed, wrong, wrongWeight, wrongChannel, lessLikely, total, iters int
 	var decodeSec, cpuSec float64
 	cpuOK := true
 	b.ResetTimer()
@@ -450,6 +450,9 @@ func benchFER(b *testing.B, c *Code, shortened, punctured []int, snr float64, bl
 			for k, v := range jobs[j].Out {
 				if v != bits[j][k] {
 					diff++
+					if jobs[j].LLR[k] != 0 {
+						wrongChannel++
+					}
 					if l := float64(jobs[j].LLR[k]); !math.IsNaN(l) {
 						dLL += (1 - 2*float64(v)) * l
 					}
@@ -469,6 +472,7 @@ func benchFER(b *testing.B, c *Code, shortened, punctured []int, snr float64, bl
 	b.ReportMetric(float64(lessLikely), "undetected-less-likely")
 	if wrong > 0 {
 		b.ReportMetric(float64(wrongWeight)/float64(wrong), "undetected-bits")
+		b.ReportMetric(float64(wrongChannel)/float64(wrong), "undetected-channel-bits")
 	}
 	b.ReportMetric(float64(iters)/float64(total), "iters")
 	b.ReportMetric(rate, "rate")
