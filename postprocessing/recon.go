@@ -180,6 +180,9 @@ func (p ReconciliationPlan) Validate() error {
 		if err := p.QC.Validate(); err != nil {
 			return fmt.Errorf("%w: %w", ErrInvalidPlan, err)
 		}
+		if p.Scheme != SchemeMultidimensional {
+			return fmt.Errorf("%w: quasi-cyclic codes serve multidimensional reconciliation only, not %q", ErrInvalidPlan, p.Scheme)
+		}
 	default:
 		if err := p.Code.Validate(); err != nil {
 			return fmt.Errorf("%w: %w", ErrInvalidPlan, err)
