@@ -7,6 +7,7 @@ import (
 	"github.com/qosst/qosst-go/fsm"
 	"github.com/qosst/qosst-go/messages"
 	pp "github.com/qosst/qosst-go/postprocessing"
+	"github.com/qosst/qosst-go/postprocessing/qcldpc"
 )
 
 // keying is the error correction and privacy amplification state of a frame.
@@ -94,6 +95,9 @@ func newKeying(f *frame, c *messages.ECInitializationContent) (*keying, error) {
 	w := pp.ECInitWire{Noise: c.Noise, Reconciliation: c.Reconciliation, Blocks: c.Blocks}
 	if c.LDPC != nil {
 		w.LDPC = &pp.LDPCParams{N: c.LDPC.N, K: c.LDPC.K, ColumnWeight: c.LDPC.ColumnWeight, Seed: c.LDPC.Seed}
+	}
+	if q := c.QCLDPC; q != nil {
+		w.QCLDPC = &qcldpc.Description{Family: q.Family, Z: q.Z, Rows: q.Rows, Shortened: q.Shortened, Punctured: q.Punctured, Seed: uint32(q.Seed)}
 	}
 	if c.SparseMatrix != nil {
 		w.SparseMatrix = &pp.SparseMatrixWire{N: c.SparseMatrix.N, Rows: c.SparseMatrix.Rows}

@@ -241,8 +241,7 @@ func (f *frame) estimate() error {
 	lists = SplitRequests(lists, chunk)
 	f.disclosed = lists
 	total := 0
-	for k, idx := range lists {
-		f.progress(PhasePE, k, len(lists))
+	for _, idx := range lists {
 		total += len(idx)
 	}
 	xa := make([]complex128, 0, total) // Alice's disclosed symbols, in request order
@@ -377,6 +376,9 @@ func (f *frame) reconcile() error {
 	f.sum.Reconciliation = f.plan.plan.Scheme
 	if w.LDPC != nil {
 		init.LDPC = &messages.LDPCParams{N: w.LDPC.N, K: w.LDPC.K, ColumnWeight: w.LDPC.ColumnWeight, Seed: w.LDPC.Seed}
+	}
+	if q := w.QCLDPC; q != nil {
+		init.QCLDPC = &messages.QCLDPCParams{Family: q.Family, Z: q.Z, Rows: q.Rows, Shortened: q.Shortened, Punctured: q.Punctured, Seed: int(q.Seed)}
 	}
 	// Bob generates the code while Alice does the same for EC_INITIALIZATION.
 	type built struct {

@@ -14,6 +14,7 @@ import (
 	"github.com/qosst/qosst-go/config"
 	"github.com/qosst/qosst-go/fsm"
 	"github.com/qosst/qosst-go/messages"
+	"github.com/qosst/qosst-go/station"
 	"github.com/qosst/qosst-go/transport"
 	"github.com/qosst/qosst-go/transport/auth"
 )
@@ -152,7 +153,7 @@ func TestStationSignatureSchemes(t *testing.T) {
 						ac = schemeConfig(base, scheme, k.mallory, "")
 					}
 				}
-				aauth, err := auth.New(ac.AuthConfig())
+				aauth, err := station.Authenticator(ac)
 				if err != nil {
 					t.Fatal(err)
 				}

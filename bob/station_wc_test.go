@@ -12,6 +12,7 @@ import (
 	"github.com/qosst/qosst-go/alice"
 	"github.com/qosst/qosst-go/alice/alicetest"
 	"github.com/qosst/qosst-go/keystore"
+	"github.com/qosst/qosst-go/station"
 	"github.com/qosst/qosst-go/transport"
 	"github.com/qosst/qosst-go/transport/auth"
 	"github.com/qosst/qosst-go/transport/auth/wegmancarter"
@@ -36,7 +37,7 @@ func TestStationWegmanCarterRefills(t *testing.T) {
 	}
 	bc := schemeConfig(base, auth.SchemeWegmanCarter, bp, "")
 	ac := schemeConfig(base, auth.SchemeWegmanCarter, ap, "")
-	aauth, err := auth.New(ac.AuthConfig())
+	aauth, err := station.Authenticator(ac)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +132,7 @@ func TestStationWegmanCarterInterrupted(t *testing.T) {
 	// with Bob's first connection cut after limit bytes (0: no cut).
 	run := func(limit, frames int) ([]*Summary, *keystore.Store, int, error) {
 		ac := schemeConfig(base, auth.SchemeWegmanCarter, ap, "")
-		aauth, err := auth.New(ac.AuthConfig())
+		aauth, err := station.Authenticator(ac)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -390,12 +390,27 @@ type SparseMatrix struct {
 	Rows [][]int `json:"rows"` // per row, column indices in [0, n)
 }
 
+// QCLDPCParams names a quasi-cyclic LDPC code with rate adaptation that
+// both stations build from these integers (the construction belongs to the
+// EC code, which also says which combinations exist): a code family, the
+// circulant size, the base rows used, the numbers of shortened and
+// punctured bits, and the seed of the shifts and positions.
+type QCLDPCParams struct {
+	Family    int `json:"family"`
+	Z         int `json:"z"`
+	Rows      int `json:"rows"`
+	Shortened int `json:"shortened"`
+	Punctured int `json:"punctured"`
+	Seed      int `json:"seed"` // in [0, 2^32)
+}
+
 // ECInitializationContent is the content of EC_INITIALIZATION. Exactly one
-// of LDPC, Matrix (the spec's dense field) and SparseMatrix is given.
+// of LDPC, QCLDPC, Matrix (the spec's dense field) and SparseMatrix is given.
 type ECInitializationContent struct {
 	Matrix         []Numbers[uint8] `json:"matrix,omitzero"` // dense 0/1 rows, rectangular
 	Noise          float64          `json:"noise"`           // Bob's noise variance estimate per quadrature, SNU; finite, >= 0
 	LDPC           *LDPCParams      `json:"ldpc,omitzero"`
+	QCLDPC         *QCLDPCParams    `json:"qc_ldpc,omitzero"`
 	SparseMatrix   *SparseMatrix    `json:"sparse_matrix,omitzero"`
 	Reconciliation string           `json:"reconciliation,omitzero"` // "" means "sign"
 	Blocks         int              `json:"blocks,omitzero"`         // 0 = not announced, >= 0
@@ -407,13 +422,26 @@ func (c *ECInitializationContent) Validate() error {
 		return err
 	}
 	n := 0
-	for _, given := range []bool{c.LDPC != nil, c.Matrix != nil, c.SparseMatrix != nil} {
+	for _, given := range []bool{c.LDPC != nil, c.QCLDPC != nil, c.Matrix != nil, c.SparseMatrix != nil} {
 		if given {
 			n++
 		}
 	}
 	if n != 1 {
-		return fieldErr("ldpc", "exactly one of ldpc, matrix and sparse_matrix must be given")
+		return fieldErr("ldpc", "exactly one of ldpc, qc_ldpc, matrix and sparse_matrix must be given")
+	}
+	if q := c.QCLDPC; q != nil {
+		for _, f := range []struct {
+			name string
+			v    int
+		}{{"qc_ldpc.family", q.Family}, {"qc_ldpc.z", q.Z}, {"qc_ldpc.rows", q.Rows}, {"qc_ldpc.shortened", q.Shortened}, {"qc_ldpc.punctured", q.Punctured}} {
+			if f.v < 0 {
+				return fieldErr(f.name, "negative")
+			}
+		}
+		if q.Seed < 0 || q.Seed > math.MaxUint32 {
+			return fieldErr("qc_ldpc.seed", "not in [0, 2^32)")
+		}
 	}
 	if c.Blocks < 0 {
 		return fieldErr("blocks", "negative")

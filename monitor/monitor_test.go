@@ -265,8 +265,18 @@ func TestOneFrameOverTCP(t *testing.T) {
 	if ec := steps["ec"]; len(ec) != blocks || blocks == 0 || ec[blocks-1].Done != blocks || ec[0].Frame != sums[0].Frame.String() {
 		t.Errorf("EC progress %+v for %d blocks", ec, blocks)
 	}
-	if len(steps["qie"]) != 4 || len(steps["pe"]) < 2 || len(steps["pa"]) != 2 {
+	if len(steps["qie"]) != 4 || len(steps["pa"]) != 2 {
 		t.Errorf("progress: %+v", steps)
+	}
+	// PE: each request announced (k of n) and answered (k+1 of n), in order.
+	pe := steps["pe"]
+	if len(pe) < 2 || len(pe) != 2*pe[0].Total {
+		t.Errorf("PE progress %+v", pe)
+	}
+	for i, p := range pe {
+		if want := (i + 1) / 2; p.Done != want {
+			t.Errorf("PE progress %d: %d/%d, want %d", i, p.Done, p.Total, want)
+		}
 	}
 }
 

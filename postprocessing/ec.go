@@ -3,6 +3,8 @@ package postprocessing
 import (
 	"fmt"
 	"math"
+
+	"github.com/qosst/qosst-go/postprocessing/qcldpc"
 )
 
 // SparseMatrixWire is EC_INITIALIZATION's "sparse_matrix": the block length
@@ -16,12 +18,13 @@ type SparseMatrixWire struct {
 // station converts between the message and a ReconciliationPlan without
 // knowing the codes: exactly one of LDPC, SparseMatrix, Matrix is set.
 type ECInitWire struct {
-	Noise          float64           `json:"noise"`
-	LDPC           *LDPCParams       `json:"ldpc,omitempty"`
-	SparseMatrix   *SparseMatrixWire `json:"sparse_matrix,omitempty"`
-	Matrix         [][]int           `json:"matrix,omitempty"`
-	Reconciliation string            `json:"reconciliation,omitempty"`
-	Blocks         int               `json:"blocks"`
+	Noise          float64             `json:"noise"`
+	LDPC           *LDPCParams         `json:"ldpc,omitempty"`
+	SparseMatrix   *SparseMatrixWire   `json:"sparse_matrix,omitempty"`
+	Matrix         [][]int             `json:"matrix,omitempty"`
+	QCLDPC         *qcldpc.Description `json:"qc_ldpc,omitempty"`
+	Reconciliation string              `json:"reconciliation,omitempty"`
+	Blocks         int                 `json:"blocks"`
 }
 
 // Wire returns the EC_INITIALIZATION fields of the plan: "ldpc" for a
@@ -30,6 +33,9 @@ func (p ReconciliationPlan) Wire() ECInitWire {
 	w := ECInitWire{Noise: p.Noise, Reconciliation: p.Scheme, Blocks: p.Blocks}
 	if p.Matrix != nil {
 		w.SparseMatrix = &SparseMatrixWire{N: p.Matrix.N(), Rows: p.Matrix.Rows()}
+	} else if p.QC != nil {
+		d := *p.QC
+		w.QCLDPC = &d
 	} else {
 		code := p.Code
 		w.LDPC = &code
@@ -59,6 +65,14 @@ func PlanFromWire(w ECInitWire) (ReconciliationPlan, error) {
 		}
 		plan.Matrix = h
 	}
+	if w.QCLDPC != nil {
+		given++
+		d := *w.QCLDPC
+		plan.QC = &d
+		if plan.Scheme != SchemeMultidimensional {
+			return ReconciliationPlan{}, fmt.Errorf("%w: qc_ldpc codes serve multidimensional reconciliation only, not %q", ErrInvalidPlan, plan.Scheme)
+		}
+	}
 	if w.Matrix != nil {
 		given++
 		h, err := NewParityCheckDense(w.Matrix)
@@ -68,7 +82,7 @@ func PlanFromWire(w ECInitWire) (ReconciliationPlan, error) {
 		plan.Matrix = h
 	}
 	if given != 1 {
-		return ReconciliationPlan{}, fmt.Errorf("%w: want exactly one of ldpc, sparse_matrix, matrix; got %d", ErrInvalidPlan, given)
+		return ReconciliationPlan{}, fmt.Errorf("%w: want exactly one of ldpc, qc_ldpc, sparse_matrix, matrix; got %d", ErrInvalidPlan, given)
 	}
 	if math.IsNaN(w.Noise) {
 		return ReconciliationPlan{}, fmt.Errorf("%w: noise is NaN", ErrInvalidPlan)

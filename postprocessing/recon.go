@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+
+	"github.com/qosst/qosst-go/postprocessing/qcldpc"
 )
 
 // Reconciliation schemes (EC_INITIALIZATION's "reconciliation").
@@ -74,47 +76,84 @@ type PlanParams struct {
 	Seed int64
 	// Scheme: SchemeSign when empty.
 	Scheme string
+	// Codes: CodesQC (the default for multidimensional reconciliation) or
+	// CodesGenerated (the generated IRA codes, the only ones for sign
+	// reconciliation).
+	Codes string
+	// Efficiency is the target β of quasi-cyclic codes (DefaultEfficiency
+	// when zero).
+	Efficiency float64
 	// Optional tuning; zero values take the rate rule's choices.
+	// MaxBlockLength bounds the quadratures of one block
+	// (DefaultQCBlockLength for quasi-cyclic codes, DefaultMaxBlockLength
+	// for generated ones).
 	MaxBlockLength int
 	ColumnWeight   int
 	RateFraction   float64
 }
 
+// Code families of PlanParams.Codes.
+const (
+	CodesQC        = "qc"
+	CodesGenerated = "generated"
+)
+
 // ReconciliationPlan is everything both sides must agree on before the
-// blocks flow: it is exactly what EC_INITIALIZATION carries (see ECInitWire).
-// Blocks cover key bits [i·N, (i+1)·N) of the key-bit sequence, i < Blocks;
-// the remaining bits (fewer than Blocks) are dropped.
+// blocks flow: it is exactly what EC_INITIALIZATION carries. Block i is tied
+// to key quadratures [i·C, (i+1)·C) with C = ChannelBits; the remaining
+// quadratures (fewer than a block) are dropped.
 type ReconciliationPlan struct {
 	Scheme string
 	Code   LDPCParams
 	// Matrix, when not nil, is an explicit parity-check matrix that replaces
 	// the generated Code (EC_INITIALIZATION's "sparse_matrix" or "matrix").
 	Matrix *ParityCheck
+	// QC, when not nil, is a quasi-cyclic code with rate adaptation
+	// (EC_INITIALIZATION's "qc_ldpc") that replaces the generated Code.
+	QC     *qcldpc.Description
 	Blocks int
 	Noise  float64
 }
 
 // N is the block length: the bits of one code word.
 func (p ReconciliationPlan) N() int {
-	if p.Matrix != nil {
+	switch {
+	case p.Matrix != nil:
 		return p.Matrix.N()
+	case p.QC != nil:
+		return p.QC.N()
 	}
 	return p.Code.N
 }
 
 // M is the number of syndrome bits per block.
 func (p ReconciliationPlan) M() int {
-	if p.Matrix != nil {
+	switch {
+	case p.Matrix != nil:
 		return p.Matrix.M()
+	case p.QC != nil:
+		return p.QC.M()
 	}
 	return p.Code.N - p.Code.K
 }
 
-// ChannelBits is the number of key quadratures one block is tied to.
-func (p ReconciliationPlan) ChannelBits() int { return p.N() }
+// ChannelBits is the number of key quadratures one block is tied to: every
+// bit of the code word but the shortened and punctured ones.
+func (p ReconciliationPlan) ChannelBits() int {
+	if p.QC != nil && p.Matrix == nil {
+		return p.QC.ChannelBits()
+	}
+	return p.N()
+}
 
-// BlockKeyBits is the number of key bits a decoded block yields.
-func (p ReconciliationPlan) BlockKeyBits() int { return p.N() }
+// BlockKeyBits is the number of key bits a decoded block yields: every bit
+// of the code word but the shortened ones.
+func (p ReconciliationPlan) BlockKeyBits() int {
+	if p.QC != nil && p.Matrix == nil {
+		return p.QC.KeyBits()
+	}
+	return p.N()
+}
 
 // Rate is the effective code rate: the key bits a block keeps once its
 // syndrome is disclosed, per quadrature it is tied to. β = Rate/I_AB.
@@ -135,7 +174,13 @@ func (p ReconciliationPlan) Validate() error {
 	if p.Scheme != SchemeSign && p.Scheme != SchemeMultidimensional {
 		return fmt.Errorf("%w: reconciliation %q not supported (want %q or %q)", ErrInvalidPlan, p.Scheme, SchemeSign, SchemeMultidimensional)
 	}
-	if p.Matrix == nil {
+	switch {
+	case p.Matrix != nil:
+	case p.QC != nil:
+		if err := p.QC.Validate(); err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalidPlan, err)
+		}
+	default:
 		if err := p.Code.Validate(); err != nil {
 			return fmt.Errorf("%w: %w", ErrInvalidPlan, err)
 		}
@@ -154,14 +199,20 @@ func (p ReconciliationPlan) Validate() error {
 
 // ParityCheck returns the plan's matrix, generating it when needed.
 func (p ReconciliationPlan) ParityCheck() (*ParityCheck, error) {
-	if p.Matrix != nil {
+	switch {
+	case p.Matrix != nil:
 		return p.Matrix, nil
+	case p.QC != nil:
+		return nil, fmt.Errorf("%w: a quasi-cyclic code is used through its circulants, not as a sparse matrix", ErrInvalidPlan)
 	}
 	return GenerateLDPC(p.Code)
 }
 
 // blockCode builds the code every block is reconciled with.
 func (p ReconciliationPlan) blockCode() (*blockCode, error) {
+	if p.QC != nil && p.Matrix == nil {
+		return qcBlockCode(*p.QC)
+	}
 	h, err := p.ParityCheck()
 	if err != nil {
 		return nil, err
@@ -231,6 +282,14 @@ func PlanReconciliation(p PlanParams) (ReconciliationPlan, error) {
 		capacity, defaultFraction = BIAWGNCapacity, DefaultMDRateFraction
 	default:
 		return ReconciliationPlan{}, fmt.Errorf("%w: reconciliation %q not supported", ErrInvalidPlan, scheme)
+	}
+	switch p.Codes {
+	case "", CodesQC, CodesGenerated:
+	default:
+		return ReconciliationPlan{}, fmt.Errorf("%w: codes %q, want %q or %q", ErrInvalidPlan, p.Codes, CodesQC, CodesGenerated)
+	}
+	if scheme == SchemeMultidimensional && p.Codes != CodesGenerated && p.KeyQuadratures >= MinQCBlockLength {
+		return planQCReconciliation(p)
 	}
 	maxN := p.MaxBlockLength
 	if maxN == 0 {
@@ -680,7 +739,7 @@ func NewAliceReconciler(plan ReconciliationPlan, x []float64, ch Channel) (*Alic
 	if err != nil {
 		return nil, err
 	}
-	dec, err := r.code.newDecoder(DefaultMaxIterations)
+	dec, err := r.code.newDecoder(0) // each code's own bound
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidPlan, err)
 	}
@@ -741,7 +800,7 @@ func (a *AliceReconciler) DecodeBlockSide(i int, syndrome []uint8, side BlockSid
 				a.llr[j] = a.chl[q]
 				q++
 			case roleShortened:
-				a.llr[j] = llrClamp
+				a.llr[j] = math.Inf(1) // the decoder clamps it above anything its checks can send
 			default:
 				a.llr[j] = 0
 			}

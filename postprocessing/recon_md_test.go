@@ -95,7 +95,7 @@ func TestMultidimensionalReconciliationDefaultLink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if plan.Scheme != SchemeMultidimensional || plan.N()%8 != 0 {
+	if plan.Scheme != SchemeMultidimensional || plan.QC == nil || plan.ChannelBits()%8 != 0 {
 		t.Fatalf("plan %+v", plan)
 	}
 	w := plan.Wire()

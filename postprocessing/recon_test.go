@@ -449,7 +449,7 @@ func TestReconciliationLowSNR(t *testing.T) {
 		ch, _ := ChannelFromParams(link)
 		rng := rand.New(rand.NewPCG(31, uint64(len(c.scheme))))
 		x, y := simulateLink(rng, link, DefaultMaxBlockLength)
-		plan, err := PlanReconciliation(PlanParams{KeyQuadratures: len(y), SNR: snr, Noise: ch.Noise, Seed: 5, Scheme: c.scheme})
+		plan, err := PlanReconciliation(PlanParams{KeyQuadratures: len(y), SNR: snr, Noise: ch.Noise, Seed: 5, Scheme: c.scheme, Codes: CodesGenerated})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -21,8 +21,9 @@ var ErrInvalidCode = errors.New("invalid quasi-cyclic LDPC code")
 
 // Circulant is one Z×Z circulant permutation matrix of a lifted protograph:
 // parity check Row·Z + j involves variable Col·Z + (j+Shift) mod Z, for every
-// j in [0, Z). Several circulants may share a (Row, Col) pair when the
-// protograph has parallel edges, with distinct shifts.
+// j in [0, Z). At most one circulant sits at each (Row, Col): parallel
+// protograph edges are removed by a copy-and-permute pre-lift before the
+// circulant lifting (see Lift).
 type Circulant struct {
 	Row, Col, Shift int32
 }
@@ -63,8 +64,14 @@ func (c *Code) Validate() error {
 			return fmt.Errorf("%w: circulant %d (%d, %d, shift %d) outside the %d×%d base matrix lifted by %d",
 				ErrInvalidCode, i, e.Row, e.Col, e.Shift, c.BaseRows, c.BaseCols, c.Z)
 		}
-		if i > 0 && cmpCirculant(c.Circulants[i-1], e) >= 0 {
-			return fmt.Errorf("%w: circulants not sorted or repeated at %d", ErrInvalidCode, i)
+		if i > 0 {
+			p := c.Circulants[i-1]
+			if p.Row == e.Row && p.Col == e.Col {
+				return fmt.Errorf("%w: circulants %d and %d both at (%d, %d)", ErrInvalidCode, i-1, i, e.Row, e.Col)
+			}
+			if cmpCirculant(p, e) >= 0 {
+				return fmt.Errorf("%w: circulants not sorted at %d", ErrInvalidCode, i)
+			}
 		}
 	}
 	for _, p := range c.Punctured {

@@ -6,7 +6,7 @@ import "testing"
 // circulant written out element by element.
 func TestSyndromeMatchesDefinition(t *testing.T) {
 	c := &Code{Z: 5, BaseRows: 2, BaseCols: 4, Circulants: []Circulant{
-		{0, 0, 1}, {0, 1, 0}, {0, 1, 3}, {0, 3, 4}, {1, 1, 2}, {1, 2, 0}, {1, 3, 1},
+		{0, 0, 1}, {0, 1, 3}, {0, 3, 4}, {1, 1, 2}, {1, 2, 0}, {1, 3, 1},
 	}}
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
@@ -40,6 +40,7 @@ func TestValidateRejects(t *testing.T) {
 		{Z: 4, BaseRows: 1, BaseCols: 2, Circulants: []Circulant{{0, 1, 4}}},
 		{Z: 4, BaseRows: 1, BaseCols: 2, Circulants: []Circulant{{0, 1, 1}, {0, 0, 1}}},
 		{Z: 4, BaseRows: 1, BaseCols: 2, Punctured: []int32{2}},
+		{Z: 4, BaseRows: 1, BaseCols: 2, Circulants: []Circulant{{0, 1, 1}, {0, 1, 2}}}, // parallel
 	}
 	for i, c := range bad {
 		if err := c.Validate(); err == nil {

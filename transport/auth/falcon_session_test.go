@@ -28,12 +28,11 @@ type recFrame struct {
 }
 
 type falconRecording struct {
-	bob, alice         []recFrame
-	bobRaw, aliceRaw   []byte
-	aliceSK, bobSK     *falcon.PrivateKey
-	alicePub, bobPub   *falcon.PublicKey
-	keyJSON            map[string][]byte // the four key files as qosst writes them
-	requests, response []string
+	bob, alice       []recFrame
+	bobRaw, aliceRaw []byte
+	aliceSK, bobSK   *falcon.PrivateKey
+	alicePub, bobPub *falcon.PublicKey
+	keyJSON          map[string][]byte // the four key files as qosst writes them
 }
 
 func splitStream(t testing.TB, raw []byte) []recFrame {

@@ -1,0 +1,72 @@
+package qcldpc
+
+// The shipped code families. A family is a rate-compatible Raptor-like
+// protograph: its extension rows are listed up to the lowest rate it
+// serves, the head as found by the search in internal/design, then a
+// repeated cycle. Changing anything here changes the codes both stations
+// build, so a family, once shipped, is frozen; a new design gets a new id.
+
+// Family ids as sent in Description.Family.
+const (
+	// FamilyAR4JA is the AR4JA rate-1/2 protograph (Divsalar, Dolinar,
+	// Jones, Andrews 2009) as precode, with a punctured degree-6 column,
+	// extended by rows chosen greedily with PEXIT: rates 0.5 down to 0.09.
+	FamilyAR4JA = 1
+	// FamilyLow is a low-rate Raptor-like family in the multi-edge-type
+	// shape of CV-QKD codes (a core of 8 columns, one punctured, under a
+	// 5-row precode; degree-1 parity bits on extension checks of degree
+	// 2–3 into the core): rates 0.15 down to 0.01.
+	FamilyLow = 2
+)
+
+type family struct {
+	id      int
+	name    string
+	raptor  Raptor
+	minRows int // highest rate served
+	preLift int // ≥ the largest multiplicity of the family
+}
+
+func extCycle(head [][]uint8, cycle [][]uint8, total int) [][]uint8 {
+	out := append([][]uint8(nil), head...)
+	for i := 0; len(out) < total; i++ {
+		out = append(out, cycle[i%len(cycle)])
+	}
+	return out[:total]
+}
+
+var families = map[int]*family{
+	FamilyAR4JA: {
+		id: FamilyAR4JA, name: "ar4ja-raptor",
+		raptor: Raptor{PreRows: 3, Core: 5, Punctured: []int{4},
+			Pre: []uint8{
+				0, 0, 1, 0, 2,
+				1, 1, 0, 1, 3,
+				1, 2, 0, 2, 1,
+			},
+			Ext: extCycle([][]uint8{
+				{1, 2, 4}, {1, 2, 4}, {1, 2, 4}, {1, 2, 4}, {1, 2, 4}, {1, 2, 4},
+				{3, 4}, {1, 2}, {1, 2, 4}, {3, 4}, {1, 2}, {3, 4}, {1, 2}, {3, 4},
+			}, [][]uint8{{1, 2}, {3, 4}}, 18),
+		},
+		minRows: 3,
+		preLift: 3,
+	},
+	FamilyLow: {
+		id: FamilyLow, name: "low-raptor",
+		raptor: Raptor{PreRows: 5, Core: 8, Punctured: []int{0},
+			Pre: []uint8{
+				1, 0, 1, 0, 0, 1, 0, 1,
+				0, 1, 0, 1, 0, 0, 1, 0,
+				0, 1, 1, 0, 1, 0, 0, 1,
+				1, 0, 0, 1, 0, 1, 0, 1,
+				0, 1, 0, 1, 1, 0, 1, 0,
+			},
+			Ext: extCycle([][]uint8{
+				{0, 1}, {2, 3}, {4, 5}, {6, 7}, {0, 1}, {2, 3}, {4, 5}, {6, 7}, {0, 1}, {2, 3}, {1, 7, 0},
+			}, [][]uint8{{6, 7}, {0, 1}, {2, 3}, {4, 5}}, 293),
+		},
+		minRows: 5 + 13,
+		preLift: 1,
+	},
+}

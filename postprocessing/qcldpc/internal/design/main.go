@@ -1,0 +1,151 @@
+// Command design searches rate-compatible Raptor-like protographs with
+// protograph EXIT analysis: a local search over the precode and the
+// extension rows that maximises the smallest reconciliation efficiency
+// β = R / (½·log2(1 + snr*)) over a list of nested rates.
+//
+//	go run ./postprocessing/qcldpc/internal/design -core 8 -pre 4 -punct 1 -rates 0.1,0.05,0.02 -iter 2000
+//
+// It prints every improvement as a Go literal of the family.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+
+	"github.com/qosst/qosst-go/postprocessing/qcldpc"
+)
+
+func main() {
+	core := flag.Int("core", 8, "core columns")
+	pre := flag.Int("pre", 4, "precode rows")
+	punct := flag.Int("punct", 1, "punctured core columns (the first ones)")
+	ratesFlag := flag.String("rates", "0.1,0.05,0.02", "nested rates to optimise for")
+	iters := flag.Int("iter", 1000, "local search steps")
+	maxW := flag.Int("maxw", 3, "largest extension row weight")
+	seed := flag.Uint64("seed", 1, "random seed")
+	flag.Parse()
+	var rates []float64
+	for _, s := range strings.Split(*ratesFlag, ",") {
+		r, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			panic(err)
+		}
+		rates = append(rates, r)
+	}
+	rng := rand.New(rand.NewPCG(*seed, 7))
+	f := &qcldpc.Raptor{PreRows: *pre, Core: *core, Pre: make([]uint8, *pre**core)}
+	for c := 0; c < *punct; c++ {
+		f.Punctured = append(f.Punctured, c)
+	}
+	k := f.K()
+	// rows for each rate: K / (core − punct + ext) = rate
+	var rowsAt []int
+	maxExt := 0
+	for _, r := range rates {
+		ext := int(math.Round(float64(k)/r)) - (*core - *punct)
+		if ext < 0 {
+			ext = 0
+		}
+		rowsAt = append(rowsAt, *pre+ext)
+		maxExt = max(maxExt, ext)
+	}
+	// initial precode: each column two edges, spread over rows
+	for c := 0; c < *core; c++ {
+		for j := 0; j < 2+c%2; j++ {
+			f.Pre[((c+j*(*core))%*pre)**core+c]++
+		}
+	}
+	load := make([]int, *core)
+	for i := 0; i < maxExt; i++ {
+		f.Ext = append(f.Ext, leastLoaded(load, 2))
+	}
+	best := eval(f, rowsAt, rates)
+	fmt.Printf("start %.4f\n", best)
+	for it := 0; it < *iters; it++ {
+		g := mutate(f, rng, *maxW)
+		if g == nil {
+			continue
+		}
+		v := eval(g, rowsAt, rates)
+		if v > best {
+			best, f = v, g
+			fmt.Printf("iter %d min beta %.4f\n", it, best)
+			show(f, rowsAt, rates)
+		}
+	}
+	show(f, rowsAt, rates)
+}
+
+func leastLoaded(load []int, w int) []uint8 {
+	used := make([]bool, len(load))
+	var pat []uint8
+	for k := 0; k < w; k++ {
+		b := -1
+		for c := range load {
+			if !used[c] && (b < 0 || load[c] < load[b]) {
+				b = c
+			}
+		}
+		used[b] = true
+		load[b]++
+		pat = append(pat, uint8(b))
+	}
+	return pat
+}
+
+func mutate(f *qcldpc.Raptor, rng *rand.Rand, maxW int) *qcldpc.Raptor {
+	g := &qcldpc.Raptor{PreRows: f.PreRows, Core: f.Core, Punctured: f.Punctured, Pre: append([]uint8(nil), f.Pre...)}
+	g.Ext = make([][]uint8, len(f.Ext))
+	copy(g.Ext, f.Ext)
+	switch rng.IntN(3) {
+	case 0: // precode entry ±1
+		i := rng.IntN(len(g.Pre))
+		if rng.IntN(2) == 0 && g.Pre[i] > 0 {
+			g.Pre[i]--
+		} else if g.Pre[i] < 3 {
+			g.Pre[i]++
+		}
+	default: // an extension row: new pattern
+		n := 1 + rng.IntN(4)
+		for t := 0; t < n; t++ {
+			i := rng.IntN(len(g.Ext))
+			w := 1 + rng.IntN(maxW)
+			perm := rng.Perm(g.Core)[:w]
+			pat := make([]uint8, w)
+			for j, c := range perm {
+				pat[j] = uint8(c)
+			}
+			g.Ext[i] = pat
+		}
+	}
+	return g
+}
+
+func eval(f *qcldpc.Raptor, rowsAt []int, rates []float64) float64 {
+	worst := math.Inf(1)
+	for _, rows := range rowsAt {
+		p, err := f.Protograph(rows)
+		if err != nil || p.Validate() != nil {
+			return 0
+		}
+		snr, err := qcldpc.GAThreshold(p, nil, qcldpc.GAOptions{})
+		if err != nil {
+			return 0
+		}
+		worst = math.Min(worst, qcldpc.Beta(p.Rate(), snr))
+	}
+	return worst
+}
+
+func show(f *qcldpc.Raptor, rowsAt []int, rates []float64) {
+	for i, rows := range rowsAt {
+		p, _ := f.Protograph(rows)
+		snr, _ := qcldpc.GAThreshold(p, nil, qcldpc.GAOptions{})
+		fmt.Printf("  rate %.4f (target %.3f) rows %d snr* %.5f beta %.4f\n", p.Rate(), rates[i], rows, snr, qcldpc.Beta(p.Rate(), snr))
+	}
+	fmt.Printf("  Pre: %v\n  Punctured: %v\n  Ext: %v\n", f.Pre, f.Punctured, f.Ext)
+}
