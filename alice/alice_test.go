@@ -635,17 +635,20 @@ func TestUnreadableContent(t *testing.T) {
 	b.identify()
 }
 
-// Beyond alice.max_sessions, connections are closed at once; the sessions
+// Beyond alice.max_sessions identified sessions, an identification is
+// answered ABORT "server busy" and the connection closed; the sessions
 // being served are not disturbed.
 func TestMaxSessions(t *testing.T) {
 	h := newHarness(t, "tcp", func(s *setup) { s.cfg.Alice.MaxSessions = 1 })
 	a := h.bob()
 	a.identify()
 	extra := h.bob()
-	if err := extra.s.Send(messages.IdentificationRequest, nil); err == nil {
-		if m, err := extra.s.Recv(); err == nil {
-			t.Fatalf("session beyond max_sessions answered %s", m.Code)
-		}
+	got, c := extra.raw(messages.IdentificationRequest, &messages.IdentificationRequestContent{SerialNumber: "extra", QOSSTVersion: messages.QOSSTVersion})
+	if got != messages.Abort || !strings.Contains(c.(*messages.AbortContent).AbortMessage, "server busy") {
+		t.Fatalf("identification beyond max_sessions answered %s (%s)", got, describe(c))
+	}
+	if m, err := extra.s.Recv(); err == nil {
+		t.Fatalf("refused connection still open: %s", m.Code)
 	}
 	a.initialize()
 	a.want(messages.Disconnection, nil, messages.DisconnectionAck)

@@ -3,6 +3,7 @@ package alice
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"math"
 	"math/rand/v2"
 	"net"
@@ -71,6 +72,9 @@ type setup struct {
 	// measures: an emitter whose measured <n> departs from the nominal
 	// Va/2, as on instruments.
 	photonScale float64
+	// log, when set, receives Alice's log at info level instead of the
+	// test log at warn level.
+	log io.Writer
 }
 
 type harnessOpt func(*setup)
@@ -114,8 +118,12 @@ func newHarness(t testing.TB, network string, opts ...harnessOpt) *harness {
 		t.Fatal(err)
 	}
 	sessions := &sessionCounter{changed: make(chan struct{})}
+	logger := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
+	if su.log != nil {
+		logger = zerolog.New(su.log).Level(zerolog.InfoLevel)
+	}
 	srv, err := New(Options{Config: cfg, Emitter: emitter, Keys: keys, StopGrace: su.stopGrace, Authenticator: su.auth,
-		Logger: zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel), Observer: sessions})
+		Logger: logger, Observer: sessions})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -106,6 +106,11 @@ func New(opts Options) (*Driver, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bob: pending keys: %w", err)
 	}
+	for _, st := range []*keystore.Store{opts.Keys, pending} {
+		if err := sweepTemporaries(st, opts.Logger); err != nil {
+			return nil, fmt.Errorf("bob: %w", err)
+		}
+	}
 	return &Driver{
 		cfg: opts.Config, conn: opts.Conn, rx: opts.Receiver, pol: opts.Polarisation,
 		keys: opts.Keys, pending: pending, refill: opts.Refiller, log: opts.Logger, rng: rng, keyBits: keyBits, tracker: fsm.NewTracker(),

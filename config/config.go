@@ -101,9 +101,15 @@ type Config struct {
 type Alice struct {
 	Network     AliceNetwork `toml:"network"`
 	Negotiation Negotiation  `toml:"negotiation"`
-	// MaxSessions bounds the number of concurrent sessions Alice serves;
-	// further connections are closed at once.
+	// MaxSessions bounds the number of identified sessions Alice serves;
+	// an identification beyond it is answered ABORT ("server busy").
 	MaxSessions int `toml:"max_sessions"`
+	// MaxUnidentified bounds the connections that have not identified yet;
+	// a new connection beyond it evicts the oldest of them.
+	MaxUnidentified int `toml:"max_unidentified"`
+	// MaxUnidentifiedPerSource bounds the unidentified connections from one
+	// source address; a new one beyond it evicts that source's oldest.
+	MaxUnidentifiedPerSource int `toml:"max_unidentified_per_source"`
 }
 
 // AliceNetwork is where Alice listens (reference keys).
@@ -284,6 +290,12 @@ type Timeouts struct {
 	Frame Duration `toml:"frame"`
 	// Write bounds one frame write.
 	Write Duration `toml:"write"`
+	// FrameStall bounds the rest of a received frame once its first byte
+	// arrived (a peer that trickles a frame is cut after it).
+	FrameStall Duration `toml:"frame_stall"`
+	// Handshake bounds the time from Alice's accept to the peer's
+	// identification.
+	Handshake Duration `toml:"handshake"`
 	// EmitterWait bounds how long a QIE_REQUEST waits for the emitter held
 	// by another session before Alice answers ABORT.
 	EmitterWait Duration `toml:"emitter_wait"`
@@ -369,9 +381,11 @@ func Default() *Config {
 		Label:        "qosst-go defaults",
 		SerialNumber: "",
 		Alice: Alice{
-			Network:     AliceNetwork{BindAddress: "127.0.0.1", BindPort: DefaultPort},
-			Negotiation: Negotiation{Mode: NegotiatePropose},
-			MaxSessions: 16,
+			Network:                  AliceNetwork{BindAddress: "127.0.0.1", BindPort: DefaultPort},
+			Negotiation:              Negotiation{Mode: NegotiatePropose},
+			MaxSessions:              16,
+			MaxUnidentified:          64,
+			MaxUnidentifiedPerSource: 8,
 		},
 		Bob: Bob{
 			Eta:                  0.8,
@@ -406,6 +420,8 @@ func Default() *Config {
 			Idle:        Duration{5 * time.Minute},
 			Frame:       Duration{10 * time.Minute},
 			Write:       Duration{30 * time.Second},
+			FrameStall:  Duration{20 * time.Second},
+			Handshake:   Duration{10 * time.Second},
 			EmitterWait: Duration{30 * time.Second},
 			Response:    Duration{2 * time.Minute},
 			Connect:     Duration{10 * time.Second},

@@ -73,6 +73,12 @@ func (c *Config) Validate() error {
 	if c.Alice.MaxSessions < 1 {
 		add("alice.max_sessions", "must be >= 1, got %d", c.Alice.MaxSessions)
 	}
+	if c.Alice.MaxUnidentified < 1 {
+		add("alice.max_unidentified", "must be >= 1, got %d", c.Alice.MaxUnidentified)
+	}
+	if c.Alice.MaxUnidentifiedPerSource < 1 {
+		add("alice.max_unidentified_per_source", "must be >= 1, got %d", c.Alice.MaxUnidentifiedPerSource)
+	}
 
 	unit("bob.eta", c.Bob.Eta, false)
 	host("bob.network.server_address", c.Bob.Network.ServerAddress)
@@ -177,6 +183,8 @@ func (c *Config) Validate() error {
 	dur("timeouts.idle", c.Timeouts.Idle.Duration)
 	dur("timeouts.frame", c.Timeouts.Frame.Duration)
 	dur("timeouts.write", c.Timeouts.Write.Duration)
+	dur("timeouts.frame_stall", c.Timeouts.FrameStall.Duration)
+	dur("timeouts.handshake", c.Timeouts.Handshake.Duration)
 	dur("timeouts.emitter_wait", c.Timeouts.EmitterWait.Duration)
 	dur("timeouts.response", c.Timeouts.Response.Duration)
 	dur("timeouts.connect", c.Timeouts.Connect.Duration)

@@ -157,16 +157,20 @@ type IdentificationRequestContent struct {
 	QOSSTVersion string `json:"qosst_version"` // e.g. "QOSST/0.2"
 }
 
-func (*IdentificationRequestContent) Code() Code      { return IdentificationRequest }
-func (*IdentificationRequestContent) Validate() error { return nil }
+func (*IdentificationRequestContent) Code() Code { return IdentificationRequest }
+func (c *IdentificationRequestContent) Validate() error {
+	return checkIdentification(c.SerialNumber, c.QOSSTVersion)
+}
 
 // IdentificationResponseContent is the content of IDENTIFICATION_RESPONSE.
 type IdentificationResponseContent struct {
 	SerialNumber string `json:"serial_number"`
 }
 
-func (*IdentificationResponseContent) Code() Code      { return IdentificationResponse }
-func (*IdentificationResponseContent) Validate() error { return nil }
+func (*IdentificationResponseContent) Code() Code { return IdentificationResponse }
+func (c *IdentificationResponseContent) Validate() error {
+	return checkIdentification(c.SerialNumber, "")
+}
 
 // InvalidQOSSTVersionContent is the content of INVALID_QOSST_VERSION.
 type InvalidQOSSTVersionContent struct {

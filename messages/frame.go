@@ -149,6 +149,11 @@ type Limits struct {
 	MaxContent int
 	// MaxSigned bounds the signed digest length (default defaultMaxSigned).
 	MaxSigned int
+	// ContentFor, when set, bounds content_length per code, below
+	// MaxContent: a frame of code c may carry min(MaxContent,
+	// ContentFor(c)) bytes of content. The header is read first, so the
+	// bound applies before any content byte is buffered.
+	ContentFor func(Code) int
 }
 
 func (l Limits) withDefaults() Limits {
@@ -260,8 +265,8 @@ func (d *Decoder) ReadFrame() (*Frame, error) {
 	if err != nil {
 		return nil, err
 	}
-	if h.ContentLength > d.limits.MaxContent {
-		return nil, fmt.Errorf("%w: content_length %d exceeds the limit of %d", ErrFrame, h.ContentLength, d.limits.MaxContent)
+	if max := d.limits.contentMax(h.Code); h.ContentLength > max {
+		return nil, fmt.Errorf("%w: content_length %d of %s exceeds the limit of %d", ErrFrame, h.ContentLength, h.Code, max)
 	}
 	buf := make([]byte, sl+hl, sl+hl+min(h.ContentLength, readChunk))
 	copy(buf, scratch)

@@ -384,7 +384,7 @@ func (s *Session) check(f *messages.Frame) (Message, error) {
 			s.echo = h.NextChallenge // as below
 			s.chainMu.Unlock()
 			return m, fmt.Errorf("transport: receive %s: %w: challenge %q echoes no outstanding challenge (replayed frame?)",
-				h.Code, messages.ErrAuthentication, h.Challenge)
+				h.Code, messages.ErrAuthentication, clip(h.Challenge))
 		}
 		if h.Challenge != s.expect {
 			// The digest held, so the peer did send this next_challenge:
@@ -393,7 +393,7 @@ func (s *Session) check(f *messages.Frame) (Message, error) {
 			s.echo = h.NextChallenge
 			s.chainMu.Unlock()
 			return m, fmt.Errorf("transport: receive %s: %w: challenge %q, expected %q",
-				h.Code, messages.ErrAuthentication, h.Challenge, want)
+				h.Code, messages.ErrAuthentication, clip(h.Challenge), want)
 		}
 	}
 	s.echo = h.NextChallenge
