@@ -1,6 +1,7 @@
 package alice
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/qosst/qosst-go/messages"
@@ -22,19 +23,18 @@ func TestMultidimensionalBlocks(t *testing.T) {
 	}
 	ch, _ := pp.ChannelFromParams(b.params)
 	plan, err := pp.PlanReconciliation(pp.PlanParams{KeyQuadratures: len(y), SNR: snr, Noise: ch.Noise, Seed: 5,
-		MaxBlockLength: 1 << 13, Scheme: pp.SchemeMultidimensional})
+		MaxBlockLength: 1 << 13, Scheme: pp.SchemeMultidimensional, Codes: pp.CodesGenerated})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if b.recon, err = pp.NewBobReconciler(plan, y); err != nil {
 		t.Fatal(err)
 	}
-	w := plan.Wire()
-	if w.Reconciliation != pp.SchemeMultidimensional || plan.Blocks < 3 {
-		t.Fatalf("plan %+v", w)
+	if plan.Scheme != pp.SchemeMultidimensional || plan.Blocks < 3 {
+		t.Fatalf("plan %+v", plan)
 	}
-	b.want(messages.ECInitialization, &messages.ECInitializationContent{Noise: w.Noise, Blocks: w.Blocks, Reconciliation: w.Reconciliation,
-		LDPC: &messages.LDPCParams{N: w.LDPC.N, K: w.LDPC.K, ColumnWeight: w.LDPC.ColumnWeight, Seed: w.LDPC.Seed}}, messages.ECReady)
+	b.want(messages.ECInitialization, &messages.ECInitializationContent{Noise: plan.Noise, Blocks: plan.Blocks, Reconciliation: plan.Scheme,
+		LDPC: &messages.LDPCParams{N: plan.Code.N, K: plan.Code.K, ColumnWeight: plan.Code.ColumnWeight, Seed: plan.Code.Seed}}, messages.ECReady)
 
 	block := func(i int) *messages.ECBlockContent {
 		syn, err := b.recon.Syndrome(i)
@@ -65,5 +65,70 @@ func TestMultidimensionalBlocks(t *testing.T) {
 	b.ecVerify()
 	if st := b.recon.Stats(); st.Decoded != plan.Blocks-2 || st.Failed != 2 {
 		t.Fatalf("stats %+v", st)
+	}
+}
+
+// A quasi-cyclic code named in EC_INITIALIZATION's "qc_ldpc": Alice builds
+// the same code from the description, decodes every block from Bob's
+// syndromes, rotations and norms, and the verification hash matches. A
+// description that names no code (an unknown family, or a block beyond
+// the length bound) is EC_DENIED with the field named.
+func TestQuasiCyclicBlocks(t *testing.T) {
+	h := newHarness(t, "pipe")
+	b := h.bob()
+	toPEApproved(b)
+	y := b.keyQuadratures()
+	snr, err := pp.SNR(b.params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, _ := pp.ChannelFromParams(b.params)
+	plan, err := pp.PlanReconciliation(pp.PlanParams{KeyQuadratures: len(y), SNR: snr, Noise: ch.Noise, Seed: 9,
+		MaxBlockLength: pp.MinQCBlockLength, Scheme: pp.SchemeMultidimensional})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan.QC == nil || plan.Blocks < 2 {
+		t.Fatalf("plan %+v: want several quasi-cyclic blocks", plan)
+	}
+	if b.recon, err = pp.NewBobReconciler(plan, y); err != nil {
+		t.Fatal(err)
+	}
+	q := plan.QC
+	wire := messages.QCLDPCParams{Family: q.Family, Z: q.Z, Rows: q.Rows, Shortened: q.Shortened, Punctured: q.Punctured, Seed: int(q.Seed)}
+	for _, bad := range []struct {
+		change func(*messages.QCLDPCParams)
+		field  string
+	}{
+		{func(p *messages.QCLDPCParams) { p.Family = 99 }, "family"},
+		{func(p *messages.QCLDPCParams) { p.Z = 1 << 21 }, "z"},
+	} {
+		p := wire
+		bad.change(&p)
+		c := b.want(messages.ECInitialization, &messages.ECInitializationContent{Noise: plan.Noise, Blocks: plan.Blocks,
+			Reconciliation: plan.Scheme, QCLDPC: &p}, messages.ECDenied)
+		if msg := c.(*messages.ECDeniedContent).ErrorMessage; !strings.Contains(msg, bad.field) {
+			t.Errorf("EC_DENIED %q does not name %s", msg, bad.field)
+		}
+	}
+	b.want(messages.ECInitialization, &messages.ECInitializationContent{Noise: plan.Noise, Blocks: plan.Blocks,
+		Reconciliation: plan.Scheme, QCLDPC: &wire}, messages.ECReady)
+	for i := 0; i < plan.Blocks; i++ {
+		syn, err := b.recon.Syndrome(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		side, err := b.recon.SideInfo(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := messages.NewECBlock(i, syn)
+		c.Rotation, c.Norms = side.Rotation, side.Norms
+		b.want(messages.ECBlock, c, messages.ECBlockAck)
+		b.recon.Accept(i, true)
+	}
+	b.ecVerify()
+	if st := b.recon.Stats(); st.Decoded != plan.Blocks || st.Quadratures != plan.Quadratures() || st.KeyBits != plan.KeyBits() {
+		t.Fatalf("stats %+v, plan covers %d quadratures and %d key bits", st, plan.Quadratures(), plan.KeyBits())
 	}
 }

@@ -64,12 +64,18 @@ type Server struct {
 	// programmingErrors counts the engine's *fsm.InvariantError: a bug here,
 	// never the peer's doing.
 	programmingErrors atomic.Uint64
+	// emitterWaiting, when set (by tests, before the request that waits),
+	// runs when a request starts waiting for the emitter.
+	emitterWaiting func()
 
 	usedMu    sync.Mutex
 	used      map[uuid.UUID]struct{} // frame UUIDs accepted since start
 	usedOrder []uuid.UUID            // FIFO for the bound
 
 	ends frameEnds // final-key writes and key-recovery answers
+
+	admission *admission // unidentified connections and identified sessions
+	replays   *replayGuard
 }
 
 // maxUsedFrames bounds the frame UUIDs remembered in memory; older ones are
@@ -113,6 +119,9 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := SweepTemporaries(opts.Keys, opts.Logger); err != nil {
+		return nil, fmt.Errorf("alice: %w", err)
+	}
 	return &Server{
 		opts:     opts,
 		registry: reg,
@@ -120,6 +129,9 @@ func New(opts Options) (*Server, error) {
 		log:      opts.Logger,
 		sessions: map[*session]struct{}{},
 		used:     map[uuid.UUID]struct{}{},
+
+		admission: newAdmission(opts.Logger),
+		replays:   newReplayGuard(maxRememberedChallenges),
 	}, nil
 }
 
@@ -212,23 +224,18 @@ func (s *Server) ServeConn(ctx context.Context, conn net.Conn) {
 }
 
 // start serves conn in a new session: ctx ends it when idle, hard ends the
-// request it is handling.
+// request it is handling. The connection starts unidentified (see
+// admission): small frames only, timeouts.handshake to identify, and it may
+// be evicted by newer unidentified connections; it is never refused.
 func (s *Server) start(ctx, hard context.Context, conn net.Conn) {
 	cfg := s.registry.Snapshot()
 	s.mu.Lock()
-	if len(s.sessions) >= cfg.Alice.MaxSessions {
-		s.mu.Unlock()
-		s.log.Warn().Str("peer", conn.RemoteAddr().String()).Int("max_sessions", cfg.Alice.MaxSessions).
-			Msg("connection refused: too many sessions")
-		conn.Close()
-		return
-	}
 	id := strconv.FormatUint(s.nextID.Add(1), 10)
 	ts := transport.NewSession(conn, transport.Options{
 		Authenticator: s.opts.Authenticator,
-		Limits:        messages.Limits{MaxContent: cfg.Limits.MaxContent},
+		Limits:        unidentifiedLimits(),
 		IdleTimeout:   cfg.Timeouts.Idle.Duration,
-		FrameTimeout:  cfg.Timeouts.Write.Duration,
+		FrameTimeout:  cfg.Timeouts.FrameStall.Duration,
 		WriteTimeout:  cfg.Timeouts.Write.Duration,
 	})
 	sess := newSession(s, id, ts, cfg)
@@ -236,9 +243,18 @@ func (s *Server) start(ctx, hard context.Context, conn net.Conn) {
 	s.sessionsChanged(len(s.sessions))
 	s.wg.Add(1)
 	s.mu.Unlock()
+	s.admission.admit(sess, cfg)
+	hs := cfg.Timeouts.Handshake.Duration
+	handshake := time.AfterFunc(hs, func() {
+		if s.admission.isPending(sess) {
+			sess.closeWith("handshake timeout: not identified within timeouts.handshake", &timeoutField{key: "timeouts.handshake", after: hs})
+		}
+	})
 	go func() {
 		defer s.wg.Done()
 		defer func() {
+			handshake.Stop()
+			s.admission.leave(sess)
 			s.mu.Lock()
 			delete(s.sessions, sess)
 			s.sessionsChanged(len(s.sessions))
@@ -262,6 +278,9 @@ func (s *Server) acquireEmitter(ctx context.Context, wait time.Duration) error {
 	case s.emitter <- struct{}{}:
 		return nil
 	default:
+	}
+	if s.emitterWaiting != nil {
+		s.emitterWaiting()
 	}
 	t := time.NewTimer(wait)
 	defer t.Stop()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -36,6 +37,11 @@ type session struct {
 	// QIE_REQUEST or REQUEST_POLARISATION_RECOVERY that took it until the
 	// session leaves the states that use it (or the frame is dropped).
 	holdsEmitter bool
+
+	source  string  // the peer's address without its port (admission)
+	closing closing // why the session closed
+	refused bool    // no identified slot was free: close after the answer
+	evicted atomic.Bool
 }
 
 // frame is what Alice keeps of the frame in progress.
@@ -58,7 +64,7 @@ type frame struct {
 }
 
 func newSession(srv *Server, id string, ts *transport.Session, cfg *config.Config) *session {
-	s := &session{srv: srv, id: id, ts: ts, cfg: cfg}
+	s := &session{srv: srv, id: id, ts: ts, cfg: cfg, source: source(ts.RemoteAddr())}
 	s.log = logging.Session(srv.log, id, ts.RemoteAddr().String())
 	mux := fsm.NewMux()
 	s.register(mux)
@@ -107,35 +113,39 @@ func (s *session) register(m *fsm.Mux) {
 // Whatever happens, the emitter is released and nothing of the session
 // outlives it.
 func (s *session) run(ctx, hctx context.Context) {
-	s.log.Info().Msg("session opened")
+	s.log.Debug().Msg("session opened")
 	defer func() {
 		if p := recover(); p != nil {
 			s.log.Error().Str("panic", fmt.Sprint(p)).Str("stack", string(debug.Stack())).Msg("session failed")
 		}
 		s.ts.Close()
 		s.leaveSession()
-		s.log.Info().Msg("session closed")
+		s.logClosed()
 	}()
 	for {
 		msg, err := s.ts.RecvContext(ctx)
 		began := time.Now()
 		var reply fsm.Reply
 		var derr error
+		if err == nil && msg.Code == messages.IdentificationRequest {
+			err = s.checkFresh(msg)
+		}
 		switch {
 		case err == nil, errors.Is(err, messages.ErrUnknownCode):
 			reply, derr = s.eng.Dispatch(hctx, msg.Code, msg.Content)
 		case errors.Is(err, messages.ErrAuthentication):
-			s.log.Warn().Err(err).Str(logging.FieldState, string(s.eng.State())).Msg("authentication failure")
+			s.peerWarn("authentication failure").Err(err).Str(logging.FieldState, string(s.eng.State())).Msg("authentication failure")
 			s.srv.authFailed()
 			reply, derr = s.eng.AuthFailed(hctx, err)
 		case errors.Is(err, messages.ErrFrame):
 			// Integrity held but the content is not JSON, or the frame is
 			// malformed: answer INVALID_CONTENT (the next receive closes
 			// the session when the stream lost its frame boundary).
-			s.log.Warn().Err(err).Msg("unreadable frame")
+			s.peerWarn("unreadable frame").Err(err).Msg("unreadable frame")
 			reply = fsm.Reply{Code: messages.InvalidContent, Content: &messages.InvalidContentContent{
 				Command: msg.Code, ErrorMessage: err.Error()}}
 		default:
+			s.noteReceiveError(ctx, err)
 			if ctx.Err() == nil && !s.ts.Closed() || !errors.Is(err, messages.ErrDisconnected) {
 				s.log.Info().Err(err).Str(logging.FieldState, string(s.eng.State())).Msg("peer gone")
 			}
@@ -153,10 +163,15 @@ func (s *session) run(ctx, hctx context.Context) {
 		}
 		if err := s.send(hctx, reply, time.Since(began)); err != nil {
 			s.log.Info().Err(err).Msg("send failed")
+			s.noteReceiveError(hctx, err)
 			return
 		}
 		if reply.Close {
+			s.closing.set("closed after "+reply.Code.String(), nil)
 			return
+		}
+		if s.refused {
+			return // answered ABORT "server busy"
 		}
 	}
 }

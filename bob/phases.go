@@ -348,7 +348,8 @@ func (f *frame) planKey(keySyms []complex128) (float64, ecPlan, error) {
 	}
 	yq := pp.KeyQuadratures(keySyms, det)
 	plan, err := pp.PlanReconciliation(pp.PlanParams{KeyQuadratures: len(yq), SNR: snr, Noise: ch.Noise,
-		Seed: f.d.newSeed(), Scheme: f.d.cfg.Reconciliation})
+		Seed: f.d.newSeed(), Scheme: f.d.cfg.Reconciliation, Codes: f.d.cfg.Codes, Efficiency: f.d.cfg.Efficiency,
+		MaxBlockLength: f.d.cfg.BlockLength})
 	if err != nil {
 		return 0, ecPlan{}, err
 	}
@@ -371,12 +372,8 @@ func (f *frame) planKey(keySyms []complex128) (float64, ecPlan, error) {
 // norms (a block Alice cannot decode is discarded by both), and
 // EC_VERIFICATION of the reconciled key.
 func (f *frame) reconcile() error {
-	w := f.plan.plan.Wire()
-	init := &messages.ECInitializationContent{Noise: w.Noise, Reconciliation: w.Reconciliation, Blocks: w.Blocks}
+	init := ecInitContent(f.plan.plan)
 	f.sum.Reconciliation = f.plan.plan.Scheme
-	if w.LDPC != nil {
-		init.LDPC = &messages.LDPCParams{N: w.LDPC.N, K: w.LDPC.K, ColumnWeight: w.LDPC.ColumnWeight, Seed: w.LDPC.Seed}
-	}
 	// Bob generates the code while Alice does the same for EC_INITIALIZATION.
 	type built struct {
 		rec *pp.BobReconciler
@@ -411,7 +408,7 @@ func (f *frame) reconcile() error {
 		if err != nil {
 			return &PhaseError{Phase: PhaseEC, Err: err}
 		}
-		block.Rotation, block.Norms = side.Rotation, side.Norms
+		block.Rotation, block.Norms, block.Hash = side.Rotation, side.Norms, side.Hash
 		code, _, err := f.request(PhaseEC, messages.ECBlock, block)
 		if err != nil {
 			return err
@@ -452,11 +449,7 @@ func (f *frame) amplify() error {
 	}
 	f.d.log.Debug().Int("reconciled", terms.ReconciledBits).Int("leak", terms.Leak).Float64("eve", terms.Eve).
 		Float64("margin", terms.Margin).Int("length", length).Msg("final key length")
-	w, err := pp.NewPARequest(rngReader{f.d.rng}, len(f.rec.key), length)
-	if err != nil {
-		return &PhaseError{Phase: PhasePA, Err: err}
-	}
-	params, err := pp.ParsePARequest(w, len(f.rec.key))
+	params, err := pp.NewPAParams(rngReader{f.d.rng}, len(f.rec.key), length)
 	if err != nil {
 		return &PhaseError{Phase: PhasePA, Err: err}
 	}
@@ -470,8 +463,8 @@ func (f *frame) amplify() error {
 		key, err := pp.PrivacyAmplify(f.rec.key, params)
 		done <- hashed{key, err}
 	}()
-	req := &messages.PARequestContent{Seed: intsToBits(w.Seed), SecretKeyLength: w.SecretKeyLength,
-		SubblockLength: w.SubblockLength, FeedbackPolynomial: intsToBits(w.FeedbackPolynomial)}
+	req := &messages.PARequestContent{Seed: params.Diagonals, SecretKeyLength: params.OutputBits,
+		SubblockLength: params.InputBits, FeedbackPolynomial: []uint8{}}
 	f.progress(PhasePA, 0, 1)
 	_, _, err = f.request(PhasePA, messages.PARequest, req)
 	h := <-done
@@ -496,6 +489,13 @@ func (f *frame) end() error {
 	packed := keystore.PackBits(f.finalKey)
 	if len(packed) == 0 {
 		return &PhaseError{Phase: PhaseFrameEnd, Err: fmt.Errorf("%w: %d secret bits make no whole byte", ErrNoKey, len(f.finalKey))}
+	}
+	if f.d.refill != nil {
+		// The authenticator's pool takes its pads from the key first.
+		var err error
+		if packed, err = f.d.refill.Refill(f.id, packed); err != nil {
+			return &PhaseError{Phase: PhaseFrameEnd, Err: fmt.Errorf("refilling the authentication pool: %w", err)}
+		}
 	}
 	if _, err := f.d.pending.Write(f.id, packed); err != nil {
 		return &PhaseError{Phase: PhaseFrameEnd, Err: fmt.Errorf("writing the key: %w", err)}
@@ -530,10 +530,14 @@ func (f *frame) end() error {
 	return nil
 }
 
-func intsToBits(v []int) []uint8 {
-	out := make([]uint8, len(v))
-	for i, b := range v {
-		out[i] = uint8(b & 1)
+// ecInitContent is EC_INITIALIZATION for one of Bob's plans: a generated or
+// a quasi-cyclic code (Bob never sends an explicit matrix).
+func ecInitContent(p pp.ReconciliationPlan) *messages.ECInitializationContent {
+	c := &messages.ECInitializationContent{Noise: p.Noise, Reconciliation: p.Scheme, Blocks: p.Blocks}
+	if q := p.QC; q != nil {
+		c.QCLDPC = &messages.QCLDPCParams{Family: q.Family, Z: q.Z, Rows: q.Rows, Shortened: q.Shortened, Punctured: q.Punctured, Seed: int(q.Seed)}
+	} else {
+		c.LDPC = &messages.LDPCParams{N: p.Code.N, K: p.Code.K, ColumnWeight: p.Code.ColumnWeight, Seed: p.Code.Seed}
 	}
-	return out
+	return c
 }

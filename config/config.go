@@ -101,9 +101,15 @@ type Config struct {
 type Alice struct {
 	Network     AliceNetwork `toml:"network"`
 	Negotiation Negotiation  `toml:"negotiation"`
-	// MaxSessions bounds the number of concurrent sessions Alice serves;
-	// further connections are closed at once.
+	// MaxSessions bounds the number of identified sessions Alice serves;
+	// an identification beyond it is answered ABORT ("server busy").
 	MaxSessions int `toml:"max_sessions"`
+	// MaxUnidentified bounds the connections that have not identified yet;
+	// a new connection beyond it evicts the oldest of them.
+	MaxUnidentified int `toml:"max_unidentified"`
+	// MaxUnidentifiedPerSource bounds the unidentified connections from one
+	// source address; a new one beyond it evicts that source's oldest.
+	MaxUnidentifiedPerSource int `toml:"max_unidentified_per_source"`
 }
 
 // AliceNetwork is where Alice listens (reference keys).
@@ -143,7 +149,24 @@ type ErrorCorrection struct {
 	// Reconciliation is the scheme Bob announces in EC_INITIALIZATION:
 	// "multidimensional" (dimension 8) or "sign".
 	Reconciliation string `toml:"reconciliation"`
+	// Codes: "qc" (the quasi-cyclic codes with rate adaptation, the default
+	// for multidimensional reconciliation) or "generated" (the IRA codes,
+	// the only ones for sign reconciliation).
+	Codes string `toml:"codes"`
+	// Efficiency is the target β of the quasi-cyclic codes: their effective
+	// rate is at most β·½·log2(1 + SNR) at the worst-case (finite-size) or
+	// estimated (asymptotic) parameters; 0 takes the planner's default.
+	Efficiency float64 `toml:"efficiency"`
+	// BlockLength bounds the key quadratures of one quasi-cyclic block; 0
+	// takes the planner's default (2^20).
+	BlockLength int `toml:"block_length"`
 }
+
+// Code families of bob.error_correction.codes.
+const (
+	CodesQC        = "qc"
+	CodesGenerated = "generated"
+)
 
 // BobNetwork is where Bob connects (reference keys).
 type BobNetwork struct {
@@ -284,6 +307,12 @@ type Timeouts struct {
 	Frame Duration `toml:"frame"`
 	// Write bounds one frame write.
 	Write Duration `toml:"write"`
+	// FrameStall bounds the rest of a received frame once its first byte
+	// arrived (a peer that trickles a frame is cut after it).
+	FrameStall Duration `toml:"frame_stall"`
+	// Handshake bounds the time from Alice's accept to the peer's
+	// identification.
+	Handshake Duration `toml:"handshake"`
 	// EmitterWait bounds how long a QIE_REQUEST waits for the emitter held
 	// by another session before Alice answers ABORT.
 	EmitterWait Duration `toml:"emitter_wait"`
@@ -369,15 +398,17 @@ func Default() *Config {
 		Label:        "qosst-go defaults",
 		SerialNumber: "",
 		Alice: Alice{
-			Network:     AliceNetwork{BindAddress: "127.0.0.1", BindPort: DefaultPort},
-			Negotiation: Negotiation{Mode: NegotiatePropose},
-			MaxSessions: 16,
+			Network:                  AliceNetwork{BindAddress: "127.0.0.1", BindPort: DefaultPort},
+			Negotiation:              Negotiation{Mode: NegotiatePropose},
+			MaxSessions:              16,
+			MaxUnidentified:          64,
+			MaxUnidentifiedPerSource: 8,
 		},
 		Bob: Bob{
 			Eta:                  0.8,
 			Network:              BobNetwork{ServerAddress: "127.0.0.1", ServerPort: DefaultPort},
 			ParametersEstimation: ParametersEstimation{Ratio: 0.5, Mode: PEFiniteSize, Epsilon: 1e-10},
-			ErrorCorrection:      ErrorCorrection{Reconciliation: ReconciliationMultidimensional},
+			ErrorCorrection:      ErrorCorrection{Reconciliation: ReconciliationMultidimensional, Codes: CodesQC},
 			Run:                  BobRun{Frames: 1, SymbolRequests: 10},
 		},
 		Frame: Frame{Quantum: Quantum{
@@ -406,6 +437,8 @@ func Default() *Config {
 			Idle:        Duration{5 * time.Minute},
 			Frame:       Duration{10 * time.Minute},
 			Write:       Duration{30 * time.Second},
+			FrameStall:  Duration{20 * time.Second},
+			Handshake:   Duration{10 * time.Second},
 			EmitterWait: Duration{30 * time.Second},
 			Response:    Duration{2 * time.Minute},
 			Connect:     Duration{10 * time.Second},

@@ -232,18 +232,6 @@ func TestGetSetByKey(t *testing.T) {
 	}
 }
 
-func TestSimConfigFromDefaults(t *testing.T) {
-	c := Default()
-	s := c.SimConfig()
-	if err := s.Validate(); err != nil {
-		t.Fatalf("simulated link from defaults: %v", err)
-	}
-	if s.Transmittance != 0.9 || s.ExcessNoise != 0.01 || s.Efficiency != 0.8 || s.ElectronicNoise != 0.05 ||
-		s.Va != 4 || s.Detection.String() != Heterodyne || s.NumSymbols != 1_000_000 || s.LinkSeed != 1 {
-		t.Fatalf("sim config: %+v", s)
-	}
-}
-
 // bob.error_correction.reconciliation takes the two scheme names; anything
 // else fails at load with the key named.
 func TestReconciliationKey(t *testing.T) {
@@ -343,9 +331,6 @@ func TestDistanceSetsTransmittance(t *testing.T) {
 			if got := cfg.Simulation.Transmittance; math.Abs(got-tc.wantT) > 1e-12*tc.wantT {
 				t.Fatalf("T = %v, want %v", got, tc.wantT)
 			}
-			if got := cfg.SimConfig().Transmittance; got != cfg.Simulation.Transmittance {
-				t.Fatalf("simulated link T = %v, configuration %v", got, cfg.Simulation.Transmittance)
-			}
 			// Validating again (a tool re-checking the configuration) keeps T
 			// and is not a conflict.
 			if err := cfg.Clone().Validate(); err != nil {
@@ -404,5 +389,38 @@ func TestDistanceErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The error-correction knobs: codes, target efficiency and block length are
+// checked, each error naming its key.
+func TestErrorCorrectionKnobs(t *testing.T) {
+	for key, value := range map[string]string{
+		"bob.error_correction.codes":        "turbo",
+		"bob.error_correction.efficiency":   "1.2",
+		"bob.error_correction.block_length": "1000",
+	} {
+		c := Default()
+		if err := c.SetString(key, value); err != nil {
+			t.Fatalf("%s = %s: %v", key, value, err)
+		}
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), key) {
+			t.Errorf("%s = %s: %v, want an error naming the key", key, value, err)
+		}
+	}
+	c := Default()
+	for key, value := range map[string]string{
+		"bob.error_correction.codes": "generated", "bob.error_correction.efficiency": "0.9",
+		"bob.error_correction.block_length": "262144",
+	} {
+		if err := c.SetString(key, value); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if ec := c.Bob.ErrorCorrection; ec.Codes != CodesGenerated || ec.Efficiency != 0.9 || ec.BlockLength != 1<<18 {
+		t.Fatalf("read %+v", ec)
 	}
 }

@@ -73,6 +73,12 @@ func (c *Config) Validate() error {
 	if c.Alice.MaxSessions < 1 {
 		add("alice.max_sessions", "must be >= 1, got %d", c.Alice.MaxSessions)
 	}
+	if c.Alice.MaxUnidentified < 1 {
+		add("alice.max_unidentified", "must be >= 1, got %d", c.Alice.MaxUnidentified)
+	}
+	if c.Alice.MaxUnidentifiedPerSource < 1 {
+		add("alice.max_unidentified_per_source", "must be >= 1, got %d", c.Alice.MaxUnidentifiedPerSource)
+	}
 
 	unit("bob.eta", c.Bob.Eta, false)
 	host("bob.network.server_address", c.Bob.Network.ServerAddress)
@@ -91,6 +97,18 @@ func (c *Config) Validate() error {
 	default:
 		add("bob.error_correction.reconciliation", "must be %q or %q, got %q",
 			ReconciliationMultidimensional, ReconciliationSign, c.Bob.ErrorCorrection.Reconciliation)
+	}
+	ec := c.Bob.ErrorCorrection
+	switch ec.Codes {
+	case CodesQC, CodesGenerated:
+	default:
+		add("bob.error_correction.codes", "must be %q or %q, got %q", CodesQC, CodesGenerated, ec.Codes)
+	}
+	if e := ec.Efficiency; !(e == 0 || (e > 0 && e < 1)) {
+		add("bob.error_correction.efficiency", "must be in (0, 1) (0: the planner's default), got %v", e)
+	}
+	if n := ec.BlockLength; n != 0 && (n < 1<<14 || n > 1<<21) {
+		add("bob.error_correction.block_length", "must be in [16384, 2097152] quadratures (0: the planner's default), got %d", n)
 	}
 	if c.Bob.Run.Frames < 0 {
 		add("bob.run.frames", "must be >= 0 (0 runs until stopped), got %d", c.Bob.Run.Frames)
@@ -177,6 +195,8 @@ func (c *Config) Validate() error {
 	dur("timeouts.idle", c.Timeouts.Idle.Duration)
 	dur("timeouts.frame", c.Timeouts.Frame.Duration)
 	dur("timeouts.write", c.Timeouts.Write.Duration)
+	dur("timeouts.frame_stall", c.Timeouts.FrameStall.Duration)
+	dur("timeouts.handshake", c.Timeouts.Handshake.Duration)
 	dur("timeouts.emitter_wait", c.Timeouts.EmitterWait.Duration)
 	dur("timeouts.response", c.Timeouts.Response.Duration)
 	dur("timeouts.connect", c.Timeouts.Connect.Duration)

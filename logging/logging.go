@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -80,14 +81,9 @@ func Session(base zerolog.Logger, session, peer string) zerolog.Logger {
 	return base.With().Str(FieldSession, session).Str(FieldPeer, peer).Logger()
 }
 
-// At returns l with the protocol state and the code of the message being
-// handled (its wire name, e.g. "QIE_REQUEST").
-// code is a messages.Code (any fmt.Stringer).
-func At(l zerolog.Logger, state string, code fmt.Stringer) zerolog.Logger {
-	return l.With().Str(FieldState, state).Str(FieldCode, code.String()).Logger()
-}
-
-// Event adds state and code to one log event.
+// Event adds the protocol state and the code of the message being handled
+// (its wire name, e.g. "QIE_REQUEST"; code is a messages.Code, any
+// fmt.Stringer) to one log event.
 func Event(e *zerolog.Event, state string, code fmt.Stringer) *zerolog.Event {
 	return e.Str(FieldState, state).Str(FieldCode, code.String())
 }
@@ -109,4 +105,30 @@ func IsTerminal(w io.Writer) bool {
 // force.
 func Colorful(w io.Writer) bool {
 	return IsTerminal(w) && os.Getenv("NO_COLOR") == ""
+}
+
+// MaxPeerString bounds the peer-supplied strings written to the log
+// (serial numbers, messages): Truncate keeps at most this many bytes.
+const MaxPeerString = 64
+
+// Truncate returns a peer-supplied string fit for a log line: control and
+// non-printable characters and invalid UTF-8 escaped as Go does in quoted
+// strings (without the quotes), cut to MaxPeerString bytes with a marker
+// saying how long the original was. A log line never grows with what a
+// peer sends.
+func Truncate(s string) string {
+	n := len(s)
+	cut := n > MaxPeerString
+	if cut {
+		s = s[:MaxPeerString]
+	}
+	q := strconv.Quote(s)
+	q = q[1 : len(q)-1]
+	if len(q) > 4*MaxPeerString {
+		q = q[:4*MaxPeerString]
+	}
+	if cut {
+		return q + "…(" + strconv.Itoa(n) + " bytes)"
+	}
+	return q
 }

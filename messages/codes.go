@@ -1,6 +1,10 @@
 package messages
 
-import "strconv"
+import (
+	"maps"
+	"slices"
+	"strconv"
+)
 
 // QOSSTVersion is the protocol version this vocabulary is, as carried in
 // IDENTIFICATION_REQUEST and INVALID_QOSST_VERSION.
@@ -138,67 +142,7 @@ var codeNames = map[Code]string{
 }
 
 // allCodes lists every QOSST code in ascending order.
-var allCodes = []Code{
-	UnkownCommand,
-	UnexpectedCommand,
-	InvalidContent,
-	InvalidResponse,
-	InvalidResponseAck,
-	Abort,
-	AbortAck,
-	AuthenticationInvalid,
-	ChangeParameterRequest,
-	ParameterChanged,
-	ParameterUnkown,
-	ParameterInvalidValue,
-	ParameterUnchanged,
-	RequestPolarisationRecovery,
-	PolarisationRecoveryAck,
-	EndPolarisationRecovery,
-	PolarisationRecoveryEnded,
-	IdentificationRequest,
-	IdentificationResponse,
-	InvalidQOSSTVersion,
-	InitializationRequest,
-	InitializationAccepted,
-	InitializationDenied,
-	InitializationProposal,
-	InitializationRequestConfig,
-	InitializationConfig,
-	QIERequest,
-	QIEReady,
-	QIETrigger,
-	QIEEmissionStarted,
-	QIEAcquisitionEnded,
-	QIEEnded,
-	PESymbolsRequest,
-	PESymbolsResponse,
-	PESymbolsError,
-	PENphotonRequest,
-	PENphotonResponse,
-	PEFinished,
-	PEApproved,
-	PEDenied,
-	ECInitialization,
-	ECReady,
-	ECDenied,
-	ECBlock,
-	ECBlockAck,
-	ECBlockError,
-	ECRemaining,
-	ECRemainingAck,
-	ECRemainingError,
-	ECVerification,
-	ECVerificationSuccess,
-	ECVerificationFail,
-	PARequest,
-	PASuccess,
-	PAError,
-	FrameEnded,
-	FrameEndedAck,
-	Disconnection,
-	DisconnectionAck,
-}
+var allCodes = slices.Sorted(maps.Keys(codeNames))
 
 // Known reports whether c is a QOSST/0.2 code.
 func (c Code) Known() bool {

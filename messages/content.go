@@ -51,78 +51,51 @@ func fieldErr(field, reason string) *ContentError {
 	return &ContentError{Field: field, Reason: reason}
 }
 
-// contentKind says whether a code carries content.
-type contentKind uint8
-
-const (
-	kindOptional contentKind = iota + 1 // content may be absent (every field optional, or QIE_REQUEST)
-	kindRequired                        // content must be present
-)
-
-type contentSpec struct {
-	kind contentKind
-	new  func() Content
-}
-
-// contentSpecs lists the codes that carry content; every other QOSST code
-// carries none.
-var contentSpecs = map[Code]contentSpec{
-	UnkownCommand:          {kindRequired, func() Content { return new(UnkownCommandContent) }},
-	UnexpectedCommand:      {kindRequired, func() Content { return new(UnexpectedCommandContent) }},
-	InvalidContent:         {kindRequired, func() Content { return new(InvalidContentContent) }},
-	InvalidResponse:        {kindOptional, func() Content { return new(InvalidResponseContent) }},
-	Abort:                  {kindOptional, func() Content { return new(AbortContent) }},
-	ChangeParameterRequest: {kindRequired, func() Content { return new(ChangeParameterRequestContent) }},
-	ParameterChanged:       {kindRequired, func() Content { return new(ParameterChangedContent) }},
-	ParameterUnkown:        {kindRequired, func() Content { return new(ParameterUnkownContent) }},
-	ParameterInvalidValue:  {kindRequired, func() Content { return new(ParameterInvalidValueContent) }},
-	ParameterUnchanged:     {kindRequired, func() Content { return new(ParameterUnchangedContent) }},
-	IdentificationRequest:  {kindRequired, func() Content { return new(IdentificationRequestContent) }},
-	IdentificationResponse: {kindRequired, func() Content { return new(IdentificationResponseContent) }},
-	InvalidQOSSTVersion:    {kindRequired, func() Content { return new(InvalidQOSSTVersionContent) }},
-	InitializationRequest:  {kindRequired, func() Content { return new(InitializationRequestContent) }},
-	InitializationDenied:   {kindOptional, func() Content { return new(InitializationDeniedContent) }},
-	InitializationProposal: {kindOptional, func() Content { return new(InitializationProposalContent) }},
-	InitializationConfig:   {kindRequired, func() Content { return new(InitializationConfigContent) }},
-	QIERequest:             {kindOptional, func() Content { return new(QIERequestContent) }},
-	PESymbolsRequest:       {kindRequired, func() Content { return new(PESymbolsRequestContent) }},
-	PESymbolsResponse:      {kindRequired, func() Content { return new(PESymbolsResponseContent) }},
-	PESymbolsError:         {kindOptional, func() Content { return new(PESymbolsErrorContent) }},
-	PENphotonResponse:      {kindRequired, func() Content { return new(PENphotonResponseContent) }},
-	PEFinished:             {kindRequired, func() Content { return new(PEFinishedContent) }},
-	PEDenied:               {kindOptional, func() Content { return new(PEDeniedContent) }},
-	ECInitialization:       {kindRequired, func() Content { return new(ECInitializationContent) }},
-	ECDenied:               {kindOptional, func() Content { return new(ECDeniedContent) }},
-	ECBlock:                {kindRequired, func() Content { return new(ECBlockContent) }},
-	ECBlockError:           {kindOptional, func() Content { return new(ECBlockErrorContent) }},
-	ECRemaining:            {kindOptional, func() Content { return new(ECRemainingContent) }},
-	ECRemainingError:       {kindOptional, func() Content { return new(ECRemainingErrorContent) }},
-	ECVerification:         {kindRequired, func() Content { return new(ECVerificationContent) }},
-	ECVerificationFail:     {kindOptional, func() Content { return new(ECVerificationFailContent) }},
-	PARequest:              {kindRequired, func() Content { return new(PARequestContent) }},
-	PAError:                {kindOptional, func() Content { return new(PAErrorContent) }},
-	FrameEnded:             {kindRequired, func() Content { return new(FrameEndedContent) }},
-	FrameEndedAck:          {kindRequired, func() Content { return new(FrameEndedAckContent) }},
-}
+// contentTypes lists the content of every code that carries one; every
+// other QOSST code carries none.
+var contentTypes = func() map[Code]reflect.Type {
+	m := make(map[Code]reflect.Type)
+	for _, c := range []Content{
+		(*UnkownCommandContent)(nil), (*UnexpectedCommandContent)(nil), (*InvalidContentContent)(nil),
+		(*InvalidResponseContent)(nil), (*AbortContent)(nil),
+		(*ChangeParameterRequestContent)(nil), (*ParameterChangedContent)(nil), (*ParameterUnkownContent)(nil),
+		(*ParameterInvalidValueContent)(nil), (*ParameterUnchangedContent)(nil),
+		(*IdentificationRequestContent)(nil), (*IdentificationResponseContent)(nil), (*InvalidQOSSTVersionContent)(nil),
+		(*InitializationRequestContent)(nil), (*InitializationDeniedContent)(nil), (*InitializationProposalContent)(nil),
+		(*InitializationConfigContent)(nil), (*QIERequestContent)(nil),
+		(*PESymbolsRequestContent)(nil), (*PESymbolsResponseContent)(nil), (*PESymbolsErrorContent)(nil),
+		(*PENphotonResponseContent)(nil), (*PEFinishedContent)(nil), (*PEDeniedContent)(nil),
+		(*ECInitializationContent)(nil), (*ECDeniedContent)(nil), (*ECBlockContent)(nil), (*ECBlockErrorContent)(nil),
+		(*ECRemainingContent)(nil), (*ECRemainingErrorContent)(nil), (*ECVerificationContent)(nil), (*ECVerificationFailContent)(nil),
+		(*PARequestContent)(nil), (*PAErrorContent)(nil), (*FrameEndedContent)(nil), (*FrameEndedAckContent)(nil),
+	} {
+		m[c.Code()] = reflect.TypeOf(c).Elem()
+	}
+	return m
+}()
 
 // HasContent reports whether code carries a typed content.
 func HasContent(code Code) bool {
-	_, ok := contentSpecs[code]
+	_, ok := contentTypes[code]
 	return ok
 }
 
-// ContentRequired reports whether a frame of this code must carry content.
-// Codes whose fields are all optional (messages, QIE_REQUEST's frame_uuid)
-// may come with none.
+// ContentRequired reports whether a frame of this code must carry content:
+// it does when the content has a required field, except QIE_REQUEST, which
+// qosst-bob sends without content.
 func ContentRequired(code Code) bool {
-	return contentSpecs[code].kind == kindRequired
+	t, ok := contentTypes[code]
+	if !ok || code == QIERequest {
+		return false
+	}
+	return slices.ContainsFunc(fieldsOf(t), func(f structField) bool { return !f.optional && !f.rest })
 }
 
 // newContent returns a zero content of the code's type, or nil for codes
 // that carry none.
 func newContent(code Code) Content {
-	if s, ok := contentSpecs[code]; ok {
-		return s.new()
+	if t, ok := contentTypes[code]; ok {
+		return reflect.New(t).Interface().(Content)
 	}
 	return nil
 }
@@ -138,9 +111,8 @@ func DecodeContent(code Code, raw []byte) (Content, error) {
 	if !code.Known() {
 		return nil, fmt.Errorf("%w: %d", ErrUnknownCode, int(code))
 	}
-	spec, has := contentSpecs[code]
 	if len(raw) == 0 {
-		if has && spec.kind == kindRequired {
+		if ContentRequired(code) {
 			return nil, &ContentError{Code: code, Reason: "missing"}
 		}
 		return nil, nil
@@ -149,10 +121,10 @@ func DecodeContent(code Code, raw []byte) (Content, error) {
 	if err != nil {
 		return nil, withCode(err, code)
 	}
-	if !has {
+	c := newContent(code)
+	if c == nil {
 		return nil, nil
 	}
-	c := spec.new()
 	if err := decodeFields(fields, reflect.ValueOf(c).Elem(), ""); err != nil {
 		return nil, withCode(err, code)
 	}
@@ -199,18 +171,17 @@ func appendContent(dst []byte, c Content) ([]byte, error) {
 	// Size the buffer once for the large arrays of the content.
 	hint := 64
 	for _, f := range fieldsOf(v.Type().Elem()) {
-		if a, ok := v.Elem().Field(f.index).Interface().(appender); ok {
-			hint += len(f.key) + 4 + a.sizeHint()
+		if f.array {
+			hint += len(f.key) + 4 + v.Elem().Field(f.index).Interface().(appender).sizeHint()
 		}
 	}
-	dst = growFor(dst, hint)
 	n := len(dst)
-	out, err := appendObject(dst, v.Elem())
+	out, err := appendObject(growFor(dst, hint), v.Elem())
 	if err != nil {
 		return dst, withCode(err, c.Code())
 	}
 	if string(out[n:]) == "{}" {
-		out = out[:n]
+		return dst, nil // nothing to send: the caller's slice, unchanged
 	}
 	return out, nil
 }
@@ -225,6 +196,7 @@ type structField struct {
 	index    int
 	optional bool
 	rest     bool
+	array    bool // a Numbers field
 }
 
 var fieldTables sync.Map // reflect.Type → []structField
@@ -244,7 +216,7 @@ func fieldsOf(t reflect.Type) []structField {
 		if name == "" || name == "-" {
 			continue
 		}
-		fs = append(fs, structField{key: name, index: i, optional: opts == "omitzero"})
+		fs = append(fs, structField{key: name, index: i, optional: opts == "omitzero", array: sf.Type.Implements(appenderType)})
 	}
 	fieldTables.Store(t, fs)
 	return fs
@@ -321,12 +293,22 @@ func decodeRest(m map[string]span, fs []structField, rest reflect.Value) error {
 	for _, k := range keys {
 		var x any
 		if err := json.Unmarshal(m[k], &x); err != nil {
-			return fieldErr(k, errFreeValue)
+			return fieldErr(shortKey(k), errFreeValue)
 		}
 		out[k] = x
 	}
 	rest.Set(reflect.ValueOf(out))
 	return nil
+}
+
+// shortKey bounds a peer's key quoted in an error (and so in an
+// INVALID_CONTENT answer or a log line).
+func shortKey(k string) string {
+	const max = 64
+	if len(k) <= max {
+		return k
+	}
+	return strings.ToValidUTF8(k[:max], "") + "..."
 }
 
 const errFreeValue = "not a JSON value that fits (numbers must be finite float64)"

@@ -154,7 +154,11 @@ func genContent(code Code) *rapid.Generator[Content] {
 				Reconciliation: rapid.SampledFrom([]string{"", "sign", "multidimensional-8"}).Draw(t, "rec"),
 				Blocks:         rapid.IntRange(0, 1<<20).Draw(t, "blocks"),
 			}
-			switch rapid.IntRange(0, 2).Draw(t, "matrixKind") {
+			switch rapid.IntRange(0, 3).Draw(t, "matrixKind") {
+			case 3:
+				nat := func(name string) int { return rapid.IntRange(0, 1<<22).Draw(t, name) }
+				c.QCLDPC = &QCLDPCParams{Family: nat("family"), Z: nat("z"), Rows: nat("rows"), Shortened: nat("shortened"),
+					Punctured: nat("punctured"), Seed: rapid.IntRange(0, 1<<32-1).Draw(t, "seed")}
 			case 0:
 				n := rapid.IntRange(2, 1<<20).Draw(t, "n")
 				k := rapid.IntRange(1, n-1).Draw(t, "k")
@@ -180,7 +184,8 @@ func genContent(code Code) *rapid.Generator[Content] {
 			} else {
 				syn = rapid.SliceOfN(genFloat(), 0, 20).Draw(t, "syn")
 			}
-			c := &ECBlockContent{Block: rapid.IntRange(0, math.MaxInt).Draw(t, "block"), Syndrome: syn}
+			c := &ECBlockContent{Block: rapid.IntRange(0, math.MaxInt).Draw(t, "block"), Syndrome: syn,
+				Hash: rapid.Int64Range(0, 1<<32).Draw(t, "hash")}
 			if rapid.Bool().Draw(t, "side information") {
 				groups := rapid.IntRange(0, 4).Draw(t, "groups")
 				c.Rotation = rapid.SliceOfN(genFloat(), 8*groups, 8*groups).Draw(t, "rotation")
@@ -243,8 +248,20 @@ func normalize(c Content) Content {
 // ---- properties ----
 
 func TestEveryContentCodeHasAGenerator(t *testing.T) {
-	if n := len(contentCodes()); n != len(contentSpecs) || n < 36 {
-		t.Fatalf("%d content codes, %d specs", n, len(contentSpecs))
+	if n := len(contentCodes()); n != len(contentTypes) || n != 36 {
+		t.Fatalf("%d content codes, %d content types", n, len(contentTypes))
+	}
+	// Content may be absent exactly for these codes (all fields optional,
+	// and QIE_REQUEST).
+	optional := []Code{InvalidResponse, Abort, InitializationDenied, InitializationProposal, QIERequest,
+		PESymbolsError, PEDenied, ECDenied, ECBlockError, ECRemaining, ECRemainingError, ECVerificationFail, PAError}
+	for _, code := range contentCodes() {
+		if ContentRequired(code) == slices.Contains(optional, code) {
+			t.Errorf("%v: ContentRequired = %v", code, ContentRequired(code))
+		}
+	}
+	if all := AllCodes(); len(all) != 59 || !slices.IsSorted(all) || all[0] != UnkownCommand || all[58] != DisconnectionAck {
+		t.Errorf("AllCodes: %v", all)
 	}
 	for _, code := range contentCodes() {
 		if got := newContent(code).Code(); got != code {

@@ -56,7 +56,14 @@ func TestDecodeContentRefuses(t *testing.T) {
 		{PENphotonResponse, `{"n_photon": "1.5"}`, "n_photon", "field n_photon: not a number"},
 		{PEFinished, `{"n_photon": 1, "transmittance": 0.5, "excess_noise": 0.1, "electronic_noise": 0.05, "eta": 0.8}`, "key_rate", "field key_rate: missing"},
 		{PEFinished, `{"n_photon": 1, "transmittance": 0.5, "excess_noise": 0.1, "electronic_noise": 0.05, "eta": -0.8, "key_rate": 1}`, "eta", "field eta: negative"},
-		{ECInitialization, `{"noise": 0.1}`, "ldpc", "field ldpc: exactly one of ldpc, matrix and sparse_matrix must be given"},
+		{ECInitialization, `{"noise": 0.1}`, "ldpc", "field ldpc: exactly one of ldpc, qc_ldpc, matrix and sparse_matrix must be given"},
+		{ECInitialization, `{"noise": 0.1, "ldpc": {"n": 10, "k": 5, "column_weight": 3, "seed": 1}, "qc_ldpc": {"family": 2, "z": 64, "rows": 20, "shortened": 0, "punctured": 0, "seed": 1}}`,
+			"ldpc", "field ldpc: exactly one of ldpc, qc_ldpc, matrix and sparse_matrix must be given"},
+		{ECInitialization, `{"noise": 0.1, "qc_ldpc": {"family": 2, "z": -64, "rows": 20, "shortened": 0, "punctured": 0, "seed": 1}}`, "qc_ldpc.z", "field qc_ldpc.z: negative"},
+		{ECBlock, `{"block": 1, "syndrome": [1, 0], "hash": 4294967297}`, "hash", "field hash: not in [1, 2^32]"},
+		{ECBlock, `{"block": 1, "syndrome": [1, 0], "hash": -3}`, "hash", "field hash: not in [1, 2^32]"},
+		{ECInitialization, `{"noise": 0.1, "qc_ldpc": {"family": 2, "z": 64, "rows": 20, "shortened": 0, "punctured": 0, "seed": 4294967296}}`, "qc_ldpc.seed", "field qc_ldpc.seed: not in [0, 2^32)"},
+		{ECInitialization, `{"noise": 0.1, "qc_ldpc": {"family": 2, "z": 64, "rows": 20, "shortened": 0, "seed": 1}}`, "qc_ldpc.punctured", "field qc_ldpc.punctured: missing"},
 		{ECInitialization, `{"noise": 0.1, "matrix": [[1, 0], [1]]}`, "matrix", "field matrix: row 1: length 1, row 0 has 2"},
 		{ECInitialization, `{"noise": 0.1, "matrix": [[1, 2]]}`, "matrix", "field matrix: row 0: element 1: not a bit (0 or 1)"},
 		{ECInitialization, `{"noise": 0.1, "ldpc": {"n": 10, "k": 10, "column_weight": 3, "seed": 1}}`, "ldpc.k", "field ldpc.k: not in (0, n)"},
@@ -80,6 +87,7 @@ func TestDecodeContentRefuses(t *testing.T) {
 		{InitializationConfig, `{"config": [1]}`, "config", "field config: not a JSON object"},
 		{Abort, `{"abort_message": 5}`, "abort_message", "field abort_message: not a string"},
 		{QIETrigger, `nope`, "", ""}, // a code without content still needs JSON when bytes come
+		{InitializationRequest, `{"frame_uuid": "` + testUUID + `", "` + strings.Repeat("k", 1000) + `": 1e999}`, strings.Repeat("k", 64) + "...", ""},
 	}
 	for _, c := range cases {
 		got, err := DecodeContent(c.code, []byte(c.raw))
@@ -129,10 +137,13 @@ func TestDecodeContentAccepts(t *testing.T) {
 		{ECBlock, `{"block": 2, "syndrome": [1, 0], "rotation": [0.5, -0.5, 0.5, 0.5, 0, 0, 0, 0], "norms": [3.25], "extra": 1}`,
 			&ECBlockContent{Block: 2, Syndrome: []float64{1, 0}, Rotation: []float64{0.5, -0.5, 0.5, 0.5, 0, 0, 0, 0}, Norms: []float64{3.25}}},
 		{ECBlock, `{"syndrome": [1], "rotation": null, "norms": null}`, &ECBlockContent{Syndrome: []float64{1}}},
+		{ECBlock, `{"block": 3, "syndrome": [1], "hash": 4294967296}`, &ECBlockContent{Block: 3, Syndrome: []float64{1}, Hash: 1 << 32}},
 		{Abort, `{"abort_message": "no key", "frame_uuid": "` + testUUID + `"}`, &AbortContent{AbortMessage: "no key", FrameUUID: u}},
 		{Abort, `{"frame_uuid": null}`, &AbortContent{}},
 		{ECInitialization, `{"noise": 0.2, "ldpc": {"n": 1000, "k": 500, "column_weight": 3, "seed": -7}, "reconciliation": "sign", "blocks": 4}`,
 			&ECInitializationContent{Noise: 0.2, LDPC: &LDPCParams{N: 1000, K: 500, ColumnWeight: 3, Seed: -7}, Reconciliation: "sign", Blocks: 4}},
+		{ECInitialization, `{"noise": 0.06, "qc_ldpc": {"family": 2, "z": 4441, "rows": 57, "shortened": 155, "punctured": 0, "seed": 4294967295}, "reconciliation": "multidimensional", "blocks": 9}`,
+			&ECInitializationContent{Noise: 0.06, QCLDPC: &QCLDPCParams{Family: 2, Z: 4441, Rows: 57, Shortened: 155, Seed: 1<<32 - 1}, Reconciliation: "multidimensional", Blocks: 9}},
 		{ECInitialization, `{"noise": 0.2, "sparse_matrix": {"n": 3, "rows": [[0, 2], []]}}`,
 			&ECInitializationContent{Noise: 0.2, SparseMatrix: &SparseMatrix{N: 3, Rows: [][]int{{0, 2}, {}}}}},
 		{ECVerification, `{"hash": 2.0}`, &ECVerificationContent{Hash: 2}},
@@ -208,7 +219,7 @@ func TestEncodeContentValidates(t *testing.T) {
 	if b, err := EncodeContent((*AbortContent)(nil)); err != nil || len(b) != 0 {
 		t.Errorf("nil content: %q %v", b, err)
 	}
-	if b, err := EncodeContent(&AbortContent{}); err != nil || len(b) != 0 {
+	if b, err := EncodeContent(&AbortContent{}); err != nil || b != nil {
 		t.Errorf("empty optional content: %q %v", b, err)
 	}
 }

@@ -157,16 +157,20 @@ type IdentificationRequestContent struct {
 	QOSSTVersion string `json:"qosst_version"` // e.g. "QOSST/0.2"
 }
 
-func (*IdentificationRequestContent) Code() Code      { return IdentificationRequest }
-func (*IdentificationRequestContent) Validate() error { return nil }
+func (*IdentificationRequestContent) Code() Code { return IdentificationRequest }
+func (c *IdentificationRequestContent) Validate() error {
+	return checkIdentification(c.SerialNumber, c.QOSSTVersion)
+}
 
 // IdentificationResponseContent is the content of IDENTIFICATION_RESPONSE.
 type IdentificationResponseContent struct {
 	SerialNumber string `json:"serial_number"`
 }
 
-func (*IdentificationResponseContent) Code() Code      { return IdentificationResponse }
-func (*IdentificationResponseContent) Validate() error { return nil }
+func (*IdentificationResponseContent) Code() Code { return IdentificationResponse }
+func (c *IdentificationResponseContent) Validate() error {
+	return checkIdentification(c.SerialNumber, "")
+}
 
 // InvalidQOSSTVersionContent is the content of INVALID_QOSST_VERSION.
 type InvalidQOSSTVersionContent struct {
@@ -390,12 +394,27 @@ type SparseMatrix struct {
 	Rows [][]int `json:"rows"` // per row, column indices in [0, n)
 }
 
+// QCLDPCParams names a quasi-cyclic LDPC code with rate adaptation that
+// both stations build from these integers (the construction belongs to the
+// EC code, which also says which combinations exist): a code family, the
+// circulant size, the base rows used, the numbers of shortened and
+// punctured bits, and the seed of the shifts and positions.
+type QCLDPCParams struct {
+	Family    int `json:"family"`
+	Z         int `json:"z"`
+	Rows      int `json:"rows"`
+	Shortened int `json:"shortened"`
+	Punctured int `json:"punctured"`
+	Seed      int `json:"seed"` // in [0, 2^32)
+}
+
 // ECInitializationContent is the content of EC_INITIALIZATION. Exactly one
-// of LDPC, Matrix (the spec's dense field) and SparseMatrix is given.
+// of LDPC, QCLDPC, Matrix (the spec's dense field) and SparseMatrix is given.
 type ECInitializationContent struct {
 	Matrix         []Numbers[uint8] `json:"matrix,omitzero"` // dense 0/1 rows, rectangular
 	Noise          float64          `json:"noise"`           // Bob's noise variance estimate per quadrature, SNU; finite, >= 0
 	LDPC           *LDPCParams      `json:"ldpc,omitzero"`
+	QCLDPC         *QCLDPCParams    `json:"qc_ldpc,omitzero"`
 	SparseMatrix   *SparseMatrix    `json:"sparse_matrix,omitzero"`
 	Reconciliation string           `json:"reconciliation,omitzero"` // "" means "sign"
 	Blocks         int              `json:"blocks,omitzero"`         // 0 = not announced, >= 0
@@ -407,13 +426,26 @@ func (c *ECInitializationContent) Validate() error {
 		return err
 	}
 	n := 0
-	for _, given := range []bool{c.LDPC != nil, c.Matrix != nil, c.SparseMatrix != nil} {
+	for _, given := range []bool{c.LDPC != nil, c.QCLDPC != nil, c.Matrix != nil, c.SparseMatrix != nil} {
 		if given {
 			n++
 		}
 	}
 	if n != 1 {
-		return fieldErr("ldpc", "exactly one of ldpc, matrix and sparse_matrix must be given")
+		return fieldErr("ldpc", "exactly one of ldpc, qc_ldpc, matrix and sparse_matrix must be given")
+	}
+	if q := c.QCLDPC; q != nil {
+		for _, f := range []struct {
+			name string
+			v    int
+		}{{"qc_ldpc.family", q.Family}, {"qc_ldpc.z", q.Z}, {"qc_ldpc.rows", q.Rows}, {"qc_ldpc.shortened", q.Shortened}, {"qc_ldpc.punctured", q.Punctured}} {
+			if f.v < 0 {
+				return fieldErr(f.name, "negative")
+			}
+		}
+		if q.Seed < 0 || q.Seed > math.MaxUint32 {
+			return fieldErr("qc_ldpc.seed", "not in [0, 2^32)")
+		}
 	}
 	if c.Blocks < 0 {
 		return fieldErr("blocks", "negative")
@@ -482,12 +514,16 @@ type ECBlockContent struct {
 	Syndrome Numbers[float64] `json:"syndrome"`          // finite numbers
 	Rotation Numbers[float64] `json:"rotation,omitzero"` // finite numbers, 8 per norm
 	Norms    Numbers[float64] `json:"norms,omitzero"`    // finite non-negative numbers
+	Hash     int64            `json:"hash,omitzero"`     // hash of Bob's block, in [1, 2^32] (absent: none)
 }
 
 func (*ECBlockContent) Code() Code { return ECBlock }
 func (c *ECBlockContent) Validate() error {
 	if c.Block < 0 {
 		return fieldErr("block", "negative")
+	}
+	if c.Hash < 0 || c.Hash > 1<<32 {
+		return fieldErr("hash", "not in [1, 2^32]")
 	}
 	if err := checkFiniteArray("syndrome", c.Syndrome); err != nil {
 		return err

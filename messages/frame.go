@@ -99,14 +99,19 @@ func (e *encoder) AppendFramePrefix(dst []byte, h Header, content []byte, a Auth
 	if hl > maxHeaderLength {
 		return dst[:orig], fmt.Errorf("%w: header of %d bytes exceeds %d", ErrFrame, hl, maxHeaderLength)
 	}
-	if e.h == nil {
-		e.h = sha256.New()
+	var signed []byte
+	var err error
+	if fa, ok := a.(FrameAuthenticator); ok {
+		signed, err = fa.SignFrame(dst[hs:], content)
+	} else {
+		if e.h == nil {
+			e.h = sha256.New()
+		}
+		e.h.Reset()
+		e.h.Write(dst[hs:])
+		e.h.Write(content)
+		signed, err = a.Sign(e.h.Sum(e.sum[:0]))
 	}
-	e.h.Reset()
-	e.h.Write(dst[hs:])
-	e.h.Write(content)
-	digest := e.h.Sum(e.sum[:0])
-	signed, err := a.Sign(digest)
 	if err != nil {
 		return dst[:orig], fmt.Errorf("sign frame: %w", err)
 	}
@@ -144,6 +149,11 @@ type Limits struct {
 	MaxContent int
 	// MaxSigned bounds the signed digest length (default defaultMaxSigned).
 	MaxSigned int
+	// ContentFor, when set, bounds content_length per code, below
+	// MaxContent: a frame of code c may carry min(MaxContent,
+	// ContentFor(c)) bytes of content. The header is read first, so the
+	// bound applies before any content byte is buffered.
+	ContentFor func(Code) int
 }
 
 func (l Limits) withDefaults() Limits {
@@ -255,8 +265,8 @@ func (d *Decoder) ReadFrame() (*Frame, error) {
 	if err != nil {
 		return nil, err
 	}
-	if h.ContentLength > d.limits.MaxContent {
-		return nil, fmt.Errorf("%w: content_length %d exceeds the limit of %d", ErrFrame, h.ContentLength, d.limits.MaxContent)
+	if max := d.limits.contentMax(h.Code); h.ContentLength > max {
+		return nil, fmt.Errorf("%w: content_length %d of %s exceeds the limit of %d", ErrFrame, h.ContentLength, h.Code, max)
 	}
 	buf := make([]byte, sl+hl, sl+hl+min(h.ContentLength, readChunk))
 	copy(buf, scratch)

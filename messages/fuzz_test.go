@@ -71,6 +71,7 @@ func FuzzDecodeContent(f *testing.F) {
 		f.Add(int(fr.Header.Code), fr.Content)
 	}
 	f.Add(int(ECInitialization), []byte(`{"noise": 0.2, "ldpc": {"n": 10, "k": 5, "column_weight": 3, "seed": 1}, "blocks": 2}`))
+	f.Add(int(ECInitialization), []byte(`{"noise": 0.2, "qc_ldpc": {"family": 2, "z": 64, "rows": 20, "shortened": 3, "punctured": 0, "seed": 7}, "reconciliation": "multidimensional", "blocks": 2}`))
 	f.Add(int(ECInitialization), []byte(`{"noise": 0.2, "sparse_matrix": {"n": 3, "rows": [[0, 2], [1]]}}`))
 	f.Add(int(ECBlock), []byte(`{"block": 1, "syndrome": [0, 1, 1, 0]}`))
 	f.Add(int(PESymbolsRequest), []byte("{\"indices\" :[ 1,\n2 ]}"))

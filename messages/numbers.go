@@ -87,8 +87,14 @@ func (n Numbers[T]) sizeHint() int {
 		return estimateFloats(v)*105/100 + 64
 	case Numbers[int]:
 		return estimateInts(v)
+	case Numbers[uint8]:
+		size := 2
+		for _, x := range v {
+			size += 2 + min(int(x)/10, 1) + min(int(x)/100, 1)
+		}
+		return size
 	}
-	return 2 + 4*len(n)
+	return 0
 }
 
 // appendJSON appends the array in the form of MarshalJSON.
@@ -111,13 +117,17 @@ func (n Numbers[T]) appendJSON(dst []byte) []byte {
 		}
 		return append(dst, ']')
 	case Numbers[uint8]:
-		dst = growFor(dst, 2+4*len(v))
+		dst = growFor(dst, v.sizeHint())
 		dst = append(dst, '[')
 		for i, x := range v {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = strconv.AppendUint(dst, uint64(x), 10)
+			if x < 10 {
+				dst = append(dst, '0'+x)
+			} else {
+				dst = strconv.AppendUint(dst, uint64(x), 10)
+			}
 		}
 		return append(dst, ']')
 	case Numbers[int]:
@@ -137,6 +147,10 @@ func (n Numbers[T]) appendJSON(dst []byte) []byte {
 // appendFloat writes f as encoding/json does: shortest round-trip digits,
 // exponent form below 1e-6 and from 1e21 on, "e-7" rather than "e-07".
 func appendFloat(dst []byte, f float64) []byte {
+	// Integral values below 2^53 (syndromes, bits) are their integer digits.
+	if f == math.Trunc(f) && math.Abs(f) < 1<<53 && (f != 0 || !math.Signbit(f)) {
+		return strconv.AppendInt(dst, int64(f), 10)
+	}
 	abs := math.Abs(f)
 	format := byte('f')
 	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
@@ -371,7 +385,7 @@ func intOf(tok []byte) (int64, error) {
 	if len(tok) == 1 { // a digit
 		return int64(tok[0] - '0'), nil
 	}
-	if bytes.IndexAny(tok, ".eE") < 0 {
+	if !bytes.ContainsAny(tok, ".eE") {
 		if digits := bytes.TrimPrefix(tok, []byte("-")); len(digits) <= 18 {
 			var v int64
 			for _, c := range digits {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+
+	"github.com/qosst/qosst-go/postprocessing/qcldpc"
 )
 
 // Reconciliation schemes (EC_INITIALIZATION's "reconciliation").
@@ -74,47 +76,84 @@ type PlanParams struct {
 	Seed int64
 	// Scheme: SchemeSign when empty.
 	Scheme string
+	// Codes: CodesQC (the default for multidimensional reconciliation) or
+	// CodesGenerated (the generated IRA codes, the only ones for sign
+	// reconciliation).
+	Codes string
+	// Efficiency is the target β of quasi-cyclic codes (DefaultEfficiency
+	// when zero).
+	Efficiency float64
 	// Optional tuning; zero values take the rate rule's choices.
+	// MaxBlockLength bounds the quadratures of one block
+	// (DefaultQCBlockLength for quasi-cyclic codes, DefaultMaxBlockLength
+	// for generated ones).
 	MaxBlockLength int
 	ColumnWeight   int
 	RateFraction   float64
 }
 
+// Code families of PlanParams.Codes.
+const (
+	CodesQC        = "qc"
+	CodesGenerated = "generated"
+)
+
 // ReconciliationPlan is everything both sides must agree on before the
-// blocks flow: it is exactly what EC_INITIALIZATION carries (see ECInitWire).
-// Blocks cover key bits [i·N, (i+1)·N) of the key-bit sequence, i < Blocks;
-// the remaining bits (fewer than Blocks) are dropped.
+// blocks flow: it is exactly what EC_INITIALIZATION carries. Block i is tied
+// to key quadratures [i·C, (i+1)·C) with C = ChannelBits; the remaining
+// quadratures (fewer than a block) are dropped.
 type ReconciliationPlan struct {
 	Scheme string
 	Code   LDPCParams
 	// Matrix, when not nil, is an explicit parity-check matrix that replaces
 	// the generated Code (EC_INITIALIZATION's "sparse_matrix" or "matrix").
 	Matrix *ParityCheck
+	// QC, when not nil, is a quasi-cyclic code with rate adaptation
+	// (EC_INITIALIZATION's "qc_ldpc") that replaces the generated Code.
+	QC     *qcldpc.Description
 	Blocks int
 	Noise  float64
 }
 
 // N is the block length: the bits of one code word.
 func (p ReconciliationPlan) N() int {
-	if p.Matrix != nil {
+	switch {
+	case p.Matrix != nil:
 		return p.Matrix.N()
+	case p.QC != nil:
+		return p.QC.N()
 	}
 	return p.Code.N
 }
 
 // M is the number of syndrome bits per block.
 func (p ReconciliationPlan) M() int {
-	if p.Matrix != nil {
+	switch {
+	case p.Matrix != nil:
 		return p.Matrix.M()
+	case p.QC != nil:
+		return p.QC.M()
 	}
 	return p.Code.N - p.Code.K
 }
 
-// ChannelBits is the number of key quadratures one block is tied to.
-func (p ReconciliationPlan) ChannelBits() int { return p.N() }
+// ChannelBits is the number of key quadratures one block is tied to: every
+// bit of the code word but the shortened and punctured ones.
+func (p ReconciliationPlan) ChannelBits() int {
+	if p.QC != nil && p.Matrix == nil {
+		return p.QC.ChannelBits()
+	}
+	return p.N()
+}
 
-// BlockKeyBits is the number of key bits a decoded block yields.
-func (p ReconciliationPlan) BlockKeyBits() int { return p.N() }
+// BlockKeyBits is the number of key bits a decoded block yields: every bit
+// of the code word but the shortened ones.
+func (p ReconciliationPlan) BlockKeyBits() int {
+	if p.QC != nil && p.Matrix == nil {
+		return p.QC.KeyBits()
+	}
+	return p.N()
+}
 
 // Rate is the effective code rate: the key bits a block keeps once its
 // syndrome is disclosed, per quadrature it is tied to. β = Rate/I_AB.
@@ -135,7 +174,16 @@ func (p ReconciliationPlan) Validate() error {
 	if p.Scheme != SchemeSign && p.Scheme != SchemeMultidimensional {
 		return fmt.Errorf("%w: reconciliation %q not supported (want %q or %q)", ErrInvalidPlan, p.Scheme, SchemeSign, SchemeMultidimensional)
 	}
-	if p.Matrix == nil {
+	switch {
+	case p.Matrix != nil:
+	case p.QC != nil:
+		if err := p.QC.Validate(); err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalidPlan, err)
+		}
+		if p.Scheme != SchemeMultidimensional {
+			return fmt.Errorf("%w: quasi-cyclic codes serve multidimensional reconciliation only, not %q", ErrInvalidPlan, p.Scheme)
+		}
+	default:
 		if err := p.Code.Validate(); err != nil {
 			return fmt.Errorf("%w: %w", ErrInvalidPlan, err)
 		}
@@ -154,14 +202,20 @@ func (p ReconciliationPlan) Validate() error {
 
 // ParityCheck returns the plan's matrix, generating it when needed.
 func (p ReconciliationPlan) ParityCheck() (*ParityCheck, error) {
-	if p.Matrix != nil {
+	switch {
+	case p.Matrix != nil:
 		return p.Matrix, nil
+	case p.QC != nil:
+		return nil, fmt.Errorf("%w: a quasi-cyclic code is used through its circulants, not as a sparse matrix", ErrInvalidPlan)
 	}
 	return GenerateLDPC(p.Code)
 }
 
 // blockCode builds the code every block is reconciled with.
 func (p ReconciliationPlan) blockCode() (*blockCode, error) {
+	if p.QC != nil && p.Matrix == nil {
+		return qcBlockCode(*p.QC)
+	}
 	h, err := p.ParityCheck()
 	if err != nil {
 		return nil, err
@@ -231,6 +285,14 @@ func PlanReconciliation(p PlanParams) (ReconciliationPlan, error) {
 		capacity, defaultFraction = BIAWGNCapacity, DefaultMDRateFraction
 	default:
 		return ReconciliationPlan{}, fmt.Errorf("%w: reconciliation %q not supported", ErrInvalidPlan, scheme)
+	}
+	switch p.Codes {
+	case "", CodesQC, CodesGenerated:
+	default:
+		return ReconciliationPlan{}, fmt.Errorf("%w: codes %q, want %q or %q", ErrInvalidPlan, p.Codes, CodesQC, CodesGenerated)
+	}
+	if scheme == SchemeMultidimensional && p.Codes != CodesGenerated && p.KeyQuadratures >= MinQCBlockLength {
+		return planQCReconciliation(p)
 	}
 	maxN := p.MaxBlockLength
 	if maxN == 0 {
@@ -450,6 +512,7 @@ type reconciler struct {
 	code   *blockCode
 	bits   []uint8 // Bob's code words, or Alice's decisions once decoded: Blocks × n
 	states []BlockState
+	hashed []bool // the block's EC_BLOCK carried its hash
 	iters  int
 }
 
@@ -464,7 +527,7 @@ func newReconciler(plan ReconciliationPlan, quadratures int) (*reconciler, error
 	if need := plan.Blocks * code.channel; quadratures < need {
 		return nil, fmt.Errorf("%w: %d key quadratures, the plan needs %d", ErrInvalidPlan, quadratures, need)
 	}
-	return &reconciler{plan: plan, code: code, states: make([]BlockState, plan.Blocks)}, nil
+	return &reconciler{plan: plan, code: code, states: make([]BlockState, plan.Blocks), hashed: make([]bool, plan.Blocks)}, nil
 }
 
 func (r *reconciler) checkIndex(i int) error {
@@ -516,10 +579,13 @@ func (r *reconciler) Key() []uint8 {
 // Stats summarises the blocks.
 func (r *reconciler) Stats() ReconciliationStats {
 	s := ReconciliationStats{Blocks: r.plan.Blocks, Iterations: r.iters}
-	for _, st := range r.states {
+	for i, st := range r.states {
 		switch st {
 		case BlockDecoded:
 			s.Decoded++
+			if r.hashed[i] {
+				s.LeakedBits += BlockHashBits
+			}
 		case BlockFailed:
 			s.Failed++
 		default:
@@ -527,7 +593,7 @@ func (r *reconciler) Stats() ReconciliationStats {
 		}
 	}
 	s.KeyBits = s.Decoded * r.code.keyBits()
-	s.LeakedBits = s.Decoded * r.code.m
+	s.LeakedBits += s.Decoded * r.code.m
 	s.Quadratures = s.Decoded * r.code.channel
 	return s
 }
@@ -544,14 +610,17 @@ type BobReconciler struct {
 	y []float64
 }
 
-// BlockSideInfo is what EC_BLOCK carries besides the syndrome for
-// multidimensional reconciliation: per group of 8 quadratures, the 8
-// coordinates of the unit octonion α (Rotation, one per quadrature of the
-// block) and ‖y‖ (Norms, one per group). Sign reconciliation has none (both
-// nil).
+// BlockSideInfo is what EC_BLOCK carries besides the syndrome: the block's
+// hash, and for multidimensional reconciliation, per group of 8
+// quadratures, the 8 coordinates of the unit octonion α (Rotation, one per
+// quadrature of the block) and ‖y‖ (Norms, one per group). Sign
+// reconciliation has no rotations (both nil).
 type BlockSideInfo struct {
 	Rotation []float64
 	Norms    []float64
+	// Hash is BlockHash of Bob's code word (0: none, as from a peer that
+	// sends none): Alice refuses a decoded word that does not match it.
+	Hash int64
 }
 
 // NewBobReconciler takes Bob's key quadratures in SNU (KeyQuadratures of his
@@ -618,14 +687,21 @@ func (c *blockCode) channelBits(word, dst []uint8) []uint8 {
 }
 
 // SideInfo returns what EC_BLOCK must carry for block i besides the
-// syndrome (empty for sign reconciliation).
+// syndrome: the block's hash (whose bits count as leaked once the block is
+// decoded) and, for multidimensional reconciliation, the rotations and
+// norms.
 func (b *BobReconciler) SideInfo(i int) (BlockSideInfo, error) {
 	word, err := b.block(i)
-	if err != nil || b.plan.Scheme != SchemeMultidimensional {
+	if err != nil {
 		return BlockSideInfo{}, err
 	}
+	b.hashed[i] = true
+	side := BlockSideInfo{Hash: BlockHash(i, word)}
+	if b.plan.Scheme != SchemeMultidimensional {
+		return side, nil
+	}
 	q := b.code.channel
-	side := BlockSideInfo{Rotation: make([]float64, q), Norms: make([]float64, q/mdDim)}
+	side.Rotation, side.Norms = make([]float64, q), make([]float64, q/mdDim)
 	bits := b.code.channelBits(word, make([]uint8, 0, q))
 	mdEncode(bits, b.quadratures(b.y, i), side.Rotation, side.Norms)
 	return side, nil
@@ -680,7 +756,7 @@ func NewAliceReconciler(plan ReconciliationPlan, x []float64, ch Channel) (*Alic
 	if err != nil {
 		return nil, err
 	}
-	dec, err := r.code.newDecoder(DefaultMaxIterations)
+	dec, err := r.code.newDecoder(0) // each code's own bound
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidPlan, err)
 	}
@@ -727,6 +803,9 @@ func (a *AliceReconciler) DecodeBlockSide(i int, syndrome []uint8, side BlockSid
 		}
 		mdLLR(x, side.Rotation, side.Norms, a.ch, a.chl)
 	} else {
+		if err := checkBlockHash(side.Hash); err != nil {
+			return err
+		}
 		for j, v := range x {
 			a.chl[j] = a.ch.SignLLR(v)
 		}
@@ -741,7 +820,7 @@ func (a *AliceReconciler) DecodeBlockSide(i int, syndrome []uint8, side BlockSid
 				a.llr[j] = a.chl[q]
 				q++
 			case roleShortened:
-				a.llr[j] = llrClamp
+				a.llr[j] = math.Inf(1) // the decoder clamps it above anything its checks can send
 			default:
 				a.llr[j] = 0
 			}
@@ -755,6 +834,13 @@ func (a *AliceReconciler) DecodeBlockSide(i int, syndrome []uint8, side BlockSid
 	if !ok {
 		a.states[i] = BlockFailed
 		return fmt.Errorf("%w: block %d after %d iterations", ErrBlockFailed, i, it)
+	}
+	if side.Hash != 0 {
+		a.hashed[i] = true
+		if BlockHash(i, out) != side.Hash {
+			a.states[i] = BlockFailed
+			return fmt.Errorf("%w: block %d reached the syndrome after %d iterations with another word than Bob's (block hash differs)", ErrBlockFailed, i, it)
+		}
 	}
 	a.states[i] = BlockDecoded
 	return nil
@@ -777,6 +863,9 @@ func BitsFromNumbers(v []float64) ([]uint8, error) {
 }
 
 func checkSideInfo(side BlockSideInfo, n int) error {
+	if err := checkBlockHash(side.Hash); err != nil {
+		return err
+	}
 	if len(side.Rotation) != n || len(side.Norms) != n/mdDim {
 		return fmt.Errorf("%w: side information of %d rotation and %d norm values, want %d and %d",
 			ErrInvalidBlock, len(side.Rotation), len(side.Norms), n, n/mdDim)
@@ -790,6 +879,13 @@ func checkSideInfo(side BlockSideInfo, n int) error {
 		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
 			return fmt.Errorf("%w: norm %d = %g", ErrInvalidBlock, j, v)
 		}
+	}
+	return nil
+}
+
+func checkBlockHash(h int64) error {
+	if h < 0 || h > 1<<BlockHashBits {
+		return fmt.Errorf("%w: block hash %d outside [0, 2^%d]", ErrInvalidBlock, h, BlockHashBits)
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -22,6 +23,7 @@ import (
 	"github.com/qosst/qosst-go/config"
 	"github.com/qosst/qosst-go/hardware/sim"
 	"github.com/qosst/qosst-go/keystore"
+	"github.com/qosst/qosst-go/station"
 	"github.com/qosst/qosst-go/transport"
 )
 
@@ -129,7 +131,8 @@ func withChecks(n int, fn func()) {
 	fn()
 }
 
-// keyFiles reads every key file of a store directory.
+// keyFiles reads every key file of a store directory; a temporary key file
+// (".<frame>.tmp-N", key material under no final name) fails the test.
 func keyFiles(t *rapid.T, dir string) map[string][]byte {
 	out := map[string][]byte{}
 	entries, err := os.ReadDir(dir)
@@ -137,6 +140,9 @@ func keyFiles(t *rapid.T, dir string) map[string][]byte {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") && strings.Contains(e.Name(), ".tmp-") {
+			t.Fatalf("temporary key file %s left in %s", e.Name(), dir)
+		}
 		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
 		if err != nil {
 			t.Fatal(err)
@@ -179,7 +185,7 @@ func TestFaultyLinkNeverLeavesAOneSidedKey(t *testing.T) {
 			fc = &faultyConn{Conn: conn, faults: append([]fault(nil), plan...)}
 			return fc, nil
 		})
-		rx, err := sim.NewReceiver(c.SimConfig())
+		rx, err := sim.NewReceiver(station.SimConfig(c))
 		if err != nil {
 			t.Fatal(err)
 		}

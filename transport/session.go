@@ -365,8 +365,14 @@ func (s *Session) RecvContext(ctx context.Context) (Message, error) {
 func (s *Session) check(f *messages.Frame) (Message, error) {
 	h := f.Header
 	m := Message{Code: h.Code, Header: h}
-	s.digest = f.Digest()
-	if err := s.opts.Authenticator.Verify(s.digest[:], f.Signed); err != nil {
+	var err error
+	if fa, ok := s.opts.Authenticator.(messages.FrameAuthenticator); ok {
+		err = fa.VerifyFrame(f.HeaderJSON, f.Content, f.Signed)
+	} else {
+		s.digest = f.Digest()
+		err = s.opts.Authenticator.Verify(s.digest[:], f.Signed)
+	}
+	if err != nil {
 		if !errors.Is(err, messages.ErrAuthentication) {
 			err = fmt.Errorf("%w: %w", messages.ErrAuthentication, err)
 		}
@@ -378,7 +384,7 @@ func (s *Session) check(f *messages.Frame) (Message, error) {
 			s.echo = h.NextChallenge // as below
 			s.chainMu.Unlock()
 			return m, fmt.Errorf("transport: receive %s: %w: challenge %q echoes no outstanding challenge (replayed frame?)",
-				h.Code, messages.ErrAuthentication, h.Challenge)
+				h.Code, messages.ErrAuthentication, clip(h.Challenge))
 		}
 		if h.Challenge != s.expect {
 			// The digest held, so the peer did send this next_challenge:
@@ -387,7 +393,7 @@ func (s *Session) check(f *messages.Frame) (Message, error) {
 			s.echo = h.NextChallenge
 			s.chainMu.Unlock()
 			return m, fmt.Errorf("transport: receive %s: %w: challenge %q, expected %q",
-				h.Code, messages.ErrAuthentication, h.Challenge, want)
+				h.Code, messages.ErrAuthentication, clip(h.Challenge), want)
 		}
 	}
 	s.echo = h.NextChallenge

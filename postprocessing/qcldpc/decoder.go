@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 )
 
 // DefaultDecoderIterations is the iteration bound NewDecoder uses when it is
@@ -45,21 +46,25 @@ const (
 	decPhiMinExp = -16
 )
 
-var decPhi, decPhiCap = func() (*[1 << (8 + decPhiMant)]float32, float32) {
-	var t [1 << (8 + decPhiMant)]float32
+// decPhi is a package-level array rather than a pointer so that the inner
+// loops index it directly.
+var decPhi [1 << (8 + decPhiMant)]float32
+
+// decPhiCap is φ(2^-16), the largest check message magnitude.
+var decPhiCap = func() float32 {
 	capX := math.Ldexp(1+0.5/(1<<decPhiMant), decPhiMinExp)
 	phiCap := -math.Log(math.Tanh(capX / 2))
-	for k := range t {
+	for k := range decPhi {
 		e := k>>decPhiMant - 127
 		m := k & (1<<decPhiMant - 1)
 		if e < decPhiMinExp {
-			t[k] = float32(phiCap)
+			decPhi[k] = float32(phiCap)
 			continue
 		}
 		x := math.Ldexp(1+(float64(m)+0.5)/(1<<decPhiMant), e)
-		t[k] = float32(-math.Log(math.Tanh(x / 2)))
+		decPhi[k] = float32(-math.Log(math.Tanh(x / 2)))
 	}
-	return &t, float32(phiCap)
+	return float32(phiCap)
 }()
 
 // decPhiOf returns the tabulated φ(|x|).
@@ -128,6 +133,12 @@ func NewDecoder(c *Code, maxIter int) (*Decoder, error) {
 		return nil, fmt.Errorf("%w: %d circulants of size %d over %d base columns exceed the decoder's %d edges",
 			ErrInvalidCode, len(c.Circulants), c.Z, c.BaseCols, MaxDecoderEdges)
 	}
+	// The decoder keeps its own copy: a caller changing the code afterwards
+	// cannot desynchronise the layout from the syndrome check.
+	own := *c
+	own.Circulants = slices.Clone(c.Circulants)
+	own.Punctured = slices.Clone(c.Punctured)
+	c = &own
 	z := c.Z
 	d := &Decoder{code: c, z: z, maxIter: maxIter, layers: make([]int, c.BaseRows+1)}
 	d.edges = make([]decEdge, len(c.Circulants))
@@ -163,7 +174,8 @@ func NewDecoder(c *Code, maxIter int) (*Decoder, error) {
 	return d, nil
 }
 
-// Code returns the code the decoder was built for.
+// Code returns the decoder's copy of the code it was built for (not to be
+// modified).
 func (d *Decoder) Code() *Code { return d.code }
 
 // MaxIterations is the iteration bound of Decode.

@@ -2,6 +2,7 @@ package qcldpc
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"runtime"
@@ -16,6 +17,9 @@ import (
 //
 //	go test -run '^$' -bench 'Decode' -benchmem ./postprocessing/qcldpc/
 //
+// (about 5 minutes on the shared machine; BenchmarkCheckRule, the check-rule
+// comparison, is separate.)
+//
 // BenchmarkDecodeSpeed reports decoded input bits per second on one core at
 // rates ≈ 0.1 and ≈ 0.02 (2^18- and 2^20-bit codes), next to two baselines
 // measured in the same run on the same code: one pass over the edges with
@@ -29,8 +33,14 @@ import (
 //	QCLDPC_FER_SNR=1.0,0.5,0.16   SNRs to run (default: each code's own list)
 //	QCLDPC_FER_BLOCKS=100         blocks per point (default 20)
 //	QCLDPC_FER_CODES=r0.1         only codes whose name contains this
+//	QCLDPC_FER_ITERS=200          iteration bound of the decoder (default 200)
 //
-// To measure the project's designed codes, add them to benchFERCodes.
+// BenchmarkDecodeDesigned runs the same harness on the project's codes: at
+// each SNR, the code ForRate(β·½·log2(1+snr), N) describes, built by Build
+// with its shortened and punctured bits. Knobs: QCLDPC_FER_SNR (default
+// 1.0,0.5,0.16,0.08,0.03), QCLDPC_FER_BETA (target β, default 0.95),
+// QCLDPC_FER_N (block length, default 2^18), QCLDPC_FER_BLOCKS,
+// QCLDPC_FER_ITERS.
 
 // benchCode is a code with the SNRs it is benchmarked at.
 type benchCode struct {
@@ -38,22 +48,50 @@ type benchCode struct {
 	build func() *Code
 	snrs  []float64 // FER points (default list)
 	speed float64   // SNR of the speed benchmark (decodes every block)
+
+	// adapt, when set, names the bits shortened (known to both sides: LLR
+	// ±Inf) and punctured (LLR 0) at an SNR, beyond the code's punctured
+	// columns; the sets must be disjoint from each other and from them.
+	adapt func(c *Code, snr float64) (shortened, punctured []int)
+
+	// design, when set instead of build, describes one of the project's
+	// codes: Build makes it, with its shortened and punctured bits.
+	design func() (Description, error)
 }
 
 var (
-	benchCodeCache   = map[string]*Code{}
+	benchCodeCache   = map[string]*Adapted{}
 	benchCodeCacheMu sync.Mutex
 )
 
-func (bc benchCode) code() *Code {
+// built returns the code with the bits it shortens and punctures beyond its
+// punctured columns (none for the test codes).
+func (bc benchCode) built(b *testing.B) (c *Code, shortened, punctured []int) {
 	benchCodeCacheMu.Lock()
 	defer benchCodeCacheMu.Unlock()
-	if c, ok := benchCodeCache[bc.name]; ok {
-		return c
+	a, ok := benchCodeCache[bc.name]
+	if !ok {
+		if bc.design != nil {
+			d, err := bc.design()
+			if err == nil {
+				a, err = Build(d)
+			}
+			if err != nil {
+				b.Fatalf("%s: %v", bc.name, err)
+			}
+		} else {
+			a = &Adapted{Code: bc.build()}
+		}
+		benchCodeCache[bc.name] = a
 	}
-	c := bc.build()
-	benchCodeCache[bc.name] = c
-	return c
+	shortened, punctured = benchAdapted(a)
+	return a.Code, shortened, punctured
+}
+
+// benchDesign is the project's code for effective rate `rate` at about n
+// bits.
+func benchDesign(rate float64, n int) func() (Description, error) {
+	return func() (Description, error) { return ForRate(rate, n) }
 }
 
 // benchRaptor lifts the Raptor-like test base to about 2^log2n bits.
@@ -65,26 +103,36 @@ func benchRaptor(k, core, ext, log2n int) func() *Code {
 	}
 }
 
-// benchSpeedCodes: rate (1+k−core)/(k+ext) = 5/50 = 0.1 and 3/150 = 0.02.
+// benchSpeedCodes: the test codes at rate (1+k−core)/(k+ext) = 5/50 = 0.1
+// and 3/150 = 0.02, and the project's codes (ForRate) at rates 0.1 and 0.02
+// at the SNR where the rate is β = 0.85 of the capacity,
+// 2^(2·rate/0.85) − 1.
 var benchSpeedCodes = []benchCode{
 	{name: "r0.1-2^18", build: benchRaptor(6, 2, 44, 18), speed: 0.22},
 	{name: "r0.1-2^20", build: benchRaptor(6, 2, 44, 20), speed: 0.22},
 	{name: "r0.02-2^18", build: benchRaptor(4, 2, 146, 18), speed: 0.045},
 	{name: "r0.02-2^20", build: benchRaptor(4, 2, 146, 20), speed: 0.045},
+	{name: "designed-r0.1-2^18", design: benchDesign(0.1, 1<<18), speed: math.Exp2(2*0.1/0.85) - 1},
+	{name: "designed-r0.1-2^20", design: benchDesign(0.1, 1<<20), speed: math.Exp2(2*0.1/0.85) - 1},
+	{name: "designed-r0.02-2^18", design: benchDesign(0.02, 1<<18), speed: math.Exp2(2*0.02/0.85) - 1},
+	{name: "designed-r0.02-2^20", design: benchDesign(0.02, 1<<20), speed: math.Exp2(2*0.02/0.85) - 1},
 }
 
 // benchFERCodes are the codes of the FER/β harness.
 var benchFERCodes = []benchCode{
 	{name: "r0.5-regular36-2^18", build: func() *Code {
 		return testMustLift(1, testRegular36(), (1<<18)/6, nil)
-	}, snrs: []float64{1.0, 1.2, 1.5}},
+	}, snrs: []float64{1.2, 1.3, 1.5}},
+	{name: "r0.25-regular36-shortened-2^18", build: func() *Code {
+		return testMustLift(1, testRegular36(), (1<<18)/6, nil)
+	}, snrs: []float64{0.7, 0.8}, adapt: func(c *Code, _ float64) (shortened, punctured []int) {
+		for i := 0; i < c.N(); i += 3 { // a third of the bits: rate (½ − ⅓)/(⅔) = ¼
+			shortened = append(shortened, i)
+		}
+		return shortened, nil
+	}},
 	{name: "r0.1-raptor-2^18", build: benchRaptor(6, 2, 44, 18), snrs: []float64{0.2, 0.25, 0.3}},
-	{name: "r0.02-raptor-2^18", build: benchRaptor(4, 2, 146, 18), snrs: []float64{0.04, 0.05, 0.06, 0.07}},
-}
-
-// benchRate is R_eff = (N − M)/(N − punctured bits).
-func benchRate(c *Code) float64 {
-	return float64(c.N()-c.M()) / float64(c.N()-len(c.Punctured)*c.Z)
+	{name: "r0.02-raptor-2^18", build: benchRaptor(4, 2, 146, 18), snrs: []float64{0.04, 0.05, 0.07}},
 }
 
 type benchBlock struct {
@@ -93,11 +141,23 @@ type benchBlock struct {
 }
 
 func benchBlocks(c *Code, snr float64, n int, seed uint64) []benchBlock {
+	return benchBlocksAdapted(c, nil, nil, snr, n, seed)
+}
+
+// benchBlocksAdapted draws n blocks; shortened bits get LLR ±Inf, the
+// punctured ones LLR 0.
+func benchBlocksAdapted(c *Code, shortened, punctured []int, snr float64, n int, seed uint64) []benchBlock {
 	rng := rand.New(rand.NewPCG(seed, 99))
 	bl := make([]benchBlock, n)
 	for i := range bl {
 		bl[i] = benchBlock{make([]uint8, c.N()), make([]uint8, c.M()), make([]float32, c.N())}
 		testBlock(rng, c, snr, bl[i].bits, bl[i].synd, bl[i].llr)
+		for _, k := range shortened {
+			bl[i].llr[k] = float32(math.Inf(1 - 2*int(bl[i].bits[k])))
+		}
+		for _, k := range punctured {
+			bl[i].llr[k] = 0
+		}
 	}
 	return bl
 }
@@ -114,9 +174,10 @@ func benchStart(b *testing.B) *benchClock {
 	runtime.LockOSThread()
 	b.Cleanup(runtime.UnlockOSThread)
 	b.ReportAllocs()
-	b.ResetTimer()
 	cpu, ok := threadCPUTime()
-	return &benchClock{cpu0: cpu, ok: ok}
+	clk := &benchClock{cpu0: cpu, ok: ok}
+	b.ResetTimer()
+	return clk
 }
 
 // stop returns the wall and CPU seconds of the loop (CPU = wall when the
@@ -133,10 +194,10 @@ func (c *benchClock) stop(b *testing.B) (wall, cpu float64) {
 
 func BenchmarkDecodeSpeed(b *testing.B) {
 	for _, bc := range benchSpeedCodes {
-		c := bc.code()
+		c, shortened, punctured := bc.built(b)
 		edges := float64(c.Edges())
 		b.Run(bc.name+"/decode", func(b *testing.B) {
-			blocks := benchBlocks(c, bc.speed, 2, 1)
+			blocks := benchBlocksAdapted(c, shortened, punctured, bc.speed, 2, 1)
 			d, err := NewDecoder(c, 200)
 			if err != nil {
 				b.Fatal(err)
@@ -164,7 +225,8 @@ func BenchmarkDecodeSpeed(b *testing.B) {
 			b.ReportMetric(bits/cpu/1e6, "Mbit/s-cpu")
 			b.ReportMetric(float64(iters)/float64(b.N), "iters")
 			b.ReportMetric(cpu*1e9/float64(iters)/edges, "cpu-ns/edge/iter")
-			b.ReportMetric(benchRate(c), "rate")
+			b.ReportMetric(float64(c.N()-c.M()-len(shortened))/float64(c.N()-len(shortened)-len(punctured)-len(c.Punctured)*c.Z), "rate")
+			b.ReportMetric(edges/float64(c.N()), "edges/bit")
 		})
 		b.Run(bc.name+"/baseline-syndrome", func(b *testing.B) {
 			bits := make([]uint8, c.N())
@@ -208,6 +270,19 @@ func BenchmarkDecodeSpeed(b *testing.B) {
 	}
 }
 
+// benchEnvInt reads a positive integer knob.
+func benchEnvInt(b *testing.B, key string, def int) int {
+	v := os.Getenv(key)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		b.Fatalf("%s=%q, want a positive integer", key, v)
+	}
+	return n
+}
+
 // benchEnvFloats parses a comma-separated list of numbers.
 func benchEnvFloats(b *testing.B, key string) []float64 {
 	v := os.Getenv(key)
@@ -226,14 +301,8 @@ func benchEnvFloats(b *testing.B, key string) []float64 {
 }
 
 func BenchmarkDecodeFER(b *testing.B) {
-	blocks := 20
-	if v := os.Getenv("QCLDPC_FER_BLOCKS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			b.Fatalf("QCLDPC_FER_BLOCKS=%q, want a positive integer", v)
-		}
-		blocks = n
-	}
+	blocks := benchEnvInt(b, "QCLDPC_FER_BLOCKS", 20)
+	iters := benchEnvInt(b, "QCLDPC_FER_ITERS", 200)
 	snrOverride := benchEnvFloats(b, "QCLDPC_FER_SNR")
 	only := os.Getenv("QCLDPC_FER_CODES")
 	for _, bc := range benchFERCodes {
@@ -246,17 +315,86 @@ func BenchmarkDecodeFER(b *testing.B) {
 		}
 		for _, snr := range snrs {
 			b.Run(fmt.Sprintf("%s/snr=%g", bc.name, snr), func(b *testing.B) {
-				benchFER(b, bc.code(), snr, blocks)
+				c, shortened, punctured := bc.built(b)
+				if bc.adapt != nil {
+					shortened, punctured = bc.adapt(c, snr)
+				}
+				benchFER(b, c, shortened, punctured, snr, blocks, iters)
 			})
 		}
 	}
 }
 
+func BenchmarkDecodeDesigned(b *testing.B) {
+	blocks := benchEnvInt(b, "QCLDPC_FER_BLOCKS", 20)
+	iters := benchEnvInt(b, "QCLDPC_FER_ITERS", 200)
+	n := benchEnvInt(b, "QCLDPC_FER_N", 1<<18)
+	snrs := benchEnvFloats(b, "QCLDPC_FER_SNR")
+	if snrs == nil {
+		snrs = []float64{1.0, 0.5, 0.16, 0.08, 0.03}
+	}
+	beta := 0.95
+	if v := benchEnvFloats(b, "QCLDPC_FER_BETA"); v != nil {
+		beta = v[0]
+	}
+	for _, snr := range snrs {
+		d, err := ForRate(beta*GaussianCapacity(snr), n)
+		if err != nil {
+			b.Logf("SNR %g: %v", snr, err)
+			continue
+		}
+		name := fmt.Sprintf("family%d-rows%d-z%d-short%d/snr=%g", d.Family, d.Rows, d.Z, d.Shortened, snr)
+		b.Run(name, func(b *testing.B) {
+			a, err := Build(d)
+			if err != nil {
+				b.Fatal(err)
+			}
+			shortened, punctured := benchAdapted(a)
+			want, err := d.EffectiveRate()
+			if err != nil {
+				b.Fatal(err)
+			}
+			benchFER(b, a.Code, shortened, punctured, snr, blocks, iters)
+			sent := a.Code.N() - len(shortened) - len(punctured) - len(a.Code.Punctured)*a.Code.Z
+			if got := float64(a.Code.N()-a.Code.M()-len(shortened)) / float64(sent); math.Abs(got-want) > 1e-12 {
+				b.Fatalf("harness rate %g, Description.EffectiveRate %g", got, want)
+			}
+			if th, err := ThresholdSNR(d); err == nil {
+				b.ReportMetric(want/GaussianCapacity(th), "beta-at-threshold")
+			}
+		})
+	}
+}
+
+// benchAdapted splits a built code's rate adaptation into the harness's
+// lists: the shortened bits, and the punctured bits outside the code's
+// punctured columns.
+func benchAdapted(a *Adapted) (shortened, punctured []int) {
+	structural := map[int32]bool{}
+	for _, c := range a.Code.Punctured {
+		structural[c] = true
+	}
+	z := int32(a.Code.Z)
+	for _, i := range a.Shortened {
+		shortened = append(shortened, int(i))
+	}
+	for _, i := range a.Punctured {
+		if !structural[i/z] {
+			punctured = append(punctured, int(i))
+		}
+	}
+	return shortened, punctured
+}
+
 // benchFER decodes `blocks` fresh blocks per b.N iteration on all cores and
-// reports the frame error rate, mean iterations, β over the decoded blocks
-// (R_eff/(½·log2(1+snr))), and the throughput of all cores together.
-func benchFER(b *testing.B, c *Code, snr float64, blocks int) {
-	pool, err := NewDecoderPool(c, 200, 0)
+// reports the frame error rate, mean iterations, β of the decoded blocks
+// (R_eff/(½·log2(1+snr)) with R_eff = (N − M − S)/(N − S − P) for S
+// shortened and P punctured bits), and the throughput of all cores
+// together, in channel bits (N − S − P) per second.
+func benchFER(b *testing.B, c *Code, shortened, punctured []int, snr float64, blocks, maxIter int) {
+	sent := c.N() - len(shortened) - len(punctured) - len(c.Punctured)*c.Z
+	rate := float64(c.N()-c.M()-len(shortened)) / float64(sent)
+	pool, err := NewDecoderPool(c, maxIter, 0)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -268,20 +406,31 @@ func benchFER(b *testing.B, c *Code, snr float64, blocks int) {
 		jobs[i] = DecodeJob{LLR: make([]float32, c.N()), Syndrome: make([]uint8, c.M()), Out: make([]uint8, c.N())}
 	}
 	rng := rand.New(rand.NewPCG(uint64(snr*1e6), 7))
-	var failed, wrong, total, iters int
-	var decodeSec float64
+	var failed, wrong, wrongWeight, wrongChannel, lessLikely, total, iters int
+	var decodeSec, cpuSec float64
+	cpuOK := true
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		for j := range jobs {
 			testBlock(rng, c, snr, bits[j], jobs[j].Syndrome, jobs[j].LLR)
+			for _, i := range shortened {
+				jobs[j].LLR[i] = float32(math.Inf(1 - 2*int(bits[j][i])))
+			}
+			for _, i := range punctured {
+				jobs[j].LLR[i] = 0
+			}
 		}
 		b.StartTimer()
 		start := b.Elapsed()
+		cpu0, ok0 := processCPUTime()
 		if err := pool.DecodeAll(jobs, results); err != nil {
 			b.Fatal(err)
 		}
+		cpu1, ok1 := processCPUTime()
 		decodeSec += (b.Elapsed() - start).Seconds()
+		cpuOK = cpuOK && ok0 && ok1
+		cpuSec += (cpu1 - cpu0).Seconds()
 		for j, r := range results {
 			if r.Err != nil {
 				b.Fatal(r.Err)
@@ -292,18 +441,47 @@ func benchFER(b *testing.B, c *Code, snr float64, blocks int) {
 				failed++
 				continue
 			}
+			// Right syndrome, wrong word: the verification hash's job. The
+			// log-likelihood of the decoded word minus that of Bob's is
+			// Σ (1−2·out_i)·llr_i over the bits where they differ; when it is
+			// positive, a maximum-likelihood decoder would err too (the
+			// code's distance, not the decoder, is at fault).
+			diff, dLL := 0, 0.0
 			for k, v := range jobs[j].Out {
 				if v != bits[j][k] {
-					wrong++ // right syndrome, wrong word: the verification hash's job
-					break
+					diff++
+					if jobs[j].LLR[k] != 0 {
+						wrongChannel++
+					}
+					if l := float64(jobs[j].LLR[k]); !math.IsNaN(l) {
+						dLL += (1 - 2*float64(v)) * l
+					}
+				}
+			}
+			if diff > 0 {
+				wrong++
+				wrongWeight += diff
+				if !(dLL > 0) {
+					lessLikely++
 				}
 			}
 		}
 	}
 	b.ReportMetric(float64(failed)/float64(total), "FER")
 	b.ReportMetric(float64(wrong), "undetected")
+	b.ReportMetric(float64(lessLikely), "undetected-less-likely")
+	if wrong > 0 {
+		b.ReportMetric(float64(wrongWeight)/float64(wrong), "undetected-bits")
+		b.ReportMetric(float64(wrongChannel)/float64(wrong), "undetected-channel-bits")
+	}
 	b.ReportMetric(float64(iters)/float64(total), "iters")
-	b.ReportMetric(benchRate(c)/testGaussCapacity(snr), "beta")
-	b.ReportMetric(float64(total)*float64(c.N())/decodeSec/1e6, "Mbit/s-all-cores")
+	b.ReportMetric(rate, "rate")
+	b.ReportMetric(rate/testGaussCapacity(snr), "beta")
+	b.ReportMetric(float64(total)*float64(sent)/decodeSec/1e6, "Mbit/s-all-cores")
+	if cpuOK && cpuSec > 0 {
+		// Per core of CPU time actually used: what one dedicated core
+		// would decode, whatever else shares the machine.
+		b.ReportMetric(float64(total)*float64(sent)/cpuSec/1e6, "Mbit/s-per-core-cpu")
+	}
 	b.ReportMetric(float64(total), "blocks")
 }

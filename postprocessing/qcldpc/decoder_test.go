@@ -323,11 +323,17 @@ func TestDecoderRejectsInvalid(t *testing.T) {
 	}
 
 	d, err := NewDecoder(good, 0)
-	if err != nil || d.MaxIterations() != DefaultDecoderIterations || d.Code() != good {
+	if err != nil || d.MaxIterations() != DefaultDecoderIterations || d.Code().N() != good.N() || !slices.Equal(d.Code().Circulants, good.Circulants) {
 		t.Fatalf("NewDecoder(good, 0) = %v, %v", d, err)
 	}
 	n, m := good.N(), good.M()
 	llr, synd, out := make([]float32, n), make([]uint8, m), make([]uint8, n)
+	// Changing the caller's code after construction does not reach the
+	// decoder.
+	good.BaseCols, good.Circulants = 2, good.Circulants[:1]
+	if _, _, err := d.Decode(llr, synd, out); err != nil {
+		t.Errorf("after the caller changed its code: %v", err)
+	}
 	for _, tc := range []struct {
 		name string
 		llr  []float32
@@ -411,5 +417,42 @@ func TestDecoderPool(t *testing.T) {
 	}
 	if _, err := NewDecoderPool(&Code{}, 10, 0); !errors.Is(err, ErrInvalidCode) {
 		t.Errorf("invalid code: %v", err)
+	}
+}
+
+// TestDecoderRegularThreshold checks the decoder against the published
+// belief-propagation threshold of the (3,6)-regular ensemble on the BIAWGN
+// channel, σ* = 0.8809 (Richardson, Shokrollahi and Urbanke 2001), i.e.
+// snr* = 1/σ*² ≈ 1.289: half a decibel below it every block of a 2^15-bit
+// lifting fails, half a decibel above it every block decodes.
+func TestDecoderRegularThreshold(t *testing.T) {
+	const snrStar = 1 / (0.8809 * 0.8809)
+	c := testMustLift(40, testRegular36(), (1<<15)/6, nil)
+	d, err := NewDecoder(c, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(41, 42))
+	bits, synd := make([]uint8, c.N()), make([]uint8, c.M())
+	llr, out := make([]float32, c.N()), make([]uint8, c.N())
+	for _, tc := range []struct {
+		dB   float64
+		want bool
+	}{{-0.5, false}, {0.5, true}} {
+		snr := snrStar * math.Pow(10, tc.dB/10)
+		blocks := 3
+		if testRace {
+			blocks = 1
+		}
+		for b := range blocks {
+			testBlock(rng, c, snr, bits, synd, llr)
+			it, ok, err := d.Decode(llr, synd, out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok != tc.want {
+				t.Errorf("SNR %.3f (%+.1f dB from the threshold), block %d: ok=%v after %d iterations, want %v", snr, tc.dB, b, ok, it, tc.want)
+			}
+		}
 	}
 }

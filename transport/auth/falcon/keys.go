@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 )
 
 // maxSecretCoefficient bounds |f|, |g|, |F|, |G| in a secret key file.
@@ -54,7 +55,19 @@ func NewPrivateKey(f, g, F, G []int64) (*PrivateKey, error) {
 	if sk.bigG, err = toInt16("G", G); err != nil {
 		return nil, err
 	}
-	// f·G − g·F must be the constant Q (negacyclic products, exact).
+	// f·G − g·F must be the constant Q. Modulo Q it is 0: checked first
+	// with the NTT (cheap, and almost every wrong basis fails it), then
+	// exactly over the integers.
+	fn, gn, Fn, Gn := reduce(f), reduce(g), reduce(F), reduce(G)
+	ntt(&fn)
+	ntt(&gn)
+	ntt(&Fn)
+	ntt(&Gn)
+	for i := range fn {
+		if mulq(fn[i], Gn[i]) != mulq(gn[i], Fn[i]) {
+			return nil, fmt.Errorf("%w: f·G − g·F is not %d (not even modulo %d)", ErrKey, Q, Q)
+		}
+	}
 	fG := negacyclicMul(sk.f[:], sk.bigG[:])
 	gF := negacyclicMul(sk.g[:], sk.bigF[:])
 	for i := range fG {
@@ -78,6 +91,21 @@ func NewPrivateKey(f, g, F, G []int64) (*PrivateKey, error) {
 		return nil, err
 	}
 	sk.precompute()
+	// The integer sampler needs every leaf's deviation within
+	// [sigmin, sigmaMax]: true of Falcon keys (their Gram–Schmidt norm is
+	// bounded); a longer basis is not a Falcon-512 key.
+	bad := 0.0
+	sk.tree.leaves(func(s float64) {
+		if !(s >= sigmin && s <= sigmaMax) && bad == 0 {
+			bad = s
+			if math.IsNaN(s) {
+				bad = -1
+			}
+		}
+	})
+	if bad != 0 {
+		return nil, fmt.Errorf("%w: the basis is too long for Falcon-512 (a sampler deviation of %v outside [%v, %v])", ErrKey, bad, sigmin, sigmaMax)
+	}
 	return sk, nil
 }
 

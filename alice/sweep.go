@@ -1,0 +1,24 @@
+package alice
+
+import (
+	"github.com/rs/zerolog"
+
+	"github.com/qosst/qosst-go/keystore"
+	"github.com/qosst/qosst-go/logging"
+)
+
+// SweepTemporaries removes the temporary key files a killed station left in
+// a key directory and logs each (frame, whether its key had become final).
+// Both stations call it at start.
+func SweepTemporaries(s *keystore.Store, log zerolog.Logger) error {
+	swept, err := s.SweepTemporaries()
+	for _, t := range swept {
+		ev := log.Warn().Str("dir", s.Dir()).Str("file", t.Name).Str(logging.FieldFrame, t.Frame.String())
+		if t.Final {
+			ev.Msg("removed a temporary key file left by an interrupted write; the key file is whole")
+		} else {
+			ev.Msg("removed a temporary key file left by an interrupted write; the key never became final here")
+		}
+	}
+	return err
+}

@@ -1,0 +1,35 @@
+package qcldpc
+
+// ChannelBits is N − S − P: the bits of one block that the channel carries
+// (P counts the family's punctured columns too); 0 when the description is
+// invalid.
+func (d Description) ChannelBits() int {
+	s, err := d.shape()
+	if err != nil {
+		return 0
+	}
+	return s.n - d.Shortened - d.Punctured - s.structP
+}
+
+// KeyBits is N − S: the bits of one block that are not shortened, the key
+// bits a decoded block yields; 0 when the description is invalid.
+func (d Description) KeyBits() int {
+	s, err := d.shape()
+	if err != nil {
+		return 0
+	}
+	return s.n - d.Shortened
+}
+
+// RateRange is the range of effective rates ForRate serves: from the
+// lowest-rate family at all its rows to the highest-rate family at its
+// fewest rows.
+func RateRange() (lo, hi float64) {
+	lo, hi = 1, 0
+	for _, fam := range families {
+		f := &fam.raptor
+		lo = min(lo, f.RateAt(f.MaxRows()))
+		hi = max(hi, f.RateAt(fam.minRows))
+	}
+	return lo, hi
+}
