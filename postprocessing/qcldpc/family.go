@@ -20,7 +20,7 @@ const (
 	// FamilyLow is a low-rate Raptor-like family in the multi-edge-type
 	// shape of CV-QKD codes (a core of 8 columns, one punctured, under a
 	// 5-row precode; degree-1 parity bits on extension checks of degree
-	// 1–3 into the core): rates 0.15 down to 0.01.
+	// 2–3 into the core): rates 0.15 down to 0.01.
 	FamilyLow = 2
 	// FamilyHigh has a rate-1/2 precode of the AR4JA shape (3×5, one
 	// punctured column) found by a PEXIT local search, extended by rows
@@ -77,10 +77,7 @@ var families = map[int]*family{
 				0, 1, 0, 1, 1, 0, 1, 0,
 			},
 			Ext: extCycle([][]uint8{
-				{0, 1}, {1, 0}, {4, 1, 7}, {6, 7}, {1, 3}, {2, 3}, {7, 1, 6}, {3, 7},
-				{0, 6}, {2, 3, 6}, {1, 7, 0}, {6, 7}, {3, 4}, {4, 3}, {4, 6, 1}, {6, 7},
-				{0, 1}, {2, 3}, {7, 3, 0}, {7, 3}, {0, 1}, {1, 3, 4}, {4, 5}, {6, 7},
-				{4, 3, 2}, {0}, {4, 5}, {6, 4}, {6, 2}, {4}, {1, 4, 6},
+				{0, 1}, {2, 3}, {4, 5}, {6, 7}, {0, 1}, {2, 3}, {4, 5}, {6, 7}, {0, 1}, {2, 3}, {1, 7, 0},
 			}, [][]uint8{{6, 7}, {0, 1}, {2, 3}, {4, 5}}, 293),
 		},
 		minRows: 5 + 13,
