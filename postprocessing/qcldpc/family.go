@@ -25,10 +25,9 @@ const (
 	// FamilyHigh has a rate-1/2 precode of the AR4JA shape (3×5, one
 	// punctured column) found by a PEXIT local search, extended by rows
 	// chosen greedily with PEXIT: rates 0.5 down to 0.125. Its thresholds
-	// beat FamilyAR4JA's by 0.2 dB, but ForRate does not use it: its
-	// column 3 has degree 2, both edges in one row, and the lifted cycles
-	// of those bits give some seeds low-weight codewords (blocks fail
-	// 0.9 dB above the threshold).
+	// beat FamilyAR4JA's by 0.2 dB, but ForRate does not use it: with
+	// some seeds its lifted codes fail 0.9 dB above the threshold, for a
+	// reason not yet established (docs/ldpc-codes.md).
 	FamilyHigh = 3
 )
 
