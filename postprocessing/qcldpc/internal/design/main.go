@@ -37,7 +37,7 @@ func main() {
 	iters := flag.Int("iter", 1000, "local search steps")
 	maxW := flag.Int("maxw", 3, "largest extension row weight")
 	seed := flag.Uint64("seed", 1, "random seed")
-	init := flag.Int("init", 0, "start from this shipped family instead of a balanced start")
+	initFam := flag.Int("init", 0, "start from this shipped family instead of a balanced start")
 	preOnly := flag.Bool("preonly", false, "mutate only the precode")
 	mode := flag.String("mode", "search", "search, precode or greedy")
 	ext := flag.Int("ext", 12, "greedy: extension rows")
@@ -85,8 +85,8 @@ func main() {
 	for i := 0; i < maxExt; i++ {
 		f.Ext = append(f.Ext, leastLoaded(load, 2))
 	}
-	if *init != 0 {
-		g, _, err := qcldpc.FamilyRaptor(*init)
+	if *initFam != 0 {
+		g, _, err := qcldpc.FamilyRaptor(*initFam)
 		if err != nil {
 			panic(err)
 		}
