@@ -125,6 +125,7 @@ func (d *Driver) State() states.State { return d.tracker.State() }
 func (d *Driver) Run(ctx context.Context, n int) ([]*Summary, error) {
 	var sums []*Summary
 	var fatal error
+	lost := 0 // connections lost in a row
 	for i := 0; n <= 0 || i < n; i++ {
 		if ctx.Err() != nil {
 			break
@@ -132,6 +133,9 @@ func (d *Driver) Run(ctx context.Context, n int) ([]*Summary, error) {
 		d.resolveBestEffort(ctx)
 		sum, err := d.RunFrame(ctx)
 		sums = append(sums, sum)
+		if d.rideOut(ctx, err, &lost) {
+			continue
+		}
 		if err != nil && Fatal(err) {
 			if ctx.Err() == nil {
 				fatal = err
@@ -366,6 +370,8 @@ func (f *frame) request(p Phase, code messages.Code, c messages.Content) (messag
 		return fail(m.Code, "", f.invalidResponse(code, m.Code, err.Error()))
 	case f.ctx.Err() != nil:
 		return fail(0, "", fmt.Errorf("%w: %w", errContext, err))
+	case noAnswer(ctx, err):
+		return fail(0, "", fmt.Errorf("%w: no answer to %s within %v (timeouts.response): %w", ErrNoAnswer, code, f.d.cfg.RequestTimeout, err))
 	default:
 		return fail(0, "", fmt.Errorf("%w: %w", messages.ErrDisconnected, err))
 	}

@@ -17,7 +17,7 @@ func (f *frame) identify() error {
 	code, c, err := f.request(PhaseIdentification, messages.IdentificationRequest,
 		&messages.IdentificationRequestContent{SerialNumber: f.d.cfg.SerialNumber, QOSSTVersion: messages.QOSSTVersion})
 	if err != nil {
-		return err
+		return busy(err)
 	}
 	if code == messages.InvalidQOSSTVersion {
 		return &PhaseError{Phase: PhaseIdentification, Request: messages.IdentificationRequest, Response: code,
@@ -315,10 +315,20 @@ func (f *frame) estimate() error {
 	if perr != nil {
 		f.d.log.Warn().AnErr("reason", perr).Msg("no key expected from this frame")
 	}
-	code, c, err := f.request(PhasePE, messages.PEFinished, &messages.PEFinishedContent{
+	if perr == nil {
+		perr = noCorrelation(&res)
+	}
+	announced := &messages.PEFinishedContent{
 		NPhoton: nph, Transmittance: kp.T, ExcessNoise: kp.Xi, ElectronicNoise: kp.Vel,
 		Eta: kp.Eta, KeyRate: keyRate,
-	})
+	}
+	if finiteAnnouncement(announced, perr != nil) {
+		f.sum.KeyRate = 0
+		if perr == nil {
+			perr = fmt.Errorf("%w: estimates not finite", pp.ErrNoCorrelation)
+		}
+	}
+	code, c, err := f.request(PhasePE, messages.PEFinished, announced)
 	if err != nil {
 		return err
 	}
