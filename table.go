@@ -102,7 +102,9 @@ type answerKey struct {
 }
 
 // Protocol returns the table of transitions.go, built once.
-var Protocol = sync.OnceValue(func() *Table {
+func Protocol() *Table { return protocol() }
+
+var protocol = sync.OnceValue(func() *Table {
 	t, err := New(table, everyState)
 	if err != nil {
 		panic("qosst: transitions.go: " + err.Error())
@@ -356,14 +358,11 @@ func EveryStateRows() []Row { return Protocol().EveryStateRows() }
 // AuthFailure returns Protocol().AuthFailure(s).
 func AuthFailure(s states.State) Transition { return Protocol().AuthFailure(s) }
 
-// DerivedAnswers returns the answers the engine derives from the table and
-// the typed validation (never a handler): UNKOWN_COMMAND, UNEXPECTED_COMMAND,
-// INVALID_CONTENT and AUTHENTICATION_INVALID. They are valid answers to any
-// request and leave the state as it was, except AUTHENTICATION_INVALID (see
-// AuthFailure).
-func DerivedAnswers() []messages.Code { return slices.Clone(derivedAnswers) }
-
-// IsDerived reports whether code is one of DerivedAnswers.
+// IsDerived reports whether code is one of the answers the engine derives
+// from the table and the typed validation (never a handler): UNKOWN_COMMAND,
+// UNEXPECTED_COMMAND, INVALID_CONTENT and AUTHENTICATION_INVALID. They are
+// valid answers to any request and leave the state as it was, except
+// AUTHENTICATION_INVALID (see AuthFailure).
 func IsDerived(code messages.Code) bool { return slices.Contains(derivedAnswers, code) }
 
 func copyRows(in []Row) []Row {

@@ -369,13 +369,7 @@ func TestDisconnectInEveryState(t *testing.T) {
 				b.s.Close()
 				// The session ends (and so gives the emitter back), then
 				// every goroutine it had is gone.
-				deadline := time.Now().Add(15 * time.Second)
-				for h.srv.Sessions() != 1 {
-					if time.Now().After(deadline) {
-						t.Fatalf("%s: %d sessions after the peer left", st.state, h.srv.Sessions())
-					}
-					time.Sleep(5 * time.Millisecond)
-				}
+				h.sessions.wait(t, 1)
 				waitGoroutines(t, base)
 				// The other session is still served, and the emitter is free.
 				other.initialize()
@@ -463,6 +457,8 @@ func TestQIEExclusivity(t *testing.T) {
 	// next INITIALIZATION, so that a slow machine does not time it out).
 	b.want(messages.ChangeParameterRequest, &messages.ChangeParameterRequestContent{Parameter: "timeouts.emitter_wait", Value: "20s"}, messages.ParameterChanged)
 	b.initialize()
+	waiting := make(chan struct{})
+	h.srv.emitterWaiting = func() { close(waiting) }
 	done := make(chan messages.Code, 1)
 	go func() {
 		if err := b.s.Send(messages.QIERequest, nil); err != nil {
@@ -476,7 +472,7 @@ func TestQIEExclusivity(t *testing.T) {
 		}
 		done <- m.Code
 	}()
-	time.Sleep(50 * time.Millisecond)
+	<-waiting // b's QIE_REQUEST waits for the emitter
 	a.want(messages.QIEAcquisitionEnded, nil, messages.QIEEnded)
 	if got := <-done; got != messages.QIEReady {
 		t.Fatalf("waiting QIE_REQUEST answered %s after the emitter was released", got)
@@ -657,20 +653,17 @@ func TestMaxSessions(t *testing.T) {
 	a.initialize()
 	a.want(messages.Disconnection, nil, messages.DisconnectionAck)
 	// Once a session ends, a new one is served.
-	deadline := time.Now().Add(5 * time.Second)
-	for h.srv.Sessions() != 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	h.sessions.wait(t, 0)
 	h.bob().identify()
 }
 
-// A frame that outlives timeouts.frame is aborted at its next request.
+// A frame that outlives timeouts.frame is aborted at its next request
+// (here timeouts.frame is 1 ns: any later request comes too late).
 func TestFrameTimeout(t *testing.T) {
-	h := newHarness(t, "pipe", func(s *setup) { s.cfg.Timeouts.Frame.Duration = 50 * time.Millisecond })
+	h := newHarness(t, "pipe", func(s *setup) { s.cfg.Timeouts.Frame.Duration = time.Nanosecond })
 	b := h.bob()
 	b.identify()
 	b.initialize()
-	time.Sleep(80 * time.Millisecond)
 	got, c := b.raw(messages.QIERequest, nil)
 	if got != messages.Abort || !strings.Contains(c.(*messages.AbortContent).AbortMessage, "timeouts.frame") {
 		t.Fatalf("late QIE_REQUEST answered %s (%s)", got, describe(c))

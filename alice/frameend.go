@@ -11,6 +11,7 @@ import (
 	"github.com/qosst/qosst-go/keystore"
 	"github.com/qosst/qosst-go/messages"
 	"github.com/qosst/qosst-go/states"
+	"github.com/qosst/qosst-go/transport/auth"
 )
 
 // End of frame and key recovery.
@@ -49,9 +50,23 @@ func (s *session) registerFrameEnd(m *fsm.Mux) {
 			return answer(messages.Abort, &messages.AbortContent{FrameUUID: f.id,
 				AbortMessage: fmt.Sprintf("Frame %s was declared without a key; no key is written.", f.id)})
 		}
-		path, err := s.srv.opts.Keys.WriteFinal(ctx, f.id, keystore.PackBits(f.keying.finalKey), peEstimates(f.pe))
+		key := keystore.PackBits(f.keying.finalKey)
+		refill, _ := s.srv.opts.Authenticator.(auth.Refiller)
+		if refill != nil {
+			// The authenticator's pool takes its pads from the key first.
+			if key, err = refill.Refill(f.id, key); err != nil {
+				return fsm.Answer{}, fmt.Errorf("refilling the authentication pool: %w", err)
+			}
+		}
+		path, err := s.srv.opts.Keys.WriteFinal(ctx, f.id, key, peEstimates(f.pe))
 		if err != nil {
 			return fsm.Answer{}, fmt.Errorf("writing the final key: %w", err)
+		}
+		if refill != nil {
+			// Bob holds the key too (he wrote it before FRAME_ENDED).
+			if err := refill.Confirm(f.id); err != nil {
+				return fsm.Answer{}, fmt.Errorf("confirming the authentication pool's segment: %w", err)
+			}
 		}
 		s.log.Info().Str("frame", f.id.String()).Str("key_file", path).Int("key_bits", len(f.keying.finalKey)/8*8).Msg("final key written")
 		return answer(messages.FrameEndedAck, &messages.FrameEndedAckContent{FrameUUID: f.id})
@@ -68,6 +83,13 @@ func (s *session) registerFrameEnd(m *fsm.Mux) {
 			return fsm.Answer{}, fmt.Errorf("looking for the key of frame %s: %w", id, err)
 		}
 		if held {
+			if refill, ok := s.srv.opts.Authenticator.(auth.Refiller); ok {
+				// Bob holds it too; a crash may have come between the key
+				// write and the confirmation.
+				if err := refill.Confirm(id); err != nil {
+					return fsm.Answer{}, fmt.Errorf("confirming the authentication pool's segment of %s: %w", id, err)
+				}
+			}
 			s.log.Info().Str("frame", id.String()).Msg("key recovery: Alice holds the key")
 			return answer(messages.FrameEndedAck, &messages.FrameEndedAckContent{FrameUUID: id})
 		}

@@ -22,6 +22,7 @@ import (
 	"github.com/qosst/qosst-go/hardware/sim"
 	"github.com/qosst/qosst-go/keystore"
 	"github.com/qosst/qosst-go/messages"
+	"github.com/qosst/qosst-go/station"
 	"github.com/qosst/qosst-go/transport/auth"
 )
 
@@ -413,7 +414,7 @@ func TestStartSweepsTemporaries(t *testing.T) {
 		t.Fatal(err)
 	}
 	var log syncBuffer
-	em, err := sim.NewEmitter(testConfig().SimConfig())
+	em, err := sim.NewEmitter(station.SimConfig(testConfig()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/qosst/qosst-go/keystore"
 	"github.com/qosst/qosst-go/messages"
 	pp "github.com/qosst/qosst-go/postprocessing"
+	"github.com/qosst/qosst-go/station"
 	"github.com/qosst/qosst-go/transport"
 )
 
@@ -50,6 +52,8 @@ type harness struct {
 	auth        messages.Authenticator
 	cancel      context.CancelFunc
 	done        chan error
+	// sessions follows the number of sessions Alice serves.
+	sessions *sessionCounter
 	// programmingErrors is how many programming errors the test provokes
 	// on purpose (a panicking driver); any other count fails it.
 	programmingErrors uint64
@@ -91,7 +95,7 @@ func (e scaledPhotons) MeanPhotonNumber(ctx context.Context) (float64, error) {
 func newHarness(t testing.TB, network string, opts ...harnessOpt) *harness {
 	t.Helper()
 	cfg := testConfig()
-	sc := cfg.SimConfig()
+	sc := station.SimConfig(cfg)
 	su := &setup{cfg: cfg, sim: &sc}
 	for _, o := range opts {
 		o(su)
@@ -113,16 +117,17 @@ func newHarness(t testing.TB, network string, opts ...harnessOpt) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sessions := &sessionCounter{changed: make(chan struct{})}
 	logger := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
 	if su.log != nil {
 		logger = zerolog.New(su.log).Level(zerolog.InfoLevel)
 	}
 	srv, err := New(Options{Config: cfg, Emitter: emitter, Keys: keys, StopGrace: su.stopGrace, Authenticator: su.auth,
-		Logger: logger})
+		Logger: logger, Observer: sessions})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, cfg: cfg, srv: srv, emitter: em, keys: keys, auth: su.auth, photonScale: su.photonScale, done: make(chan error, 1)}
+	h := &harness{t: t, cfg: cfg, srv: srv, emitter: em, keys: keys, auth: su.auth, photonScale: su.photonScale, done: make(chan error, 1), sessions: sessions}
 	var l net.Listener
 	switch network {
 	case "pipe":
@@ -306,7 +311,7 @@ func (b *bob) initialize() {
 // content, as qosst-bob does, and measures with the simulated receiver.
 func (b *bob) qie() {
 	b.t.Helper()
-	rc := b.h.cfg.SimConfig()
+	rc := station.SimConfig(b.h.cfg)
 	rc.NoiseSeed = 7
 	rx, err := sim.NewReceiver(rc)
 	if err != nil {
@@ -518,5 +523,45 @@ func waitGoroutines(t *testing.T, base int) {
 			t.Fatalf("%d goroutines, baseline %d: a session leaked\n%s", n, base, goroutineDump())
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// sessionCounter is an Observer that signals every change of the number of
+// sessions Alice serves, so that tests wait for it without polling.
+type sessionCounter struct {
+	mu      sync.Mutex
+	active  int
+	changed chan struct{} // closed, then replaced, at every change
+}
+
+func (c *sessionCounter) FrameEnded(FrameReport) {}
+
+func (c *sessionCounter) AuthenticationFailed() {}
+
+func (c *sessionCounter) SessionsChanged(n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.active = n
+	close(c.changed)
+	c.changed = make(chan struct{})
+}
+
+// wait returns once Alice serves n sessions; it fails the test when that
+// does not happen within 15 s.
+func (c *sessionCounter) wait(t testing.TB, n int) {
+	t.Helper()
+	timeout := time.After(15 * time.Second)
+	for {
+		c.mu.Lock()
+		active, changed := c.active, c.changed
+		c.mu.Unlock()
+		if active == n {
+			return
+		}
+		select {
+		case <-changed:
+		case <-timeout:
+			t.Fatalf("%d sessions after 15 s, want %d", active, n)
+		}
 	}
 }

@@ -64,6 +64,9 @@ type Server struct {
 	// programmingErrors counts the engine's *fsm.InvariantError: a bug here,
 	// never the peer's doing.
 	programmingErrors atomic.Uint64
+	// emitterWaiting, when set (by tests, before the request that waits),
+	// runs when a request starts waiting for the emitter.
+	emitterWaiting func()
 
 	usedMu    sync.Mutex
 	used      map[uuid.UUID]struct{} // frame UUIDs accepted since start
@@ -275,6 +278,9 @@ func (s *Server) acquireEmitter(ctx context.Context, wait time.Duration) error {
 	case s.emitter <- struct{}{}:
 		return nil
 	default:
+	}
+	if s.emitterWaiting != nil {
+		s.emitterWaiting()
 	}
 	t := time.NewTimer(wait)
 	defer t.Stop()

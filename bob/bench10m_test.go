@@ -5,11 +5,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	gobuild "go/build"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -38,7 +38,10 @@ import (
 func BenchmarkStationFrame10M(b *testing.B) {
 	dir := b.TempDir()
 	alice, bob := filepath.Join(dir, "qosst-alice"), filepath.Join(dir, "qosst-bob")
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		gobin = filepath.Join(gobuild.Default.GOROOT, "bin", "go")
+	}
 	build := exec.Command(gobin, "build", "-o", dir, "github.com/qosst/qosst-go/cmd/qosst-alice", "github.com/qosst/qosst-go/cmd/qosst-bob")
 	if out, err := build.CombinedOutput(); err != nil {
 		b.Fatalf("building the stations: %v\n%s", err, out)

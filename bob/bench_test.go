@@ -13,6 +13,7 @@ import (
 	"github.com/qosst/qosst-go/hardware/sim"
 	"github.com/qosst/qosst-go/keystore"
 	pp "github.com/qosst/qosst-go/postprocessing"
+	"github.com/qosst/qosst-go/station"
 )
 
 // BenchmarkFrame measures one whole frame of 10^6 symbols with the station
@@ -77,7 +78,7 @@ func benchProtocol(b *testing.B, c *config.Config) {
 
 func benchComputation(b *testing.B, c *config.Config) {
 	ctx := context.Background()
-	sc := c.SimConfig()
+	sc := station.SimConfig(c)
 	rx, err := sim.NewReceiver(sc)
 	if err != nil {
 		b.Fatal(err)

@@ -21,6 +21,7 @@ import (
 	pp "github.com/qosst/qosst-go/postprocessing"
 	"github.com/qosst/qosst-go/states"
 	"github.com/qosst/qosst-go/transport"
+	"github.com/qosst/qosst-go/transport/auth"
 )
 
 // Conn is the requesting side of a QOSST session: one request, one answer.
@@ -40,6 +41,10 @@ type Options struct {
 	Polarisation hardware.PolarisationController
 	// Keys receives the final key of each completed frame.
 	Keys *keystore.Store
+	// Refiller, when the authenticator draws on a pool refilled from the
+	// link's keys (wegman-carter), takes its part of each frame's key
+	// before the key is written and is told when Alice holds the key.
+	Refiller auth.Refiller
 	// Logger receives one line per phase and one summary per frame.
 	Logger zerolog.Logger
 	// Rand draws the PE indices, the code seed and the PA seed, and in
@@ -57,6 +62,7 @@ type Driver struct {
 	pol     hardware.PolarisationController
 	keys    *keystore.Store
 	pending *keystore.Store // keys awaiting FRAME_ENDED_ACK (PendingDir)
+	refill  auth.Refiller
 	log     zerolog.Logger
 	rng     *rand.Rand
 	keyBits io.Reader // Bob's multidimensional key bits: crypto/rand unless a test supplies Rand
@@ -107,7 +113,7 @@ func New(opts Options) (*Driver, error) {
 	}
 	return &Driver{
 		cfg: opts.Config, conn: opts.Conn, rx: opts.Receiver, pol: opts.Polarisation,
-		keys: opts.Keys, pending: pending, log: opts.Logger, rng: rng, keyBits: keyBits, tracker: fsm.NewTracker(),
+		keys: opts.Keys, pending: pending, refill: opts.Refiller, log: opts.Logger, rng: rng, keyBits: keyBits, tracker: fsm.NewTracker(),
 		newFrameID: uuid.New,
 	}, nil
 }

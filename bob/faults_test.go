@@ -11,6 +11,7 @@ import (
 	"github.com/qosst/qosst-go/hardware/sim"
 	"github.com/qosst/qosst-go/keystore"
 	"github.com/qosst/qosst-go/messages"
+	"github.com/qosst/qosst-go/station"
 	"github.com/qosst/qosst-go/transport"
 )
 
@@ -26,7 +27,7 @@ func TestReceiverFaultDropsFrame(t *testing.T) {
 			l, d := listen(t, "pipe")
 			aliceKeys := startAlice(t, c, l)
 			p := newProxy(t, d, pass)
-			sc := c.SimConfig()
+			sc := station.SimConfig(c)
 			sc.Faults = []sim.Fault{{Op: op, Call: 1}}
 			rx, err := sim.NewReceiver(sc)
 			if err != nil {

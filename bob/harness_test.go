@@ -14,6 +14,7 @@ import (
 	"github.com/qosst/qosst-go/hardware/sim"
 	"github.com/qosst/qosst-go/keystore"
 	"github.com/qosst/qosst-go/messages"
+	"github.com/qosst/qosst-go/station"
 	"github.com/qosst/qosst-go/transport"
 )
 
@@ -92,7 +93,7 @@ func testLogger(t testing.TB) zerolog.Logger {
 // store.
 func newBob(t testing.TB, c *config.Config, d transport.Dialer, edit ...func(*Options)) (*Driver, *keystore.Store) {
 	t.Helper()
-	rx, err := sim.NewReceiver(c.SimConfig())
+	rx, err := sim.NewReceiver(station.SimConfig(c))
 	if err != nil {
 		t.Fatal(err)
 	}

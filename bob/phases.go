@@ -510,6 +510,13 @@ func (f *frame) end() error {
 	if len(packed) == 0 {
 		return &PhaseError{Phase: PhaseFrameEnd, Err: fmt.Errorf("%w: %d secret bits make no whole byte", ErrNoKey, len(f.finalKey))}
 	}
+	if f.d.refill != nil {
+		// The authenticator's pool takes its pads from the key first.
+		var err error
+		if packed, err = f.d.refill.Refill(f.id, packed); err != nil {
+			return &PhaseError{Phase: PhaseFrameEnd, Err: fmt.Errorf("refilling the authentication pool: %w", err)}
+		}
+	}
 	if _, err := f.d.pending.Write(f.id, packed); err != nil {
 		return &PhaseError{Phase: PhaseFrameEnd, Err: fmt.Errorf("writing the key: %w", err)}
 	}

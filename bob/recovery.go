@@ -169,6 +169,12 @@ func (d *Driver) promote(ctx context.Context, id uuid.UUID, est map[string]float
 	if err != nil {
 		return "", fmt.Errorf("bob: making key %s final: %w", id, err)
 	}
+	if d.refill != nil {
+		// Alice holds the key: the pool may send with its segment.
+		if err := d.refill.Confirm(id); err != nil {
+			return "", fmt.Errorf("bob: confirming the authentication pool's segment of %s: %w", id, err)
+		}
+	}
 	return path, d.removePending(id)
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/qosst/qosst-go/config"
 	"github.com/qosst/qosst-go/hardware/sim"
 	"github.com/qosst/qosst-go/messages"
+	"github.com/qosst/qosst-go/station"
 	"github.com/qosst/qosst-go/transport"
 )
 
@@ -31,7 +32,7 @@ type refAlice struct {
 }
 
 func startRefAlice(t testing.TB, c *config.Config, l net.Listener) *refAlice {
-	r := &refAlice{t: t, sc: c.SimConfig(), done: make(chan struct{})}
+	r := &refAlice{t: t, sc: station.SimConfig(c), done: make(chan struct{})}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)

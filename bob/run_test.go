@@ -3,12 +3,12 @@ package bob
 import (
 	"context"
 	"errors"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/qosst/qosst-go/hardware/sim"
 	"github.com/qosst/qosst-go/messages"
+	"github.com/qosst/qosst-go/station"
 )
 
 // Run with n = 0 runs frames until its context ends, then disconnects and
@@ -27,21 +27,17 @@ func TestRunUntilStopped(t *testing.T) {
 		sums []*Summary
 		err  error
 	}
+	two := make(chan struct{})
+	drv.Observe(&completions{n: 2, reached: two})
 	done := make(chan result, 1)
 	go func() {
 		s, err := drv.Run(ctx, 0)
 		done <- result{s, err}
 	}()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		ents, _ := os.ReadDir(bobKeys.Dir())
-		if len(ents) >= 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no two frames completed in 30 s")
-		}
-		time.Sleep(5 * time.Millisecond)
+	select {
+	case <-two:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no two frames completed in 30 s")
 	}
 	cancel()
 	var r result
@@ -76,7 +72,7 @@ func TestStopDuringAcquisition(t *testing.T) {
 	c := stationConfig()
 	l, d := listen(t, "pipe")
 	startAlice(t, c, l)
-	sc := c.SimConfig()
+	sc := station.SimConfig(c)
 	sc.Faults = []sim.Fault{{Op: sim.OpAcquire, Hang: true}}
 	rx, err := sim.NewReceiver(sc)
 	if err != nil {
@@ -98,4 +94,23 @@ func TestStopDuringAcquisition(t *testing.T) {
 		t.Fatalf("summaries %d, first error %v", len(sums), sums[0].Err)
 	}
 	noKeys(t, "Bob", bobKeys)
+}
+
+// completions is an Observer that closes reached when n frames have
+// completed.
+type completions struct {
+	n, completed int
+	reached      chan struct{}
+}
+
+func (c *completions) FrameProgress(Progress) {}
+func (c *completions) AuthenticationFailed()  {}
+
+func (c *completions) FrameEnded(s *Summary) {
+	if s.Completed() {
+		c.completed++
+		if c.completed == c.n {
+			close(c.reached)
+		}
+	}
 }

@@ -14,12 +14,13 @@ import (
 	"github.com/qosst/qosst-go/logging"
 	"github.com/qosst/qosst-go/messages"
 	pp "github.com/qosst/qosst-go/postprocessing"
+	"github.com/qosst/qosst-go/station"
 	"github.com/qosst/qosst-go/transport"
 	"github.com/qosst/qosst-go/transport/auth"
 )
 
 // FromStation returns the driver configuration of a station configuration
-// file: serial_number, [frame.quantum], simulation.detection, bob.eta,
+// file: serial_number, [frame.quantum] (detection included), bob.eta,
 // [bob.parameters_estimation], [bob.run],
 // bob.error_correction.reconciliation (through WithStation),
 // authentication.max_failures, timeouts.response, limits.max_symbols and
@@ -65,7 +66,7 @@ type Station struct {
 	Receiver hardware.Receiver
 	Keys     *keystore.Store
 
-	hw *config.Receiver
+	hw *station.Receiver
 }
 
 // NewStation is NewStationContext with a background context (the start-up
@@ -79,7 +80,7 @@ func NewStation(c *config.Config, log zerolog.Logger, dialer transport.Dialer) (
 // simulation.enabled, else the SCPI instruments of [instruments.bob],
 // reached within instruments.connect_timeout or ctx: a missing address is
 // a *config.FieldError, an instrument that cannot be reached or does not
-// identify a *config.InstrumentError wrapping hardware.ErrNoDevice), the
+// identify a *station.InstrumentError wrapping hardware.ErrNoDevice), the
 // key store in keys.output_dir, and a client to bob.network (or to dialer
 // when not nil) with the configured authenticator, limits and timeouts.
 // When the connection drops, the client reconnects once, Bob identifies
@@ -87,7 +88,7 @@ func NewStation(c *config.Config, log zerolog.Logger, dialer transport.Dialer) (
 // unidentified there, then refuses it and the frame is dropped; the run
 // goes on).
 func NewStationContext(ctx context.Context, c *config.Config, log zerolog.Logger, dialer transport.Dialer) (*Station, error) {
-	authn, err := auth.New(c.AuthConfig())
+	authn, err := station.Authenticator(c)
 	if err != nil {
 		return nil, fmt.Errorf("authentication: %w", err)
 	}
@@ -98,7 +99,7 @@ func NewStationContext(ctx context.Context, c *config.Config, log zerolog.Logger
 		}
 		dialer = ep
 	}
-	hw, err := c.NewReceiver(ctx)
+	hw, err := station.NewReceiver(ctx, c)
 	if err != nil {
 		return nil, fmt.Errorf("receiver: %w", err)
 	}
@@ -117,7 +118,8 @@ func NewStationContext(ctx context.Context, c *config.Config, log zerolog.Logger
 		},
 		OnReconnect: func(ctx context.Context, s *transport.Session) error { return drv.OnReconnect(ctx, s) },
 	})
-	drv, err = New(Options{Config: FromStation(c), Conn: client, Receiver: hw.Receiver, Polarisation: hw.Polarisation, Keys: keys,
+	refill, _ := authn.(auth.Refiller)
+	drv, err = New(Options{Config: FromStation(c), Conn: client, Receiver: hw.Receiver, Polarisation: hw.Polarisation, Keys: keys, Refiller: refill,
 		Logger: logging.Session(log, uuid.NewString()[:8], dialerName(dialer))})
 	if err != nil {
 		client.Close()

@@ -14,6 +14,7 @@ import (
 	"github.com/qosst/qosst-go/config"
 	"github.com/qosst/qosst-go/fsm"
 	"github.com/qosst/qosst-go/messages"
+	"github.com/qosst/qosst-go/station"
 	"github.com/qosst/qosst-go/transport"
 	"github.com/qosst/qosst-go/transport/auth"
 )
@@ -51,6 +52,17 @@ func writeSchemeKeys(t *testing.T, scheme string) schemeKeys {
 		}
 		k.mallory = k.alicePub // Alice's own key is not Bob's
 		return k
+	case auth.SchemeWegmanCarter:
+		// Two pool pairs: Alice's and Bob's, and a pool of another pair.
+		a, b, err := auth.WriteWegmanCarterPools(filepath.Join(dir, "link"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, _, err := auth.WriteWegmanCarterPools(filepath.Join(dir, "other"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return schemeKeys{alicePriv: a, bobPriv: b, mallory: other}
 	case auth.SchemeEd25519, auth.SchemeMLDSA65:
 		write := auth.WriteEd25519KeyPair
 		if scheme == auth.SchemeMLDSA65 {
@@ -113,17 +125,18 @@ func codes(b []byte) []messages.Code {
 	}
 }
 
-// TestStationSignatureSchemes: for each signature scheme, stations built
+// TestStationSignatureSchemes: for each signature scheme and the
+// Wegman–Carter MAC, stations built
 // from their configuration (key files through auth.New) run a frame over
 // TCP with identical keys on both sides; when Alice trusts another public
-// key than Bob's, she answers Bob's IDENTIFICATION_REQUEST with
+// key than Bob's (for Wegman–Carter: a pool of another pair), she answers Bob's IDENTIFICATION_REQUEST with
 // AUTHENTICATION_INVALID, Bob identifies again, and after
 // authentication.max_failures attempts he concludes man-in-the-middle,
 // with no key kept.
 func TestStationSignatureSchemes(t *testing.T) {
 	t.Parallel() // its own Alices, links and key stores
 	base := stationConfig()
-	for _, scheme := range []string{auth.SchemeEd25519, auth.SchemeMLDSA65, auth.SchemeFalcon512} {
+	for _, scheme := range []string{auth.SchemeEd25519, auth.SchemeMLDSA65, auth.SchemeFalcon512, auth.SchemeWegmanCarter} {
 		t.Run(scheme, func(t *testing.T) {
 			k := writeSchemeKeys(t, scheme)
 			for _, same := range []bool{true, false} {
@@ -132,7 +145,14 @@ func TestStationSignatureSchemes(t *testing.T) {
 				if !same {
 					ac = schemeConfig(base, scheme, k.alicePriv, k.mallory)
 				}
-				aauth, err := auth.New(ac.AuthConfig())
+				if scheme == auth.SchemeWegmanCarter { // pools: no public keys
+					bc = schemeConfig(base, scheme, k.bobPriv, "")
+					ac = schemeConfig(base, scheme, k.alicePriv, "")
+					if !same {
+						ac = schemeConfig(base, scheme, k.mallory, "")
+					}
+				}
+				aauth, err := station.Authenticator(ac)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -9,6 +9,7 @@ import (
 	"github.com/qosst/qosst-go/config"
 	"github.com/qosst/qosst-go/fsm"
 	pp "github.com/qosst/qosst-go/postprocessing"
+	"github.com/qosst/qosst-go/station"
 	"github.com/qosst/qosst-go/transport/auth"
 )
 
@@ -40,7 +41,7 @@ func TestStationHMAC(t *testing.T) {
 			if !same {
 				ac = hmacConfig(t, base)
 			}
-			aauth, err := auth.New(ac.AuthConfig())
+			aauth, err := station.Authenticator(ac)
 			if err != nil {
 				t.Fatal(err)
 			}

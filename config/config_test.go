@@ -232,18 +232,6 @@ func TestGetSetByKey(t *testing.T) {
 	}
 }
 
-func TestSimConfigFromDefaults(t *testing.T) {
-	c := Default()
-	s := c.SimConfig()
-	if err := s.Validate(); err != nil {
-		t.Fatalf("simulated link from defaults: %v", err)
-	}
-	if s.Transmittance != 0.9 || s.ExcessNoise != 0.01 || s.Efficiency != 0.8 || s.ElectronicNoise != 0.05 ||
-		s.Va != 4 || s.Detection.String() != Heterodyne || s.NumSymbols != 1_000_000 || s.LinkSeed != 1 {
-		t.Fatalf("sim config: %+v", s)
-	}
-}
-
 // bob.error_correction.reconciliation takes the two scheme names; anything
 // else fails at load with the key named.
 func TestReconciliationKey(t *testing.T) {
@@ -342,9 +330,6 @@ func TestDistanceSetsTransmittance(t *testing.T) {
 			}
 			if got := cfg.Simulation.Transmittance; math.Abs(got-tc.wantT) > 1e-12*tc.wantT {
 				t.Fatalf("T = %v, want %v", got, tc.wantT)
-			}
-			if got := cfg.SimConfig().Transmittance; got != cfg.Simulation.Transmittance {
-				t.Fatalf("simulated link T = %v, configuration %v", got, cfg.Simulation.Transmittance)
 			}
 			// Validating again (a tool re-checking the configuration) keeps T
 			// and is not a conflict.

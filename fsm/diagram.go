@@ -81,12 +81,9 @@ func everyStateNote(tab *qosst.Table) []string {
 	return lines
 }
 
-// Mermaid renders the whole protocol as a Mermaid stateDiagram-v2: the
+// MermaidOf renders a protocol table as a Mermaid stateDiagram-v2: the
 // phase rows as arrows, the frame states grouped, the every-state rules as
 // a note.
-func Mermaid() string { return MermaidOf(qosst.Protocol()) }
-
-// MermaidOf renders tab as Mermaid (see Mermaid).
 func MermaidOf(tab *qosst.Table) string {
 	var b bytes.Buffer
 	b.WriteString("stateDiagram-v2\n")
@@ -109,10 +106,8 @@ func MermaidOf(tab *qosst.Table) string {
 	return b.String()
 }
 
-// MermaidPhase renders the transitions leaving the states of one phase
+// mermaidPhase renders the transitions leaving the states of one phase
 // (see states.Phases), the states they reach drawn as plain states.
-func MermaidPhase(phase string) string { return mermaidPhase(qosst.Protocol(), phase) }
-
 func mermaidPhase(tab *qosst.Table, phase string) string {
 	var b bytes.Buffer
 	b.WriteString("stateDiagram-v2\n")
@@ -150,11 +145,8 @@ func mermaidText(s string) string {
 	return strings.NewReplacer(":", " -", ";", ",", "{", "(", "}", ")").Replace(s)
 }
 
-// DOT renders the whole protocol as a Graphviz digraph, frame states in a
+// DOTOf renders a protocol table as a Graphviz digraph, frame states in a
 // cluster, the every-state rules as a note node.
-func DOT() string { return DOTOf(qosst.Protocol()) }
-
-// DOTOf renders tab as Graphviz (see DOT).
 func DOTOf(tab *qosst.Table) string {
 	var b bytes.Buffer
 	b.WriteString("// " + GeneratedHeader + "\n")

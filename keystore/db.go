@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -89,6 +90,9 @@ type DB interface {
 	// already delivered (ErrDelivered) or asked twice (ErrDuplicate),
 	// nothing is taken and the error names that key_ID.
 	TakeIDs(ctx context.Context, ids []uuid.UUID, sae string) ([]Block, error)
+	// Available counts the undelivered blocks (cheaper than Stats: it
+	// reads the index of undelivered blocks only).
+	Available(ctx context.Context) (int, error)
 	// Stats counts the station's frames and blocks.
 	Stats(ctx context.Context) (Stats, error)
 	// Close closes the database.
@@ -116,7 +120,8 @@ func Redact(storeURL string) string {
 //	sqlite:PATH[?DSN-PARAMETERS]      embedded SQLite file (WAL mode)
 //	postgres://USER:PASS@HOST/DB?…    PostgreSQL (also postgresql://)
 //
-// The directory of a SQLite file is created (0700) when missing. Extra
+// The directory of a SQLite file is created (0700) when missing, and the
+// file itself with mode 0600. Extra
 // parameters after "?" in a sqlite URL are passed to the driver (for
 // example _pragma=max_page_count(100)).
 func OpenDB(ctx context.Context, storeURL, station string) (DB, error) {
@@ -140,6 +145,11 @@ const (
 )
 
 type sqlDB struct {
+	// writeMu serializes this process's write transactions on SQLite (one
+	// writer at a time is all SQLite allows; waiting here is cheaper and
+	// fairer than the busy handler's sleeps). Other processes on the same
+	// file still wait in the busy handler.
+	writeMu sync.Mutex
 	db      *sql.DB
 	dialect dialect
 	station string
@@ -155,6 +165,13 @@ func openSQLite(ctx context.Context, rest, station string) (DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("keystore: sqlite %s: %w", path, err)
 	}
+	// The database holds key material: create it private (mode 0600; SQLite
+	// gives its WAL and shared-memory files the mode of the database file).
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("keystore: sqlite %s: %w", path, err)
+	}
+	f.Close()
 	q, err := url.ParseQuery(params)
 	if err != nil {
 		return nil, fmt.Errorf("%w: sqlite:%s: %w", ErrBadURL, rest, err)
@@ -206,6 +223,15 @@ func (s *sqlDB) q(query string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// lockWrites takes writeMu on SQLite; the returned function releases it.
+func (s *sqlDB) lockWrites() func() {
+	if s.dialect != dialectSQLite {
+		return func() {}
+	}
+	s.writeMu.Lock()
+	return s.writeMu.Unlock
 }
 
 func (s *sqlDB) wrap(op string, err error) error {
@@ -347,6 +373,7 @@ func (s *sqlDB) Put(ctx context.Context, f Frame) error {
 	if at.IsZero() {
 		at = time.Now()
 	}
+	defer s.lockWrites()()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return s.wrap("put frame "+f.ID.String(), err)
@@ -456,6 +483,7 @@ type shortError struct{ got int }
 func (e *shortError) Error() string { return fmt.Sprintf("only %d blocks", e.got) }
 
 func (s *sqlDB) takeOnce(ctx context.Context, query string, n int, sae string) ([]Block, error) {
+	defer s.lockWrites()()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, s.wrap("take blocks", err)
@@ -518,6 +546,8 @@ func (s *sqlDB) TakeIDs(ctx context.Context, ids []uuid.UUID, sae string) ([]Blo
 		}
 		seen[id] = i
 	}
+	unlock := s.lockWrites()
+	defer unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, s.wrap("take blocks", err)
@@ -594,6 +624,14 @@ func (s *sqlDB) TakeIDs(ctx context.Context, ids []uuid.UUID, sae string) ([]Blo
 		return nil, s.wrap("take blocks", err)
 	}
 	return out, nil
+}
+
+func (s *sqlDB) Available(ctx context.Context) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM blocks WHERE station = ? AND delivered_at IS NULL`), s.station).Scan(&n); err != nil {
+		return 0, s.wrap("count blocks", err)
+	}
+	return n, nil
 }
 
 func (s *sqlDB) Stats(ctx context.Context) (Stats, error) {

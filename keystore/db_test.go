@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -397,5 +398,57 @@ func TestWriteFinalAndSettle(t *testing.T) {
 	}
 	if held, err := s.Settle(ctx, uuid.New()); held || err != nil {
 		t.Fatalf("Settle of an unknown frame: %v %v", held, err)
+	}
+}
+
+// A closed handle stores nothing, on every back end; the store stays whole
+// for the next process.
+func TestDBClosedStoresNothing(t *testing.T) {
+	eachStore(t, func(t *testing.T, ts testStore) {
+		ctx := context.Background()
+		db := ts.open(t, "alice")
+		db.Close()
+		f := Frame{ID: uuid.New(), Key: randomKey(t, 32*8), BlockBits: 256}
+		if err := db.Put(ctx, f); err == nil {
+			t.Fatal("closed database accepted a frame")
+		}
+		if _, err := db.Take(ctx, 1, "s"); err == nil || errors.Is(err, ErrNotEnough) {
+			t.Fatalf("take from a closed database: %v", err)
+		}
+		db = ts.open(t, "alice")
+		if has, err := db.Has(ctx, f.ID); has || err != nil {
+			t.Fatalf("frame half stored: %v %v", has, err)
+		}
+		if err := db.Put(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+		if st, _ := db.Stats(ctx); st.Blocks != 8 {
+			t.Fatalf("%+v", st)
+		}
+	})
+}
+
+// The SQLite database and its WAL files hold key material: mode 0600.
+func TestSQLiteFilesPrivate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "keys")
+	db, err := OpenDB(context.Background(), DefaultURL(dir), "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Put(context.Background(), Frame{ID: uuid.New(), Key: randomKey(t, 64), BlockBits: 256}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"keys.db", "keys.db-wal", "keys.db-shm"} {
+		st, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != 0o600 {
+			t.Fatalf("%s mode %v, want 0600", name, st.Mode().Perm())
+		}
+	}
+	if st, _ := os.Stat(dir); st.Mode().Perm() != 0o700 {
+		t.Fatalf("directory mode %v, want 0700", st.Mode().Perm())
 	}
 }

@@ -121,7 +121,8 @@ func FuzzHTTPRequest(f *testing.F) {
 		if !served {
 			cn = saeC
 		}
-		r.TLS = &tls.ConnectionState{PeerCertificates: []*x509.Certificate{{Subject: pkix.Name{CommonName: cn}}}}
+		cert := &x509.Certificate{Subject: pkix.Name{CommonName: cn}}
+		r.TLS = &tls.ConnectionState{PeerCertificates: []*x509.Certificate{cert}, VerifiedChains: [][]*x509.Certificate{{cert}}}
 		side := SideAlice
 		if bob {
 			side = SideBob

@@ -79,6 +79,16 @@ func sqliteSite(t testing.TB, frames, blocksPerFrame int) *site {
 	return newSite(t, func(side string) string { return keystore.DefaultURL(filepath.Join(dir, side)) }, "", frames, blocksPerFrame)
 }
 
+// eachSite runs f on a SQLite site and on a PostgreSQL one (skipped
+// locally without keystoretest.PostgresEnv).
+func eachSite(t *testing.T, frames, blocksPerFrame int, f func(t *testing.T, s *site)) {
+	t.Run("sqlite", func(t *testing.T) { f(t, sqliteSite(t, frames, blocksPerFrame)) })
+	t.Run("postgres", func(t *testing.T) {
+		u := keystoretest.PostgresURL(t)
+		f(t, newSite(t, func(string) string { return u }, uuid.NewString()+"-", frames, blocksPerFrame))
+	})
+}
+
 func (s *site) openDB(url, side string) keystore.DB {
 	s.t.Helper()
 	db, err := keystore.OpenDB(context.Background(), url, s.station+side)
@@ -204,7 +214,10 @@ func encURL(base string) string { return base + "/api/v1/keys/" + saeB + "/enc_k
 func decURL(base string) string { return base + "/api/v1/keys/" + saeA + "/dec_keys" }
 
 func TestSameKeyBothEndsGetAndPost(t *testing.T) {
-	s := sqliteSite(t, 2, 8)
+	eachSite(t, 2, 8, testSameKeyBothEnds)
+}
+
+func testSameKeyBothEnds(t *testing.T, s *site) {
 	a, b := s.client(saeA), s.client(saeB)
 	// GET enc_keys at Alice, GET dec_keys at Bob.
 	got := keys(t, do(t, a, "GET", encURL(s.alice)+"?number=3&size=256", ""))
@@ -421,7 +434,13 @@ func TestNoClientCertificateRefusedAtHandshake(t *testing.T) {
 func testConcurrent(t *testing.T, s *site) {
 	// A second KME on Alice's store, with its own connection to it, as a
 	// second process would.
-	second := s.start("alice-2", s.openDB(s.aliceStore, "alice"))
+	testConcurrentOn(t, s, []string{s.alice, s.start("alice-2", s.openDB(s.aliceStore, "alice"))}, 50)
+}
+
+// testConcurrentOn runs 32 SAE clients × perClient requests (1 to 3 keys
+// each) spread over the KMEs at bases, all serving Alice's store of s,
+// which must hold fewer blocks than they ask for.
+func testConcurrentOn(t *testing.T, s *site, bases []string, perClient int) {
 	var mu sync.Mutex
 	seen := map[string][]byte{}
 	refused := 0
@@ -431,11 +450,8 @@ func testConcurrent(t *testing.T, s *site) {
 		go func(w int) {
 			defer wg.Done()
 			c := s.client(saeA)
-			base := s.alice
-			if w%2 == 1 {
-				base = second
-			}
-			for r := 0; r < 50; r++ {
+			base := bases[w%len(bases)]
+			for r := 0; r < perClient; r++ {
 				n := 1 + (w+r)%3
 				var a answer
 				if r%2 == 0 {
@@ -511,7 +527,10 @@ func TestConcurrentSAEsPostgres(t *testing.T) {
 // A restarted KME (new process: new connection to the same store) keeps
 // consumed keys consumed.
 func TestRestartKeepsConsumption(t *testing.T) {
-	s := sqliteSite(t, 1, 6)
+	eachSite(t, 1, 6, testRestart)
+}
+
+func testRestart(t *testing.T, s *site) {
 	a, b := s.client(saeA), s.client(saeB)
 	got := keys(t, do(t, a, "GET", encURL(s.alice)+"?number=2", ""))
 	var id string
@@ -542,7 +561,10 @@ func TestRestartKeepsConsumption(t *testing.T) {
 }
 
 func TestStoreDown503(t *testing.T) {
-	s := sqliteSite(t, 1, 4)
+	eachSite(t, 1, 4, testStoreDown)
+}
+
+func testStoreDown(t *testing.T, s *site) {
 	a, b := s.client(saeA), s.client(saeB)
 	s.aliceDB.Close()
 	s.bobDB.Close()
@@ -665,5 +687,33 @@ func TestGenerateCerts(t *testing.T) {
 		if _, err := GenerateCerts(t.TempDir(), bad, false); err == nil {
 			t.Fatalf("SAE IDs %q accepted", bad)
 		}
+	}
+}
+
+// A server given a TLS configuration that does not verify client
+// certificates still answers 401 to an unverified one.
+func TestUnverifiedCertificateUnauthorized(t *testing.T) {
+	s := sqliteSite(t, 1, 4)
+	srv, err := New(Config{Side: SideAlice, SAEID: saeA, PeerSAEID: saeB, DB: s.aliceDB})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc, err := TLSConfig(filepath.Join(s.certs, "kme-alice.crt"), filepath.Join(s.certs, "kme-alice.key"), filepath.Join(s.certs, "ca.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc.ClientAuth = tls.RequireAnyClientCert // accepts any certificate, verifies none
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln, tc) }()
+	defer func() { cancel(); <-done }()
+	c := s.client(saeA)
+	defer c.CloseIdleConnections()
+	if r := do(t, c, "GET", "https://"+ln.Addr().String()+"/api/v1/keys/"+saeB+"/enc_keys", ""); r.code != http.StatusUnauthorized {
+		t.Fatalf("unverified certificate: %d %s", r.code, r.body)
 	}
 }

@@ -151,11 +151,13 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 // ServeHTTP authenticates the caller by its client certificate, then
 // answers the request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
-		s.fail(w, r, http.StatusUnauthorized, "a client certificate is required")
+	// Only a verified chain counts (TLSConfig requires one; this holds
+	// whatever tls.Config the server is given).
+	if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 || len(r.TLS.VerifiedChains[0]) == 0 {
+		s.fail(w, r, http.StatusUnauthorized, "a verified client certificate is required")
 		return
 	}
-	if cn := r.TLS.PeerCertificates[0].Subject.CommonName; cn != s.cfg.SAEID {
+	if cn := r.TLS.VerifiedChains[0][0].Subject.CommonName; cn != s.cfg.SAEID {
 		s.fail(w, r, http.StatusUnauthorized, fmt.Sprintf("SAE %.64q is not served by this KME", cn))
 		return
 	}
@@ -175,7 +177,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request, sae string) {
 	if !s.peer(w, r, sae) {
 		return
 	}
-	st, err := s.cfg.DB.Stats(r.Context())
+	avail, err := s.cfg.DB.Available(r.Context())
 	if err != nil {
 		s.storeFailed(w, r, err)
 		return
@@ -186,7 +188,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request, sae string) {
 	}
 	writeJSON(w, http.StatusOK, Status{
 		SourceKMEID: src, TargetKMEID: dst, MasterSAEID: master, SlaveSAEID: slave,
-		KeySize: s.cfg.KeySize, StoredKeyCount: st.Available, MaxKeyCount: s.cfg.MaxKeyCount,
+		KeySize: s.cfg.KeySize, StoredKeyCount: avail, MaxKeyCount: s.cfg.MaxKeyCount,
 		MaxKeyPerRequest: s.cfg.MaxKeyPerRequest, MaxKeySize: s.cfg.KeySize, MinKeySize: s.cfg.KeySize,
 		MaxSAEIDCount: 0,
 	})

@@ -81,14 +81,9 @@ func Session(base zerolog.Logger, session, peer string) zerolog.Logger {
 	return base.With().Str(FieldSession, session).Str(FieldPeer, peer).Logger()
 }
 
-// At returns l with the protocol state and the code of the message being
-// handled (its wire name, e.g. "QIE_REQUEST").
-// code is a messages.Code (any fmt.Stringer).
-func At(l zerolog.Logger, state string, code fmt.Stringer) zerolog.Logger {
-	return l.With().Str(FieldState, state).Str(FieldCode, code.String()).Logger()
-}
-
-// Event adds state and code to one log event.
+// Event adds the protocol state and the code of the message being handled
+// (its wire name, e.g. "QIE_REQUEST"; code is a messages.Code, any
+// fmt.Stringer) to one log event.
 func Event(e *zerolog.Event, state string, code fmt.Stringer) *zerolog.Event {
 	return e.Str(FieldState, state).Str(FieldCode, code.String())
 }

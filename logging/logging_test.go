@@ -22,9 +22,9 @@ func TestJSONSessionFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := At(Session(base, "s1", "127.0.0.1:5000"), "pe", code("PE_FINISHED"))
-	l.Info().Msg("phase done")
-	l.Debug().Msg("not shown at info")
+	l := Session(base, "s1", "127.0.0.1:5000")
+	Event(l.Info(), "pe", code("PE_FINISHED")).Msg("phase done")
+	Event(l.Debug(), "pe", code("PE_FINISHED")).Msg("not shown at info")
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 	if len(lines) != 1 {
 		t.Fatalf("want one line, got %q", buf.String())

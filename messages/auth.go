@@ -14,3 +14,17 @@ type Authenticator interface {
 	// error wrapping ErrAuthentication otherwise.
 	Verify(digest, signed []byte) error
 }
+
+// FrameAuthenticator is an Authenticator that authenticates a frame's
+// header and content bytes themselves rather than their SHA-256 digest (an
+// information-theoretic MAC must not rest on a hash function). The codec
+// calls SignFrame and the receiver VerifyFrame instead of Sign and Verify
+// when the authenticator implements them; header and content are the
+// bytes as sent and as received.
+type FrameAuthenticator interface {
+	Authenticator
+	SignFrame(header, content []byte) ([]byte, error)
+	// VerifyFrame reports nil when signed authenticates header and content,
+	// and an error wrapping ErrAuthentication otherwise.
+	VerifyFrame(header, content, signed []byte) error
+}

@@ -99,14 +99,19 @@ func (e *encoder) AppendFramePrefix(dst []byte, h Header, content []byte, a Auth
 	if hl > maxHeaderLength {
 		return dst[:orig], fmt.Errorf("%w: header of %d bytes exceeds %d", ErrFrame, hl, maxHeaderLength)
 	}
-	if e.h == nil {
-		e.h = sha256.New()
+	var signed []byte
+	var err error
+	if fa, ok := a.(FrameAuthenticator); ok {
+		signed, err = fa.SignFrame(dst[hs:], content)
+	} else {
+		if e.h == nil {
+			e.h = sha256.New()
+		}
+		e.h.Reset()
+		e.h.Write(dst[hs:])
+		e.h.Write(content)
+		signed, err = a.Sign(e.h.Sum(e.sum[:0]))
 	}
-	e.h.Reset()
-	e.h.Write(dst[hs:])
-	e.h.Write(content)
-	digest := e.h.Sum(e.sum[:0])
-	signed, err := a.Sign(digest)
 	if err != nil {
 		return dst[:orig], fmt.Errorf("sign frame: %w", err)
 	}

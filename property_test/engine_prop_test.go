@@ -330,12 +330,7 @@ func keys(o outcomes) []string {
 	return s
 }
 
-func waitSessions(a *alicetest.Server, n int, d time.Duration) {
-	deadline := time.Now().Add(d)
-	for a.Alice.Sessions() > n && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
-}
+func waitSessions(a *alicetest.Server, n int, d time.Duration) { a.WaitSessions(n, d) }
 
 // TestRandomRequestsAgainstAlice drives our Alice with random request
 // sequences and checks every answer against the model.

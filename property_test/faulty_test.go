@@ -23,6 +23,7 @@ import (
 	"github.com/qosst/qosst-go/config"
 	"github.com/qosst/qosst-go/hardware/sim"
 	"github.com/qosst/qosst-go/keystore"
+	"github.com/qosst/qosst-go/station"
 	"github.com/qosst/qosst-go/transport"
 )
 
@@ -184,7 +185,7 @@ func TestFaultyLinkNeverLeavesAOneSidedKey(t *testing.T) {
 			fc = &faultyConn{Conn: conn, faults: append([]fault(nil), plan...)}
 			return fc, nil
 		})
-		rx, err := sim.NewReceiver(c.SimConfig())
+		rx, err := sim.NewReceiver(station.SimConfig(c))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -6,6 +6,7 @@ import (
 	"net"
 	"strconv"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/qosst/qosst-go/messages"
@@ -173,22 +174,23 @@ func TestRequestContextEndsClosesSession(t *testing.T) {
 }
 
 func TestClientCloseStopsRequest(t *testing.T) {
-	noLeak(t)
-	l := NewPipe()
-	defer l.Close()
-	done := serve(t, l, 1, func(n int, s *Session) { s.Recv(); s.Recv() })
-	c := NewClient(l, ClientOptions{})
-	errc := make(chan error, 1)
-	go func() {
-		_, err := c.Request(context.Background(), messages.IdentificationRequest, []byte(`{}`))
-		errc <- err
-	}()
-	time.Sleep(30 * time.Millisecond)
-	c.Close()
-	if err := <-errc; !errors.Is(err, ErrClosed) || c.Reconnects() != 0 {
-		t.Fatalf("request during Close: %v (reconnects %d)", err, c.Reconnects())
-	}
-	<-done
+	synctest.Test(t, func(t *testing.T) {
+		l := NewPipe()
+		defer l.Close()
+		done := serve(t, l, 1, func(n int, s *Session) { s.Recv(); s.Recv() })
+		c := NewClient(l, ClientOptions{})
+		errc := make(chan error, 1)
+		go func() {
+			_, err := c.Request(context.Background(), messages.IdentificationRequest, []byte(`{}`))
+			errc <- err
+		}()
+		synctest.Wait() // the request is in flight: Alice waits for the next one
+		c.Close()
+		if err := <-errc; !errors.Is(err, ErrClosed) || c.Reconnects() != 0 {
+			t.Fatalf("request during Close: %v (reconnects %d)", err, c.Reconnects())
+		}
+		<-done
+	})
 }
 
 func TestRequestAfterFailureReconnectsWithHook(t *testing.T) {

@@ -365,8 +365,14 @@ func (s *Session) RecvContext(ctx context.Context) (Message, error) {
 func (s *Session) check(f *messages.Frame) (Message, error) {
 	h := f.Header
 	m := Message{Code: h.Code, Header: h}
-	s.digest = f.Digest()
-	if err := s.opts.Authenticator.Verify(s.digest[:], f.Signed); err != nil {
+	var err error
+	if fa, ok := s.opts.Authenticator.(messages.FrameAuthenticator); ok {
+		err = fa.VerifyFrame(f.HeaderJSON, f.Content, f.Signed)
+	} else {
+		s.digest = f.Digest()
+		err = s.opts.Authenticator.Verify(s.digest[:], f.Signed)
+	}
+	if err != nil {
 		if !errors.Is(err, messages.ErrAuthentication) {
 			err = fmt.Errorf("%w: %w", messages.ErrAuthentication, err)
 		}

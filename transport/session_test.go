@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/qosst/qosst-go/messages"
@@ -304,37 +305,30 @@ func TestWriteTimeout(t *testing.T) {
 	}
 }
 
+// Close unblocks a Recv and a Send in progress (synctest.Wait: the call is
+// blocked before Close, without a sleep).
 func TestCloseUnblocksRecvAndSend(t *testing.T) {
-	noLeak(t)
-	_, alice := pair(t, Options{}, Options{IdleTimeout: -1})
-	got := make(chan error, 1)
-	go func() { _, err := alice.Recv(); got <- err }()
-	time.Sleep(20 * time.Millisecond)
-	go alice.Close()
-	select {
-	case err := <-got:
-		if !errors.Is(err, messages.ErrDisconnected) || !errors.Is(err, ErrClosed) {
+	synctest.Test(t, func(t *testing.T) {
+		_, alice := pair(t, Options{}, Options{IdleTimeout: -1})
+		got := make(chan error, 1)
+		go func() { _, err := alice.Recv(); got <- err }()
+		synctest.Wait()
+		go alice.Close()
+		if err := <-got; !errors.Is(err, messages.ErrDisconnected) || !errors.Is(err, ErrClosed) {
 			t.Fatalf("recv after close: %v", err)
 		}
-	case <-time.After(2 * time.Second):
-		t.Fatal("Close did not unblock Recv")
-	}
-	if err := alice.Close(); err != nil {
-		t.Fatalf("second Close: %v", err)
-	}
-	// A Send blocked on a peer that does not read is unblocked by Close.
-	bob, _ := pair(t, Options{WriteTimeout: -1}, Options{})
-	go func() { got <- bob.Send(messages.IdentificationRequest, []byte(`{}`)) }()
-	time.Sleep(20 * time.Millisecond)
-	go bob.Close()
-	select {
-	case err := <-got:
-		if !errors.Is(err, messages.ErrDisconnected) || !errors.Is(err, ErrClosed) {
+		if err := alice.Close(); err != nil {
+			t.Fatalf("second Close: %v", err)
+		}
+		// A Send blocked on a peer that does not read is unblocked by Close.
+		bob, _ := pair(t, Options{WriteTimeout: -1}, Options{})
+		go func() { got <- bob.Send(messages.IdentificationRequest, []byte(`{}`)) }()
+		synctest.Wait()
+		go bob.Close()
+		if err := <-got; !errors.Is(err, messages.ErrDisconnected) || !errors.Is(err, ErrClosed) {
 			t.Fatalf("send after close: %v", err)
 		}
-	case <-time.After(2 * time.Second):
-		t.Fatal("Close did not unblock Send")
-	}
+	})
 }
 
 func TestContextCancelWhileIdleKeepsSession(t *testing.T) {

@@ -20,6 +20,7 @@ import (
 	"github.com/qosst/qosst-go/hardware"
 	"github.com/qosst/qosst-go/hardware/sim"
 	"github.com/qosst/qosst-go/keystore"
+	"github.com/qosst/qosst-go/station"
 	"github.com/qosst/qosst-go/transport"
 )
 
@@ -34,7 +35,7 @@ const StopTimeout = 10 * time.Second
 
 // Options configure Start. The embedded alice.Options are passed to
 // alice.New, with defaults for what is left zero: Config config.Default(),
-// Emitter the simulated emitter of Config.SimConfig() (closed by Stop),
+// Emitter the simulated emitter of station.SimConfig(Config) (closed by Stop),
 // Keys a store in a fresh temporary directory, Logger disabled.
 type Options struct {
 	alice.Options
@@ -62,6 +63,7 @@ type Server struct {
 	Dialer transport.Dialer
 
 	t         testing.TB
+	sessions  *sessionWatch
 	ownsEm    bool
 	cancel    context.CancelFunc
 	done      chan error
@@ -78,7 +80,7 @@ func Start(t testing.TB, opts Options) *Server {
 	}
 	s := &Server{t: t, Config: ao.Config, done: make(chan error, 1)}
 	if ao.Emitter == nil {
-		em, err := sim.NewEmitter(ao.Config.SimConfig())
+		em, err := sim.NewEmitter(station.SimConfig(ao.Config))
 		if err != nil {
 			t.Fatalf("alicetest: emitter: %v", err)
 		}
@@ -94,6 +96,8 @@ func Start(t testing.TB, opts Options) *Server {
 		ao.Keys = keys
 	}
 	s.Keys = ao.Keys
+	s.sessions = &sessionWatch{next: ao.Observer, changed: make(chan struct{})}
+	ao.Observer = s.sessions
 	srv, err := alice.New(ao)
 	if err != nil {
 		s.closeEmitter()
@@ -169,5 +173,59 @@ func (s *Server) Stop() {
 func (s *Server) closeEmitter() {
 	if s.ownsEm {
 		s.Emitter.Close()
+	}
+}
+
+// WaitSessions waits until Alice serves at most max sessions, signalled by
+// Alice as their number changes, and reports whether that happened within
+// timeout.
+func (s *Server) WaitSessions(max int, timeout time.Duration) bool {
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	for {
+		s.sessions.mu.Lock()
+		active, changed := s.sessions.active, s.sessions.changed
+		s.sessions.mu.Unlock()
+		if active <= max {
+			return true
+		}
+		select {
+		case <-changed:
+		case <-t.C:
+			return false
+		}
+	}
+}
+
+// sessionWatch is the Observer Start installs: it follows the number of
+// sessions for WaitSessions and passes everything on to the observer of
+// Options, if any.
+type sessionWatch struct {
+	next    alice.Observer
+	mu      sync.Mutex
+	active  int
+	changed chan struct{} // closed, then replaced, at every change
+}
+
+func (w *sessionWatch) FrameEnded(r alice.FrameReport) {
+	if w.next != nil {
+		w.next.FrameEnded(r)
+	}
+}
+
+func (w *sessionWatch) AuthenticationFailed() {
+	if w.next != nil {
+		w.next.AuthenticationFailed()
+	}
+}
+
+func (w *sessionWatch) SessionsChanged(n int) {
+	w.mu.Lock()
+	w.active = n
+	close(w.changed)
+	w.changed = make(chan struct{})
+	w.mu.Unlock()
+	if w.next != nil {
+		w.next.SessionsChanged(n)
 	}
 }

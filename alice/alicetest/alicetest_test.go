@@ -138,3 +138,40 @@ func TestStopReportsServeError(t *testing.T) {
 		t.Fatalf("failures %q, want one naming the Serve error", r.failures)
 	}
 }
+
+// countingObserver counts what Alice reports to the observer of Options.
+type countingObserver struct {
+	mu      sync.Mutex
+	changes []int
+}
+
+func (o *countingObserver) FrameEnded(alice.FrameReport) {}
+func (o *countingObserver) AuthenticationFailed()        {}
+func (o *countingObserver) SessionsChanged(n int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.changes = append(o.changes, n)
+}
+
+// WaitSessions returns once a session that ended is no longer served, and
+// the observer of Options still hears every change.
+func TestWaitSessions(t *testing.T) {
+	obs := &countingObserver{}
+	a := alicetest.Start(t, alicetest.Options{Options: alice.Options{Config: smallConfig("alice"), Observer: obs}, Network: alicetest.Pipe})
+	if !a.WaitSessions(0, 0) {
+		t.Fatal("sessions before any connection")
+	}
+	s, _ := identify(t, a.Dialer)
+	if a.Alice.Sessions() != 1 || a.WaitSessions(0, 10*time.Millisecond) {
+		t.Fatalf("%d sessions, or the open one not counted", a.Alice.Sessions())
+	}
+	s.Close()
+	if !a.WaitSessions(0, 5*time.Second) || a.Alice.Sessions() != 0 {
+		t.Fatalf("%d sessions after the peer left", a.Alice.Sessions())
+	}
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
+	if fmt.Sprint(obs.changes) != "[1 0]" {
+		t.Fatalf("observer heard %v, want [1 0]", obs.changes)
+	}
+}

@@ -21,8 +21,9 @@ import (
 	"github.com/qosst/qosst-go/alice"
 	"github.com/qosst/qosst-go/config"
 	"github.com/qosst/qosst-go/keystore"
+	"github.com/qosst/qosst-go/kme"
 	"github.com/qosst/qosst-go/monitor"
-	"github.com/qosst/qosst-go/transport/auth"
+	"github.com/qosst/qosst-go/station"
 )
 
 func main() {
@@ -58,6 +59,7 @@ func newCommandReady(logOut io.Writer, ready chan<- string) *cobra.Command {
 	fl.HostPort("listen", "alice.network", "HOST:PORT to listen on (alice.network.bind_address/bind_port)")
 	fl.BindStation("Alice", "Bob")
 	fl.Bind("max-sessions", "alice.max_sessions", "concurrent sessions served (alice.max_sessions)")
+	fl.Bind("kme-listen", "kme.listen", "HOST:PORT of the embedded ETSI GS QKD 014 key delivery; the other [kme] keys set its TLS files and SAEs (kme.listen)")
 	fl.Bind("emitter-wait", "timeouts.emitter_wait", "how long a QIE_REQUEST waits for a busy emitter (timeouts.emitter_wait)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		cfg, err := fl.Load()
@@ -74,11 +76,11 @@ func run(ctx context.Context, cfg *config.Config, logOut io.Writer, ready chan<-
 	if err != nil {
 		return err
 	}
-	authn, err := auth.New(cfg.AuthConfig())
+	authn, err := station.Authenticator(cfg)
 	if err != nil {
 		return fmt.Errorf("authentication: %w", err)
 	}
-	emitter, err := cfg.NewEmitter(ctx)
+	emitter, err := station.NewEmitter(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("emitter: %w", err)
 	}
@@ -94,6 +96,14 @@ func run(ctx context.Context, cfg *config.Config, logOut io.Writer, ready chan<-
 		return err
 	}
 	defer keys.Close()
+	if k := cfg.KME; k.Listen != "" { // key delivery to Alice's SAE (docs/keys.md)
+		e, err := kme.StartEmbedded(ctx, kme.Config{Side: kme.SideAlice, SAEID: k.SAEID, PeerSAEID: k.PeerSAEID, KeySize: k.KeySize,
+			MaxKeyPerRequest: k.MaxKeyPerRequest, DB: keys.DB(), Logger: log}, k.Listen, k.Cert, k.Key, k.ClientCA)
+		if err != nil {
+			return err
+		}
+		defer e.Stop()
+	}
 	opts := alice.Options{Config: cfg, Emitter: emitter, Keys: keys, Authenticator: authn, Logger: log}
 	maddr, err := cfg.Monitor.Addr()
 	if err != nil {

@@ -20,7 +20,7 @@ import (
 func TestHelpListsEveryFlag(t *testing.T) {
 	help, cmd := help(t)
 	for _, f := range []string{"--config", "--set", "--listen", "--log-format", "--log-level", "--keys", "--serial-number",
-		"--auth", "--auth-key", "--auth-peer-key", "--max-sessions", "--emitter-wait", "--link-seed", "--monitor-listen"} {
+		"--auth", "--auth-key", "--auth-peer-key", "--max-sessions", "--emitter-wait", "--link-seed", "--monitor-listen", "--kme-listen"} {
 		if !strings.Contains(help, f) {
 			t.Errorf("--help lacks %s", f)
 		}
@@ -30,7 +30,7 @@ func TestHelpListsEveryFlag(t *testing.T) {
 	}
 	n := 0
 	cmd.Flags().VisitAll(func(f *pflagFlag) { n++ })
-	if n != 15 { // the 14 above and --help
+	if n != 16 { // the 15 above and --help
 		t.Errorf("%d flags; update this test and docs/alice.md when adding one", n)
 	}
 }

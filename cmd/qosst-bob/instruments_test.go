@@ -21,6 +21,7 @@ import (
 	"github.com/qosst/qosst-go/hardware"
 	"github.com/qosst/qosst-go/hardware/real/scpi/scpitest"
 	"github.com/qosst/qosst-go/keystore"
+	"github.com/qosst/qosst-go/station"
 )
 
 // labConfig is a fake lab with a link good enough for frames of 60 000
@@ -72,7 +73,7 @@ func newLab(t *testing.T, d ...hardware.Detection) (*scpitest.Lab, scpitest.LabC
 // fake lab, against our Alice driving the lab's AWG and power meter from
 // the same file: two whole frames with polarisation recovery, identical key
 // files, and the instruments used as the protocol says; heterodyne and
-// homodyne (simulation.detection sets the receiver's scheme).
+// homodyne (frame.quantum.detection sets the receiver's scheme).
 func TestRunOnInstruments(t *testing.T) {
 	for _, d := range []hardware.Detection{hardware.Heterodyne, hardware.Homodyne} {
 		t.Run(d.String(), func(t *testing.T) { runOnInstruments(t, d) })
@@ -88,7 +89,7 @@ func runOnInstruments(t *testing.T, d hardware.Detection) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	em, err := ac.NewEmitter(ctx)
+	em, err := station.NewEmitter(ctx, ac)
 	if err != nil {
 		t.Fatal(err)
 	}

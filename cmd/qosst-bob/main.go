@@ -22,6 +22,7 @@ import (
 
 	"github.com/qosst/qosst-go/bob"
 	"github.com/qosst/qosst-go/config"
+	"github.com/qosst/qosst-go/kme"
 	"github.com/qosst/qosst-go/logging"
 	"github.com/qosst/qosst-go/monitor"
 )
@@ -63,6 +64,7 @@ func newCommand(logOut, out io.Writer) *cobra.Command {
 	fl.Bind("symbol-requests", "bob.run.symbol_requests", "PE_SYMBOLS_REQUESTs per frame (bob.run.symbol_requests)")
 	fl.Bind("polarisation-recovery", "bob.run.polarisation_recovery", "run polarisation recovery in each frame (bob.run.polarisation_recovery)")
 	fl.Bind("max-auth-failures", "authentication.max_failures", "authentication failures in a row before concluding man-in-the-middle (authentication.max_failures)")
+	fl.Bind("kme-listen", "kme.listen", "HOST:PORT of the embedded ETSI GS QKD 014 key delivery while Bob runs; the other [kme] keys set its TLS files and SAEs (kme.listen)")
 	fl.Bind("noise-seed", "simulation.noise_seed", "seed of the simulated receiver noise; 0 draws fresh randomness (simulation.noise_seed)")
 	asJSON := cmd.Flags().Bool("json", false, "print each frame's summary as one JSON object per line on stdout, and nothing else")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
@@ -93,6 +95,14 @@ func run(ctx context.Context, cfg *config.Config, logOut, out io.Writer, asJSON 
 		return err
 	}
 	defer st.Close()
+	if k := cfg.KME; k.Listen != "" { // key delivery to Bob's SAE (docs/keys.md)
+		e, err := kme.StartEmbedded(ctx, kme.Config{Side: kme.SideBob, SAEID: k.SAEID, PeerSAEID: k.PeerSAEID, KeySize: k.KeySize,
+			MaxKeyPerRequest: k.MaxKeyPerRequest, DB: st.Keys.DB(), Logger: log}, k.Listen, k.Cert, k.Key, k.ClientCA)
+		if err != nil {
+			return err
+		}
+		defer e.Stop()
+	}
 	if cfg.Simulation.Enabled {
 		log.Info().Str("detection", cfg.Frame.Quantum.Detection).Msg("receiver: simulated link")
 	} else {

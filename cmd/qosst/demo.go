@@ -20,6 +20,7 @@ import (
 	"github.com/qosst/qosst-go/hardware/sim"
 	"github.com/qosst/qosst-go/keystore"
 	"github.com/qosst/qosst-go/logging"
+	"github.com/qosst/qosst-go/station"
 )
 
 // demoOptions are the flags of qosst demo.
@@ -127,7 +128,7 @@ func runDemo(ctx context.Context, o demoOptions, out, logOut io.Writer) (res dem
 	if err != nil {
 		return res, err
 	}
-	em, err := sim.NewEmitter(aliceCfg.SimConfig())
+	em, err := sim.NewEmitter(station.SimConfig(aliceCfg))
 	if err != nil {
 		return res, err
 	}
@@ -172,7 +173,7 @@ func runDemo(ctx context.Context, o demoOptions, out, logOut io.Writer) (res dem
 	sc := cfg.Simulation
 	fmt.Fprintf(out, "QOSST demo: Alice and Bob over loopback TCP %s\n", l.Addr())
 	fmt.Fprintf(out, "simulated link: %s, T = %g, xi = %g, eta = %g, v_el = %g, Va = %g; %d symbols per frame at %g MBd\n",
-		sc.Detection, sc.Transmittance, sc.ExcessNoise, sc.Eta, sc.ElectronicNoise,
+		cfg.Detection(), sc.Transmittance, sc.ExcessNoise, sc.Eta, sc.ElectronicNoise,
 		cfg.Frame.Quantum.ModulationVariance, o.symbols, cfg.Frame.Quantum.SymbolRate/1e6)
 	fmt.Fprintf(out, "parameter estimation: %s (epsilon %g) on %g of the symbols; %s reconciliation\n",
 		cfg.Bob.ParametersEstimation.Mode, cfg.Bob.ParametersEstimation.Epsilon, o.peRatio, cfg.Bob.ErrorCorrection.Reconciliation)

@@ -10,7 +10,7 @@ import (
 )
 
 // keygenSchemes are the schemes keygen writes keys for.
-var keygenSchemes = []string{auth.SchemeHMAC, auth.SchemeEd25519, auth.SchemeMLDSA65, auth.SchemeFalcon512}
+var keygenSchemes = []string{auth.SchemeHMAC, auth.SchemeEd25519, auth.SchemeMLDSA65, auth.SchemeFalcon512, auth.SchemeWegmanCarter}
 
 func newKeygenCmd() *cobra.Command {
 	var (
@@ -39,6 +39,12 @@ func newKeygenCmd() *cobra.Command {
                         to --pub-out (default: --out with ".pub" appended): the
                         key files qosst-core's FalconAuthenticator reads.
                         Quantum-resistant; generation takes about a second.
+  --scheme wegman-carter  writes a pool pair: the directories --out.alice and
+                        --out.bob (mode 0700) holding the same 1 MiB of random
+                        pads. Copy each to its station over a secure channel;
+                        the station names its pool in key_file (no peer key).
+                        Information-theoretic; each completed frame refills the
+                        pools from its own key.
 
 Existing files are never overwritten unless --force is given.
 Stations name these files in their configuration (scheme, key_file,
@@ -46,7 +52,8 @@ peer_public_key_file).`,
 		Example: `  qosst keygen --scheme hmac-sha256 --out qosst-hmac.key
   qosst keygen --scheme ed25519 --out alice.pem            # also writes alice.pem.pub
   qosst keygen --scheme ml-dsa-65 --out alice-mldsa        # also writes alice-mldsa.pub
-  qosst keygen --scheme falcon-512 --out alice-falcon.json # also writes alice-falcon.json.pub`,
+  qosst keygen --scheme falcon-512 --out alice-falcon.json # also writes alice-falcon.json.pub
+  qosst keygen --scheme wegman-carter --out link           # link.alice/ and link.bob/`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if out == "" {
@@ -86,6 +93,15 @@ peer_public_key_file).`,
 					return err
 				}
 				fmt.Fprintf(w, "wrote %s secret key %s (mode 0600) and public key %s\n", auth.SchemeFalcon512, out, pubOut)
+			case auth.SchemeWegmanCarter:
+				if pubOut != "" || force {
+					return fmt.Errorf("keygen: --pub-out and --force do not apply to %s (a pool pair is never overwritten)", auth.SchemeWegmanCarter)
+				}
+				a, b, err := auth.WriteWegmanCarterPools(out)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(w, "wrote %s pools %s (Alice) and %s (Bob), mode 0700\n", auth.SchemeWegmanCarter, a, b)
 			default:
 				return fmt.Errorf("keygen: %w %q (want %s)", auth.ErrUnknownScheme, scheme, strings.Join(keygenSchemes, ", "))
 			}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/qosst/qosst-go/messages"
 	"github.com/qosst/qosst-go/transport/auth"
 )
 
@@ -93,16 +94,15 @@ func TestKeygenMLDSA65(t *testing.T) {
 }
 
 // TestKeygenFalcon512: --scheme falcon-512 writes qosst's JSON key files
-// (a 0600 secret key [f, g, F, G], a public key h); two such pairs
-// authenticate each other through auth.New.
+// (a 0600 secret key [f, g, F, G], a public key h); a station holding them
+// and a station holding the reference's own key files (qosst-core's
+// recorded Bob) authenticate each other through auth.New.
 func TestKeygenFalcon512(t *testing.T) {
 	dir := t.TempDir()
-	a, b := filepath.Join(dir, "alice.json"), filepath.Join(dir, "bob.json")
-	for _, p := range []string{a, b} {
-		out, err := runKeygen(t, "--scheme", "falcon-512", "--out", p)
-		if err != nil || !strings.Contains(out, p+".pub") {
-			t.Fatalf("%q, %v", out, err)
-		}
+	a := filepath.Join(dir, "alice.json")
+	out, err := runKeygen(t, "--scheme", "falcon-512", "--out", a)
+	if err != nil || !strings.Contains(out, a+".pub") {
+		t.Fatalf("%q, %v", out, err)
 	}
 	if fi, err := os.Stat(a); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("secret key: %v %v", fi, err)
@@ -114,6 +114,19 @@ func TestKeygenFalcon512(t *testing.T) {
 	if json.Unmarshal(sb, &sk) != nil || len(sk) != 4 || len(sk[0]) != 512 || json.Unmarshal(pb, &pk) != nil || len(pk) != 512 {
 		t.Fatalf("key files are not qosst's JSON forms")
 	}
+	vb, err := os.ReadFile(filepath.Join("..", "..", "testdata", "qosst-core-0.10-falcon.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Keys map[string]json.RawMessage `json:"keys"`
+	}
+	if err := json.Unmarshal(vb, &doc); err != nil {
+		t.Fatal(err)
+	}
+	b := filepath.Join(dir, "bob.json")
+	os.WriteFile(b, doc.Keys["bob_secret_key"], 0o600)
+	os.WriteFile(b+".pub", doc.Keys["bob_public_key"], 0o644)
 	alice, err := auth.New(auth.Config{Scheme: auth.SchemeFalcon512, KeyFile: a, PeerPublicKeyFile: b + ".pub"})
 	if err != nil {
 		t.Fatal(err)
@@ -127,8 +140,44 @@ func TestKeygenFalcon512(t *testing.T) {
 	if err := bob.Verify(d, s); err != nil {
 		t.Fatal(err)
 	}
+	s2, _ := bob.Sign(d)
+	if err := alice.Verify(d, s2); err != nil {
+		t.Fatal(err)
+	}
 	if err := alice.Verify(d, s); err == nil {
 		t.Fatal("Alice accepted her own signature as Bob's")
+	}
+}
+
+// TestKeygenWegmanCarter: --scheme wegman-carter writes a 0700 pool pair
+// that two stations authenticate each other with through auth.New, and
+// refuses to overwrite it.
+func TestKeygenWegmanCarter(t *testing.T) {
+	prefix := filepath.Join(t.TempDir(), "link")
+	if _, err := runKeygen(t, "--scheme", "wegman-carter", "--out", prefix); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(prefix + ".alice"); err != nil || !fi.IsDir() || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("pool: %v %v", fi, err)
+	}
+	alice, err := auth.New(auth.Config{Scheme: auth.SchemeWegmanCarter, KeyFile: prefix + ".alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, err := auth.New(auth.Config{Scheme: auth.SchemeWegmanCarter, KeyFile: prefix + ".bob"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fa, fb := alice.(messages.FrameAuthenticator), bob.(messages.FrameAuthenticator)
+	tag, err := fa.SignFrame([]byte("h"), []byte("c"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fb.VerifyFrame([]byte("h"), []byte("c"), tag); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runKeygen(t, "--scheme", "wegman-carter", "--out", prefix); err == nil {
+		t.Fatal("existing pools overwritten")
 	}
 }
 
@@ -137,7 +186,7 @@ func TestKeygenHelpNamesFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"--scheme", "--out", "--pub-out", "--force", "0600", "PKCS#8", "PKIX", "ml-dsa-65", "SubjectPublicKeyInfo", "falcon-512", "[f, g, F, G]"} {
+	for _, want := range []string{"--scheme", "--out", "--pub-out", "--force", "0600", "PKCS#8", "PKIX", "ml-dsa-65", "SubjectPublicKeyInfo", "falcon-512", "[f, g, F, G]", "wegman-carter"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("help lacks %q", want)
 		}

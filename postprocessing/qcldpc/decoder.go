@@ -45,21 +45,25 @@ const (
 	decPhiMinExp = -16
 )
 
-var decPhi, decPhiCap = func() (*[1 << (8 + decPhiMant)]float32, float32) {
-	var t [1 << (8 + decPhiMant)]float32
+// decPhi is a package-level array rather than a pointer so that the inner
+// loops index it directly.
+var decPhi [1 << (8 + decPhiMant)]float32
+
+// decPhiCap is φ(2^-16), the largest check message magnitude.
+var decPhiCap = func() float32 {
 	capX := math.Ldexp(1+0.5/(1<<decPhiMant), decPhiMinExp)
 	phiCap := -math.Log(math.Tanh(capX / 2))
-	for k := range t {
+	for k := range decPhi {
 		e := k>>decPhiMant - 127
 		m := k & (1<<decPhiMant - 1)
 		if e < decPhiMinExp {
-			t[k] = float32(phiCap)
+			decPhi[k] = float32(phiCap)
 			continue
 		}
 		x := math.Ldexp(1+(float64(m)+0.5)/(1<<decPhiMant), e)
-		t[k] = float32(-math.Log(math.Tanh(x / 2)))
+		decPhi[k] = float32(-math.Log(math.Tanh(x / 2)))
 	}
-	return &t, float32(phiCap)
+	return float32(phiCap)
 }()
 
 // decPhiOf returns the tabulated φ(|x|).

@@ -413,3 +413,40 @@ func TestDecoderPool(t *testing.T) {
 		t.Errorf("invalid code: %v", err)
 	}
 }
+
+// TestDecoderRegularThreshold checks the decoder against the published
+// belief-propagation threshold of the (3,6)-regular ensemble on the BIAWGN
+// channel, σ* = 0.8809 (Richardson, Shokrollahi and Urbanke 2001), i.e.
+// snr* = 1/σ*² ≈ 1.289: half a decibel below it every block of a 2^15-bit
+// lifting fails, half a decibel above it every block decodes.
+func TestDecoderRegularThreshold(t *testing.T) {
+	const snrStar = 1 / (0.8809 * 0.8809)
+	c := testMustLift(40, testRegular36(), (1<<15)/6, nil)
+	d, err := NewDecoder(c, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(41, 42))
+	bits, synd := make([]uint8, c.N()), make([]uint8, c.M())
+	llr, out := make([]float32, c.N()), make([]uint8, c.N())
+	for _, tc := range []struct {
+		dB   float64
+		want bool
+	}{{-0.5, false}, {0.5, true}} {
+		snr := snrStar * math.Pow(10, tc.dB/10)
+		blocks := 3
+		if testRace {
+			blocks = 1
+		}
+		for b := range blocks {
+			testBlock(rng, c, snr, bits, synd, llr)
+			it, ok, err := d.Decode(llr, synd, out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok != tc.want {
+				t.Errorf("SNR %.3f (%+.1f dB from the threshold), block %d: ok=%v after %d iterations, want %v", snr, tc.dB, b, ok, it, tc.want)
+			}
+		}
+	}
+}

@@ -4,8 +4,10 @@
 // HMAC-SHA256 with a pre-shared key, Ed25519 with keys in standard PEM files
 // (PKCS#8 private key, PKIX public key), ML-DSA-65 (FIPS 204, through
 // cloudflare/circl) with keys in PEM files under the IETF ML-DSA
-// identifiers, and Falcon-512 as qosst-core 0.10 makes and checks it, with
-// qosst's JSON key files (transport/auth/falcon). Every authenticator
+// identifiers, Falcon-512 as qosst-core 0.10 makes and checks it, with
+// qosst's JSON key files (transport/auth/falcon), and the
+// information-theoretic Wegman–Carter MAC over a pool of shared secret bits
+// refilled from the link's keys (transport/auth/wegmancarter). Every authenticator
 // implements messages.Authenticator; verification failures wrap
 // messages.ErrAuthentication.
 package auth
@@ -22,6 +24,7 @@ import (
 	"sync"
 
 	"github.com/qosst/qosst-go/messages"
+	"github.com/qosst/qosst-go/transport/auth/wegmancarter"
 )
 
 // Scheme names, as used in configuration files and returned by Name.
@@ -31,6 +34,9 @@ const (
 	SchemeEd25519   = "ed25519"
 	SchemeMLDSA65   = "ml-dsa-65"
 	SchemeFalcon512 = "falcon-512"
+	// SchemeWegmanCarter is the information-theoretic MAC over a pool of
+	// shared secret bits refilled from the link's own keys.
+	SchemeWegmanCarter = "wegman-carter"
 )
 
 // schemes lists every scheme New accepts, with the key files it takes.
@@ -43,6 +49,7 @@ var schemes = []struct {
 	{SchemeEd25519, true, true},
 	{SchemeMLDSA65, true, true},
 	{SchemeFalcon512, true, true},
+	{SchemeWegmanCarter, true, false},
 }
 
 // Schemes returns the scheme names New accepts.
@@ -91,8 +98,10 @@ type Config struct {
 	Scheme string `toml:"scheme" json:"scheme"`
 	// KeyFile is the secret key: for hmac-sha256 the pre-shared key (hex
 	// text); for ed25519 and ml-dsa-65 this station's PKCS#8 PEM private
-	// key; for falcon-512 qosst's JSON secret key [f, g, F, G]. The file
-	// must not be accessible to group or others (mode 0600 or stricter).
+	// key; for falcon-512 qosst's JSON secret key [f, g, F, G]; for
+	// wegman-carter the station's pool directory. The file must not be
+	// accessible to group or others (mode 0600 or stricter; 0700 for a
+	// pool directory).
 	KeyFile string `toml:"key_file" json:"key_file"`
 	// PeerPublicKeyFile is the peer's public key: a PKIX
 	// (SubjectPublicKeyInfo) PEM file for ed25519 and ml-dsa-65, qosst's
@@ -160,6 +169,12 @@ func New(cfg Config) (messages.Authenticator, error) {
 			return nil, err
 		}
 		return NewFalcon512(priv, pub)
+	case SchemeWegmanCarter:
+		pool, err := wegmancarter.Open(cfg.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("auth: %w: %w", ErrKeyFile, err)
+		}
+		return NewWegmanCarter(pool)
 	}
 	return nil, fmt.Errorf("auth: %w %q: no loader", ErrUnknownScheme, scheme)
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/qosst/qosst-go/messages"
 	"github.com/qosst/qosst-go/transport/auth/falcon"
+	"github.com/qosst/qosst-go/transport/auth/wegmancarter"
 )
 
 func digestOf(s string) []byte {
@@ -207,4 +208,28 @@ func BenchmarkSignVerify(b *testing.B) {
 			}
 		})
 	}
+	// Wegman–Carter: Alice tags a 1 KiB frame (header and content), Bob
+	// checks it; each check writes Bob's receive floor durably (fsync).
+	dir := b.TempDir()
+	ad, bd := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	if err := wegmancarter.WritePair(ad, bd, 1<<22, 0); err != nil {
+		b.Fatal(err)
+	}
+	wa, _ := New(Config{Scheme: SchemeWegmanCarter, KeyFile: ad})
+	wb, _ := New(Config{Scheme: SchemeWegmanCarter, KeyFile: bd})
+	fa2, fb2 := wa.(messages.FrameAuthenticator), wb.(messages.FrameAuthenticator)
+	header := []byte(`{"code": 140, "content_length": 1024, "challenge": "abcdefghijklmno", "next_challenge": "ABCDEFGHIJKLMNO"}`)
+	content := bytes.Repeat([]byte("x"), 1024)
+	b.Run(SchemeWegmanCarter, func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			s, err := fa2.SignFrame(header, content)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := fb2.VerifyFrame(header, content, s); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

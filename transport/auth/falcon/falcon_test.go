@@ -473,6 +473,19 @@ func TestKeyJSON(t *testing.T) {
 	if b, _ := pk.MarshalJSON(); !bytes.Equal(b, pkJSON) {
 		t.Error("public key does not write back identically")
 	}
+	// (−F, −G, f, g) satisfies the NTRU equation too, but its first vector
+	// is long: refused, since the sampler could not sign with it.
+	neg := func(a []int64) []int64 {
+		out := make([]int64, len(a))
+		for i, v := range a {
+			out[i] = -v
+		}
+		return out
+	}
+	k := v.Keys.AliceSecret
+	if _, err := NewPrivateKey(neg(k[2]), neg(k[3]), k[0], k[1]); !errors.Is(err, ErrKey) || !strings.Contains(err.Error(), "too long") {
+		t.Errorf("long basis: %v", err)
+	}
 	swapped, _ := json.Marshal([][]int64{v.Keys.AliceSecret[0], v.Keys.AliceSecret[1], v.Keys.AliceSecret[3], v.Keys.AliceSecret[2]})
 	short := bytes.Replace(pkJSON, []byte("["), []byte("[1, "), 1)
 	for name, b := range map[string][]byte{

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 )
 
 // maxSecretCoefficient bounds |f|, |g|, |F|, |G| in a secret key file.
@@ -78,6 +79,21 @@ func NewPrivateKey(f, g, F, G []int64) (*PrivateKey, error) {
 		return nil, err
 	}
 	sk.precompute()
+	// The integer sampler needs every leaf's deviation within
+	// [sigmin, sigmaMax]: true of Falcon keys (their Gram–Schmidt norm is
+	// bounded); a longer basis is not a Falcon-512 key.
+	bad := 0.0
+	sk.tree.leaves(func(s float64) {
+		if !(s >= sigmin && s <= sigmaMax) && bad == 0 {
+			bad = s
+			if math.IsNaN(s) {
+				bad = -1
+			}
+		}
+	})
+	if bad != 0 {
+		return nil, fmt.Errorf("%w: the basis is too long for Falcon-512 (a sampler deviation of %v outside [%v, %v])", ErrKey, bad, sigmin, sigmaMax)
+	}
 	return sk, nil
 }
 

@@ -1,4 +1,4 @@
-package config
+package station
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/qosst/qosst-go/config"
 	"github.com/qosst/qosst-go/hardware"
 	"github.com/qosst/qosst-go/hardware/real/scpi"
 	"github.com/qosst/qosst-go/hardware/real/scpi/scpitest"
@@ -22,8 +23,8 @@ import (
 // configurations; durations are Go duration strings and --set works on
 // them.
 func TestInstrumentsFromTOML(t *testing.T) {
-	c := Default()
-	err := Decode(c, `
+	c := config.Default()
+	err := config.Decode(c, `
 [simulation]
 enabled = false
 detection = "homodyne"
@@ -56,14 +57,14 @@ poll_interval = "5ms"
 		t.Fatal(err)
 	}
 	lim := scpi.Limits{MaxLine: 1024, MaxBlock: 8 << 20, Timeout: 2 * time.Second}
-	ec, err := c.AliceInstruments()
+	ec, err := EmitterConfig(c)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ec != (scpi.EmitterConfig{AWG: "10.0.0.7", PowerMeter: "10.0.0.8:5026", FullScale: 12.5, Wavelength: 1.31e-6, OutputRatio: 1e-7, Limits: lim}) {
 		t.Errorf("emitter config %+v", ec)
 	}
-	rc, pc, err := c.BobInstruments()
+	rc, pc, err := ReceiverConfig(c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,9 +80,9 @@ poll_interval = "5ms"
 
 // Errors in [instruments] name the key and the reason.
 func TestInstrumentsErrorsNameKey(t *testing.T) {
-	c := Default()
-	var fe *FieldError
-	if err := Decode(c, "[instruments.bob]\ndigitiser = \"10.0.0.5\"\n"); !errors.As(err, &fe) || fe.Key != "instruments.bob.digitiser" || fe.Reason != "unknown key" {
+	c := config.Default()
+	var fe *config.FieldError
+	if err := config.Decode(c, "[instruments.bob]\ndigitiser = \"10.0.0.5\"\n"); !errors.As(err, &fe) || fe.Key != "instruments.bob.digitiser" || fe.Reason != "unknown key" {
 		t.Fatalf("misspelt key: %v", err)
 	}
 	cases := []struct{ key, value, reason string }{
@@ -101,17 +102,17 @@ func TestInstrumentsErrorsNameKey(t *testing.T) {
 		{"instruments.bob.polarisation_controller", "tcp://pc", "host or host:port"},
 	}
 	for _, tc := range cases {
-		c := Default()
+		c := config.Default()
 		if err := c.SetString(tc.key, tc.value); err != nil {
 			t.Fatalf("%s: %v", tc.key, err)
 		}
 		err := c.Validate()
-		if !errors.As(err, &fe) || fe.Key != tc.key || !strings.Contains(fe.Reason, tc.reason) || !errors.Is(err, ErrInvalid) {
+		if !errors.As(err, &fe) || fe.Key != tc.key || !strings.Contains(fe.Reason, tc.reason) || !errors.Is(err, config.ErrInvalid) {
 			t.Errorf("%s = %s: got %v, want the key and %q", tc.key, tc.value, err, tc.reason)
 		}
 	}
 	// A calibration record must fit in a block.
-	c = Default()
+	c = config.Default()
 	c.Instruments.Limits.MaxBlock = 4096
 	if err := c.Validate(); !errors.As(err, &fe) || fe.Key != "instruments.bob.calibration_samples" || !strings.Contains(fe.Reason, "max_block") {
 		t.Errorf("calibration record larger than max_block: %v", err)
@@ -120,46 +121,46 @@ func TestInstrumentsErrorsNameKey(t *testing.T) {
 
 // Each station names the instruments it needs and lacks.
 func TestInstrumentsRequiredPerStation(t *testing.T) {
-	c := Default()
+	c := config.Default()
 	c.Simulation.Enabled = false
 	keysOf := func(err error) []string {
 		var out []string
 		for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
-			var fe *FieldError
+			var fe *config.FieldError
 			if errors.As(e, &fe) {
 				out = append(out, fe.Key)
 			}
 		}
 		return out
 	}
-	_, err := c.AliceInstruments()
+	_, err := EmitterConfig(c)
 	if got := strings.Join(keysOf(err), " "); got != "instruments.alice.awg instruments.alice.power_meter instruments.alice.output_ratio" {
 		t.Errorf("Alice lacks %q", got)
 	}
-	_, _, err = c.BobInstruments()
+	_, _, err = ReceiverConfig(c)
 	if got := strings.Join(keysOf(err), " "); got != "instruments.bob.digitizer instruments.bob.local_oscillator" {
 		t.Errorf("Bob lacks %q", got)
 	}
 	c.Bob.Run.PolarisationRecovery = true
-	_, _, err = c.BobInstruments()
+	_, _, err = ReceiverConfig(c)
 	if got := strings.Join(keysOf(err), " "); !strings.HasSuffix(got, "instruments.bob.polarisation_controller") {
 		t.Errorf("Bob with polarisation recovery lacks %q", got)
 	}
 	for _, f := range []func(context.Context) error{
-		func(ctx context.Context) error { _, err := c.NewEmitter(ctx); return err },
-		func(ctx context.Context) error { _, err := c.NewReceiver(ctx); return err },
+		func(ctx context.Context) error { _, err := NewEmitter(ctx, c); return err },
+		func(ctx context.Context) error { _, err := NewReceiver(ctx, c); return err },
 	} {
-		var fe *FieldError
-		if err := f(context.Background()); !errors.As(err, &fe) || !errors.Is(err, ErrInvalid) {
-			t.Errorf("station without instruments: %v, want a *FieldError", err)
+		var fe *config.FieldError
+		if err := f(context.Background()); !errors.As(err, &fe) || !errors.Is(err, config.ErrInvalid) {
+			t.Errorf("station without instruments: %v, want a *config.FieldError", err)
 		}
 	}
 }
 
 // simulation.enabled selects the simulated link.
 func TestSimulationSelected(t *testing.T) {
-	c := Default()
-	em, err := c.NewEmitter(context.Background())
+	c := config.Default()
+	em, err := NewEmitter(context.Background(), c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +168,7 @@ func TestSimulationSelected(t *testing.T) {
 	if _, ok := em.(*sim.Emitter); !ok {
 		t.Errorf("emitter %T, want *sim.Emitter", em)
 	}
-	rx, err := c.NewReceiver(context.Background())
+	rx, err := NewReceiver(context.Background(), c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,15 +186,15 @@ func TestInstrumentsSelected(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer lab.Close()
-	c := Default()
+	c := config.Default()
 	c.Simulation.Enabled = false
-	c.Instruments.Alice = AliceInstruments{AWG: lab.AWG.Addr(), PowerMeter: lab.PowerMeter.Addr(), Wavelength: 1550e-9, OutputRatio: 1e-7}
+	c.Instruments.Alice = config.AliceInstruments{AWG: lab.AWG.Addr(), PowerMeter: lab.PowerMeter.Addr(), Wavelength: 1550e-9, OutputRatio: 1e-7}
 	c.Instruments.Bob.Digitizer, c.Instruments.Bob.LocalOscillator = lab.Digitizer.Addr(), lab.LocalOscillator.Addr()
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	em, err := c.NewEmitter(ctx)
+	em, err := NewEmitter(ctx, c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +202,7 @@ func TestInstrumentsSelected(t *testing.T) {
 	if _, ok := em.(*scpi.Emitter); !ok {
 		t.Errorf("emitter %T, want *scpi.Emitter", em)
 	}
-	rx, err := c.NewReceiver(ctx)
+	rx, err := NewReceiver(ctx, c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +216,7 @@ func TestInstrumentsSelected(t *testing.T) {
 	rx.Close()
 
 	c.Instruments.Bob.PolarisationController = lab.Polariser.Addr()
-	rx, err = c.NewReceiver(ctx)
+	rx, err = NewReceiver(ctx, c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,21 +247,21 @@ func TestInstrumentStartupBounded(t *testing.T) {
 	goneAddr := gone.Addr().String()
 	gone.Close()
 
-	base := Default()
+	base := config.Default()
 	base.Simulation.Enabled = false
-	base.Instruments.ConnectTimeout = Duration{150 * time.Millisecond}
-	base.Instruments.Alice = AliceInstruments{AWG: lab.AWG.Addr(), PowerMeter: lab.PowerMeter.Addr(), Wavelength: 1550e-9, OutputRatio: 1e-7}
+	base.Instruments.ConnectTimeout = config.Duration{Duration: 150 * time.Millisecond}
+	base.Instruments.Alice = config.AliceInstruments{AWG: lab.AWG.Addr(), PowerMeter: lab.PowerMeter.Addr(), Wavelength: 1550e-9, OutputRatio: 1e-7}
 	base.Instruments.Bob.Digitizer, base.Instruments.Bob.LocalOscillator = lab.Digitizer.Addr(), lab.LocalOscillator.Addr()
 	base.Instruments.Bob.PolarisationController = lab.Polariser.Addr()
 	cases := []struct {
 		key  string
-		edit func(c *Config, addr string)
+		edit func(c *config.Config, addr string)
 	}{
-		{"instruments.alice.awg", func(c *Config, a string) { c.Instruments.Alice.AWG = a }},
-		{"instruments.alice.power_meter", func(c *Config, a string) { c.Instruments.Alice.PowerMeter = a }},
-		{"instruments.bob.digitizer", func(c *Config, a string) { c.Instruments.Bob.Digitizer = a }},
-		{"instruments.bob.local_oscillator", func(c *Config, a string) { c.Instruments.Bob.LocalOscillator = a }},
-		{"instruments.bob.polarisation_controller", func(c *Config, a string) { c.Instruments.Bob.PolarisationController = a }},
+		{"instruments.alice.awg", func(c *config.Config, a string) { c.Instruments.Alice.AWG = a }},
+		{"instruments.alice.power_meter", func(c *config.Config, a string) { c.Instruments.Alice.PowerMeter = a }},
+		{"instruments.bob.digitizer", func(c *config.Config, a string) { c.Instruments.Bob.Digitizer = a }},
+		{"instruments.bob.local_oscillator", func(c *config.Config, a string) { c.Instruments.Bob.LocalOscillator = a }},
+		{"instruments.bob.polarisation_controller", func(c *config.Config, a string) { c.Instruments.Bob.PolarisationController = a }},
 	}
 	for _, tc := range cases {
 		for what, addr := range map[string]string{"silent": silent.Addr().String(), "unreachable": goneAddr} {
@@ -269,9 +270,9 @@ func TestInstrumentStartupBounded(t *testing.T) {
 			start := time.Now()
 			var err error
 			if strings.HasPrefix(tc.key, "instruments.alice") {
-				_, err = c.NewEmitter(context.Background())
+				_, err = NewEmitter(context.Background(), c)
 			} else {
-				_, err = c.NewReceiver(context.Background())
+				_, err = NewReceiver(context.Background(), c)
 			}
 			var ie *InstrumentError
 			if !errors.As(err, &ie) || ie.Key != tc.key || ie.Address != addr || !errors.Is(err, hardware.ErrNoDevice) {
@@ -301,8 +302,8 @@ func TestHardwareDocExample(t *testing.T) {
 	if example == "" {
 		t.Fatal("docs/hardware.md has no ```toml example with [instruments.alice]")
 	}
-	c := Default()
-	if err := Decode(c, example); err != nil {
+	c := config.Default()
+	if err := config.Decode(c, example); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Validate(); err != nil {
@@ -311,14 +312,14 @@ func TestHardwareDocExample(t *testing.T) {
 	if c.Simulation.Enabled {
 		t.Error("the example does not disable the simulation")
 	}
-	if _, err := c.AliceInstruments(); err != nil {
+	if _, err := EmitterConfig(c); err != nil {
 		t.Error(err)
 	}
 	c.Bob.Run.PolarisationRecovery = true
-	if _, _, err := c.BobInstruments(); err != nil {
+	if _, _, err := ReceiverConfig(c); err != nil {
 		t.Error(err)
 	}
-	d := DefaultInstruments()
+	d := config.DefaultInstruments()
 	if c.Instruments.Limits != d.Limits || c.Instruments.ConnectTimeout != d.ConnectTimeout ||
 		c.Instruments.Bob.CalibrationSamples != d.Bob.CalibrationSamples || c.Instruments.Bob.PollInterval != d.Bob.PollInterval {
 		t.Errorf("the example's limits and timings are not the defaults it claims: %+v", c.Instruments)

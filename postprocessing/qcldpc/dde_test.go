@@ -1,0 +1,90 @@
+package qcldpc
+
+import (
+	"math"
+	"os"
+	"testing"
+)
+
+// coarse is the grid of the tests: fine enough to bracket (3,6) within
+// ±0.005 in σ, fast enough for seconds.
+var coarse = DDEOptions{Delta: 0.1, LMax: 20}
+
+// TestDDERegular36 brackets the discretized-DE threshold of the regular
+// (3,6) ensemble around σ* = 0.8809 (Richardson, Shokrollahi, Urbanke 2001).
+func TestDDERegular36(t *testing.T) {
+	t.Parallel()
+	p := regular(3, 6)
+	if ok, _ := ddeConverges(p, nil, SNRFromSigma(0.876), coarse); !ok {
+		t.Error("(3,6) does not converge at σ = 0.876, below σ* = 0.8809")
+	}
+	if ok, _ := ddeConverges(p, nil, SNRFromSigma(0.886), coarse); ok {
+		t.Error("(3,6) converges at σ = 0.886, above σ* = 0.8809")
+	}
+}
+
+// ddeAgrees checks that discretized DE converges at (1+tol)·snr and fails
+// at snr/(1+tol), snr being the PEXIT threshold.
+func ddeAgrees(t *testing.T, name string, p *Protograph, extra []ColumnChannel, tol float64, o DDEOptions) {
+	t.Helper()
+	snr, err := GAThreshold(p, extra, GAOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := ddeConverges(p, extra, snr*(1+tol), o); !ok {
+		t.Errorf("%s: discretized DE fails at %.5f, %.0f%% above the PEXIT threshold %.5f", name, snr*(1+tol), 100*tol, snr)
+	}
+	if ok, _ := ddeConverges(p, extra, snr/(1+tol), o); ok {
+		t.Errorf("%s: discretized DE converges at %.5f, %.0f%% below the PEXIT threshold %.5f", name, snr/(1+tol), 100*tol, snr)
+	}
+}
+
+// TestDDEAgreesWithPEXIT: the two DE methods agree within 5% in snr
+// (0.2 dB) on a low-rate regular ensemble, on AR4JA and on the
+// high-rate end of the shipped family.
+func TestDDEAgreesWithPEXIT(t *testing.T) {
+	if testing.Short() {
+		t.Skip("discretized DE of two ensembles takes 10–30 s; run without -short")
+	}
+	t.Parallel()
+	all := &Protograph{Rows: 3, Cols: 4, B: []uint8{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}} // regular (3,4), rate 1/4
+	ddeAgrees(t, "regular (3,4)", all, nil, 0.05, coarse)
+	f := families[FamilyAR4JA].raptor
+	p, _ := f.Protograph(3)
+	ddeAgrees(t, "AR4JA", p, nil, 0.05, coarse)
+}
+
+// TestPEXITAR4JA: the PEXIT threshold of the AR4JA rate-1/2 protograph is
+// Eb/N0 = 0.628 dB (Divsalar, Dolinar, Jones, Andrews, IEEE JSAC 2009).
+func TestPEXITAR4JA(t *testing.T) {
+	f := families[FamilyAR4JA].raptor
+	p, _ := f.Protograph(3)
+	snr, err := GAThreshold(p, nil, GAOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// snr = 1/σ² = 2·R·Eb/N0
+	ebn0 := 10 * math.Log10(snr/(2*p.Rate()))
+	if math.Abs(ebn0-0.628) > 0.02 {
+		t.Errorf("AR4JA PEXIT threshold Eb/N0 = %.3f dB, want 0.628", ebn0)
+	}
+}
+
+// TestDDEFamilyLines confirms the PEXIT thresholds of the table lines with
+// discretized DE. It takes minutes: set QCLDPC_DDE=1 to run it.
+func TestDDEFamilyLines(t *testing.T) {
+	if os.Getenv("QCLDPC_DDE") == "" {
+		t.Skip("set QCLDPC_DDE=1 to confirm the table with discretized DE (minutes)")
+	}
+	for _, rate := range []float64{0.475, 0.277, 0.103, 0.053} {
+		d, err := ForRate(rate, 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, extra, err := d.ensemble()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ddeAgrees(t, "rate "+fmtRate(rate), p, extra, 0.05, coarse)
+	}
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package falcon
+
+const raceEnabled = false

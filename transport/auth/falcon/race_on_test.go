@@ -1,0 +1,7 @@
+//go:build race
+
+package falcon
+
+// raceEnabled: the race detector slows signature checks tenfold; the
+// byte-flip tests flip fewer bytes under it.
+const raceEnabled = true
