@@ -192,7 +192,7 @@ func (s *session) send(ctx context.Context, r fsm.Reply, took time.Duration) err
 	}
 	ev = logging.Event(ev, string(r.State), r.Code).Dur("took", took)
 	if r.Cause != nil {
-		ev = ev.AnErr("cause", r.Cause)
+		ev = ev.Str("cause", logging.TruncateTo(r.Cause.Error(), maxLoggedCause))
 	}
 	ev.Msg("reply")
 	return s.ts.SendContext(ctx, r.Code, raw)

@@ -457,8 +457,16 @@ func (f *frame) invalidResponse(req, resp messages.Code, why string) error {
 	return fmt.Errorf("%w: %s", ErrInvalidResponse, msg)
 }
 
-// peerMessage extracts the human message of an error or refusal content.
+// peerMessage extracts the human message of an error or refusal content,
+// escaped and bounded (logging.TruncateTo): it reaches logs and errors.
 func peerMessage(c messages.Content) string {
+	return logging.TruncateTo(rawPeerMessage(c), maxPeerMessage)
+}
+
+// maxPeerMessage bounds Alice's messages in Bob's logs and errors.
+const maxPeerMessage = 512
+
+func rawPeerMessage(c messages.Content) string {
 	switch x := c.(type) {
 	case *messages.AbortContent:
 		return x.AbortMessage

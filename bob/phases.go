@@ -6,6 +6,7 @@ import (
 
 	"github.com/qosst/qosst-go/hardware"
 	"github.com/qosst/qosst-go/keystore"
+	"github.com/qosst/qosst-go/logging"
 	"github.com/qosst/qosst-go/messages"
 	pp "github.com/qosst/qosst-go/postprocessing"
 )
@@ -26,7 +27,7 @@ func (f *frame) identify() error {
 	if r, ok := c.(*messages.IdentificationResponseContent); ok {
 		f.d.aliceSerial = r.SerialNumber
 	}
-	f.d.log.Info().Str("alice", f.d.aliceSerial).Str("state", string(f.d.tracker.State())).Msg("identified")
+	f.d.log.Info().Str("alice", logging.Truncate(f.d.aliceSerial)).Str("state", string(f.d.tracker.State())).Msg("identified")
 	return nil
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/qosst/qosst-go/hardware/sim"
 	"github.com/qosst/qosst-go/messages"
 	pp "github.com/qosst/qosst-go/postprocessing"
+	"github.com/qosst/qosst-go/station"
 	"github.com/qosst/qosst-go/transport"
 )
 
@@ -52,7 +53,7 @@ func testUncorrelated(t *testing.T, scale float64) {
 	c.Frame.Quantum.NumSymbols = 20_000
 	l, d := listen(t, "pipe")
 	startAlice(t, c, l)
-	rx, err := sim.NewReceiver(c.SimConfig())
+	rx, err := sim.NewReceiver(station.SimConfig(c))
 	if err != nil {
 		t.Fatal(err)
 	}
