@@ -55,7 +55,7 @@ func (s *session) registerEC(m *fsm.Mux) {
 		c := req.Content.(*messages.ECBlockContent)
 		bits, err := pp.BitsFromNumbers(c.Syndrome)
 		if err == nil {
-			err = f.keying.rec.DecodeBlockSide(c.Block, bits, pp.BlockSideInfo{Rotation: c.Rotation, Norms: c.Norms})
+			err = f.keying.rec.DecodeBlockSide(c.Block, bits, pp.BlockSideInfo{Rotation: c.Rotation, Norms: c.Norms, Hash: c.Hash})
 		}
 		if err != nil {
 			s.log.Debug().Err(err).Int("block", c.Block).Msg("block not reconciled")
@@ -92,26 +92,7 @@ func (s *session) registerEC(m *fsm.Mux) {
 // newKeying checks Bob's reconciliation plan against the frame and prepares
 // Alice's decoder from her key symbols and Bob's estimated channel.
 func newKeying(f *frame, c *messages.ECInitializationContent) (*keying, error) {
-	w := pp.ECInitWire{Noise: c.Noise, Reconciliation: c.Reconciliation, Blocks: c.Blocks}
-	if c.LDPC != nil {
-		w.LDPC = &pp.LDPCParams{N: c.LDPC.N, K: c.LDPC.K, ColumnWeight: c.LDPC.ColumnWeight, Seed: c.LDPC.Seed}
-	}
-	if q := c.QCLDPC; q != nil {
-		w.QCLDPC = &qcldpc.Description{Family: q.Family, Z: q.Z, Rows: q.Rows, Shortened: q.Shortened, Punctured: q.Punctured, Seed: uint32(q.Seed)}
-	}
-	if c.SparseMatrix != nil {
-		w.SparseMatrix = &pp.SparseMatrixWire{N: c.SparseMatrix.N, Rows: c.SparseMatrix.Rows}
-	}
-	if c.Matrix != nil {
-		w.Matrix = make([][]int, len(c.Matrix))
-		for i, row := range c.Matrix {
-			w.Matrix[i] = make([]int, len(row))
-			for j, b := range row {
-				w.Matrix[i][j] = int(b)
-			}
-		}
-	}
-	plan, err := pp.PlanFromWire(w)
+	plan, err := planFromContent(c)
 	if err != nil {
 		return nil, err
 	}
@@ -159,4 +140,41 @@ func (f *frame) keyRateParams() (pp.KeyRateParams, error) {
 		return pp.KeyRateParams{}, err
 	}
 	return p, nil
+}
+
+// planFromContent is the reconciliation plan EC_INITIALIZATION describes
+// ("reconciliation" defaults to sign; messages has checked that exactly one
+// code is given). Errors wrap postprocessing.ErrInvalidPlan (EC_DENIED).
+func planFromContent(c *messages.ECInitializationContent) (pp.ReconciliationPlan, error) {
+	plan := pp.ReconciliationPlan{Scheme: c.Reconciliation, Blocks: c.Blocks, Noise: c.Noise}
+	if plan.Scheme == "" {
+		plan.Scheme = pp.SchemeSign
+	}
+	switch {
+	case c.LDPC != nil:
+		plan.Code = pp.LDPCParams{N: c.LDPC.N, K: c.LDPC.K, ColumnWeight: c.LDPC.ColumnWeight, Seed: c.LDPC.Seed}
+	case c.QCLDPC != nil:
+		q := c.QCLDPC
+		plan.QC = &qcldpc.Description{Family: q.Family, Z: q.Z, Rows: q.Rows, Shortened: q.Shortened, Punctured: q.Punctured, Seed: uint32(q.Seed)}
+	case c.SparseMatrix != nil:
+		h, err := pp.NewParityCheck(c.SparseMatrix.N, c.SparseMatrix.Rows)
+		if err != nil {
+			return pp.ReconciliationPlan{}, fmt.Errorf("%w: sparse_matrix: %w", pp.ErrInvalidPlan, err)
+		}
+		plan.Matrix = h
+	case c.Matrix != nil:
+		rows := make([][]int, len(c.Matrix))
+		for i, row := range c.Matrix {
+			rows[i] = make([]int, len(row))
+			for j, b := range row {
+				rows[i][j] = int(b)
+			}
+		}
+		h, err := pp.NewParityCheckDense(rows)
+		if err != nil {
+			return pp.ReconciliationPlan{}, fmt.Errorf("%w: matrix: %w", pp.ErrInvalidPlan, err)
+		}
+		plan.Matrix = h
+	}
+	return plan, plan.Validate()
 }

@@ -427,9 +427,8 @@ func (b *bob) ecInit() {
 	if err != nil {
 		b.t.Fatal(err)
 	}
-	w := plan.Wire()
-	b.want(messages.ECInitialization, &messages.ECInitializationContent{Noise: w.Noise, Blocks: w.Blocks, Reconciliation: w.Reconciliation,
-		LDPC: &messages.LDPCParams{N: w.LDPC.N, K: w.LDPC.K, ColumnWeight: w.LDPC.ColumnWeight, Seed: w.LDPC.Seed}}, messages.ECReady)
+	b.want(messages.ECInitialization, &messages.ECInitializationContent{Noise: plan.Noise, Blocks: plan.Blocks, Reconciliation: plan.Scheme,
+		LDPC: &messages.LDPCParams{N: plan.Code.N, K: plan.Code.K, ColumnWeight: plan.Code.ColumnWeight, Seed: plan.Code.Seed}}, messages.ECReady)
 }
 
 func (b *bob) ecBlocks() {
@@ -471,11 +470,7 @@ func (b *bob) paRequest(extra int) (*messages.PARequestContent, []uint8) {
 		b.t.Fatalf("no secret key on the test link: %v", err)
 	}
 	l += extra
-	w, err := pp.NewPARequest(nil, len(b.key), l)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	params, err := pp.ParsePARequest(w, len(b.key))
+	params, err := pp.NewPAParams(nil, len(b.key), l)
 	if err != nil {
 		b.t.Fatal(err)
 	}
@@ -483,11 +478,7 @@ func (b *bob) paRequest(extra int) (*messages.PARequestContent, []uint8) {
 	if err != nil {
 		b.t.Fatal(err)
 	}
-	seed := make([]uint8, len(w.Seed))
-	for i, v := range w.Seed {
-		seed[i] = uint8(v)
-	}
-	return &messages.PARequestContent{Seed: seed, SecretKeyLength: w.SecretKeyLength, SubblockLength: w.SubblockLength, FeedbackPolynomial: []uint8{}}, final
+	return &messages.PARequestContent{Seed: params.Diagonals, SecretKeyLength: params.OutputBits, SubblockLength: params.InputBits, FeedbackPolynomial: []uint8{}}, final
 }
 
 // fullFrame runs a whole frame and returns Bob's final key.

@@ -30,12 +30,11 @@ func TestMultidimensionalBlocks(t *testing.T) {
 	if b.recon, err = pp.NewBobReconciler(plan, y); err != nil {
 		t.Fatal(err)
 	}
-	w := plan.Wire()
-	if w.Reconciliation != pp.SchemeMultidimensional || plan.Blocks < 3 {
-		t.Fatalf("plan %+v", w)
+	if plan.Scheme != pp.SchemeMultidimensional || plan.Blocks < 3 {
+		t.Fatalf("plan %+v", plan)
 	}
-	b.want(messages.ECInitialization, &messages.ECInitializationContent{Noise: w.Noise, Blocks: w.Blocks, Reconciliation: w.Reconciliation,
-		LDPC: &messages.LDPCParams{N: w.LDPC.N, K: w.LDPC.K, ColumnWeight: w.LDPC.ColumnWeight, Seed: w.LDPC.Seed}}, messages.ECReady)
+	b.want(messages.ECInitialization, &messages.ECInitializationContent{Noise: plan.Noise, Blocks: plan.Blocks, Reconciliation: plan.Scheme,
+		LDPC: &messages.LDPCParams{N: plan.Code.N, K: plan.Code.K, ColumnWeight: plan.Code.ColumnWeight, Seed: plan.Code.Seed}}, messages.ECReady)
 
 	block := func(i int) *messages.ECBlockContent {
 		syn, err := b.recon.Syndrome(i)

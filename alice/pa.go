@@ -30,14 +30,8 @@ func (s *session) registerPA(m *fsm.Mux) {
 			s.log.Info().Str("frame", f.id.String()).Str("error_message", msg).Msg("privacy amplification refused")
 			return answer(messages.PAError, &messages.PAErrorContent{ErrorMessage: msg})
 		}
-		w := pp.PARequestWire{
-			Seed:               bitsToInts(c.Seed),
-			SecretKeyLength:    c.SecretKeyLength,
-			SubblockLength:     c.SubblockLength,
-			FeedbackPolynomial: bitsToInts(c.FeedbackPolynomial),
-		}
-		params, err := pp.ParsePARequest(w, len(f.keying.reconciled))
-		if err != nil {
+		params := pp.PAParams{InputBits: c.SubblockLength, OutputBits: c.SecretKeyLength, Diagonals: c.Seed}
+		if err := pp.CheckPAParams(params, c.FeedbackPolynomial, len(f.keying.reconciled)); err != nil {
 			return paErr("%v", err)
 		}
 		est, err := f.keyRateParams()
@@ -68,12 +62,4 @@ func (s *session) registerPA(m *fsm.Mux) {
 			Msg("privacy amplification done")
 		return answer(messages.PASuccess, nil)
 	})
-}
-
-func bitsToInts(b []uint8) []int {
-	out := make([]int, len(b))
-	for i, x := range b {
-		out[i] = int(x)
-	}
-	return out
 }

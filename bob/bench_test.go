@@ -150,9 +150,7 @@ func benchComputation(b *testing.B, c *config.Config) {
 		if err != nil {
 			continue // no key in this frame (statistics)
 		}
-		w, err := pp.NewPARequest(rngReader{rng}, len(bk), length)
-		check(b, err)
-		pa, err := pp.ParsePARequest(w, len(bk))
+		pa, err := pp.NewPAParams(rngReader{rng}, len(bk), length)
 		check(b, err)
 		fb, err := pp.PrivacyAmplify(bk, pa)
 		check(b, err)

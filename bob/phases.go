@@ -382,15 +382,8 @@ func (f *frame) planKey(keySyms []complex128) (float64, ecPlan, error) {
 // norms (a block Alice cannot decode is discarded by both), and
 // EC_VERIFICATION of the reconciled key.
 func (f *frame) reconcile() error {
-	w := f.plan.plan.Wire()
-	init := &messages.ECInitializationContent{Noise: w.Noise, Reconciliation: w.Reconciliation, Blocks: w.Blocks}
+	init := ecInitContent(f.plan.plan)
 	f.sum.Reconciliation = f.plan.plan.Scheme
-	if w.LDPC != nil {
-		init.LDPC = &messages.LDPCParams{N: w.LDPC.N, K: w.LDPC.K, ColumnWeight: w.LDPC.ColumnWeight, Seed: w.LDPC.Seed}
-	}
-	if q := w.QCLDPC; q != nil {
-		init.QCLDPC = &messages.QCLDPCParams{Family: q.Family, Z: q.Z, Rows: q.Rows, Shortened: q.Shortened, Punctured: q.Punctured, Seed: int(q.Seed)}
-	}
 	// Bob generates the code while Alice does the same for EC_INITIALIZATION.
 	type built struct {
 		rec *pp.BobReconciler
@@ -425,7 +418,7 @@ func (f *frame) reconcile() error {
 		if err != nil {
 			return &PhaseError{Phase: PhaseEC, Err: err}
 		}
-		block.Rotation, block.Norms = side.Rotation, side.Norms
+		block.Rotation, block.Norms, block.Hash = side.Rotation, side.Norms, side.Hash
 		code, _, err := f.request(PhaseEC, messages.ECBlock, block)
 		if err != nil {
 			return err
@@ -466,11 +459,7 @@ func (f *frame) amplify() error {
 	}
 	f.d.log.Debug().Int("reconciled", terms.ReconciledBits).Int("leak", terms.Leak).Float64("eve", terms.Eve).
 		Float64("margin", terms.Margin).Int("length", length).Msg("final key length")
-	w, err := pp.NewPARequest(rngReader{f.d.rng}, len(f.rec.key), length)
-	if err != nil {
-		return &PhaseError{Phase: PhasePA, Err: err}
-	}
-	params, err := pp.ParsePARequest(w, len(f.rec.key))
+	params, err := pp.NewPAParams(rngReader{f.d.rng}, len(f.rec.key), length)
 	if err != nil {
 		return &PhaseError{Phase: PhasePA, Err: err}
 	}
@@ -484,8 +473,8 @@ func (f *frame) amplify() error {
 		key, err := pp.PrivacyAmplify(f.rec.key, params)
 		done <- hashed{key, err}
 	}()
-	req := &messages.PARequestContent{Seed: intsToBits(w.Seed), SecretKeyLength: w.SecretKeyLength,
-		SubblockLength: w.SubblockLength, FeedbackPolynomial: intsToBits(w.FeedbackPolynomial)}
+	req := &messages.PARequestContent{Seed: params.Diagonals, SecretKeyLength: params.OutputBits,
+		SubblockLength: params.InputBits, FeedbackPolynomial: []uint8{}}
 	f.progress(PhasePA, 0, 1)
 	_, _, err = f.request(PhasePA, messages.PARequest, req)
 	h := <-done
@@ -551,10 +540,14 @@ func (f *frame) end() error {
 	return nil
 }
 
-func intsToBits(v []int) []uint8 {
-	out := make([]uint8, len(v))
-	for i, b := range v {
-		out[i] = uint8(b & 1)
+// ecInitContent is EC_INITIALIZATION for one of Bob's plans: a generated or
+// a quasi-cyclic code (Bob never sends an explicit matrix).
+func ecInitContent(p pp.ReconciliationPlan) *messages.ECInitializationContent {
+	c := &messages.ECInitializationContent{Noise: p.Noise, Reconciliation: p.Scheme, Blocks: p.Blocks}
+	if q := p.QC; q != nil {
+		c.QCLDPC = &messages.QCLDPCParams{Family: q.Family, Z: q.Z, Rows: q.Rows, Shortened: q.Shortened, Punctured: q.Punctured, Seed: int(q.Seed)}
+	} else {
+		c.LDPC = &messages.LDPCParams{N: p.Code.N, K: p.Code.K, ColumnWeight: p.Code.ColumnWeight, Seed: p.Code.Seed}
 	}
-	return out
+	return c
 }

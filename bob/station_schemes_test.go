@@ -136,6 +136,7 @@ func codes(b []byte) []messages.Code {
 func TestStationSignatureSchemes(t *testing.T) {
 	t.Parallel() // its own Alices, links and key stores
 	base := stationConfig()
+	base.Frame.Quantum.NumSymbols = 20_000 // the authentication, not the estimation: still a key per frame
 	for _, scheme := range []string{auth.SchemeEd25519, auth.SchemeMLDSA65, auth.SchemeFalcon512, auth.SchemeWegmanCarter} {
 		t.Run(scheme, func(t *testing.T) {
 			k := writeSchemeKeys(t, scheme)

@@ -18,8 +18,8 @@ import (
 	"github.com/qosst/qosst-go/transport/auth/wegmancarter"
 )
 
-// TestStationWegmanCarterRefills: three frames under the Wegman–Carter
-// MAC: every frame's key is identical on both sides; each completed frame
+// TestStationWegmanCarterRefills: three frames (two under the race
+// detector) under the Wegman–Carter MAC: every frame's key is identical on both sides; each completed frame
 // added its segment, byte-identical in both pools; the link's net key
 // production covers what authentication consumed. The fraction of the
 // produced key that authentication consumes is logged.
@@ -30,8 +30,13 @@ func TestStationWegmanCarterRefills(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bc := schemeConfig(stationConfig(), auth.SchemeWegmanCarter, bp, "")
-	ac := schemeConfig(stationConfig(), auth.SchemeWegmanCarter, ap, "")
+	base := stationConfig()
+	frames := 3
+	if raceEnabled { // the race detector slows the decoder tenfold
+		frames = 2
+	}
+	bc := schemeConfig(base, auth.SchemeWegmanCarter, bp, "")
+	ac := schemeConfig(base, auth.SchemeWegmanCarter, ap, "")
 	aauth, err := station.Authenticator(ac)
 	if err != nil {
 		t.Fatal(err)
@@ -43,9 +48,9 @@ func TestStationWegmanCarterRefills(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sums, err := st.Driver.Run(runCtx(t), 3)
+	sums, err := st.Driver.Run(runCtx(t), frames)
 	st.Close()
-	if err != nil || len(sums) != 3 {
+	if err != nil || len(sums) != frames {
 		t.Fatalf("Run: %d frames, %v", len(sums), err)
 	}
 	released := 0
@@ -66,8 +71,8 @@ func TestStationWegmanCarterRefills(t *testing.T) {
 	}
 	consumed := (sent + accepted) * wegmancarter.PadSize
 	produced := released + 2*added*wegmancarter.PadSize
-	t.Logf("3 frames: %d frames sent and %d received by Alice, %d pad bytes consumed; %d key bytes produced (%d refilled the pool, %d released): authentication consumed %.1f %% of the produced key",
-		sent, accepted, consumed, produced, 2*added*wegmancarter.PadSize, released, 100*float64(consumed)/float64(produced))
+	t.Logf("%d QKD frames: %d frames sent and %d received by Alice, %d pad bytes consumed; %d key bytes produced (%d refilled the pool, %d released): authentication consumed %.1f %% of the produced key",
+		frames, sent, accepted, consumed, produced, 2*added*wegmancarter.PadSize, released, 100*float64(consumed)/float64(produced))
 	if 2*added*wegmancarter.PadSize < consumed {
 		t.Errorf("refills (%d bytes) did not cover consumption (%d bytes)", 2*added*wegmancarter.PadSize, consumed)
 	}
@@ -103,7 +108,8 @@ func (c *cutConn) Read(p []byte) (int, error) {
 
 // TestStationWegmanCarterInterrupted: under the Wegman–Carter MAC, runs
 // whose connection is cut at points spread over a whole QKD frame (every
-// phase, FRAME_ENDED and its answer included), each with both stations
+// phase, FRAME_ENDED and its answer included; three of the seven points
+// under the race detector), each with both stations
 // restarted from their pool directories and key stores, never leave the
 // pools out of step: a clean run afterwards completes, every frame kept by
 // Bob is identical at Alice, every segment Alice holds Bob holds too, and
@@ -173,7 +179,11 @@ func TestStationWegmanCarterInterrupted(t *testing.T) {
 	}
 	checkKeys(t, sums[0], aliceKeys, bobKeys)
 	kept := 1
-	for _, frac := range []float64{0.02, 0.2, 0.5, 0.8, 0.97, 0.995, 0.9995} {
+	cuts := []float64{0.02, 0.2, 0.5, 0.8, 0.97, 0.995, 0.9995}
+	if raceEnabled { // the race detector slows the decoder tenfold
+		cuts = []float64{0.2, 0.97, 0.9995}
+	}
+	for _, frac := range cuts {
 		sums, bobKeys, _, err = run(int(frac*float64(total)), 2)
 		t.Logf("cut after %.2f %% of a frame: %d frames, %v", 100*frac, len(sums), err)
 		for _, s := range sums {

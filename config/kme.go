@@ -41,9 +41,9 @@ func (c *Config) validateKME() []error {
 		add("kme.max_key_per_request", "must be in 1..4096, got %d", k.MaxKeyPerRequest)
 	}
 	if k.Listen != "" {
-		for key, v := range map[string]string{"kme.cert": k.Cert, "kme.key": k.Key, "kme.client_ca": k.ClientCA, "kme.sae_id": k.SAEID, "kme.peer_sae_id": k.PeerSAEID} {
-			if strings.TrimSpace(v) == "" {
-				add(key, "must be set when kme.listen is")
+		for _, kv := range [][2]string{{"kme.cert", k.Cert}, {"kme.key", k.Key}, {"kme.client_ca", k.ClientCA}, {"kme.sae_id", k.SAEID}, {"kme.peer_sae_id", k.PeerSAEID}} {
+			if strings.TrimSpace(kv[1]) == "" {
+				add(kv[0], "must be set when kme.listen is")
 			}
 		}
 	}

@@ -399,7 +399,7 @@ func TestHandlerPanicBecomesAbort(t *testing.T) {
 	}
 }
 
-func TestInvariantErrorAbortsWithReason(t *testing.T) {
+func TestHandlerErrorAbortsWithReason(t *testing.T) {
 	mux := NewMux()
 	mux.Handle(messages.IdentificationRequest, func(ctx context.Context, r Request) (Answer, error) {
 		return answer(messages.IdentificationResponse), nil

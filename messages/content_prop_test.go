@@ -184,7 +184,8 @@ func genContent(code Code) *rapid.Generator[Content] {
 			} else {
 				syn = rapid.SliceOfN(genFloat(), 0, 20).Draw(t, "syn")
 			}
-			c := &ECBlockContent{Block: rapid.IntRange(0, math.MaxInt).Draw(t, "block"), Syndrome: syn}
+			c := &ECBlockContent{Block: rapid.IntRange(0, math.MaxInt).Draw(t, "block"), Syndrome: syn,
+				Hash: rapid.Int64Range(0, 1<<32).Draw(t, "hash")}
 			if rapid.Bool().Draw(t, "side information") {
 				groups := rapid.IntRange(0, 4).Draw(t, "groups")
 				c.Rotation = rapid.SliceOfN(genFloat(), 8*groups, 8*groups).Draw(t, "rotation")

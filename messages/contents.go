@@ -514,12 +514,16 @@ type ECBlockContent struct {
 	Syndrome Numbers[float64] `json:"syndrome"`          // finite numbers
 	Rotation Numbers[float64] `json:"rotation,omitzero"` // finite numbers, 8 per norm
 	Norms    Numbers[float64] `json:"norms,omitzero"`    // finite non-negative numbers
+	Hash     int64            `json:"hash,omitzero"`     // hash of Bob's block, in [1, 2^32] (absent: none)
 }
 
 func (*ECBlockContent) Code() Code { return ECBlock }
 func (c *ECBlockContent) Validate() error {
 	if c.Block < 0 {
 		return fieldErr("block", "negative")
+	}
+	if c.Hash < 0 || c.Hash > 1<<32 {
+		return fieldErr("hash", "not in [1, 2^32]")
 	}
 	if err := checkFiniteArray("syndrome", c.Syndrome); err != nil {
 		return err

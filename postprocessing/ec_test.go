@@ -5,30 +5,30 @@ import (
 	"math"
 	"testing"
 
+	"github.com/qosst/qosst-go/postprocessing/qcldpc"
 	"pgregory.net/rapid"
 )
 
-// Whatever a peer puts in EC_INITIALIZATION, PlanFromWire returns a usable
-// plan or an ErrInvalidPlan, without panicking, and a plan it accepts builds
-// its matrix within the limits.
-func TestPlanFromWireHostile(t *testing.T) {
+// Whatever a peer puts in EC_INITIALIZATION, the plan it describes is either
+// refused by Validate with ErrInvalidPlan or usable, without panicking, and
+// a plan Validate accepts builds its code within the limits.
+func TestPlanValidateHostile(t *testing.T) {
 	accepted := 0
 	rapid.Check(t, func(t *rapid.T) {
-		w := ECInitWire{
+		p := ReconciliationPlan{
 			Noise:  rapid.SampledFrom([]float64{0, -1, 1.05, math.NaN(), math.Inf(1), 1e300}).Draw(t, "noise"),
 			Blocks: rapid.IntRange(-2, 1<<20).Draw(t, "blocks"),
-			Reconciliation: rapid.SampledFrom([]string{"", SchemeSign, SchemeMultidimensional, "slice", "SIGN"}).
-				Draw(t, "reconciliation"),
+			Scheme: rapid.SampledFrom([]string{"", SchemeSign, SchemeMultidimensional, "slice", "SIGN"}).Draw(t, "scheme"),
 		}
 		switch rapid.IntRange(0, 4).Draw(t, "form") {
 		case 4: // plausible sizes, so that some plans pass
 			n := rapid.IntRange(4, 5000).Draw(t, "plausible n")
-			w.LDPC = &LDPCParams{N: n, K: rapid.IntRange(1, n-1).Draw(t, "plausible k"),
+			p.Code = LDPCParams{N: n, K: rapid.IntRange(1, n-1).Draw(t, "plausible k"),
 				ColumnWeight: rapid.IntRange(2, 12).Draw(t, "plausible w"), Seed: rapid.Int64().Draw(t, "seed")}
-			w.Blocks = rapid.IntRange(1, 100).Draw(t, "plausible blocks")
-			w.Noise, w.Reconciliation = 1.05, ""
+			p.Blocks = rapid.IntRange(1, 100).Draw(t, "plausible blocks")
+			p.Noise, p.Scheme = 1.05, SchemeSign
 		case 0:
-			w.LDPC = &LDPCParams{
+			p.Code = LDPCParams{
 				N:            rapid.IntRange(-5, 1<<21).Draw(t, "n"),
 				K:            rapid.IntRange(-5, 1<<21).Draw(t, "k"),
 				ColumnWeight: rapid.IntRange(-1, 40).Draw(t, "w"),
@@ -36,24 +36,46 @@ func TestPlanFromWireHostile(t *testing.T) {
 			}
 		case 1:
 			n := rapid.IntRange(-2, 64).Draw(t, "sparse n")
-			w.SparseMatrix = &SparseMatrixWire{N: n, Rows: rapid.SliceOfN(rapid.SliceOfN(rapid.IntRange(-3, 70), 0, 8), 0, 70).Draw(t, "rows")}
+			h, err := NewParityCheck(n, rapid.SliceOfN(rapid.SliceOfN(rapid.IntRange(-3, 70), 0, 8), 0, 70).Draw(t, "rows"))
+			if err != nil {
+				if !errors.Is(err, ErrInvalidCode) {
+					t.Fatalf("sparse matrix error %v does not wrap ErrInvalidCode", err)
+				}
+				return
+			}
+			p.Matrix = h
 		case 2:
-			w.Matrix = rapid.SliceOfN(rapid.SliceOfN(rapid.IntRange(-1, 2), 0, 12), 0, 12).Draw(t, "matrix")
+			d := qcldpc.Description{
+				Family: rapid.IntRange(-1, 3).Draw(t, "family"), Z: rapid.IntRange(-1, 1<<22).Draw(t, "z"),
+				Rows: rapid.IntRange(-1, 400).Draw(t, "qc rows"), Shortened: rapid.IntRange(-1, 1<<20).Draw(t, "shortened"),
+				Punctured: rapid.IntRange(-1, 1<<20).Draw(t, "punctured"), Seed: rapid.Uint32().Draw(t, "qc seed"),
+			}
+			p.QC = &d
+		case 3:
+			d, err := qcldpc.ForRate(rapid.Float64Range(0.011, 0.5).Draw(t, "rate"), rapid.IntRange(1<<10, 1<<14).Draw(t, "length"))
+			if err != nil {
+				t.Fatalf("ForRate: %v", err)
+			}
+			d.Shortened += d.ChannelBits() % 8
+			p.QC, p.Scheme, p.Noise, p.Blocks = &d, SchemeMultidimensional, 1, rapid.IntRange(1, 10).Draw(t, "qc blocks")
 		}
-		plan, err := PlanFromWire(w)
-		if err != nil {
+		if err := p.Validate(); err != nil {
 			if !errors.Is(err, ErrInvalidPlan) {
 				t.Fatalf("error %v does not wrap ErrInvalidPlan", err)
 			}
 			return
 		}
-		if plan.N() < 2 || plan.M() < 1 || plan.Blocks < 1 || !(plan.Noise > 0) {
-			t.Fatalf("accepted plan %+v", plan)
+		if p.N() < 2 || p.M() < 1 || p.Blocks < 1 || !(p.Noise > 0) || p.ChannelBits() < 1 || p.Rate() >= 1 {
+			t.Fatalf("accepted plan %+v", p)
 		}
 		accepted++
-		if plan.Matrix == nil && plan.Code.N <= 1<<14 { // bigger codes are valid but slow to build here
-			if _, err := plan.ParityCheck(); err != nil {
+		if p.N() <= 1<<14 { // bigger codes are valid but slow to build here
+			c, err := p.blockCode()
+			if err != nil {
 				t.Fatalf("accepted plan does not build: %v", err)
+			}
+			if c.n != p.N() || c.m != p.M() || c.channel != p.ChannelBits() || c.keyBits() != p.BlockKeyBits() {
+				t.Fatalf("built code (n %d, m %d, channel %d, key %d) differs from the plan's counts", c.n, c.m, c.channel, c.keyBits())
 			}
 		}
 	})

@@ -30,6 +30,33 @@ func VerificationHash(bits []uint8) int64 {
 	return int64(binary.BigEndian.Uint64(sum[:8]) >> 1)
 }
 
+// BlockHashBits is the number of bits EC_BLOCK's "hash" discloses about a
+// block's code word, counted as leakage of every decoded block that
+// carried one.
+const BlockHashBits = 32
+
+// blockDomain separates the block hash from any other use of SHA-256.
+const blockDomain = "qosst-go/ec-block/v1"
+
+// BlockHash returns EC_BLOCK's "hash" of block i's code word: 1 + the first
+// 32 bits of SHA-256(domain ‖ uint64 BE index ‖ uint64 BE bit count ‖ bits
+// packed MSB first), in [1, 2^32], so that 0 can mean "no hash". Alice
+// checks a decoded block against it: belief propagation can converge to
+// another word with the same syndrome (Bob's word plus a codeword), which
+// the syndrome alone does not reveal; without the check such a block would
+// only be caught by EC_VERIFICATION, and the whole frame lost.
+func BlockHash(i int, bits []uint8) int64 {
+	h := sha256.New()
+	h.Write([]byte(blockDomain))
+	var n [16]byte
+	binary.BigEndian.PutUint64(n[:8], uint64(i))
+	binary.BigEndian.PutUint64(n[8:], uint64(len(bits)))
+	h.Write(n[:])
+	h.Write(PackBits(bits))
+	sum := h.Sum(nil)
+	return 1 + int64(binary.BigEndian.Uint32(sum[:4]))
+}
+
 // PackBits packs bits (one per byte, low bit read) MSB first, the last byte
 // padded with zeros.
 func PackBits(bits []uint8) []byte {

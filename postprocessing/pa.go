@@ -24,48 +24,33 @@ const MaxPAInputBits = 1 << 25
 // gives the terms of the length formula.
 var ErrNoSecretKey = errors.New("no secret key")
 
-// PARequestWire mirrors PA_REQUEST's content field for field.
-type PARequestWire struct {
-	Seed               []int `json:"seed"`
-	SecretKeyLength    int   `json:"secret_key_length"`
-	SubblockLength     int   `json:"subblock_length"`
-	FeedbackPolynomial []int `json:"feedback_polynomial"`
-}
-
 // PAParams are validated privacy-amplification parameters: the m×n Toeplitz
 // matrix T[i][j] = Diagonals[i − j + n − 1] applied to the n reconciled key
-// bits gives the m = OutputBits secret bits.
+// bits gives the m = OutputBits secret bits. PA_REQUEST carries them as
+// "subblock_length" (n), "secret_key_length" (m) and "seed" (the diagonals).
 type PAParams struct {
-	InputBits  int     // n: the reconciled key length (PA_REQUEST "subblock_length")
-	OutputBits int     // m: PA_REQUEST "secret_key_length"
-	Diagonals  []uint8 // n+m−1 bits: PA_REQUEST "seed"
+	InputBits  int     // n: the reconciled key length
+	OutputBits int     // m: the secret key length
+	Diagonals  []uint8 // n+m−1 bits
 }
 
-// NewPARequest draws the Toeplitz seed for hashing inputBits reconciled bits
-// to outputBits secret bits from src (crypto/rand.Reader when nil) and
-// returns PA_REQUEST's fields: seed = n+m−1 uniform bits, secret_key_length
-// = m, subblock_length = n, feedback_polynomial = [] (the seed is given in
-// full, no LFSR expansion).
-func NewPARequest(src io.Reader, inputBits, outputBits int) (PARequestWire, error) {
+// NewPAParams draws the Toeplitz seed for hashing inputBits reconciled bits
+// to outputBits secret bits from src (crypto/rand.Reader when nil): n+m−1
+// uniform bits, given in full (PA_REQUEST's feedback_polynomial stays
+// empty: no LFSR expansion).
+func NewPAParams(src io.Reader, inputBits, outputBits int) (PAParams, error) {
 	if src == nil {
 		src = rand.Reader
 	}
 	if err := checkPASizes(inputBits, outputBits); err != nil {
-		return PARequestWire{}, err
+		return PAParams{}, err
 	}
 	nbits := inputBits + outputBits - 1
 	raw := make([]byte, (nbits+7)/8)
 	if _, err := io.ReadFull(src, raw); err != nil {
-		return PARequestWire{}, fmt.Errorf("privacy amplification seed: %w", err)
+		return PAParams{}, fmt.Errorf("privacy amplification seed: %w", err)
 	}
-	seed := make([]int, nbits)
-	for i := range seed {
-		seed[i] = int(raw[i/8]>>(uint(i)%8)) & 1
-	}
-	return PARequestWire{
-		Seed: seed, SecretKeyLength: outputBits, SubblockLength: inputBits,
-		FeedbackPolynomial: []int{},
-	}, nil
+	return PAParams{InputBits: inputBits, OutputBits: outputBits, Diagonals: UnpackBits(raw, nbits)}, nil
 }
 
 func checkPASizes(n, m int) error {
@@ -78,47 +63,32 @@ func checkPASizes(n, m int) error {
 	return nil
 }
 
-// ParsePARequest validates PA_REQUEST's fields against the reconciled key
-// length both sides hold: subblock_length must equal it,
-// 1 ≤ secret_key_length ≤ it, the seed must hold exactly
-// subblock_length + secret_key_length − 1 bits (0 or 1), and
-// feedback_polynomial must be empty (the LFSR expansion of a short seed is
-// not supported: with a fixed polynomial it is not a universal family).
-// Errors wrap ErrInvalidPA (answer PA_ERROR).
-func ParsePARequest(w PARequestWire, reconciledBits int) (PAParams, error) {
-	if w.SubblockLength != reconciledBits {
-		return PAParams{}, fmt.Errorf("%w: subblock_length %d differs from the %d reconciled key bits", ErrInvalidPA, w.SubblockLength, reconciledBits)
+// CheckPAParams validates what a peer asks for (PA_REQUEST) against the
+// reconciled key length both sides hold: p.InputBits (subblock_length) must
+// equal it, 1 ≤ p.OutputBits (secret_key_length) ≤ it, the seed must hold
+// exactly n + m − 1 bits (0 or 1), and the feedback polynomial must be
+// empty (the LFSR expansion of a short seed is not supported: with a fixed
+// polynomial it is not a universal family). Errors wrap ErrInvalidPA
+// (answer PA_ERROR).
+func CheckPAParams(p PAParams, feedbackPolynomial []uint8, reconciledBits int) error {
+	if p.InputBits != reconciledBits {
+		return fmt.Errorf("%w: subblock_length %d differs from the %d reconciled key bits", ErrInvalidPA, p.InputBits, reconciledBits)
 	}
-	if err := checkPASizes(w.SubblockLength, w.SecretKeyLength); err != nil {
-		return PAParams{}, err
+	if err := checkPASizes(p.InputBits, p.OutputBits); err != nil {
+		return err
 	}
-	if len(w.FeedbackPolynomial) != 0 {
-		return PAParams{}, fmt.Errorf("%w: feedback_polynomial must be empty (the seed is given in full)", ErrInvalidPA)
+	if len(feedbackPolynomial) != 0 {
+		return fmt.Errorf("%w: feedback_polynomial must be empty (the seed is given in full)", ErrInvalidPA)
 	}
-	want := w.SubblockLength + w.SecretKeyLength - 1
-	if len(w.Seed) != want {
-		return PAParams{}, fmt.Errorf("%w: seed of %d bits, want subblock_length + secret_key_length − 1 = %d", ErrInvalidPA, len(w.Seed), want)
+	if want := p.InputBits + p.OutputBits - 1; len(p.Diagonals) != want {
+		return fmt.Errorf("%w: seed of %d bits, want subblock_length + secret_key_length − 1 = %d", ErrInvalidPA, len(p.Diagonals), want)
 	}
-	diag := make([]uint8, want)
-	for i, b := range w.Seed {
-		switch b {
-		case 0:
-		case 1:
-			diag[i] = 1
-		default:
-			return PAParams{}, fmt.Errorf("%w: seed entry %d = %d is not a bit", ErrInvalidPA, i, b)
+	for i, b := range p.Diagonals {
+		if b > 1 {
+			return fmt.Errorf("%w: seed entry %d = %d is not a bit", ErrInvalidPA, i, b)
 		}
 	}
-	return PAParams{InputBits: w.SubblockLength, OutputBits: w.SecretKeyLength, Diagonals: diag}, nil
-}
-
-// Wire returns the PA_REQUEST fields of p.
-func (p PAParams) Wire() PARequestWire {
-	seed := make([]int, len(p.Diagonals))
-	for i, b := range p.Diagonals {
-		seed[i] = int(b & 1)
-	}
-	return PARequestWire{Seed: seed, SecretKeyLength: p.OutputBits, SubblockLength: p.InputBits, FeedbackPolynomial: []int{}}
+	return nil
 }
 
 // PrivacyAmplify hashes the reconciled key to the secret key.

@@ -1,8 +1,6 @@
 package postprocessing
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -12,39 +10,24 @@ import (
 	"testing/iotest"
 )
 
-func TestPARequestRoundTrip(t *testing.T) {
+func TestNewPAParams(t *testing.T) {
 	n, m := 5000, 1200
-	req, err := NewPARequest(nil, n, m)
+	p, err := NewPAParams(nil, n, m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(req.Seed) != n+m-1 || req.SubblockLength != n || req.SecretKeyLength != m || len(req.FeedbackPolynomial) != 0 {
-		t.Fatalf("request %d seed bits, subblock %d, length %d, polynomial %v", len(req.Seed), req.SubblockLength, req.SecretKeyLength, req.FeedbackPolynomial)
+	if len(p.Diagonals) != n+m-1 || p.InputBits != n || p.OutputBits != m {
+		t.Fatalf("parameters: %d seed bits, %d input, %d output", len(p.Diagonals), p.InputBits, p.OutputBits)
 	}
 	ones := 0
-	for _, b := range req.Seed {
-		ones += b
+	for _, b := range p.Diagonals {
+		ones += int(b)
 	}
 	if ones < (n+m)/2-300 || ones > (n+m)/2+300 {
 		t.Fatalf("%d ones in %d seed bits: not uniform", ones, n+m-1)
 	}
-	raw, err := json.Marshal(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Contains(raw, []byte(`"feedback_polynomial":[]`)) || !bytes.Contains(raw, []byte(`"seed":[`)) {
-		t.Fatalf("wire form %.120s…", raw)
-	}
-	var w PARequestWire
-	if err := json.Unmarshal(raw, &w); err != nil {
-		t.Fatal(err)
-	}
-	p, err := ParsePARequest(w, n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(p.Wire().Seed, req.Seed) {
-		t.Fatal("seed changed in transit")
+	if err := CheckPAParams(p, nil, n); err != nil {
+		t.Fatalf("Bob's own parameters refused: %v", err)
 	}
 
 	// Both sides hash the same reconciled key to the same secret key.
@@ -66,41 +49,42 @@ func TestPARequestRoundTrip(t *testing.T) {
 	}
 }
 
-func TestNewPARequestSourceFailure(t *testing.T) {
-	if _, err := NewPARequest(iotest.ErrReader(errors.New("no entropy")), 100, 10); err == nil {
+func TestNewPAParamsSourceFailure(t *testing.T) {
+	if _, err := NewPAParams(iotest.ErrReader(errors.New("no entropy")), 100, 10); err == nil {
 		t.Fatal("a failing random source went unnoticed")
 	}
-	if _, err := NewPARequest(nil, 100, 101); !errors.Is(err, ErrInvalidPA) {
+	if _, err := NewPAParams(nil, 100, 101); !errors.Is(err, ErrInvalidPA) {
 		t.Fatalf("output longer than input: %v", err)
 	}
 }
 
-func TestParsePARequestRejects(t *testing.T) {
-	ok := PARequestWire{Seed: make([]int, 14), SecretKeyLength: 5, SubblockLength: 10, FeedbackPolynomial: []int{}}
-	if _, err := ParsePARequest(ok, 10); err != nil {
+func TestCheckPAParamsRejects(t *testing.T) {
+	ok := PAParams{Diagonals: make([]uint8, 14), OutputBits: 5, InputBits: 10}
+	if err := CheckPAParams(ok, []uint8{}, 10); err != nil {
 		t.Fatalf("valid request rejected: %v", err)
 	}
-	mut := func(f func(*PARequestWire)) PARequestWire {
-		w := ok
-		w.Seed = slices.Clone(ok.Seed)
-		f(&w)
-		return w
+	mut := func(f func(*PAParams)) PAParams {
+		p := ok
+		p.Diagonals = slices.Clone(ok.Diagonals)
+		f(&p)
+		return p
 	}
-	for name, w := range map[string]PARequestWire{
-		"subblock≠key":  mut(func(w *PARequestWire) { w.SubblockLength = 11 }),
-		"long output":   mut(func(w *PARequestWire) { w.SecretKeyLength = 11 }),
-		"zero output":   mut(func(w *PARequestWire) { w.SecretKeyLength = 0 }),
-		"short seed":    mut(func(w *PARequestWire) { w.Seed = w.Seed[1:] }),
-		"non-bit seed":  mut(func(w *PARequestWire) { w.Seed[3] = 2 }),
-		"negative seed": mut(func(w *PARequestWire) { w.Seed[0] = -1 }),
-		"polynomial":    mut(func(w *PARequestWire) { w.FeedbackPolynomial = []int{1, 1, 1, 0, 0} }),
+	for name, p := range map[string]PAParams{
+		"subblock≠key": mut(func(p *PAParams) { p.InputBits = 11 }),
+		"long output":  mut(func(p *PAParams) { p.OutputBits = 11 }),
+		"zero output":  mut(func(p *PAParams) { p.OutputBits = 0 }),
+		"short seed":   mut(func(p *PAParams) { p.Diagonals = p.Diagonals[1:] }),
+		"non-bit seed": mut(func(p *PAParams) { p.Diagonals[3] = 2 }),
 	} {
-		if _, err := ParsePARequest(w, 10); !errors.Is(err, ErrInvalidPA) {
+		if err := CheckPAParams(p, nil, 10); !errors.Is(err, ErrInvalidPA) {
 			t.Errorf("%s: err %v, want ErrInvalidPA", name, err)
 		}
 	}
-	huge := PARequestWire{SecretKeyLength: 1, SubblockLength: MaxPAInputBits + 1}
-	if _, err := ParsePARequest(huge, MaxPAInputBits+1); !errors.Is(err, ErrInvalidPA) {
+	if err := CheckPAParams(ok, []uint8{1, 1, 1, 0, 0}, 10); !errors.Is(err, ErrInvalidPA) {
+		t.Errorf("feedback polynomial: err %v, want ErrInvalidPA", err)
+	}
+	huge := PAParams{OutputBits: 1, InputBits: MaxPAInputBits + 1}
+	if err := CheckPAParams(huge, nil, MaxPAInputBits+1); !errors.Is(err, ErrInvalidPA) {
 		t.Errorf("huge: err %v", err)
 	}
 }

@@ -180,6 +180,9 @@ func (p ReconciliationPlan) Validate() error {
 		if err := p.QC.Validate(); err != nil {
 			return fmt.Errorf("%w: %w", ErrInvalidPlan, err)
 		}
+		if p.Scheme != SchemeMultidimensional {
+			return fmt.Errorf("%w: quasi-cyclic codes serve multidimensional reconciliation only, not %q", ErrInvalidPlan, p.Scheme)
+		}
 	default:
 		if err := p.Code.Validate(); err != nil {
 			return fmt.Errorf("%w: %w", ErrInvalidPlan, err)
@@ -509,6 +512,7 @@ type reconciler struct {
 	code   *blockCode
 	bits   []uint8 // Bob's code words, or Alice's decisions once decoded: Blocks × n
 	states []BlockState
+	hashed []bool // the block's EC_BLOCK carried its hash
 	iters  int
 }
 
@@ -523,7 +527,7 @@ func newReconciler(plan ReconciliationPlan, quadratures int) (*reconciler, error
 	if need := plan.Blocks * code.channel; quadratures < need {
 		return nil, fmt.Errorf("%w: %d key quadratures, the plan needs %d", ErrInvalidPlan, quadratures, need)
 	}
-	return &reconciler{plan: plan, code: code, states: make([]BlockState, plan.Blocks)}, nil
+	return &reconciler{plan: plan, code: code, states: make([]BlockState, plan.Blocks), hashed: make([]bool, plan.Blocks)}, nil
 }
 
 func (r *reconciler) checkIndex(i int) error {
@@ -575,10 +579,13 @@ func (r *reconciler) Key() []uint8 {
 // Stats summarises the blocks.
 func (r *reconciler) Stats() ReconciliationStats {
 	s := ReconciliationStats{Blocks: r.plan.Blocks, Iterations: r.iters}
-	for _, st := range r.states {
+	for i, st := range r.states {
 		switch st {
 		case BlockDecoded:
 			s.Decoded++
+			if r.hashed[i] {
+				s.LeakedBits += BlockHashBits
+			}
 		case BlockFailed:
 			s.Failed++
 		default:
@@ -586,7 +593,7 @@ func (r *reconciler) Stats() ReconciliationStats {
 		}
 	}
 	s.KeyBits = s.Decoded * r.code.keyBits()
-	s.LeakedBits = s.Decoded * r.code.m
+	s.LeakedBits += s.Decoded * r.code.m
 	s.Quadratures = s.Decoded * r.code.channel
 	return s
 }
@@ -603,14 +610,17 @@ type BobReconciler struct {
 	y []float64
 }
 
-// BlockSideInfo is what EC_BLOCK carries besides the syndrome for
-// multidimensional reconciliation: per group of 8 quadratures, the 8
-// coordinates of the unit octonion α (Rotation, one per quadrature of the
-// block) and ‖y‖ (Norms, one per group). Sign reconciliation has none (both
-// nil).
+// BlockSideInfo is what EC_BLOCK carries besides the syndrome: the block's
+// hash, and for multidimensional reconciliation, per group of 8
+// quadratures, the 8 coordinates of the unit octonion α (Rotation, one per
+// quadrature of the block) and ‖y‖ (Norms, one per group). Sign
+// reconciliation has no rotations (both nil).
 type BlockSideInfo struct {
 	Rotation []float64
 	Norms    []float64
+	// Hash is BlockHash of Bob's code word (0: none, as from a peer that
+	// sends none): Alice refuses a decoded word that does not match it.
+	Hash int64
 }
 
 // NewBobReconciler takes Bob's key quadratures in SNU (KeyQuadratures of his
@@ -677,14 +687,21 @@ func (c *blockCode) channelBits(word, dst []uint8) []uint8 {
 }
 
 // SideInfo returns what EC_BLOCK must carry for block i besides the
-// syndrome (empty for sign reconciliation).
+// syndrome: the block's hash (whose bits count as leaked once the block is
+// decoded) and, for multidimensional reconciliation, the rotations and
+// norms.
 func (b *BobReconciler) SideInfo(i int) (BlockSideInfo, error) {
 	word, err := b.block(i)
-	if err != nil || b.plan.Scheme != SchemeMultidimensional {
+	if err != nil {
 		return BlockSideInfo{}, err
 	}
+	b.hashed[i] = true
+	side := BlockSideInfo{Hash: BlockHash(i, word)}
+	if b.plan.Scheme != SchemeMultidimensional {
+		return side, nil
+	}
 	q := b.code.channel
-	side := BlockSideInfo{Rotation: make([]float64, q), Norms: make([]float64, q/mdDim)}
+	side.Rotation, side.Norms = make([]float64, q), make([]float64, q/mdDim)
 	bits := b.code.channelBits(word, make([]uint8, 0, q))
 	mdEncode(bits, b.quadratures(b.y, i), side.Rotation, side.Norms)
 	return side, nil
@@ -786,6 +803,9 @@ func (a *AliceReconciler) DecodeBlockSide(i int, syndrome []uint8, side BlockSid
 		}
 		mdLLR(x, side.Rotation, side.Norms, a.ch, a.chl)
 	} else {
+		if err := checkBlockHash(side.Hash); err != nil {
+			return err
+		}
 		for j, v := range x {
 			a.chl[j] = a.ch.SignLLR(v)
 		}
@@ -815,6 +835,13 @@ func (a *AliceReconciler) DecodeBlockSide(i int, syndrome []uint8, side BlockSid
 		a.states[i] = BlockFailed
 		return fmt.Errorf("%w: block %d after %d iterations", ErrBlockFailed, i, it)
 	}
+	if side.Hash != 0 {
+		a.hashed[i] = true
+		if BlockHash(i, out) != side.Hash {
+			a.states[i] = BlockFailed
+			return fmt.Errorf("%w: block %d reached the syndrome after %d iterations with another word than Bob's (block hash differs)", ErrBlockFailed, i, it)
+		}
+	}
 	a.states[i] = BlockDecoded
 	return nil
 }
@@ -836,6 +863,9 @@ func BitsFromNumbers(v []float64) ([]uint8, error) {
 }
 
 func checkSideInfo(side BlockSideInfo, n int) error {
+	if err := checkBlockHash(side.Hash); err != nil {
+		return err
+	}
 	if len(side.Rotation) != n || len(side.Norms) != n/mdDim {
 		return fmt.Errorf("%w: side information of %d rotation and %d norm values, want %d and %d",
 			ErrInvalidBlock, len(side.Rotation), len(side.Norms), n, n/mdDim)
@@ -849,6 +879,13 @@ func checkSideInfo(side BlockSideInfo, n int) error {
 		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
 			return fmt.Errorf("%w: norm %d = %g", ErrInvalidBlock, j, v)
 		}
+	}
+	return nil
+}
+
+func checkBlockHash(h int64) error {
+	if h < 0 || h > 1<<BlockHashBits {
+		return fmt.Errorf("%w: block hash %d outside [0, 2^%d]", ErrInvalidBlock, h, BlockHashBits)
 	}
 	return nil
 }

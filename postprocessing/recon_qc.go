@@ -75,6 +75,15 @@ func qcBlockCode(d qcldpc.Description) (*blockCode, error) {
 	return bc, nil
 }
 
+// qcChannelLLRClamp bounds the channel LLRs handed to the layered decoder
+// below the largest message a check can send (φ(2^-16) ≈ 11.8 in its
+// table): a bit of degree 1 (the Raptor-like extension's parity bits) hears
+// from one check only, and a wrong channel LLR larger than that check's
+// largest message could never be overturned. Unclamped, multidimensional
+// reconciliation at SNR 1.4 left one such bit wrong in about one block of
+// 70 000 in 60. Shortened bits (±Inf) stay certain.
+const qcChannelLLRClamp = 10
+
 // qcDecoder feeds float64 LLRs to the float32 layered decoder.
 type qcDecoder struct {
 	dec *qcldpc.Decoder
@@ -86,6 +95,9 @@ func (q *qcDecoder) Decode(llr []float64, syndrome []uint8, out []uint8) (int, b
 		return 0, false, fmt.Errorf("%w: %d LLRs for a code of length %d", ErrInvalidCode, len(llr), len(q.llr))
 	}
 	for i, v := range llr {
+		if !math.IsInf(v, 0) {
+			v = min(max(v, -qcChannelLLRClamp), qcChannelLLRClamp)
+		}
 		q.llr[i] = float32(v)
 	}
 	return q.dec.Decode(q.llr, syndrome, out)

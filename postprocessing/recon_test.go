@@ -2,13 +2,14 @@ package postprocessing
 
 import (
 	crand "crypto/rand"
-	"encoding/json"
 	"errors"
 	"io"
 	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/qosst/qosst-go/postprocessing/qcldpc"
 
 	"pgregory.net/rapid"
 )
@@ -41,22 +42,10 @@ type fataler interface {
 }
 
 // runReconciliation plays both sides of sign reconciliation over every
-// block, Alice holding the plan as she receives it over the wire, and
-// returns them.
+// block and returns them.
 func runReconciliation(t fataler, plan ReconciliationPlan, x, y []float64, ch Channel) (*AliceReconciler, *BobReconciler) {
 	t.Helper()
-	raw, err := json.Marshal(plan.Wire())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var w ECInitWire
-	if err := json.Unmarshal(raw, &w); err != nil {
-		t.Fatal(err)
-	}
-	alicePlan, err := PlanFromWire(w)
-	if err != nil {
-		t.Fatal(err)
-	}
+	alicePlan := plan
 	alice, bob := newReconcilers(t, plan, alicePlan, x, y, ch, crand.Reader)
 	playBlocks(t, alice, bob)
 	return alice, bob
@@ -138,7 +127,7 @@ func TestReconciliationDefaultLink(t *testing.T) {
 		if st.Decoded != sb.Decoded || st.Failed != sb.Failed || st.KeyBits != sb.KeyBits || st.LeakedBits != sb.LeakedBits {
 			t.Fatalf("sides disagree: %+v vs %+v", st, sb)
 		}
-		if len(ka) != st.KeyBits || st.LeakedBits != st.Decoded*plan.M() {
+		if len(ka) != st.KeyBits || st.LeakedBits != st.Decoded*(plan.M()+BlockHashBits) {
 			t.Fatalf("stats %+v for a key of %d bits", st, len(ka))
 		}
 		failed += st.Failed
@@ -264,81 +253,40 @@ func TestVerificationHashSensitivity(t *testing.T) {
 	})
 }
 
-func TestPlanWireRoundTrip(t *testing.T) {
-	plan, err := PlanReconciliation(PlanParams{KeyQuadratures: 200000, SNR: 0.68, Noise: 1.05, Seed: -77})
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := json.Marshal(plan.Wire())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var fields map[string]any
-	if err := json.Unmarshal(raw, &fields); err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range []string{"noise", "ldpc", "reconciliation", "blocks"} {
-		if _, ok := fields[k]; !ok {
-			t.Fatalf("EC_INITIALIZATION lacks %q: %s", k, raw)
-		}
-	}
-	var w ECInitWire
-	if err := json.Unmarshal(raw, &w); err != nil {
-		t.Fatal(err)
-	}
-	back, err := PlanFromWire(w)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if back.Code != plan.Code || back.Blocks != plan.Blocks || back.Noise != plan.Noise || back.Scheme != plan.Scheme {
-		t.Fatalf("round trip %+v → %+v", plan, back)
-	}
-
-	// An explicit matrix travels as sparse_matrix and comes back equal.
-	h, _ := GenerateLDPC(LDPCParams{N: 64, K: 16, ColumnWeight: 3, Seed: 1})
-	explicit := ReconciliationPlan{Scheme: SchemeSign, Matrix: h, Blocks: 2, Noise: 1.1}
-	raw, _ = json.Marshal(explicit.Wire())
-	w = ECInitWire{}
-	if err := json.Unmarshal(raw, &w); err != nil {
-		t.Fatal(err)
-	}
-	back, err = PlanFromWire(w)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.EqualFunc(back.Matrix.Rows(), h.Rows(), slices.Equal[[]int]) {
-		t.Fatal("sparse matrix changed in transit")
-	}
-	// The spec's dense form, without "reconciliation" (defaults to sign).
-	if err := json.Unmarshal([]byte(`{"matrix": [[1,1,0],[0,1,1]], "noise": 0.1, "blocks": 1}`), &w); err != nil {
-		t.Fatal(err)
-	}
-	w.LDPC, w.SparseMatrix = nil, nil
-	back, err = PlanFromWire(w)
-	if err != nil || back.Scheme != SchemeSign || back.N() != 3 || back.M() != 2 {
-		t.Fatalf("dense plan %+v, %v", back, err)
-	}
-}
-
-func TestPlanFromWireRejects(t *testing.T) {
+// A plan, from Bob's planner or from a peer's EC_INITIALIZATION, is refused
+// by Validate when it cannot be used, before anything is built.
+func TestPlanValidateRejects(t *testing.T) {
 	good := LDPCParams{N: 4096, K: 600, ColumnWeight: 6, Seed: 1}
 	huge := LDPCParams{N: MaxCodeLength * 2, K: 600, ColumnWeight: 6}
-	for name, w := range map[string]ECInitWire{
-		"no code":      {Noise: 1, Blocks: 1},
-		"two codes":    {Noise: 1, Blocks: 1, LDPC: &good, Matrix: [][]int{{1, 1}}},
-		"huge n":       {Noise: 1, Blocks: 1, LDPC: &huge},
-		"zero blocks":  {Noise: 1, Blocks: 0, LDPC: &good},
-		"many blocks":  {Noise: 1, Blocks: 1 << 30, LDPC: &good},
-		"NaN noise":    {Noise: math.NaN(), Blocks: 1, LDPC: &good},
-		"zero noise":   {Noise: 0, Blocks: 1, LDPC: &good},
-		"scheme":       {Noise: 1, Blocks: 1, LDPC: &good, Reconciliation: "slice"},
-		"bad sparse":   {Noise: 1, Blocks: 1, SparseMatrix: &SparseMatrixWire{N: 4, Rows: [][]int{{0, 9}}}},
-		"bad dense":    {Noise: 1, Blocks: 1, Matrix: [][]int{{1, 2}}},
-		"ragged dense": {Noise: 1, Blocks: 1, Matrix: [][]int{{1, 0, 1}, {1}}},
+	qc, err := qcldpc.ForRate(0.1, 1<<16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	badQC := qc
+	badQC.Family = 99
+	odd := qc
+	odd.Shortened++ // 8 ∤ channel bits
+	for name, p := range map[string]ReconciliationPlan{
+		"huge n":        {Scheme: SchemeSign, Noise: 1, Blocks: 1, Code: huge},
+		"zero blocks":   {Scheme: SchemeSign, Noise: 1, Blocks: 0, Code: good},
+		"many blocks":   {Scheme: SchemeSign, Noise: 1, Blocks: 1 << 30, Code: good},
+		"NaN noise":     {Scheme: SchemeSign, Noise: math.NaN(), Blocks: 1, Code: good},
+		"zero noise":    {Scheme: SchemeSign, Noise: 0, Blocks: 1, Code: good},
+		"scheme":        {Scheme: "slice", Noise: 1, Blocks: 1, Code: good},
+		"no scheme":     {Noise: 1, Blocks: 1, Code: good},
+		"qc family":     {Scheme: SchemeMultidimensional, Noise: 1, Blocks: 1, QC: &badQC},
+		"qc not 8":      {Scheme: SchemeMultidimensional, Noise: 1, Blocks: 1, QC: &odd},
+		"qc sign":       {Scheme: SchemeSign, Noise: 1, Blocks: 1, QC: &qc},
+		"qc blocks":     {Scheme: SchemeMultidimensional, Noise: 1, Blocks: 1 << 20, QC: &qc},
+		"md generated8": {Scheme: SchemeMultidimensional, Noise: 1, Blocks: 1, Code: LDPCParams{N: 4097, K: 600, ColumnWeight: 6}},
 	} {
-		if _, err := PlanFromWire(w); !errors.Is(err, ErrInvalidPlan) {
+		if err := p.Validate(); !errors.Is(err, ErrInvalidPlan) {
 			t.Errorf("%s: err %v, want ErrInvalidPlan", name, err)
 		}
+	}
+	ok := ReconciliationPlan{Scheme: SchemeMultidimensional, Noise: 1, Blocks: 2, QC: &qc}
+	if err := ok.Validate(); err != nil {
+		t.Errorf("a planner's quasi-cyclic plan refused: %v", err)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/qosst/qosst-go/messages"
@@ -99,28 +100,35 @@ func TestKeptDeadlinesDoNotFireEarly(t *testing.T) {
 }
 
 // The same for writes: each write blocks for half the write timeout (the
-// peer reads late), five in a row.
+// peer reads late), five in a row. The in-memory pipe runs under
+// testing/synctest, so the half timeout is exact however loaded the machine.
 func TestKeptWriteDeadlineDoesNotFireEarly(t *testing.T) {
-	noLeak(t)
-	const d = 300 * time.Millisecond
-	ca, cb := net.Pipe()
-	defer cb.Close()
-	bob := NewSession(ca, Options{WriteTimeout: d})
-	defer bob.Close()
-	go func() {
-		dec := messages.NewDecoder(cb, messages.Limits{})
-		for {
-			time.Sleep(d / 2)
-			if _, err := dec.ReadFrame(); err != nil {
-				return
+	synctest.Test(t, func(t *testing.T) {
+		const d = 300 * time.Millisecond
+		ca, cb := net.Pipe()
+		bob := NewSession(ca, Options{WriteTimeout: d})
+		read := make(chan struct{})
+		defer func() {
+			bob.Close()
+			cb.Close()
+			<-read
+		}()
+		go func() {
+			defer close(read)
+			dec := messages.NewDecoder(cb, messages.Limits{})
+			for {
+				time.Sleep(d / 2)
+				if _, err := dec.ReadFrame(); err != nil {
+					return
+				}
+			}
+		}()
+		for i := 0; i < 5; i++ {
+			if err := bob.Send(messages.PENphotonRequest, nil); err != nil {
+				t.Fatalf("send %d: %v", i, err)
 			}
 		}
-	}()
-	for i := 0; i < 5; i++ {
-		if err := bob.Send(messages.PENphotonRequest, nil); err != nil {
-			t.Fatalf("send %d: %v", i, err)
-		}
-	}
+	})
 }
 
 // After fast exchanges (deadlines kept, not re-armed), an idle peer still

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 )
 
 // DefaultDecoderIterations is the iteration bound NewDecoder uses when it is
@@ -132,6 +133,12 @@ func NewDecoder(c *Code, maxIter int) (*Decoder, error) {
 		return nil, fmt.Errorf("%w: %d circulants of size %d over %d base columns exceed the decoder's %d edges",
 			ErrInvalidCode, len(c.Circulants), c.Z, c.BaseCols, MaxDecoderEdges)
 	}
+	// The decoder keeps its own copy: a caller changing the code afterwards
+	// cannot desynchronise the layout from the syndrome check.
+	own := *c
+	own.Circulants = slices.Clone(c.Circulants)
+	own.Punctured = slices.Clone(c.Punctured)
+	c = &own
 	z := c.Z
 	d := &Decoder{code: c, z: z, maxIter: maxIter, layers: make([]int, c.BaseRows+1)}
 	d.edges = make([]decEdge, len(c.Circulants))
@@ -167,7 +174,8 @@ func NewDecoder(c *Code, maxIter int) (*Decoder, error) {
 	return d, nil
 }
 
-// Code returns the code the decoder was built for.
+// Code returns the decoder's copy of the code it was built for (not to be
+// modified).
 func (d *Decoder) Code() *Code { return d.code }
 
 // MaxIterations is the iteration bound of Decode.

@@ -35,9 +35,12 @@ import (
 //	QCLDPC_FER_CODES=r0.1         only codes whose name contains this
 //	QCLDPC_FER_ITERS=200          iteration bound of the decoder (default 200)
 //
-// To measure the project's designed codes, add them to benchFERCodes (with
-// an adapt function when the rate is adapted by shortening or puncturing
-// single bits).
+// BenchmarkDecodeDesigned runs the same harness on the project's codes: at
+// each SNR, the code ForRate(β·½·log2(1+snr), N) describes, built by Build
+// with its shortened and punctured bits. Knobs: QCLDPC_FER_SNR (default
+// 1.0,0.5,0.16,0.08,0.03), QCLDPC_FER_BETA (target β, default 0.95),
+// QCLDPC_FER_N (block length, default 2^18), QCLDPC_FER_BLOCKS,
+// QCLDPC_FER_ITERS.
 
 // benchCode is a code with the SNRs it is benchmarked at.
 type benchCode struct {
@@ -50,22 +53,45 @@ type benchCode struct {
 	// ±Inf) and punctured (LLR 0) at an SNR, beyond the code's punctured
 	// columns; the sets must be disjoint from each other and from them.
 	adapt func(c *Code, snr float64) (shortened, punctured []int)
+
+	// design, when set instead of build, describes one of the project's
+	// codes: Build makes it, with its shortened and punctured bits.
+	design func() (Description, error)
 }
 
 var (
-	benchCodeCache   = map[string]*Code{}
+	benchCodeCache   = map[string]*Adapted{}
 	benchCodeCacheMu sync.Mutex
 )
 
-func (bc benchCode) code() *Code {
+// built returns the code with the bits it shortens and punctures beyond its
+// punctured columns (none for the test codes).
+func (bc benchCode) built(b *testing.B) (c *Code, shortened, punctured []int) {
 	benchCodeCacheMu.Lock()
 	defer benchCodeCacheMu.Unlock()
-	if c, ok := benchCodeCache[bc.name]; ok {
-		return c
+	a, ok := benchCodeCache[bc.name]
+	if !ok {
+		if bc.design != nil {
+			d, err := bc.design()
+			if err == nil {
+				a, err = Build(d)
+			}
+			if err != nil {
+				b.Fatalf("%s: %v", bc.name, err)
+			}
+		} else {
+			a = &Adapted{Code: bc.build()}
+		}
+		benchCodeCache[bc.name] = a
 	}
-	c := bc.build()
-	benchCodeCache[bc.name] = c
-	return c
+	shortened, punctured = benchAdapted(a)
+	return a.Code, shortened, punctured
+}
+
+// benchDesign is the project's code for effective rate `rate` at about n
+// bits.
+func benchDesign(rate float64, n int) func() (Description, error) {
+	return func() (Description, error) { return ForRate(rate, n) }
 }
 
 // benchRaptor lifts the Raptor-like test base to about 2^log2n bits.
@@ -77,12 +103,19 @@ func benchRaptor(k, core, ext, log2n int) func() *Code {
 	}
 }
 
-// benchSpeedCodes: rate (1+k−core)/(k+ext) = 5/50 = 0.1 and 3/150 = 0.02.
+// benchSpeedCodes: the test codes at rate (1+k−core)/(k+ext) = 5/50 = 0.1
+// and 3/150 = 0.02, and the project's codes (ForRate) at rates 0.1 and 0.02
+// at the SNR where the rate is β = 0.85 of the capacity,
+// 2^(2·rate/0.85) − 1.
 var benchSpeedCodes = []benchCode{
 	{name: "r0.1-2^18", build: benchRaptor(6, 2, 44, 18), speed: 0.22},
 	{name: "r0.1-2^20", build: benchRaptor(6, 2, 44, 20), speed: 0.22},
 	{name: "r0.02-2^18", build: benchRaptor(4, 2, 146, 18), speed: 0.045},
 	{name: "r0.02-2^20", build: benchRaptor(4, 2, 146, 20), speed: 0.045},
+	{name: "designed-r0.1-2^18", design: benchDesign(0.1, 1<<18), speed: math.Exp2(2*0.1/0.85) - 1},
+	{name: "designed-r0.1-2^20", design: benchDesign(0.1, 1<<20), speed: math.Exp2(2*0.1/0.85) - 1},
+	{name: "designed-r0.02-2^18", design: benchDesign(0.02, 1<<18), speed: math.Exp2(2*0.02/0.85) - 1},
+	{name: "designed-r0.02-2^20", design: benchDesign(0.02, 1<<20), speed: math.Exp2(2*0.02/0.85) - 1},
 }
 
 // benchFERCodes are the codes of the FER/β harness.
@@ -102,22 +135,29 @@ var benchFERCodes = []benchCode{
 	{name: "r0.02-raptor-2^18", build: benchRaptor(4, 2, 146, 18), snrs: []float64{0.04, 0.05, 0.07}},
 }
 
-// benchRate is R_eff = (N − M)/(N − punctured bits).
-func benchRate(c *Code) float64 {
-	return float64(c.N()-c.M()) / float64(c.N()-len(c.Punctured)*c.Z)
-}
-
 type benchBlock struct {
 	bits, synd []uint8
 	llr        []float32
 }
 
 func benchBlocks(c *Code, snr float64, n int, seed uint64) []benchBlock {
+	return benchBlocksAdapted(c, nil, nil, snr, n, seed)
+}
+
+// benchBlocksAdapted draws n blocks; shortened bits get LLR ±Inf, the
+// punctured ones LLR 0.
+func benchBlocksAdapted(c *Code, shortened, punctured []int, snr float64, n int, seed uint64) []benchBlock {
 	rng := rand.New(rand.NewPCG(seed, 99))
 	bl := make([]benchBlock, n)
 	for i := range bl {
 		bl[i] = benchBlock{make([]uint8, c.N()), make([]uint8, c.M()), make([]float32, c.N())}
 		testBlock(rng, c, snr, bl[i].bits, bl[i].synd, bl[i].llr)
+		for _, k := range shortened {
+			bl[i].llr[k] = float32(math.Inf(1 - 2*int(bl[i].bits[k])))
+		}
+		for _, k := range punctured {
+			bl[i].llr[k] = 0
+		}
 	}
 	return bl
 }
@@ -154,10 +194,10 @@ func (c *benchClock) stop(b *testing.B) (wall, cpu float64) {
 
 func BenchmarkDecodeSpeed(b *testing.B) {
 	for _, bc := range benchSpeedCodes {
-		c := bc.code()
+		c, shortened, punctured := bc.built(b)
 		edges := float64(c.Edges())
 		b.Run(bc.name+"/decode", func(b *testing.B) {
-			blocks := benchBlocks(c, bc.speed, 2, 1)
+			blocks := benchBlocksAdapted(c, shortened, punctured, bc.speed, 2, 1)
 			d, err := NewDecoder(c, 200)
 			if err != nil {
 				b.Fatal(err)
@@ -185,7 +225,8 @@ func BenchmarkDecodeSpeed(b *testing.B) {
 			b.ReportMetric(bits/cpu/1e6, "Mbit/s-cpu")
 			b.ReportMetric(float64(iters)/float64(b.N), "iters")
 			b.ReportMetric(cpu*1e9/float64(iters)/edges, "cpu-ns/edge/iter")
-			b.ReportMetric(benchRate(c), "rate")
+			b.ReportMetric(float64(c.N()-c.M()-len(shortened))/float64(c.N()-len(shortened)-len(punctured)-len(c.Punctured)*c.Z), "rate")
+			b.ReportMetric(edges/float64(c.N()), "edges/bit")
 		})
 		b.Run(bc.name+"/baseline-syndrome", func(b *testing.B) {
 			bits := make([]uint8, c.N())
@@ -229,6 +270,19 @@ func BenchmarkDecodeSpeed(b *testing.B) {
 	}
 }
 
+// benchEnvInt reads a positive integer knob.
+func benchEnvInt(b *testing.B, key string, def int) int {
+	v := os.Getenv(key)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		b.Fatalf("%s=%q, want a positive integer", key, v)
+	}
+	return n
+}
+
 // benchEnvFloats parses a comma-separated list of numbers.
 func benchEnvFloats(b *testing.B, key string) []float64 {
 	v := os.Getenv(key)
@@ -247,22 +301,8 @@ func benchEnvFloats(b *testing.B, key string) []float64 {
 }
 
 func BenchmarkDecodeFER(b *testing.B) {
-	blocks := 20
-	if v := os.Getenv("QCLDPC_FER_BLOCKS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			b.Fatalf("QCLDPC_FER_BLOCKS=%q, want a positive integer", v)
-		}
-		blocks = n
-	}
-	iters := 200
-	if v := os.Getenv("QCLDPC_FER_ITERS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			b.Fatalf("QCLDPC_FER_ITERS=%q, want a positive integer", v)
-		}
-		iters = n
-	}
+	blocks := benchEnvInt(b, "QCLDPC_FER_BLOCKS", 20)
+	iters := benchEnvInt(b, "QCLDPC_FER_ITERS", 200)
 	snrOverride := benchEnvFloats(b, "QCLDPC_FER_SNR")
 	only := os.Getenv("QCLDPC_FER_CODES")
 	for _, bc := range benchFERCodes {
@@ -275,8 +315,7 @@ func BenchmarkDecodeFER(b *testing.B) {
 		}
 		for _, snr := range snrs {
 			b.Run(fmt.Sprintf("%s/snr=%g", bc.name, snr), func(b *testing.B) {
-				c := bc.code()
-				var shortened, punctured []int
+				c, shortened, punctured := bc.built(b)
 				if bc.adapt != nil {
 					shortened, punctured = bc.adapt(c, snr)
 				}
@@ -284,6 +323,67 @@ func BenchmarkDecodeFER(b *testing.B) {
 			})
 		}
 	}
+}
+
+func BenchmarkDecodeDesigned(b *testing.B) {
+	blocks := benchEnvInt(b, "QCLDPC_FER_BLOCKS", 20)
+	iters := benchEnvInt(b, "QCLDPC_FER_ITERS", 200)
+	n := benchEnvInt(b, "QCLDPC_FER_N", 1<<18)
+	snrs := benchEnvFloats(b, "QCLDPC_FER_SNR")
+	if snrs == nil {
+		snrs = []float64{1.0, 0.5, 0.16, 0.08, 0.03}
+	}
+	beta := 0.95
+	if v := benchEnvFloats(b, "QCLDPC_FER_BETA"); v != nil {
+		beta = v[0]
+	}
+	for _, snr := range snrs {
+		d, err := ForRate(beta*GaussianCapacity(snr), n)
+		if err != nil {
+			b.Logf("SNR %g: %v", snr, err)
+			continue
+		}
+		name := fmt.Sprintf("family%d-rows%d-z%d-short%d/snr=%g", d.Family, d.Rows, d.Z, d.Shortened, snr)
+		b.Run(name, func(b *testing.B) {
+			a, err := Build(d)
+			if err != nil {
+				b.Fatal(err)
+			}
+			shortened, punctured := benchAdapted(a)
+			want, err := d.EffectiveRate()
+			if err != nil {
+				b.Fatal(err)
+			}
+			benchFER(b, a.Code, shortened, punctured, snr, blocks, iters)
+			sent := a.Code.N() - len(shortened) - len(punctured) - len(a.Code.Punctured)*a.Code.Z
+			if got := float64(a.Code.N()-a.Code.M()-len(shortened)) / float64(sent); math.Abs(got-want) > 1e-12 {
+				b.Fatalf("harness rate %g, Description.EffectiveRate %g", got, want)
+			}
+			if th, err := ThresholdSNR(d); err == nil {
+				b.ReportMetric(want/GaussianCapacity(th), "beta-at-threshold")
+			}
+		})
+	}
+}
+
+// benchAdapted splits a built code's rate adaptation into the harness's
+// lists: the shortened bits, and the punctured bits outside the code's
+// punctured columns.
+func benchAdapted(a *Adapted) (shortened, punctured []int) {
+	structural := map[int32]bool{}
+	for _, c := range a.Code.Punctured {
+		structural[c] = true
+	}
+	z := int32(a.Code.Z)
+	for _, i := range a.Shortened {
+		shortened = append(shortened, int(i))
+	}
+	for _, i := range a.Punctured {
+		if !structural[i/z] {
+			punctured = append(punctured, int(i))
+		}
+	}
+	return shortened, punctured
 }
 
 // benchFER decodes `blocks` fresh blocks per b.N iteration on all cores and
@@ -306,7 +406,7 @@ func benchFER(b *testing.B, c *Code, shortened, punctured []int, snr float64, bl
 		jobs[i] = DecodeJob{LLR: make([]float32, c.N()), Syndrome: make([]uint8, c.M()), Out: make([]uint8, c.N())}
 	}
 	rng := rand.New(rand.NewPCG(uint64(snr*1e6), 7))
-	var failed, wrong, lessLikely, total, iters int
+	var failed, wrong, wrongWeight, wrongChannel, lessLikely, total, iters int
 	var decodeSec, cpuSec float64
 	cpuOK := true
 	b.ResetTimer()
@@ -346,17 +446,21 @@ func benchFER(b *testing.B, c *Code, shortened, punctured []int, snr float64, bl
 			// Σ (1−2·out_i)·llr_i over the bits where they differ; when it is
 			// positive, a maximum-likelihood decoder would err too (the
 			// code's distance, not the decoder, is at fault).
-			diff, dLL := false, 0.0
+			diff, dLL := 0, 0.0
 			for k, v := range jobs[j].Out {
 				if v != bits[j][k] {
-					diff = true
+					diff++
+					if jobs[j].LLR[k] != 0 {
+						wrongChannel++
+					}
 					if l := float64(jobs[j].LLR[k]); !math.IsNaN(l) {
 						dLL += (1 - 2*float64(v)) * l
 					}
 				}
 			}
-			if diff {
+			if diff > 0 {
 				wrong++
+				wrongWeight += diff
 				if !(dLL > 0) {
 					lessLikely++
 				}
@@ -366,6 +470,10 @@ func benchFER(b *testing.B, c *Code, shortened, punctured []int, snr float64, bl
 	b.ReportMetric(float64(failed)/float64(total), "FER")
 	b.ReportMetric(float64(wrong), "undetected")
 	b.ReportMetric(float64(lessLikely), "undetected-less-likely")
+	if wrong > 0 {
+		b.ReportMetric(float64(wrongWeight)/float64(wrong), "undetected-bits")
+		b.ReportMetric(float64(wrongChannel)/float64(wrong), "undetected-channel-bits")
+	}
 	b.ReportMetric(float64(iters)/float64(total), "iters")
 	b.ReportMetric(rate, "rate")
 	b.ReportMetric(rate/testGaussCapacity(snr), "beta")

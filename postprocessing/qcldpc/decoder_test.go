@@ -323,11 +323,17 @@ func TestDecoderRejectsInvalid(t *testing.T) {
 	}
 
 	d, err := NewDecoder(good, 0)
-	if err != nil || d.MaxIterations() != DefaultDecoderIterations || d.Code() != good {
+	if err != nil || d.MaxIterations() != DefaultDecoderIterations || d.Code().N() != good.N() || !slices.Equal(d.Code().Circulants, good.Circulants) {
 		t.Fatalf("NewDecoder(good, 0) = %v, %v", d, err)
 	}
 	n, m := good.N(), good.M()
 	llr, synd, out := make([]float32, n), make([]uint8, m), make([]uint8, n)
+	// Changing the caller's code after construction does not reach the
+	// decoder.
+	good.BaseCols, good.Circulants = 2, good.Circulants[:1]
+	if _, _, err := d.Decode(llr, synd, out); err != nil {
+		t.Errorf("after the caller changed its code: %v", err)
+	}
 	for _, tc := range []struct {
 		name string
 		llr  []float32

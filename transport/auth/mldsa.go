@@ -2,165 +2,68 @@ package auth
 
 import (
 	"crypto/rand"
-	"encoding/asn1"
 	"encoding/pem"
 	"fmt"
 
+	"github.com/cloudflare/circl/pki"
 	"github.com/cloudflare/circl/sign/mldsa/mldsa65"
 
 	"github.com/qosst/qosst-go/messages"
 )
 
-// oidMLDSA65 is id-ml-dsa-65 (NIST CSOR, 2.16.840.1.101.3.4.3.18), the
-// algorithm identifier of ML-DSA-65 keys in PKCS#8 and SubjectPublicKeyInfo
-// (IETF "Algorithm Identifiers for ML-DSA"; its parameters are absent).
-var oidMLDSA65 = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 3, 18}
-
 // MLDSA65SignatureSize is the size of an ML-DSA-65 signature, in bytes.
 const MLDSA65SignatureSize = mldsa65.SignatureSize
 
-type algorithmIdentifier struct {
-	Algorithm  asn1.ObjectIdentifier
-	Parameters asn1.RawValue `asn1:"optional"`
-}
-
-type pkcs8 struct {
-	Version    int
-	Algorithm  algorithmIdentifier
-	PrivateKey []byte
-}
-
-type subjectPublicKeyInfo struct {
-	Algorithm algorithmIdentifier
-	PublicKey asn1.BitString
-}
-
-// mldsaBoth is the "both" choice of ML-DSA-65-PrivateKey.
-type mldsaBoth struct {
-	Seed        []byte
-	ExpandedKey []byte
-}
+// ML-DSA-65 keys travel in the IETF encodings ("Algorithm Identifiers for
+// ML-DSA"): PKCS#8 and SubjectPublicKeyInfo under id-ml-dsa-65
+// (2.16.840.1.101.3.4.3.18), the private key in its seed form
+// ([0] OCTET STRING of 32 bytes) or both seed and expanded key. circl's
+// pki package does the encoding; this file checks that what it decodes is
+// an ML-DSA-65 key.
 
 // MarshalMLDSA65PrivateKey encodes the private key derived from seed as
-// PKCS#8 DER holding the seed form ([0] OCTET STRING of 32 bytes) of the
-// IETF ML-DSA-65-PrivateKey.
+// PKCS#8 DER holding the seed form of the IETF ML-DSA-65-PrivateKey.
 func MarshalMLDSA65PrivateKey(seed *[mldsa65.SeedSize]byte) ([]byte, error) {
-	inner, err := asn1.Marshal(asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, Bytes: seed[:]})
+	_, sk := mldsa65.NewKeyFromSeed(seed)
+	der, err := pki.MarshalPKIXPrivateKey(sk)
 	if err != nil {
-		return nil, fmt.Errorf("auth: encode %s seed: %w", SchemeMLDSA65, err)
+		return nil, fmt.Errorf("auth: encode %s private key: %w", SchemeMLDSA65, err)
 	}
-	return asn1.Marshal(pkcs8{Algorithm: algorithmIdentifier{Algorithm: oidMLDSA65}, PrivateKey: inner})
+	return der, nil
 }
 
 // MarshalMLDSA65PublicKey encodes pub as SubjectPublicKeyInfo DER.
 func MarshalMLDSA65PublicKey(pub *mldsa65.PublicKey) ([]byte, error) {
-	b := pub.Bytes()
-	return asn1.Marshal(subjectPublicKeyInfo{
-		Algorithm: algorithmIdentifier{Algorithm: oidMLDSA65},
-		PublicKey: asn1.BitString{Bytes: b, BitLength: 8 * len(b)},
-	})
-}
-
-func checkAlgorithm(a algorithmIdentifier) error {
-	if !a.Algorithm.Equal(oidMLDSA65) {
-		return fmt.Errorf("algorithm %v, want id-ml-dsa-65 (%v)", a.Algorithm, oidMLDSA65)
-	}
-	if len(a.Parameters.FullBytes) != 0 {
-		return fmt.Errorf("id-ml-dsa-65 parameters must be absent")
-	}
-	return nil
+	return pki.MarshalPKIXPublicKey(pub)
 }
 
 // ParseMLDSA65PrivateKey decodes PKCS#8 DER holding an ML-DSA-65 private
-// key in any of the three IETF forms (seed, expandedKey, both). A "both"
-// key whose expanded key is not the one its seed derives is refused.
+// key in the seed form or the form with both seed and expanded key (whose
+// halves must agree); the expanded key alone is refused, as circl does.
 func ParseMLDSA65PrivateKey(der []byte) (*mldsa65.PrivateKey, error) {
-	var k pkcs8
-	rest, err := asn1.Unmarshal(der, &k)
+	k, err := pki.UnmarshalPKIXPrivateKey(der)
 	if err != nil {
 		return nil, fmt.Errorf("PKCS#8: %w", err)
 	}
-	if len(rest) != 0 {
-		return nil, fmt.Errorf("PKCS#8: %d trailing bytes", len(rest))
+	sk, ok := k.(*mldsa65.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("a %s private key, not ML-DSA-65", k.Scheme().Name())
 	}
-	if k.Version != 0 && k.Version != 1 {
-		return nil, fmt.Errorf("PKCS#8 version %d", k.Version)
-	}
-	if err := checkAlgorithm(k.Algorithm); err != nil {
-		return nil, err
-	}
-	var raw asn1.RawValue
-	rest, err = asn1.Unmarshal(k.PrivateKey, &raw)
-	if err != nil {
-		return nil, fmt.Errorf("ML-DSA-65-PrivateKey: %w", err)
-	}
-	if len(rest) != 0 {
-		return nil, fmt.Errorf("ML-DSA-65-PrivateKey: %d trailing bytes", len(rest))
-	}
-	fromSeed := func(s []byte) (*mldsa65.PrivateKey, error) {
-		if len(s) != mldsa65.SeedSize {
-			return nil, fmt.Errorf("seed of %d bytes, want %d", len(s), mldsa65.SeedSize)
-		}
-		var seed [mldsa65.SeedSize]byte
-		copy(seed[:], s)
-		_, sk := mldsa65.NewKeyFromSeed(&seed)
-		return sk, nil
-	}
-	fromExpanded := func(e []byte) (*mldsa65.PrivateKey, error) {
-		var sk mldsa65.PrivateKey
-		if err := sk.UnmarshalBinary(e); err != nil {
-			return nil, fmt.Errorf("expanded key of %d bytes: %w", len(e), err)
-		}
-		return &sk, nil
-	}
-	switch {
-	case raw.Class == asn1.ClassContextSpecific && raw.Tag == 0 && !raw.IsCompound:
-		return fromSeed(raw.Bytes)
-	case raw.Class == asn1.ClassUniversal && raw.Tag == asn1.TagOctetString && !raw.IsCompound:
-		return fromExpanded(raw.Bytes)
-	case raw.Class == asn1.ClassUniversal && raw.Tag == asn1.TagSequence:
-		var both mldsaBoth
-		if rest, err := asn1.Unmarshal(raw.FullBytes, &both); err != nil || len(rest) != 0 {
-			return nil, fmt.Errorf("ML-DSA-65-PrivateKey (both): malformed")
-		}
-		sk, err := fromSeed(both.Seed)
-		if err != nil {
-			return nil, err
-		}
-		exp, err := fromExpanded(both.ExpandedKey)
-		if err != nil {
-			return nil, err
-		}
-		if !sk.Equal(exp) {
-			return nil, fmt.Errorf("ML-DSA-65-PrivateKey (both): the expanded key is not derived from the seed")
-		}
-		return sk, nil
-	}
-	return nil, fmt.Errorf("ML-DSA-65-PrivateKey: unexpected ASN.1 element (class %d, tag %d)", raw.Class, raw.Tag)
+	return sk, nil
 }
 
 // ParseMLDSA65PublicKey decodes SubjectPublicKeyInfo DER holding an
 // ML-DSA-65 public key.
 func ParseMLDSA65PublicKey(der []byte) (*mldsa65.PublicKey, error) {
-	var spki subjectPublicKeyInfo
-	rest, err := asn1.Unmarshal(der, &spki)
+	k, err := pki.UnmarshalPKIXPublicKey(der)
 	if err != nil {
 		return nil, fmt.Errorf("SubjectPublicKeyInfo: %w", err)
 	}
-	if len(rest) != 0 {
-		return nil, fmt.Errorf("SubjectPublicKeyInfo: %d trailing bytes", len(rest))
+	pk, ok := k.(*mldsa65.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("a %s public key, not ML-DSA-65", k.Scheme().Name())
 	}
-	if err := checkAlgorithm(spki.Algorithm); err != nil {
-		return nil, err
-	}
-	if spki.PublicKey.BitLength != 8*len(spki.PublicKey.Bytes) || len(spki.PublicKey.Bytes) != mldsa65.PublicKeySize {
-		return nil, fmt.Errorf("public key of %d bits, want %d", spki.PublicKey.BitLength, 8*mldsa65.PublicKeySize)
-	}
-	var pk mldsa65.PublicKey
-	if err := pk.UnmarshalBinary(spki.PublicKey.Bytes); err != nil {
-		return nil, fmt.Errorf("public key: %w", err)
-	}
-	return &pk, nil
+	return pk, nil
 }
 
 // LoadMLDSA65PrivateKey reads a PKCS#8 PEM ("PRIVATE KEY") ML-DSA-65

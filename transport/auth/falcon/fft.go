@@ -202,21 +202,60 @@ func (sk *PrivateKey) precompute() {
 	sk.tree.normalize(sigma)
 }
 
-// ffSampling samples z close to t = (t0, t1) in the lattice whose tree is
-// nd (Falcon's fast Fourier nearest plane, randomized).
-func ffSampling(t0, t1 []complex128, nd *node, s *sampler) (z0, z1 []complex128) {
-	if len(t0) == 1 {
-		z0 = []complex128{complex(float64(s.sampleZ(real(t0[0]), nd.sigma)), 0)}
-		z1 = []complex128{complex(float64(s.sampleZ(real(t1[0]), nd.sigma)), 0)}
-		return z0, z1
+// splitInto writes the halves f0, f1 of f (len(f) = 2·len(f0)).
+func splitInto(f, f0, f1 []complex128) {
+	w := roots[log2(len(f))]
+	for k := range f0 {
+		f0[k] = (f[2*k] + f[2*k+1]) / 2
+		f1[k] = (f[2*k] - f[2*k+1]) / 2 * cmplx.Conj(w[2*k])
 	}
-	a, b := splitFFT(t1)
-	z1 = mergeFFT(ffSampling(a, b, nd.right, s))
-	t0b := make([]complex128, len(t0))
+}
+
+// mergeInto writes f from its halves f0, f1.
+func mergeInto(f0, f1, f []complex128) {
+	w := roots[log2(len(f))]
+	for k := range f0 {
+		t := w[2*k] * f1[k]
+		f[2*k] = f0[k] + t
+		f[2*k+1] = f0[k] - t
+	}
+}
+
+// samplingSpace holds ffSampling's scratch, one set per tree level: the
+// halves of a target, the halves of a sample, and the shifted target.
+type samplingSpace struct {
+	a, b, za, zb, t0b [LogN][]complex128
+}
+
+func newSamplingSpace() *samplingSpace {
+	ws := &samplingSpace{}
+	for d := 0; d < LogN; d++ {
+		n := N >> d
+		ws.a[d], ws.b[d] = make([]complex128, n/2), make([]complex128, n/2)
+		ws.za[d], ws.zb[d] = make([]complex128, n/2), make([]complex128, n/2)
+		ws.t0b[d] = make([]complex128, n)
+	}
+	return ws
+}
+
+// ffSampling samples z close to t = (t0, t1) in the lattice whose tree is
+// nd (Falcon's fast Fourier nearest plane, randomized) and writes it to
+// z0, z1. The calls at one tree depth run one after the other, so each
+// depth's scratch in ws serves them all.
+func ffSampling(t0, t1 []complex128, nd *node, s *sampler, z0, z1 []complex128, ws *samplingSpace, depth int) {
+	if len(t0) == 1 {
+		z0[0] = complex(float64(s.sampleZ(real(t0[0]), nd.sigma)), 0)
+		z1[0] = complex(float64(s.sampleZ(real(t1[0]), nd.sigma)), 0)
+		return
+	}
+	a, b, za, zb, t0b := ws.a[depth], ws.b[depth], ws.za[depth], ws.zb[depth], ws.t0b[depth]
+	splitInto(t1, a, b)
+	ffSampling(a, b, nd.right, s, za, zb, ws, depth+1)
+	mergeInto(za, zb, z1)
 	for i := range t0 {
 		t0b[i] = t0[i] + (t1[i]-z1[i])*nd.l10[i]
 	}
-	a, b = splitFFT(t0b)
-	z0 = mergeFFT(ffSampling(a, b, nd.left, s))
-	return z0, z1
+	splitInto(t0b, a, b)
+	ffSampling(a, b, nd.left, s, za, zb, ws, depth+1)
+	mergeInto(za, zb, z0)
 }

@@ -55,7 +55,19 @@ func NewPrivateKey(f, g, F, G []int64) (*PrivateKey, error) {
 	if sk.bigG, err = toInt16("G", G); err != nil {
 		return nil, err
 	}
-	// f·G − g·F must be the constant Q (negacyclic products, exact).
+	// f·G − g·F must be the constant Q. Modulo Q it is 0: checked first
+	// with the NTT (cheap, and almost every wrong basis fails it), then
+	// exactly over the integers.
+	fn, gn, Fn, Gn := reduce(f), reduce(g), reduce(F), reduce(G)
+	ntt(&fn)
+	ntt(&gn)
+	ntt(&Fn)
+	ntt(&Gn)
+	for i := range fn {
+		if mulq(fn[i], Gn[i]) != mulq(gn[i], Fn[i]) {
+			return nil, fmt.Errorf("%w: f·G − g·F is not %d (not even modulo %d)", ErrKey, Q, Q)
+		}
+	}
 	fG := negacyclicMul(sk.f[:], sk.bigG[:])
 	gF := negacyclicMul(sk.g[:], sk.bigF[:])
 	for i := range fG {

@@ -182,8 +182,10 @@ func (sk *PrivateKey) Sign(rnd io.Reader, msg []byte) ([]byte, error) {
 		t0[i] = cFFT[i] * sk.b11[i] / Q
 		t1[i] = -cFFT[i] * sk.b01[i] / Q
 	}
+	ws := newSamplingSpace()
+	z0, z1 := make([]complex128, N), make([]complex128, N)
 	for attempt := 0; attempt < maxAttempts; attempt++ {
-		z0, z1 := ffSampling(t0, t1, sk.tree, s)
+		ffSampling(t0, t1, sk.tree, s, z0, z1, ws, 0)
 		v0 := ifft(addFFT(mulFFT(z0, sk.b00), mulFFT(z1, sk.b10)))
 		v1 := ifft(addFFT(mulFFT(z0, sk.b01), mulFFT(z1, sk.b11)))
 		var s1 [N]int16

@@ -213,13 +213,12 @@ func (s *station) restart(t *rapid.T) {
 }
 
 type msg struct {
-	from          Role
-	header, body  []byte
-	tag           []byte
-	seg           uuid.UUID
-	off           uint32
-	frame         uuid.UUID // FRAME_ENDED / FRAME_ENDED_ACK of this frame, else nil
-	ack, frameEnd bool
+	from         Role
+	header, body []byte
+	tag          []byte
+	seg          uuid.UUID
+	off          uint32
+	frame        uuid.UUID // FRAME_ENDED / FRAME_ENDED_ACK of this frame, else nil
 }
 
 // TestPoolProperty drives both stations through random frames and

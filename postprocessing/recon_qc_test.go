@@ -1,0 +1,152 @@
+package postprocessing
+
+import (
+	"errors"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/qosst/qosst-go/postprocessing/qcldpc"
+)
+
+// A channel LLR larger than any message a check can send, with the wrong
+// sign, on a bit of degree 1 (the last column of a Raptor-like code is an
+// extension parity bit): the decoder must still overturn it. Unclamped, such
+// a bit stays wrong forever; multidimensional reconciliation at high SNR
+// produces them (|LLR| up to 30 at SNR 1.4).
+func TestQCOverturnsStrongWrongLLR(t *testing.T) {
+	d, err := qcldpc.ForRate(0.4, 1<<14)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bc, err := qcBlockCode(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	bits := make([]uint8, bc.n)
+	llr := make([]float64, bc.n)
+	for i := range bits {
+		switch bc.roles[i] {
+		case roleShortened:
+			llr[i] = math.Inf(1)
+		case rolePunctured:
+			bits[i] = uint8(rng.IntN(2))
+		default:
+			bits[i] = uint8(rng.IntN(2))
+			llr[i] = 25 * float64(1-2*int(bits[i]))
+		}
+	}
+	last := bc.n - 1
+	if bc.roles[last] != roleChannel {
+		t.Fatalf("bit %d is not on the channel", last)
+	}
+	llr[last] = -llr[last] // confidently wrong
+	syn := make([]uint8, bc.m)
+	if err := bc.syndrome(bits, syn); err != nil {
+		t.Fatal(err)
+	}
+	dec, err := bc.newDecoder(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]uint8, bc.n)
+	it, ok, err := dec.Decode(llr, syn, out)
+	if err != nil || !ok {
+		t.Fatalf("not decoded after %d iterations (%v)", it, err)
+	}
+	for i := range out {
+		if out[i] != bits[i] {
+			t.Fatalf("bit %d decoded wrong", i)
+		}
+	}
+}
+
+// The planner's code serves every SNR of the long-distance points with a
+// multiple of 8 channel bits per block, within the key quadratures, at an
+// effective rate at most the target β·I_AB.
+func TestPlanQC(t *testing.T) {
+	for _, snr := range []float64{3, 1, 0.5, 0.16, 0.08, 0.03, 0.015} {
+		for _, q := range []int{1 << 14, 70000, 10_000_000} {
+			plan, err := PlanReconciliation(PlanParams{KeyQuadratures: q, SNR: snr, Noise: 1, Seed: 1, Scheme: SchemeMultidimensional, Efficiency: 0.93})
+			if err != nil {
+				t.Fatalf("snr %g, %d quadratures: %v", snr, q, err)
+			}
+			if plan.QC == nil || plan.ChannelBits()%8 != 0 || plan.Quadratures() > q || plan.Quadratures() < q*9/10 {
+				t.Fatalf("snr %g, %d quadratures: plan %+v of %d quadratures", snr, q, plan, plan.Quadratures())
+			}
+			if plan.ChannelBits() > DefaultQCBlockLength {
+				t.Fatalf("snr %g: %d channel bits per block", snr, plan.ChannelBits())
+			}
+			lo, _ := qcldpc.RateRange()
+			if r := plan.Rate(); r > max(0.93*GaussianCapacity(snr), lo)+1e-12 {
+				t.Fatalf("snr %g: rate %g above the target %g", snr, r, 0.93*GaussianCapacity(snr))
+			}
+		}
+	}
+}
+
+// Alice accepts a decoded block only when it matches the hash Bob sent:
+// belief propagation may reach the syndrome with another word (Bob's plus a
+// codeword), which the syndrome cannot reveal. A hash that matches another
+// word than the one decoded fails the block; a block without a hash (a peer
+// that sends none) is accepted on its syndrome and leaks no hash bits; a
+// hash out of range is an invalid block.
+func TestBlockHashRefusesAnotherWord(t *testing.T) {
+	snr := 0.5
+	ch := Channel{Gain: math.Sqrt(snr), Noise: 1}
+	rng := rand.New(rand.NewPCG(5, 5))
+	plan, err := PlanReconciliation(PlanParams{KeyQuadratures: 3 * MinQCBlockLength, SNR: snr, Noise: 1, Seed: 2,
+		Scheme: SchemeMultidimensional, MaxBlockLength: MinQCBlockLength, Efficiency: 0.6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := make([]float64, plan.Quadratures())
+	y := make([]float64, len(x))
+	for i := range x {
+		x[i] = rng.NormFloat64()
+		y[i] = ch.Gain*x[i] + rng.NormFloat64()
+	}
+	alice, bob := newReconcilers(t, plan, plan, x, y, ch, randReader{rng})
+	side := func(i int) ([]uint8, BlockSideInfo) {
+		s, err := bob.Syndrome(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		si, err := bob.SideInfo(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s, si
+	}
+	// Block 0: the hash of another word.
+	s, si := side(0)
+	word, _ := bob.block(0)
+	other := slices.Clone(word)
+	other[len(other)-1] ^= 1
+	si.Hash = BlockHash(0, other)
+	if err := alice.DecodeBlockSide(0, s, si); !errors.Is(err, ErrBlockFailed) {
+		t.Fatalf("a word other than the hashed one was accepted: %v", err)
+	}
+	// Block 1: no hash.
+	s, si = side(1)
+	si.Hash = 0
+	if err := alice.DecodeBlockSide(1, s, si); err != nil {
+		t.Fatalf("hashless block: %v", err)
+	}
+	// Block 2: out of range, then Bob's own hash.
+	s, si = side(2)
+	bad := si
+	bad.Hash = 1<<32 + 1
+	if err := alice.DecodeBlockSide(2, s, bad); !errors.Is(err, ErrInvalidBlock) {
+		t.Fatalf("hash out of range: %v", err)
+	}
+	if err := alice.DecodeBlockSide(2, s, si); err != nil {
+		t.Fatalf("Bob's block: %v", err)
+	}
+	st := alice.Stats()
+	if st.Decoded != 2 || st.Failed != 1 || st.LeakedBits != 2*plan.M()+BlockHashBits {
+		t.Fatalf("stats %+v: want 2 decoded, 1 failed, leak 2·%d syndrome bits + one hash", st, plan.M())
+	}
+}
