@@ -187,8 +187,8 @@ func (s *session) send(ctx context.Context, r fsm.Reply, took time.Duration) err
 		}
 	}
 	ev := s.log.Debug()
-	if r.Derived || r.Code == messages.Abort {
-		ev = s.log.Info()
+	if (r.Derived || r.Code == messages.Abort) && !s.refused {
+		ev = s.log.Info() // a refusal is counted in the aggregated warning instead
 	}
 	ev = logging.Event(ev, string(r.State), r.Code).Dur("took", took)
 	if r.Cause != nil {
