@@ -3,7 +3,9 @@ package messages
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // perCode is a content bound per code: small except for EC_BLOCK.
@@ -50,4 +52,31 @@ func FuzzReadFramePerCode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// within cuts s to at most n bytes on a rune boundary (generated
+// identification strings stay within their bounds).
+func within(s string, n int) string {
+	for len(s) > n {
+		_, size := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-size]
+	}
+	return s
+}
+
+// Identification strings beyond their bounds fail validation naming the
+// field; at the bound they pass.
+func TestIdentificationBounds(t *testing.T) {
+	ok := &IdentificationRequestContent{SerialNumber: strings.Repeat("s", MaxSerialNumber), QOSSTVersion: QOSSTVersion}
+	if err := ok.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	long := &IdentificationRequestContent{SerialNumber: strings.Repeat("s", MaxSerialNumber+1), QOSSTVersion: QOSSTVersion}
+	if err := long.Validate(); !errors.Is(err, ErrInvalidContent) || !strings.Contains(err.Error(), "serial_number") {
+		t.Fatalf("serial number of %d bytes: %v", MaxSerialNumber+1, err)
+	}
+	resp := &IdentificationResponseContent{SerialNumber: strings.Repeat("s", MaxSerialNumber+1)}
+	if err := resp.Validate(); err == nil {
+		t.Fatal("oversized serial number in IDENTIFICATION_RESPONSE accepted")
+	}
 }
