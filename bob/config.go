@@ -54,6 +54,13 @@ type Config struct {
 	// code names it: pp.SchemeMultidimensional (dimension 8, the default) or
 	// pp.SchemeSign.
 	Reconciliation string
+	// Codes (pp.CodesQC or pp.CodesGenerated; "" is the planner's choice),
+	// Efficiency (the target β of quasi-cyclic codes; 0: the planner's
+	// default) and BlockLength (quadratures per block; 0: the default) steer
+	// the reconciliation planner.
+	Codes       string
+	Efficiency  float64
+	BlockLength int
 	// Trusted: the key is computed with Bob's detector trusted (its loss η
 	// and electronic noise v_el are not given to Eve).
 	Trusted bool
@@ -91,12 +98,22 @@ func DefaultConfig() Config {
 }
 
 // WithStation returns c with the post-processing keys of a station
-// configuration: bob.error_correction.reconciliation (an empty value keeps
-// c's). FromStation applies it; it serves to lay a station file's keys
+// configuration: bob.error_correction.reconciliation, codes, efficiency and
+// block_length (an empty or zero value keeps c's). FromStation applies it; it serves to lay a station file's keys
 // over another driver configuration.
 func (c Config) WithStation(sc *config.Config) Config {
-	if r := sc.Bob.ErrorCorrection.Reconciliation; r != "" {
-		c.Reconciliation = r
+	ec := sc.Bob.ErrorCorrection
+	if ec.Reconciliation != "" {
+		c.Reconciliation = ec.Reconciliation
+	}
+	if ec.Codes != "" {
+		c.Codes = ec.Codes
+	}
+	if ec.Efficiency != 0 {
+		c.Efficiency = ec.Efficiency
+	}
+	if ec.BlockLength != 0 {
+		c.BlockLength = ec.BlockLength
 	}
 	return c
 }
@@ -170,6 +187,12 @@ func (c Config) Validate() error {
 		return bad("request_timeout", c.RequestTimeout)
 	case c.Reconciliation != pp.SchemeMultidimensional && c.Reconciliation != pp.SchemeSign:
 		return bad("error_correction.reconciliation", c.Reconciliation)
+	case c.Codes != "" && c.Codes != pp.CodesQC && c.Codes != pp.CodesGenerated:
+		return bad("error_correction.codes", c.Codes)
+	case !(c.Efficiency >= 0 && c.Efficiency < 1):
+		return bad("error_correction.efficiency", c.Efficiency)
+	case c.BlockLength < 0:
+		return bad("error_correction.block_length", c.BlockLength)
 	case !(c.Beta > 0 && c.Beta <= 1):
 		return bad("beta", c.Beta)
 	case !(c.EpsilonPA > 0 && c.EpsilonPA < 1):

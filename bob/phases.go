@@ -359,7 +359,8 @@ func (f *frame) planKey(keySyms []complex128) (float64, ecPlan, error) {
 	}
 	yq := pp.KeyQuadratures(keySyms, det)
 	plan, err := pp.PlanReconciliation(pp.PlanParams{KeyQuadratures: len(yq), SNR: snr, Noise: ch.Noise,
-		Seed: f.d.newSeed(), Scheme: f.d.cfg.Reconciliation})
+		Seed: f.d.newSeed(), Scheme: f.d.cfg.Reconciliation, Codes: f.d.cfg.Codes, Efficiency: f.d.cfg.Efficiency,
+		MaxBlockLength: f.d.cfg.BlockLength})
 	if err != nil {
 		return 0, ecPlan{}, err
 	}

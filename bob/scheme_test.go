@@ -69,3 +69,27 @@ func TestAnnouncedEpsilonPAAgrees(t *testing.T) {
 	}
 	checkKeys(t, s, aliceKeys, bobKeys)
 }
+
+// The target β of bob.error_correction.efficiency reaches the planner: a
+// frame run with a low target reconciles at that β (the effective rate of
+// its quasi-cyclic code is at most efficiency·I_AB, and within a few
+// percent of it), and ends with identical keys.
+func TestStationEfficiencyReachesPlan(t *testing.T) {
+	t.Parallel()
+	c := stationConfig()
+	c.Bob.ErrorCorrection.Efficiency = 0.6
+	if got := FromStation(c).Efficiency; got != 0.6 {
+		t.Fatalf("driver efficiency %v", got)
+	}
+	l, d := listen(t, "pipe")
+	aliceKeys := startAlice(t, c, l)
+	drv, bobKeys := newBob(t, c, d, func(o *Options) { o.Config = o.Config.WithStation(c) })
+	s, err := drv.RunFrame(runCtx(t))
+	if err != nil {
+		t.Fatalf("RunFrame: %v", err)
+	}
+	checkKeys(t, s, aliceKeys, bobKeys)
+	if !(s.Beta > 0.55 && s.Beta <= 0.6+1e-9) {
+		t.Errorf("β = %.4f, want just under the target 0.6", s.Beta)
+	}
+}

@@ -149,7 +149,24 @@ type ErrorCorrection struct {
 	// Reconciliation is the scheme Bob announces in EC_INITIALIZATION:
 	// "multidimensional" (dimension 8) or "sign".
 	Reconciliation string `toml:"reconciliation"`
+	// Codes: "qc" (the quasi-cyclic codes with rate adaptation, the default
+	// for multidimensional reconciliation) or "generated" (the IRA codes,
+	// the only ones for sign reconciliation).
+	Codes string `toml:"codes"`
+	// Efficiency is the target β of the quasi-cyclic codes: their effective
+	// rate is at most β·½·log2(1 + SNR) at the worst-case (finite-size) or
+	// estimated (asymptotic) parameters; 0 takes the planner's default.
+	Efficiency float64 `toml:"efficiency"`
+	// BlockLength bounds the key quadratures of one quasi-cyclic block; 0
+	// takes the planner's default (2^20).
+	BlockLength int `toml:"block_length"`
 }
+
+// Code families of bob.error_correction.codes.
+const (
+	CodesQC        = "qc"
+	CodesGenerated = "generated"
+)
 
 // BobNetwork is where Bob connects (reference keys).
 type BobNetwork struct {
@@ -391,7 +408,7 @@ func Default() *Config {
 			Eta:                  0.8,
 			Network:              BobNetwork{ServerAddress: "127.0.0.1", ServerPort: DefaultPort},
 			ParametersEstimation: ParametersEstimation{Ratio: 0.5, Mode: PEFiniteSize, Epsilon: 1e-10},
-			ErrorCorrection:      ErrorCorrection{Reconciliation: ReconciliationMultidimensional},
+			ErrorCorrection:      ErrorCorrection{Reconciliation: ReconciliationMultidimensional, Codes: CodesQC},
 			Run:                  BobRun{Frames: 1, SymbolRequests: 10},
 		},
 		Frame: Frame{Quantum: Quantum{

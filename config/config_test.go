@@ -391,3 +391,36 @@ func TestDistanceErrors(t *testing.T) {
 		})
 	}
 }
+
+// The error-correction knobs: codes, target efficiency and block length are
+// checked, each error naming its key.
+func TestErrorCorrectionKnobs(t *testing.T) {
+	for key, value := range map[string]string{
+		"bob.error_correction.codes":        "turbo",
+		"bob.error_correction.efficiency":   "1.2",
+		"bob.error_correction.block_length": "1000",
+	} {
+		c := Default()
+		if err := c.SetString(key, value); err != nil {
+			t.Fatalf("%s = %s: %v", key, value, err)
+		}
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), key) {
+			t.Errorf("%s = %s: %v, want an error naming the key", key, value, err)
+		}
+	}
+	c := Default()
+	for key, value := range map[string]string{
+		"bob.error_correction.codes": "generated", "bob.error_correction.efficiency": "0.9",
+		"bob.error_correction.block_length": "262144",
+	} {
+		if err := c.SetString(key, value); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if ec := c.Bob.ErrorCorrection; ec.Codes != CodesGenerated || ec.Efficiency != 0.9 || ec.BlockLength != 1<<18 {
+		t.Fatalf("read %+v", ec)
+	}
+}

@@ -98,6 +98,18 @@ func (c *Config) Validate() error {
 		add("bob.error_correction.reconciliation", "must be %q or %q, got %q",
 			ReconciliationMultidimensional, ReconciliationSign, c.Bob.ErrorCorrection.Reconciliation)
 	}
+	ec := c.Bob.ErrorCorrection
+	switch ec.Codes {
+	case CodesQC, CodesGenerated:
+	default:
+		add("bob.error_correction.codes", "must be %q or %q, got %q", CodesQC, CodesGenerated, ec.Codes)
+	}
+	if e := ec.Efficiency; !(e == 0 || (e > 0 && e < 1)) {
+		add("bob.error_correction.efficiency", "must be in (0, 1) (0: the planner's default), got %v", e)
+	}
+	if n := ec.BlockLength; n != 0 && (n < 1<<14 || n > 1<<21) {
+		add("bob.error_correction.block_length", "must be in [16384, 2097152] quadratures (0: the planner's default), got %d", n)
+	}
 	if c.Bob.Run.Frames < 0 {
 		add("bob.run.frames", "must be >= 0 (0 runs until stopped), got %d", c.Bob.Run.Frames)
 	}

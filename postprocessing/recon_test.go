@@ -262,6 +262,7 @@ func TestPlanValidateRejects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	qc.Shortened += qc.ChannelBits() % 8
 	badQC := qc
 	badQC.Family = 99
 	odd := qc
