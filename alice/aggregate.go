@@ -28,6 +28,8 @@ type aggregator struct {
 	sources map[string]struct{}
 	last    string // last source, truncated
 	armed   bool   // a flush is scheduled
+	timer   *time.Timer
+	gen     uint64 // incremented at each arming: a stale flush does nothing
 }
 
 // maxAggregatedSources bounds the distinct sources counted per interval.
@@ -54,7 +56,7 @@ func (g *aggregator) add(src, reason string, t *timeoutField, eviction bool) {
 			ev = ev.Str("timeout", t.key).Dur("after", t.after)
 		}
 		ev.Msg("unidentified connection closed")
-		time.AfterFunc(g.interval, g.flush)
+		g.armLocked()
 		return
 	}
 	g.count++
@@ -65,15 +67,31 @@ func (g *aggregator) add(src, reason string, t *timeoutField, eviction bool) {
 	g.last = logging.Truncate(src)
 }
 
+// armLocked schedules a flush after the interval.
+func (g *aggregator) armLocked() {
+	g.armed = true
+	g.gen++
+	gen := g.gen
+	g.timer = time.AfterFunc(g.interval, func() { g.flush(gen) })
+}
+
 // flush logs the events counted during the interval, and stays armed for
 // another interval when there were any.
-func (g *aggregator) flush() {
+func (g *aggregator) flush(gen uint64) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if gen != g.gen || !g.armed {
+		return
+	}
 	if g.count == 0 {
 		g.armed = false
 		return
 	}
+	g.logLocked()
+	g.armLocked()
+}
+
+func (g *aggregator) logLocked() {
 	d := zerolog.Dict()
 	for r, n := range g.reasons {
 		d = d.Int(r, n)
@@ -83,7 +101,23 @@ func (g *aggregator) flush() {
 	g.count = 0
 	clear(g.reasons)
 	clear(g.sources)
-	time.AfterFunc(g.interval, g.flush)
+}
+
+// stop logs what is counted and not logged yet, and cancels the scheduled
+// flush: nothing is logged after it until the next event. The server calls
+// it when its sessions have ended.
+func (g *aggregator) stop() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.timer != nil {
+		g.timer.Stop()
+		g.timer = nil
+	}
+	g.gen++
+	g.armed = false
+	if g.count > 0 {
+		g.logLocked()
+	}
 }
 
 // Evicted returns the number of evictions since start.

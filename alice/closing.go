@@ -118,3 +118,7 @@ func (s *session) peerWarn(reason string) *zerolog.Event {
 	}
 	return s.log.Warn()
 }
+
+// maxLoggedCause bounds the cause of an answer in the log: a validation
+// error may quote what the peer sent.
+const maxLoggedCause = 512

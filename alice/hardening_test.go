@@ -428,3 +428,26 @@ func TestStartSweepsTemporaries(t *testing.T) {
 		t.Fatalf("removal not logged:\n%s", log.String())
 	}
 }
+
+// Identifications refused "server busy" are logged in the aggregated
+// warning, not one line each.
+func TestBusyRefusalsAggregated(t *testing.T) {
+	var log syncBuffer
+	h := newHarness(t, "tcp", func(s *setup) {
+		s.cfg.Alice.MaxSessions = 1
+		s.log = &log
+	})
+	h.bob().identify()
+	const n = 50
+	for range n {
+		b := h.bob()
+		if got, _ := b.raw(messages.IdentificationRequest, &messages.IdentificationRequestContent{SerialNumber: "x", QOSSTVersion: messages.QOSSTVersion}); got != messages.Abort {
+			t.Fatalf("identification beyond max_sessions answered %s", got)
+		}
+		b.s.Close()
+	}
+	waitLog(t, &log, `"closed_total":`)
+	if lines := strings.Count(log.String(), "\n"); lines > 10 {
+		t.Fatalf("%d log lines for %d refusals:\n%s", lines, n, log.String())
+	}
+}

@@ -16,14 +16,15 @@ import (
 func (s *session) registerIdentification(m *fsm.Mux) {
 	m.Handle(messages.IdentificationRequest, func(ctx context.Context, req fsm.Request) (fsm.Answer, error) {
 		c := req.Content.(*messages.IdentificationRequestContent)
-		s.log.Info().Str("peer_serial_number", logging.Truncate(c.SerialNumber)).
-			Str("qosst_version", logging.Truncate(c.QOSSTVersion)).Msg("identification")
 		if c.QOSSTVersion != messages.QOSSTVersion {
+			s.peerWarn("invalid QOSST version").Str("qosst_version", logging.Truncate(c.QOSSTVersion)).Msg("identification")
 			return answer(messages.InvalidQOSSTVersion, &messages.InvalidQOSSTVersionContent{QOSSTVersion: messages.QOSSTVersion})
 		}
 		if err := s.identified(); err != nil {
-			return fsm.Answer{}, err
+			return fsm.Answer{}, err // logged in the aggregated warning
 		}
+		s.log.Info().Str("peer_serial_number", logging.Truncate(c.SerialNumber)).
+			Str("qosst_version", logging.Truncate(c.QOSSTVersion)).Msg("identification")
 		return answer(messages.IdentificationResponse, &messages.IdentificationResponseContent{SerialNumber: s.cfg.SerialNumber})
 	})
 }

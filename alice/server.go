@@ -204,6 +204,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		s.closeAll()
 		<-done
 	}
+	s.admission.closed.stop()
 	s.log.Info().Uint64("frames", s.frames.Load()).Msg("alice stopped")
 	return err
 }
@@ -221,6 +222,7 @@ func (s *Server) authName() string {
 func (s *Server) ServeConn(ctx context.Context, conn net.Conn) {
 	s.start(ctx, ctx, conn)
 	s.wg.Wait()
+	s.admission.closed.stop()
 }
 
 // start serves conn in a new session: ctx ends it when idle, hard ends the

@@ -187,12 +187,12 @@ func (s *session) send(ctx context.Context, r fsm.Reply, took time.Duration) err
 		}
 	}
 	ev := s.log.Debug()
-	if r.Derived || r.Code == messages.Abort {
-		ev = s.log.Info()
+	if (r.Derived || r.Code == messages.Abort) && !s.refused {
+		ev = s.log.Info() // a refusal is counted in the aggregated warning instead
 	}
 	ev = logging.Event(ev, string(r.State), r.Code).Dur("took", took)
 	if r.Cause != nil {
-		ev = ev.AnErr("cause", r.Cause)
+		ev = ev.Str("cause", logging.TruncateTo(r.Cause.Error(), maxLoggedCause))
 	}
 	ev.Msg("reply")
 	return s.ts.SendContext(ctx, r.Code, raw)

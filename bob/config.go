@@ -41,6 +41,14 @@ type Config struct {
 	// RequestTimeout bounds one request/answer exchange (0: none).
 	RequestTimeout time.Duration
 
+	// Reconnects is how many lost connections in a row Run rides out: the
+	// frame in progress is dropped and, after a backoff, the next frame
+	// starts on a new connection (0: the first lost connection ends the
+	// run). ReconnectBackoff is the first wait, doubled at each loss in a
+	// row up to maxReconnectBackoff.
+	Reconnects       int
+	ReconnectBackoff time.Duration
+
 	// Post-processing.
 	// Reconciliation is the error-correction scheme as the postprocessing
 	// code names it: pp.SchemeMultidimensional (dimension 8, the default) or
@@ -80,6 +88,8 @@ func DefaultConfig() Config {
 		MaxAuthFailures:      3,
 		MaxNegotiationRounds: 3,
 		RequestTimeout:       30 * time.Second,
+		Reconnects:           5,
+		ReconnectBackoff:     500 * time.Millisecond,
 		Reconciliation:       pp.SchemeMultidimensional,
 		Trusted:              true,
 		Beta:                 0.95,
@@ -169,6 +179,10 @@ func (c Config) Validate() error {
 		return bad("max_auth_failures", c.MaxAuthFailures)
 	case c.MaxNegotiationRounds <= 0:
 		return bad("max_negotiation_rounds", c.MaxNegotiationRounds)
+	case c.Reconnects < 0:
+		return bad("reconnects", c.Reconnects)
+	case c.ReconnectBackoff < 0:
+		return bad("reconnect_backoff", c.ReconnectBackoff)
 	case c.RequestTimeout < 0:
 		return bad("request_timeout", c.RequestTimeout)
 	case c.Reconciliation != pp.SchemeMultidimensional && c.Reconciliation != pp.SchemeSign:

@@ -131,6 +131,7 @@ func (d *Driver) State() states.State { return d.tracker.State() }
 func (d *Driver) Run(ctx context.Context, n int) ([]*Summary, error) {
 	var sums []*Summary
 	var fatal error
+	lost := 0 // connections lost in a row
 	for i := 0; n <= 0 || i < n; i++ {
 		if ctx.Err() != nil {
 			break
@@ -138,6 +139,9 @@ func (d *Driver) Run(ctx context.Context, n int) ([]*Summary, error) {
 		d.resolveBestEffort(ctx)
 		sum, err := d.RunFrame(ctx)
 		sums = append(sums, sum)
+		if d.rideOut(ctx, err, &lost) {
+			continue
+		}
 		if err != nil && Fatal(err) {
 			if ctx.Err() == nil {
 				fatal = err
@@ -372,6 +376,8 @@ func (f *frame) request(p Phase, code messages.Code, c messages.Content) (messag
 		return fail(m.Code, "", f.invalidResponse(code, m.Code, err.Error()))
 	case f.ctx.Err() != nil:
 		return fail(0, "", fmt.Errorf("%w: %w", errContext, err))
+	case noAnswer(ctx, err):
+		return fail(0, "", fmt.Errorf("%w: no answer to %s within %v (timeouts.response): %w", ErrNoAnswer, code, f.d.cfg.RequestTimeout, err))
 	default:
 		return fail(0, "", fmt.Errorf("%w: %w", messages.ErrDisconnected, err))
 	}
@@ -451,8 +457,16 @@ func (f *frame) invalidResponse(req, resp messages.Code, why string) error {
 	return fmt.Errorf("%w: %s", ErrInvalidResponse, msg)
 }
 
-// peerMessage extracts the human message of an error or refusal content.
+// peerMessage extracts the human message of an error or refusal content,
+// escaped and bounded (logging.TruncateTo): it reaches logs and errors.
 func peerMessage(c messages.Content) string {
+	return logging.TruncateTo(rawPeerMessage(c), maxPeerMessage)
+}
+
+// maxPeerMessage bounds Alice's messages in Bob's logs and errors.
+const maxPeerMessage = 512
+
+func rawPeerMessage(c messages.Content) string {
 	switch x := c.(type) {
 	case *messages.AbortContent:
 		return x.AbortMessage

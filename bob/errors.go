@@ -33,6 +33,12 @@ var (
 	// ErrECFailed: error correction failed (verification hash mismatch or
 	// refused by Alice).
 	ErrECFailed = errors.New("bob: error correction failed")
+	// ErrNoAnswer: Alice did not answer a request within the request
+	// timeout (timeouts.response); the run ends.
+	ErrNoAnswer = errors.New("bob: Alice stopped answering")
+	// ErrServerBusy: Alice serves as many identified sessions as she
+	// allows and answered the identification ABORT "server busy".
+	ErrServerBusy = errors.New("bob: server busy")
 	// ErrPeerRefused: Alice refused a request with an error answer
 	// (UNEXPECTED_COMMAND, INVALID_CONTENT, UNKOWN_COMMAND, EC_DENIED,
 	// PA_ERROR, PE_SYMBOLS_ERROR...).
@@ -69,7 +75,8 @@ func (e *PhaseError) Unwrap() error { return e.Err }
 
 // Fatal reports whether err ends the whole run rather than a single frame:
 // suspected man-in-the-middle, an incompatible version, a peer without error
-// correction, a closed connection, a cancelled context. Other frame errors
+// correction, a peer that stopped answering, a closed connection or a busy server (which Run rides out
+// Config.Reconnects times first), a cancelled context. Other frame errors
 // (abort, denial, failed reconciliation, no key) drop the frame and the run
 // goes on with the next one.
 func Fatal(err error) bool {
@@ -81,6 +88,8 @@ func Fatal(err error) bool {
 		errors.Is(err, ErrPeerLacksEC),
 		errors.Is(err, ErrInitializationDenied),
 		errors.Is(err, ErrInvalidResponse),
+		errors.Is(err, ErrServerBusy),
+		errors.Is(err, ErrNoAnswer),
 		errors.Is(err, messages.ErrDisconnected),
 		errors.Is(err, errContext):
 		return true

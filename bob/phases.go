@@ -6,6 +6,7 @@ import (
 
 	"github.com/qosst/qosst-go/hardware"
 	"github.com/qosst/qosst-go/keystore"
+	"github.com/qosst/qosst-go/logging"
 	"github.com/qosst/qosst-go/messages"
 	pp "github.com/qosst/qosst-go/postprocessing"
 )
@@ -17,7 +18,7 @@ func (f *frame) identify() error {
 	code, c, err := f.request(PhaseIdentification, messages.IdentificationRequest,
 		&messages.IdentificationRequestContent{SerialNumber: f.d.cfg.SerialNumber, QOSSTVersion: messages.QOSSTVersion})
 	if err != nil {
-		return err
+		return busy(err)
 	}
 	if code == messages.InvalidQOSSTVersion {
 		return &PhaseError{Phase: PhaseIdentification, Request: messages.IdentificationRequest, Response: code,
@@ -26,7 +27,7 @@ func (f *frame) identify() error {
 	if r, ok := c.(*messages.IdentificationResponseContent); ok {
 		f.d.aliceSerial = r.SerialNumber
 	}
-	f.d.log.Info().Str("alice", f.d.aliceSerial).Str("state", string(f.d.tracker.State())).Msg("identified")
+	f.d.log.Info().Str("alice", logging.Truncate(f.d.aliceSerial)).Str("state", string(f.d.tracker.State())).Msg("identified")
 	return nil
 }
 
@@ -315,10 +316,20 @@ func (f *frame) estimate() error {
 	if perr != nil {
 		f.d.log.Warn().AnErr("reason", perr).Msg("no key expected from this frame")
 	}
-	code, c, err := f.request(PhasePE, messages.PEFinished, &messages.PEFinishedContent{
+	if perr == nil {
+		perr = noCorrelation(&res)
+	}
+	announced := &messages.PEFinishedContent{
 		NPhoton: nph, Transmittance: kp.T, ExcessNoise: kp.Xi, ElectronicNoise: kp.Vel,
 		Eta: kp.Eta, KeyRate: keyRate,
-	})
+	}
+	if finiteAnnouncement(announced, perr != nil) {
+		f.sum.KeyRate = 0
+		if perr == nil {
+			perr = fmt.Errorf("%w: estimates not finite", pp.ErrNoCorrelation)
+		}
+	}
+	code, c, err := f.request(PhasePE, messages.PEFinished, announced)
 	if err != nil {
 		return err
 	}

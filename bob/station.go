@@ -163,6 +163,11 @@ func (d *Driver) OnReconnect(ctx context.Context, s *transport.Session) error {
 	if _, err := d.tracker.Receive(messages.IdentificationRequest, m.Code); err != nil {
 		return err
 	}
+	if m.Code == messages.Abort {
+		c, _ := m.Decode()
+		return busy(&PhaseError{Phase: PhaseIdentification, Request: messages.IdentificationRequest, Response: m.Code,
+			Message: peerMessage(c), Err: ErrAborted})
+	}
 	if m.Code != messages.IdentificationResponse {
 		return fmt.Errorf("%w: identification answered %s", ErrVersion, m.Code)
 	}

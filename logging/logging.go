@@ -114,21 +114,25 @@ const MaxPeerString = 64
 // Truncate returns a peer-supplied string fit for a log line: control and
 // non-printable characters and invalid UTF-8 escaped as Go does in quoted
 // strings (without the quotes), cut to MaxPeerString bytes with a marker
-// saying how long the original was. A log line never grows with what a
-// peer sends.
-func Truncate(s string) string {
-	n := len(s)
-	cut := n > MaxPeerString
+// giving the original length. A log line never grows with what a peer
+// sends.
+func Truncate(s string) string { return TruncateTo(s, MaxPeerString) }
+
+// TruncateTo is Truncate with a bound of n bytes of the original string
+// (the escaped form is at most 4n bytes plus the marker).
+func TruncateTo(s string, n int) string {
+	orig := len(s)
+	cut := orig > n
 	if cut {
-		s = s[:MaxPeerString]
+		s = s[:n]
 	}
 	q := strconv.Quote(s)
 	q = q[1 : len(q)-1]
-	if len(q) > 4*MaxPeerString {
-		q = q[:4*MaxPeerString]
+	if len(q) > 4*n {
+		q = q[:4*n]
 	}
 	if cut {
-		return q + "…(" + strconv.Itoa(n) + " bytes)"
+		return q + "…(" + strconv.Itoa(orig) + " bytes)"
 	}
 	return q
 }

@@ -106,9 +106,9 @@ func genContent(code Code) *rapid.Generator[Content] {
 		case ParameterUnchanged:
 			return &ParameterUnchangedContent{Parameter: "p" + msg("p"), OldValue: genValue(2).Draw(t, "o"), ErrorMessage: msg("msg")}
 		case IdentificationRequest:
-			return &IdentificationRequestContent{SerialNumber: msg("sn"), QOSSTVersion: msg("v")}
+			return &IdentificationRequestContent{SerialNumber: within(msg("sn"), MaxSerialNumber), QOSSTVersion: within(msg("v"), MaxVersion)}
 		case IdentificationResponse:
-			return &IdentificationResponseContent{SerialNumber: msg("sn")}
+			return &IdentificationResponseContent{SerialNumber: within(msg("sn"), MaxSerialNumber)}
 		case InvalidQOSSTVersion:
 			return &InvalidQOSSTVersionContent{QOSSTVersion: msg("v")}
 		case InitializationRequest:

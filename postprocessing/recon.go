@@ -80,8 +80,8 @@ type PlanParams struct {
 	// CodesGenerated (the generated IRA codes, the only ones for sign
 	// reconciliation).
 	Codes string
-	// Efficiency is the target β of quasi-cyclic codes (DefaultEfficiency
-	// when zero).
+	// Efficiency is the target β of quasi-cyclic codes
+	// (DefaultEfficiencyAt(SNR) when zero).
 	Efficiency float64
 	// Optional tuning; zero values take the rate rule's choices.
 	// MaxBlockLength bounds the quadratures of one block

@@ -150,3 +150,19 @@ func TestBlockHashRefusesAnotherWord(t *testing.T) {
 		t.Fatalf("stats %+v: want 2 decoded, 1 failed, leak 2·%d syndrome bits + one hash", st, plan.M())
 	}
 }
+
+// The default target β follows the measured table: its points exactly,
+// log-linear in between, constant beyond the ends.
+func TestDefaultEfficiencyAt(t *testing.T) {
+	for _, p := range measuredEfficiency {
+		if got := DefaultEfficiencyAt(p.snr); math.Abs(got-p.beta) > 1e-12 {
+			t.Errorf("SNR %g: %g, want %g", p.snr, got, p.beta)
+		}
+	}
+	if got := DefaultEfficiencyAt(math.Sqrt(0.16 * 0.5)); math.Abs(got-(0.88+0.84)/2) > 1e-12 {
+		t.Errorf("midway in log SNR: %g", got)
+	}
+	if DefaultEfficiencyAt(10) != 0.80 || DefaultEfficiencyAt(0.001) != 0.70 || DefaultEfficiencyAt(0) != 0.70 {
+		t.Error("not constant beyond the ends")
+	}
+}

@@ -99,8 +99,35 @@ func toeplitzFFT(diag, x []uint8, m int) ([]uint8, error) {
 	return out, nil
 }
 
-// smoothLength returns the smallest 2^a·3^b·5^c ≥ n, a length the mixed-radix
-// FFT handles fast.
+// maxFFTFactors is the most factors the real FFT (gonum's fftpack) can
+// split a length into: it keeps the length, the count and the factors in an
+// array of 15, and a length with more factors panics inside the library
+// (seen at 50 km with 10^7 symbols: privacy amplification of 9 420 534 bits
+// to 105 917).
+const maxFFTFactors = 13
+
+// fftFactors counts the factors fftpack splits n = 2^a·3^b·5^c into: fours
+// first, then a two, then threes and fives.
+func fftFactors(n int) int {
+	k := 0
+	for n%4 == 0 {
+		n /= 4
+		k++
+	}
+	for _, p := range []int{2, 3, 5} {
+		for n%p == 0 {
+			n /= p
+			k++
+		}
+	}
+	if n != 1 {
+		k++ // not smooth: never chosen
+	}
+	return k
+}
+
+// smoothLength returns the smallest 2^a·3^b·5^c ≥ n that the mixed-radix
+// FFT handles, fast, with at most maxFFTFactors factors.
 func smoothLength(n int) int {
 	best := math.MaxInt
 	for p5 := 1; p5 < 2*n; p5 *= 5 {
@@ -109,7 +136,9 @@ func smoothLength(n int) int {
 			for v < n {
 				v *= 2
 			}
-			best = min(best, v)
+			if fftFactors(v) <= maxFFTFactors {
+				best = min(best, v)
+			}
 		}
 	}
 	return best

@@ -2,6 +2,7 @@ package postprocessing
 
 import (
 	"errors"
+	"gonum.org/v1/gonum/dsp/fourier"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -144,4 +145,47 @@ func TestSmoothLength(t *testing.T) {
 			t.Fatalf("smoothLength(%d) = %d is wasteful", n, l)
 		}
 	}
+}
+
+// Every length the FFT is given has at most the 15 factors gonum's fftpack
+// can hold (a 10^7-symbol frame at 50 km once asked for more, and the
+// library panicked), and is the smallest such smooth length.
+func TestSmoothLengthWithinFFTFactors(t *testing.T) {
+	for _, n := range []int{1, 2, 7, 1000, 16385, 1 << 20, 1_000_003, 9_526_450, 2*MaxPAInputBits - 1} {
+		l := smoothLength(n)
+		if l < n || fftFactors(l) > maxFFTFactors {
+			t.Fatalf("n %d: length %d with %d factors", n, l, fftFactors(l))
+		}
+		for v := n; v < l; v++ {
+			if fftFactors(v) <= maxFFTFactors && smooth(v) {
+				t.Fatalf("n %d: %d is smaller than %d and usable", n, v, l)
+			}
+			if v-n > 5000 {
+				break
+			}
+		}
+	}
+	// Lengths with more factors than fftpack holds exist just above sizes
+	// of real frames: the bound matters.
+	over := 0
+	for v := 9_000_000; v < 10_000_000 && over == 0; v++ {
+		if smooth(v) && fftFactors(v) > maxFFTFactors {
+			over = v
+		}
+	}
+	if over == 0 {
+		t.Fatal("found no smooth length with too many factors near 10^7")
+	}
+	if got := fourier.NewFFT(smoothLength(over)).Len(); got != smoothLength(over) {
+		t.Fatalf("FFT of length %d", got)
+	}
+}
+
+func smooth(v int) bool {
+	for _, p := range []int{2, 3, 5} {
+		for v%p == 0 {
+			v /= p
+		}
+	}
+	return v == 1
 }
