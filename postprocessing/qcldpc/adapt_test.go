@@ -26,9 +26,9 @@ func TestDescriptionValidateNamesField(t *testing.T) {
 		{Description{Family: FamilyLow, Z: 100, Rows: 40, Shortened: -1}, "shortened"},
 		{Description{Family: FamilyLow, Z: 100, Rows: 40, Shortened: 1 << 30}, "shortened"},
 		{Description{Family: FamilyLow, Z: 100, Rows: 40, Punctured: -3}, "punctured"},
-		{Description{Family: FamilyLow, Z: 100, Rows: 40, Punctured: 701}, "punctured"},
-		{Description{Family: FamilyAR4JA, Z: 100, Rows: 3, Punctured: 700}, "punctured"},
-		{Description{Family: FamilyAR4JA, Z: 100, Rows: 3, Shortened: 601}, "shortened"},
+		{Description{Family: FamilyLow, Z: 100, Rows: 40, Punctured: 11201}, "punctured"}, // 7 core columns × 16 × 100 candidates
+		{Description{Family: FamilyAR4JA, Z: 100, Rows: 3, Punctured: 3200}, "punctured"}, // M − punctured columns = (3 − 1)·16·100
+		{Description{Family: FamilyAR4JA, Z: 100, Rows: 3, Shortened: 3200}, "shortened"}, // N − M = (5 − 3)·16·100
 	}
 	for i, b := range bad {
 		err := b.d.Validate()
