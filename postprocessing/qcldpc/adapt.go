@@ -199,10 +199,10 @@ func ForRate(rate float64, n int) (Description, error) {
 		return Description{}, fmt.Errorf("%w: length %d outside [1, %d]", ErrInvalidDescription, n, MaxLength)
 	}
 	var best *family
-	for _, id := range []int{FamilyAR4JA, FamilyLow} {
+	for _, id := range forRateOrder {
 		fam := families[id]
 		f := &fam.raptor
-		if rate <= f.RateAt(fam.minRows) && rate >= f.RateAt(f.MaxRows()) {
+		if rate <= f.RateAt(fam.minRows) && rate >= f.RateAt(f.MaxRows()) && servesLength(id, n) {
 			best = fam
 			break
 		}

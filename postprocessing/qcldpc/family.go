@@ -19,6 +19,10 @@ const (
 	FamilyLow = 2
 )
 
+// forRateOrder is the order in which ForRate tries the families: the first
+// whose rate range holds the rate serves it.
+var forRateOrder = []int{FamilyAR4JA, FamilyLowRandom, FamilyLow}
+
 type family struct {
 	id      int
 	name    string

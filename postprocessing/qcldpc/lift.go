@@ -8,10 +8,12 @@ import (
 // Quasi-cyclic lifting. A protograph with parallel edges is first
 // pre-lifted by a factor p (copy and permute): entry b at (r, c) becomes the
 // p×p block of b distinct cyclic permutations with shifts (r + c + t) mod p,
-// t < b, which leaves a 0/1 base matrix of p·Rows × p·Cols with the same
-// density evolution. Every 1 of that matrix then becomes a Z×Z circulant
-// whose shift is drawn from SplitMix64 (seeded by the description) in
-// row-major order and redrawn until it closes no 4-cycle with the
+// t < b (or, for a protograph with RandomPreLift, b disjoint permutations
+// derived from one seeded random permutation), which leaves a 0/1 base
+// matrix of p·Rows × p·Cols with the same density evolution. Every 1 of
+// that matrix then becomes a Z×Z circulant whose shift is drawn from
+// SplitMix64 (seeded by the description) in row-major order and redrawn
+// until it closes no 4-cycle with the
 // circulants already placed; when the 6-cycles through it are few enough to
 // check cheaply (at most sixCycleBudget paths), shifts that also close no
 // 6-cycle are preferred, for a girth of 8 where the protograph allows it.
@@ -23,14 +25,42 @@ const (
 	sixCycleBudget = 4096
 )
 
+// randomPreLiftSeed seeds the permutations of a random pre-lift: fixed,
+// so a family's pre-lifted base matrix never changes. The permutations are
+// drawn in row-major order of the protograph, so a code with more extension
+// rows keeps the pre-lift of the rows it extends.
+const randomPreLiftSeed = 0x51c0de5eed
+
 // preLift returns the 0/1 base matrix of protograph p pre-lifted by f
 // (f ≥ the largest multiplicity), as rows of column indices, and the
 // pre-lifted punctured columns.
 func preLift(p *Protograph, f int) ([][]int32, []int32) {
 	rows := make([][]int32, p.Rows*f)
+	rng := &splitMix64{state: randomPreLiftSeed}
+	perm := make([]int32, f)
 	for r := 0; r < p.Rows; r++ {
 		for c := 0; c < p.Cols; c++ {
 			b := p.At(r, c)
+			if b == 0 {
+				continue
+			}
+			if p.RandomPreLift {
+				// one random permutation π per entry; its b edges are
+				// row r·f+i → column c·f + π((i+t) mod f), t < b
+				for i := range perm {
+					perm[i] = int32(i)
+				}
+				for i := f - 1; i > 0; i-- {
+					j := int(rng.below(uint64(i + 1)))
+					perm[i], perm[j] = perm[j], perm[i]
+				}
+				for t := 0; t < b; t++ {
+					for i := 0; i < f; i++ {
+						rows[r*f+i] = append(rows[r*f+i], int32(c*f)+perm[(i+t)%f])
+					}
+				}
+				continue
+			}
 			for t := 0; t < b; t++ {
 				s := (r + c + t) % f
 				for i := 0; i < f; i++ {
