@@ -21,7 +21,7 @@ const (
 
 // forRateOrder is the order in which ForRate tries the families: the first
 // whose rate range holds the rate serves it.
-var forRateOrder = []int{FamilyAR4JA, FamilyLowRandom, FamilyLow}
+var forRateOrder = []int{FamilyLowRandom, FamilyAR4JA, FamilyLow}
 
 type family struct {
 	id      int
