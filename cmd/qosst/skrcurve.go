@@ -42,7 +42,7 @@ func defaultCurveOptions() curveOptions {
 		link:        postprocessing.KeyRateParams{Trusted: true, Va: 4, Xi: 0.01, Eta: 0.8, Vel: 0.05},
 		detection:   "heterodyne",
 		attenuation: 0.2,
-		betas:       []float64{0.95, 0.755},
+		betas:       []float64{0.95, 0.85},
 		symbols:     10_000_000,
 		peRatio:     0.5,
 		epsilon:     postprocessing.DefaultEpsilon,

@@ -25,10 +25,11 @@ var ErrInvalidDescription = errors.New("invalid code description")
 // the same code, bit for bit, from these few integers.
 //
 //   - Family: a shipped rate-compatible protograph family (FamilyAR4JA,
-//     FamilyLow).
+//     FamilyLow, FamilyHigh).
 //   - Rows: how many of the family's base rows are used (more rows, lower
 //     rate: the precode plus Rows − PreRows extension rows).
-//   - Z: the circulant size; N = preLift · columns(Rows) · Z bits.
+//   - Z: the circulant size; N = f · columns(Rows) · Z bits, f the
+//     pre-lift factor of the family at Rows rows (preLiftAt).
 //   - Shortened: bits whose value Alice knows (not carried by the channel,
 //     not key bits).
 //   - Punctured: bits Alice gets no information on (key bits not carried by
@@ -47,6 +48,7 @@ type Description struct {
 // shape is what a valid description implies.
 type shape struct {
 	fam        *family
+	pl         int // pre-lift factor
 	n, m       int // lifted bits and checks
 	structP    int // bits of the family's punctured columns
 	candidates int // bits that may be shortened or punctured
@@ -61,7 +63,8 @@ func (d Description) shape() (shape, error) {
 	if d.Rows < fam.minRows || d.Rows > f.MaxRows() {
 		return shape{}, fmt.Errorf("%w: rows = %d outside [%d, %d] for family %d", ErrInvalidDescription, d.Rows, fam.minRows, f.MaxRows(), d.Family)
 	}
-	cols := f.Cols(d.Rows) * fam.preLift
+	pl := fam.preLiftAt(d.Rows)
+	cols := f.Cols(d.Rows) * pl
 	if d.Z < 1 || d.Z > MaxZ || int64(d.Z)*int64(cols) > MaxLength {
 		return shape{}, fmt.Errorf("%w: z = %d outside [1, %d] (block length at most %d bits over %d base columns)",
 			ErrInvalidDescription, d.Z, MaxLength/cols, MaxLength, cols)
@@ -73,12 +76,12 @@ func (d Description) shape() (shape, error) {
 	for _, e := range f.Ext[:d.Rows-f.PreRows] {
 		edges += len(e) + 1
 	}
-	if int64(edges)*int64(fam.preLift)*int64(d.Z) > MaxEdges {
+	if int64(edges)*int64(pl)*int64(d.Z) > MaxEdges {
 		return shape{}, fmt.Errorf("%w: z = %d gives more than %d edges", ErrInvalidDescription, d.Z, MaxEdges)
 	}
-	s := shape{fam: fam, n: cols * d.Z, m: d.Rows * fam.preLift * d.Z}
-	s.structP = len(f.Punctured) * fam.preLift * d.Z
-	s.candidates = (f.Core - len(f.Punctured)) * fam.preLift * d.Z
+	s := shape{fam: fam, pl: pl, n: cols * d.Z, m: d.Rows * pl * d.Z}
+	s.structP = len(f.Punctured) * pl * d.Z
+	s.candidates = (f.Core - len(f.Punctured)) * pl * d.Z
 	switch {
 	case d.Shortened < 0 || d.Shortened > s.candidates:
 		return shape{}, fmt.Errorf("%w: shortened = %d outside [0, %d]", ErrInvalidDescription, d.Shortened, s.candidates)
@@ -146,13 +149,13 @@ func Build(d Description) (*Adapted, error) {
 	}
 	// One stream for the shifts, another for the positions: rows added to a
 	// description keep the shifts of the rows they extend.
-	code, err := Lift(p, s.fam.preLift, d.Z, uint64(d.Seed)<<8|uint64(d.Family))
+	code, err := Lift(p, s.pl, d.Z, uint64(d.Seed)<<8|uint64(d.Family))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidDescription, err)
 	}
 	a := &Adapted{Description: d, Code: code}
 	// candidates: the bits of the unpunctured core columns (pre-lifted)
-	pl := s.fam.preLift
+	pl := s.pl
 	var candCols []int
 	for c := 0; c < f.Core; c++ {
 		if !slices.Contains(f.Punctured, c) {
@@ -215,7 +218,7 @@ func ForRate(rate float64, n int) (Description, error) {
 	for rows < f.MaxRows() && f.RateAt(rows+1) >= rate {
 		rows++
 	}
-	d := Description{Family: best.id, Rows: rows, Z: n / (f.Cols(rows) * best.preLift)}
+	d := Description{Family: best.id, Rows: rows, Z: n / (f.Cols(rows) * best.preLiftAt(rows))}
 	s, err := d.shape()
 	if err != nil {
 		return Description{}, err

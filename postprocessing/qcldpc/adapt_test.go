@@ -26,9 +26,9 @@ func TestDescriptionValidateNamesField(t *testing.T) {
 		{Description{Family: FamilyLow, Z: 100, Rows: 40, Shortened: -1}, "shortened"},
 		{Description{Family: FamilyLow, Z: 100, Rows: 40, Shortened: 1 << 30}, "shortened"},
 		{Description{Family: FamilyLow, Z: 100, Rows: 40, Punctured: -3}, "punctured"},
-		{Description{Family: FamilyLow, Z: 100, Rows: 40, Punctured: 701}, "punctured"},
-		{Description{Family: FamilyAR4JA, Z: 100, Rows: 3, Punctured: 700}, "punctured"},
-		{Description{Family: FamilyAR4JA, Z: 100, Rows: 3, Shortened: 601}, "shortened"},
+		{Description{Family: FamilyLow, Z: 100, Rows: 40, Punctured: 11201}, "punctured"}, // 7 core columns × 16 × 100 candidates
+		{Description{Family: FamilyAR4JA, Z: 100, Rows: 3, Punctured: 3200}, "punctured"}, // M − punctured columns = (3 − 1)·16·100
+		{Description{Family: FamilyAR4JA, Z: 100, Rows: 3, Shortened: 3200}, "shortened"}, // N − M = (5 − 3)·16·100
 	}
 	for i, b := range bad {
 		err := b.d.Validate()
@@ -257,4 +257,48 @@ func BenchmarkBuild2p20(b *testing.B) {
 			_ = a.Code.Syndrome(bits, out)
 		}
 	})
+}
+
+// TestPuncturingRaisesRate: puncturing key bits raises R_eff and the
+// threshold; the punctured positions are the family's punctured columns
+// plus the requested bits, none of them shortened.
+func TestPuncturingRaisesRate(t *testing.T) {
+	d, err := ForRate(0.053, 1<<18)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := d
+	p.Punctured = d.N() / 50
+	r0, _ := d.EffectiveRate()
+	r1, err := p.EffectiveRate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r1 <= r0 {
+		t.Fatalf("puncturing %d bits: R_eff %.5f → %.5f", p.Punctured, r0, r1)
+	}
+	s0, err := ThresholdSNR(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s1, err := ThresholdSNR(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s1 <= s0 {
+		t.Fatalf("puncturing: threshold %.5f → %.5f", s0, s1)
+	}
+	a, err := Build(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := map[int32]bool{}
+	for _, x := range a.Shortened {
+		in[x] = true
+	}
+	for _, x := range a.Punctured {
+		if in[x] {
+			t.Fatalf("bit %d both shortened and punctured", x)
+		}
+	}
 }

@@ -5,15 +5,15 @@ import (
 	"slices"
 )
 
-// Quasi-cyclic lifting. A protograph with parallel edges is first
-// pre-lifted by a factor p (copy and permute): entry b at (r, c) becomes the
-// p×p block of b distinct cyclic permutations with shifts (r + c + t) mod p,
-// t < b (or, for a protograph with RandomPreLift, b disjoint permutations
-// derived from one seeded random permutation), which leaves a 0/1 base
-// matrix of p·Rows × p·Cols with the same density evolution. Every 1 of
-// that matrix then becomes a Z×Z circulant whose shift is drawn from
-// SplitMix64 (seeded by the description) in row-major order and redrawn
-// until it closes no 4-cycle with the
+// Quasi-cyclic lifting. The protograph is first pre-lifted by a factor f
+// (copy and permute with random permutations): entry b at (r, c) becomes an
+// f×f block of b disjoint permutations, which removes parallel edges and
+// leaves a 0/1 base matrix of f·Rows × f·Cols with the same density
+// evolution. The random pre-lift also matters for the minimum distance:
+// circulants alone over a base matrix of a few columns give codewords whose
+// weight does not grow with Z (a few hundred bits). Every 1 of that matrix then becomes a Z×Z circulant
+// whose shift is drawn from SplitMix64 (seeded by the description) in
+// row-major order and redrawn until it closes no 4-cycle with the
 // circulants already placed; when the 6-cycles through it are few enough to
 // check cheaply (at most sixCycleBudget paths), shifts that also close no
 // 6-cycle are preferred, for a girth of 8 where the protograph allows it.
@@ -25,18 +25,13 @@ const (
 	sixCycleBudget = 4096
 )
 
-// randomPreLiftSeed seeds the permutations of a random pre-lift: fixed,
-// so a family's pre-lifted base matrix never changes. The permutations are
-// drawn in row-major order of the protograph, so a code with more extension
-// rows keeps the pre-lift of the rows it extends.
-const randomPreLiftSeed = 0x51c0de5eed
-
 // preLift returns the 0/1 base matrix of protograph p pre-lifted by f
 // (f ≥ the largest multiplicity), as rows of column indices, and the
-// pre-lifted punctured columns.
-func preLift(p *Protograph, f int) ([][]int32, []int32) {
+// pre-lifted punctured columns. Entry b at (r, c) becomes the f×f block
+// with ones at (i, π((i+t) mod f)), t < b, where π is a permutation of f
+// drawn by Fisher–Yates from rng, entries taken in row-major order.
+func preLift(p *Protograph, f int, rng *splitMix64) ([][]int32, []int32) {
 	rows := make([][]int32, p.Rows*f)
-	rng := &splitMix64{state: randomPreLiftSeed}
 	perm := make([]int32, f)
 	for r := 0; r < p.Rows; r++ {
 		for c := 0; c < p.Cols; c++ {
@@ -44,28 +39,16 @@ func preLift(p *Protograph, f int) ([][]int32, []int32) {
 			if b == 0 {
 				continue
 			}
-			if p.RandomPreLift {
-				// one random permutation π per entry; its b edges are
-				// row r·f+i → column c·f + π((i+t) mod f), t < b
-				for i := range perm {
-					perm[i] = int32(i)
-				}
-				for i := f - 1; i > 0; i-- {
-					j := int(rng.below(uint64(i + 1)))
-					perm[i], perm[j] = perm[j], perm[i]
-				}
-				for t := 0; t < b; t++ {
-					for i := 0; i < f; i++ {
-						rows[r*f+i] = append(rows[r*f+i], int32(c*f)+perm[(i+t)%f])
-					}
-				}
-				continue
+			for i := range perm {
+				perm[i] = int32(i)
 			}
-			for t := 0; t < b; t++ {
-				s := (r + c + t) % f
-				for i := 0; i < f; i++ {
-					// row r·f+i has a one at column c·f + (i+s) mod f
-					rows[r*f+i] = append(rows[r*f+i], int32(c*f+(i+s)%f))
+			for i := f - 1; i > 0; i-- {
+				j := int(rng.below(uint64(i + 1)))
+				perm[i], perm[j] = perm[j], perm[i]
+			}
+			for i := 0; i < f; i++ {
+				for t := 0; t < b; t++ {
+					rows[r*f+i] = append(rows[r*f+i], int32(c*f)+perm[(i+t)%f])
 				}
 			}
 		}
@@ -100,7 +83,7 @@ func Lift(p *Protograph, f, z int, seed uint64) (*Code, error) {
 	if z < 1 {
 		return nil, fmt.Errorf("%w: lifting size z = %d", ErrInvalidCode, z)
 	}
-	rows, punct := preLift(p, f)
+	rows, punct := preLift(p, f, &splitMix64{state: seed ^ 0x632be59bd9b4e019})
 	nCols := p.Cols * f
 	colRows := make([][]int32, nCols)
 	for r, row := range rows {

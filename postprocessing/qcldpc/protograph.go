@@ -12,9 +12,6 @@ type Protograph struct {
 	Rows, Cols int
 	B          []uint8
 	Punctured  []int
-	// RandomPreLift: Lift pre-lifts by random permutations drawn from a
-	// fixed seed rather than by cyclic shifts.
-	RandomPreLift bool
 }
 
 // At is the number of edges between check r and variable c.

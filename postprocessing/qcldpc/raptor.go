@@ -16,9 +16,6 @@ type Raptor struct {
 	Pre       []uint8 // PreRows × Core multiplicities, row-major
 	Punctured []int   // punctured core columns
 	Ext       [][]uint8
-	// RandomPreLift asks Lift to pre-lift by seeded random permutations
-	// instead of cyclic ones (see preLift).
-	RandomPreLift bool
 }
 
 // K is the number of information columns.
@@ -45,7 +42,7 @@ func (f *Raptor) Protograph(rows int) (*Protograph, error) {
 		return nil, fmt.Errorf("%w: rows = %d outside [%d, %d]", ErrInvalidCode, rows, f.PreRows, f.MaxRows())
 	}
 	cols := f.Cols(rows)
-	p := &Protograph{Rows: rows, Cols: cols, B: make([]uint8, rows*cols), Punctured: append([]int(nil), f.Punctured...), RandomPreLift: f.RandomPreLift}
+	p := &Protograph{Rows: rows, Cols: cols, B: make([]uint8, rows*cols), Punctured: append([]int(nil), f.Punctured...)}
 	for r := 0; r < f.PreRows; r++ {
 		copy(p.B[r*cols:r*cols+f.Core], f.Pre[r*f.Core:(r+1)*f.Core])
 	}

@@ -6,6 +6,16 @@
 //	go run ./postprocessing/qcldpc/internal/design -core 8 -pre 4 -punct 1 -rates 0.1,0.05,0.02 -iter 2000
 //
 // It prints every improvement as a Go literal of the family.
+//
+// Two more modes built FamilyHigh:
+//
+//	go run ./postprocessing/qcldpc/internal/design -mode precode -seed 11
+//	go run ./postprocessing/qcldpc/internal/design -mode greedy -ext 12
+//
+// "precode" searches a rate-1/2 3×5 protograph (last column punctured,
+// multiplicities ≤ 3) for the largest β at threshold; "greedy" extends
+// FamilyHigh's precode row by row with the extension row (2–3 core
+// columns, or one) whose code has the largest β.
 package main
 
 import (
@@ -27,7 +37,19 @@ func main() {
 	iters := flag.Int("iter", 1000, "local search steps")
 	maxW := flag.Int("maxw", 3, "largest extension row weight")
 	seed := flag.Uint64("seed", 1, "random seed")
+	initFam := flag.Int("init", 0, "start from this shipped family instead of a balanced start")
+	preOnly := flag.Bool("preonly", false, "mutate only the precode")
+	mode := flag.String("mode", "search", "search, precode or greedy")
+	ext := flag.Int("ext", 12, "greedy: extension rows")
 	flag.Parse()
+	switch *mode {
+	case "precode":
+		searchPrecode(*seed, *iters)
+		return
+	case "greedy":
+		greedy(*ext)
+		return
+	}
 	var rates []float64
 	for _, s := range strings.Split(*ratesFlag, ",") {
 		r, err := strconv.ParseFloat(s, 64)
@@ -63,10 +85,18 @@ func main() {
 	for i := 0; i < maxExt; i++ {
 		f.Ext = append(f.Ext, leastLoaded(load, 2))
 	}
+	if *initFam != 0 {
+		g, _, err := qcldpc.FamilyRaptor(*initFam)
+		if err != nil {
+			panic(err)
+		}
+		g.Ext = g.Ext[:maxExt]
+		f = g
+	}
 	best := eval(f, rowsAt, rates)
 	fmt.Printf("start %.4f\n", best)
 	for it := 0; it < *iters; it++ {
-		g := mutate(f, rng, *maxW)
+		g := mutate(f, rng, *maxW, *preOnly)
 		if g == nil {
 			continue
 		}
@@ -97,11 +127,15 @@ func leastLoaded(load []int, w int) []uint8 {
 	return pat
 }
 
-func mutate(f *qcldpc.Raptor, rng *rand.Rand, maxW int) *qcldpc.Raptor {
+func mutate(f *qcldpc.Raptor, rng *rand.Rand, maxW int, preOnly bool) *qcldpc.Raptor {
 	g := &qcldpc.Raptor{PreRows: f.PreRows, Core: f.Core, Punctured: f.Punctured, Pre: append([]uint8(nil), f.Pre...)}
 	g.Ext = make([][]uint8, len(f.Ext))
 	copy(g.Ext, f.Ext)
-	switch rng.IntN(3) {
+	op := rng.IntN(3)
+	if preOnly {
+		op = 0
+	}
+	switch op {
 	case 0: // precode entry ±1
 		i := rng.IntN(len(g.Pre))
 		if rng.IntN(2) == 0 && g.Pre[i] > 0 {
@@ -148,4 +182,77 @@ func show(f *qcldpc.Raptor, rowsAt []int, rates []float64) {
 		fmt.Printf("  rate %.4f (target %.3f) rows %d snr* %.5f beta %.4f\n", p.Rate(), rates[i], rows, snr, qcldpc.Beta(p.Rate(), snr))
 	}
 	fmt.Printf("  Pre: %v\n  Punctured: %v\n  Ext: %v\n", f.Pre, f.Punctured, f.Ext)
+}
+
+func searchPrecode(seed uint64, iters int) {
+	rng := rand.New(rand.NewPCG(seed, 3))
+	rows, cols := 3, 5
+	p := &qcldpc.Protograph{Rows: rows, Cols: cols, B: make([]uint8, rows*cols), Punctured: []int{cols - 1}}
+	for i := range p.B {
+		p.B[i] = uint8(rng.IntN(3))
+	}
+	best := 0.0
+	if snr, err := qcldpc.GAThreshold(p, nil, qcldpc.GAOptions{}); err == nil {
+		best = qcldpc.Beta(p.Rate(), snr)
+	}
+	for it := 0; it < iters; it++ {
+		q := &qcldpc.Protograph{Rows: rows, Cols: cols, B: append([]uint8(nil), p.B...), Punctured: p.Punctured}
+		for k := 0; k < 1+rng.IntN(2); k++ {
+			i := rng.IntN(len(q.B))
+			if rng.IntN(2) == 0 && q.B[i] > 0 {
+				q.B[i]--
+			} else if q.B[i] < 3 {
+				q.B[i]++
+			}
+		}
+		if q.Validate() != nil {
+			continue
+		}
+		snr, err := qcldpc.GAThreshold(q, nil, qcldpc.GAOptions{MaxIter: 2000})
+		if err != nil {
+			continue
+		}
+		if b := qcldpc.Beta(q.Rate(), snr); b > best {
+			best, p = b, q
+			fmt.Printf("iter %d beta %.4f B %v\n", it, best, p.B)
+		}
+	}
+}
+
+func greedy(ext int) {
+	f, _, err := qcldpc.FamilyRaptor(qcldpc.FamilyHigh)
+	if err != nil {
+		panic(err)
+	}
+	f.Ext = nil
+	var cands [][]uint8
+	for m := 1; m < 1<<f.Core; m++ {
+		var c []uint8
+		for i := 0; i < f.Core; i++ {
+			if m>>i&1 == 1 {
+				c = append(c, uint8(i))
+			}
+		}
+		if len(c) <= 3 {
+			cands = append(cands, c)
+		}
+	}
+	for e := 0; e < ext; e++ {
+		best, bestB := -1, 0.0
+		for i, c := range cands {
+			g := *f
+			g.Ext = append(append([][]uint8(nil), f.Ext...), c)
+			p, _ := g.Protograph(g.MaxRows())
+			snr, err := qcldpc.GAThreshold(p, nil, qcldpc.GAOptions{MaxIter: 3000})
+			if err != nil {
+				continue
+			}
+			if b := qcldpc.Beta(p.Rate(), snr); b > bestB {
+				best, bestB = i, b
+			}
+		}
+		f.Ext = append(f.Ext, cands[best])
+		p, _ := f.Protograph(f.MaxRows())
+		fmt.Printf("rows %d rate %.4f beta %.4f ext %v\n", p.Rows, p.Rate(), bestB, cands[best])
+	}
 }
