@@ -205,7 +205,7 @@ func ForRate(rate float64, n int) (Description, error) {
 	for _, id := range forRateOrder {
 		fam := families[id]
 		f := &fam.raptor
-		if rate <= f.RateAt(fam.minRows) && rate >= f.RateAt(f.MaxRows()) {
+		if rate <= f.RateAt(fam.minRows) && rate >= f.RateAt(f.MaxRows()) && servesLength(id, n) {
 			best = fam
 			break
 		}

@@ -33,7 +33,7 @@ const (
 
 // forRateOrder is the order in which ForRate tries the families: the first
 // whose rate range holds the rate serves it.
-var forRateOrder = []int{FamilyLow, FamilyAR4JA}
+var forRateOrder = []int{FamilyLowRandom, FamilyAR4JA, FamilyLow}
 
 type family struct {
 	id      int

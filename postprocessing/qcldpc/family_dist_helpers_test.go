@@ -1,0 +1,87 @@
+package qcldpc
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// forRateFamily is ForRate restricted to one family, so tests can compare
+// families at the same rate.
+func forRateFamily(id int, rate float64, n int) (Description, error) {
+	fam := families[id]
+	f := &fam.raptor
+	rows := fam.minRows
+	for rows < f.MaxRows() && f.RateAt(rows+1) >= rate {
+		rows++
+	}
+	d := Description{Family: id, Rows: rows, Z: n / (f.Cols(rows) * fam.preLift)}
+	s, err := d.shape()
+	if err != nil {
+		return Description{}, err
+	}
+	sh := float64(s.n) - (float64(s.m)-rate*float64(s.structP))/(1-rate)
+	d.Shortened = max(0, min(s.candidates, int(math.Ceil(sh))))
+	return d, d.Validate()
+}
+
+// snrForBeta is the SNR per quadrature at which rate is a fraction beta of
+// ½·log2(1 + snr).
+func snrForBeta(rate, beta float64) float64 {
+	return math.Pow(2, 2*rate/beta) - 1
+}
+
+// decodeBlocks draws Bob's uniform words, sends their syndromes over the
+// BIAWGN channel at snr (BPSK ±√snr, unit noise) with the adapted code's
+// shortened and punctured bits, and decodes them with the layered decoder
+// (channel LLRs clamped as the reconciliation does). It counts the blocks
+// that fail and, among the blocks the decoder reports decoded, those whose
+// word is not Bob's (a wrong word with Bob's syndrome).
+func decodeBlocks(t testing.TB, a *Adapted, snr float64, blocks int, seed uint64) (fails, wrong int, iters []int) {
+	t.Helper()
+	c := a.Code
+	dec, err := NewDecoder(c, 500)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(seed, 3))
+	bits := make([]uint8, c.N())
+	out := make([]uint8, c.N())
+	syn := make([]uint8, c.M())
+	llr := make([]float32, c.N())
+	amp := math.Sqrt(snr)
+	for b := 0; b < blocks; b++ {
+		for i := range bits {
+			bits[i] = uint8(rng.IntN(2))
+			y := amp*(1-2*float64(bits[i])) + rng.NormFloat64()
+			llr[i] = float32(min(max(2*amp*y, -10), 10))
+		}
+		for _, p := range a.Punctured {
+			llr[p] = 0
+		}
+		for _, p := range a.Shortened {
+			llr[p] = float32(math.Inf(1 - 2*int(bits[p])))
+		}
+		if err := c.Syndrome(bits, syn); err != nil {
+			t.Fatal(err)
+		}
+		it, ok, err := dec.Decode(llr, syn, out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		iters = append(iters, it)
+		switch {
+		case !ok:
+			fails++
+		default:
+			for i := range out {
+				if out[i] != bits[i] {
+					wrong++
+					fails++
+					break
+				}
+			}
+		}
+	}
+	return fails, wrong, iters
+}
