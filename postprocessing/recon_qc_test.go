@@ -159,10 +159,10 @@ func TestDefaultEfficiencyAt(t *testing.T) {
 			t.Errorf("SNR %g: %g, want %g", p.snr, got, p.beta)
 		}
 	}
-	if got := DefaultEfficiencyAt(math.Sqrt(0.16 * 0.5)); math.Abs(got-(0.88+0.84)/2) > 1e-12 {
+	if got := DefaultEfficiencyAt(math.Sqrt(0.16 * 0.5)); math.Abs(got-(0.91+0.84)/2) > 1e-12 {
 		t.Errorf("midway in log SNR: %g", got)
 	}
-	if DefaultEfficiencyAt(10) != 0.80 || DefaultEfficiencyAt(0.001) != 0.90 || DefaultEfficiencyAt(0) != 0.90 {
+	if DefaultEfficiencyAt(10) != 0.80 || DefaultEfficiencyAt(0.001) != 0.93 || DefaultEfficiencyAt(0) != 0.93 {
 		t.Error("not constant beyond the ends")
 	}
 }
