@@ -74,50 +74,64 @@ type snrResult struct {
 }
 
 // reconcileAt reconciles blocks blocks of length quadratures at the given
-// SNR (x ~ N(0, 1), y = √snr·x + n, n ~ N(0, 1)) with the planner's code.
+// SNR (x ~ N(0, 1), y = √snr·x + n, n ~ N(0, 1)) with the planner's code, in
+// frames of at most 16 blocks (a plan covers at most MaxPlanKeyBits), each
+// with its own code seed as the stations draw one per frame.
 func reconcileAt(tb testing.TB, snr, eff float64, length, blocks int, seed uint64) snrResult {
 	tb.Helper()
-	rng := rand.New(rand.NewPCG(seed, uint64(snr*1e6)))
-	ch := Channel{Gain: math.Sqrt(snr), Noise: 1}
-	plan, err := PlanReconciliation(PlanParams{KeyQuadratures: blocks * length, SNR: snr, Noise: 1, Seed: int64(seed),
-		Scheme: SchemeMultidimensional, Efficiency: eff, MaxBlockLength: length})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	n := plan.Quadratures()
-	x := make([]float64, n)
-	y := make([]float64, n)
-	for i := range x {
-		x[i] = rng.NormFloat64()
-		y[i] = ch.Gain*x[i] + rng.NormFloat64()
-	}
-	alice, bob := newReconcilers(tb, plan, plan, x, y, ch, randReader{rng})
+	const perFrame = 16
+	var r snrResult
 	var decoding time.Duration
-	for i := 0; i < plan.Blocks; i++ {
-		s, err := bob.Syndrome(i)
+	var quads, failed, iterations int
+	for done := 0; done < blocks; done += perFrame {
+		nb := min(perFrame, blocks-done)
+		frameSeed := seed*1000 + uint64(done)
+		rng := rand.New(rand.NewPCG(frameSeed, uint64(snr*1e6)))
+		ch := Channel{Gain: math.Sqrt(snr), Noise: 1}
+		plan, err := PlanReconciliation(PlanParams{KeyQuadratures: nb * length, SNR: snr, Noise: 1, Seed: int64(frameSeed),
+			Scheme: SchemeMultidimensional, Efficiency: eff, MaxBlockLength: length})
 		if err != nil {
 			tb.Fatal(err)
 		}
-		side, err := bob.SideInfo(i)
-		if err != nil {
-			tb.Fatal(err)
+		n := plan.Quadratures()
+		x := make([]float64, n)
+		y := make([]float64, n)
+		for i := range x {
+			x[i] = rng.NormFloat64()
+			y[i] = ch.Gain*x[i] + rng.NormFloat64()
 		}
-		start := time.Now()
-		err = alice.DecodeBlockSide(i, s, side)
-		decoding += time.Since(start)
-		if err := bob.Accept(i, err == nil); err != nil {
-			tb.Fatal(err)
+		alice, bob := newReconcilers(tb, plan, plan, x, y, ch, randReader{rng})
+		for i := 0; i < plan.Blocks; i++ {
+			s, err := bob.Syndrome(i)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			side, err := bob.SideInfo(i)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			start := time.Now()
+			err = alice.DecodeBlockSide(i, s, side)
+			decoding += time.Since(start)
+			if err := bob.Accept(i, err == nil); err != nil {
+				tb.Fatal(err)
+			}
 		}
+		st := alice.Stats()
+		if VerificationHash(alice.Key()) != VerificationHash(bob.Key()) {
+			tb.Fatal("a decoded block differs from Bob's")
+		}
+		r.rate = plan.Rate()
+		r.blocks += plan.Blocks
+		failed += st.Failed
+		iterations += st.Iterations
+		quads += n
 	}
-	st := alice.Stats()
-	if VerificationHash(alice.Key()) != VerificationHash(bob.Key()) {
-		tb.Fatal("a decoded block differs from Bob's")
-	}
-	return snrResult{
-		rate: plan.Rate(), beta: plan.Rate() / GaussianCapacity(snr), fer: st.FER(),
-		iterations: float64(st.Iterations) / float64(plan.Blocks),
-		mbps:       float64(n) / decoding.Seconds() / 1e6, blocks: plan.Blocks,
-	}
+	r.beta = r.rate / GaussianCapacity(snr)
+	r.fer = float64(failed) / float64(r.blocks)
+	r.iterations = float64(iterations) / float64(r.blocks)
+	r.mbps = float64(quads) / decoding.Seconds() / 1e6
+	return r
 }
 
 func envInt(tb testing.TB, name string, def int) int {

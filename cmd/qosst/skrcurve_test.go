@@ -168,7 +168,7 @@ func TestSkrPointsWritesFrames(t *testing.T) {
 		}
 	}
 	run("--distances", "0", "--pe-mode", "asymptotic", "--note", "test points")
-	run("--append", "--distances", "60", "--pe-mode", "asymptotic")
+	run("--append", "--distances", "60", "--pe-mode", "finite-size")
 	data, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
@@ -177,10 +177,11 @@ func TestSkrPointsWritesFrames(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, data)
 	}
-	if len(pts) != 2 || pts[0].km != 0 || pts[1].km != 60 || pts[0].symbols != 40000 || pts[0].mode != "asymptotic" {
+	if len(pts) != 2 || pts[0].km != 0 || pts[1].km != 60 || pts[0].symbols != 40000 || pts[0].mode != "asymptotic" || pts[1].mode != "finite-size" {
 		t.Fatalf("points %+v\n%s", pts, data)
 	}
-	// At 0 km the frame completes with a key; at 60 km β = 0.75 leaves none.
+	// At 0 km the frame completes with a key; at 60 km, 40 000 symbols are
+	// far too few for a finite-size key.
 	if !(pts[0].bitsPerSymbol > 0 && pts[0].beta > 0.5) || pts[1].bitsPerSymbol != 0 {
 		t.Fatalf("points %+v", pts)
 	}
