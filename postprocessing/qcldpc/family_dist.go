@@ -4,7 +4,7 @@ package qcldpc
 // (a core of 8 columns, one punctured, under a 5-row precode; degree-1
 // parity bits on extension checks of degree 2–3 into the core, precode
 // entry (2, 1) = 0) with a random pre-lift of 16 at every rate, where
-// FamilyLow's pre-lift shrinks to 4 and 2 at the lowest rates (at most
+// FamilyLow's pre-lift shrinks to 8, 4 and 2 below rate 0.048 (at most
 // preLiftBaseColumns base columns). Rates 0.15 down to 0.01, for blocks of
 // at least lowRandomMinLength bits. The constants are copied here so that
 // this family stays frozen whatever becomes of FamilyLow.
