@@ -217,24 +217,7 @@ var jTab struct {
 
 // kNumeric computes K(μ) = E[log2(1 + e^{−L})], L ~ N(μ, 2μ).
 func kNumeric(mu float64) float64 {
-	sd := math.Sqrt(2 * mu)
-	lo, hi := mu-14*sd, mu+14*sd
-	const steps = 2000
-	h := (hi - lo) / steps
-	sum := 0.0
-	for i := 0; i <= steps; i++ {
-		u := lo + float64(i)*h
-		z := (u - mu) / sd
-		f := math.Exp(-z*z/2) * softplusNeg(u)
-		w := 2.0
-		if i == 0 || i == steps {
-			w = 1
-		} else if i%2 == 1 {
-			w = 4
-		}
-		sum += w * f
-	}
-	return sum * h / 3 / (sd * math.Sqrt(2*math.Pi)) / math.Ln2
+	return expectSoftplusLog2(mu, math.Sqrt(2*mu), 14, 2000)
 }
 
 func initJ() {

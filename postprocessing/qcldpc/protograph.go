@@ -88,11 +88,14 @@ func BIAWGNCapacity(snr float64) float64 {
 	if snr <= 0 {
 		return 0
 	}
-	mu := 2 * snr
-	sd := 2 * math.Sqrt(snr)
-	lo, hi := mu-12*sd, mu+12*sd
-	const steps = 4000 // even, Simpson
-	h := (hi - lo) / steps
+	return 1 - expectSoftplusLog2(2*snr, 2*math.Sqrt(snr), 12, 4000)
+}
+
+// expectSoftplusLog2 is E[log2(1 + e^{−L})] for L ~ N(mu, sd²), by Simpson's
+// rule with steps (even) intervals over mu ± span·sd.
+func expectSoftplusLog2(mu, sd, span float64, steps int) float64 {
+	lo, hi := mu-span*sd, mu+span*sd
+	h := (hi - lo) / float64(steps)
 	sum := 0.0
 	for i := 0; i <= steps; i++ {
 		u := lo + float64(i)*h
@@ -106,8 +109,7 @@ func BIAWGNCapacity(snr float64) float64 {
 		}
 		sum += w * f
 	}
-	e := sum * h / 3 / (sd * math.Sqrt(2*math.Pi))
-	return 1 - e/math.Ln2
+	return sum * h / 3 / (sd * math.Sqrt(2*math.Pi)) / math.Ln2
 }
 
 // softplusNeg is ln(1 + e^{−u}) without overflow.
