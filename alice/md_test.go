@@ -16,39 +16,14 @@ func TestMultidimensionalBlocks(t *testing.T) {
 	h := newHarness(t, "pipe")
 	b := h.bob()
 	toPEApproved(b)
-	y := b.keyQuadratures()
-	snr, err := pp.SNR(b.params)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ch, _ := pp.ChannelFromParams(b.params)
-	plan, err := pp.PlanReconciliation(pp.PlanParams{KeyQuadratures: len(y), SNR: snr, Noise: ch.Noise, Seed: 5,
-		MaxBlockLength: 1 << 13, Scheme: pp.SchemeMultidimensional, Codes: pp.CodesGenerated})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b.recon, err = pp.NewBobReconciler(plan, y); err != nil {
-		t.Fatal(err)
-	}
+	plan := mdPlan(t, b, pp.PlanParams{Seed: 5, MaxBlockLength: 1 << 13, Codes: pp.CodesGenerated})
 	if plan.Scheme != pp.SchemeMultidimensional || plan.Blocks < 3 {
 		t.Fatalf("plan %+v", plan)
 	}
 	b.want(messages.ECInitialization, &messages.ECInitializationContent{Noise: plan.Noise, Blocks: plan.Blocks, Reconciliation: plan.Scheme,
 		LDPC: &messages.LDPCParams{N: plan.Code.N, K: plan.Code.K, ColumnWeight: plan.Code.ColumnWeight, Seed: plan.Code.Seed}}, messages.ECReady)
 
-	block := func(i int) *messages.ECBlockContent {
-		syn, err := b.recon.Syndrome(i)
-		if err != nil {
-			t.Fatal(err)
-		}
-		side, err := b.recon.SideInfo(i)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := messages.NewECBlock(i, syn)
-		c.Rotation, c.Norms = side.Rotation, side.Norms
-		return c
-	}
+	block := func(i int) *messages.ECBlockContent { return mdBlock(t, b, i) }
 	// Block 0 without side information, block 1 with one group missing.
 	bare := block(0)
 	bare.Rotation, bare.Norms = nil, nil
@@ -77,22 +52,9 @@ func TestQuasiCyclicBlocks(t *testing.T) {
 	h := newHarness(t, "pipe")
 	b := h.bob()
 	toPEApproved(b)
-	y := b.keyQuadratures()
-	snr, err := pp.SNR(b.params)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ch, _ := pp.ChannelFromParams(b.params)
-	plan, err := pp.PlanReconciliation(pp.PlanParams{KeyQuadratures: len(y), SNR: snr, Noise: ch.Noise, Seed: 9,
-		MaxBlockLength: pp.MinQCBlockLength, Scheme: pp.SchemeMultidimensional})
-	if err != nil {
-		t.Fatal(err)
-	}
+	plan := mdPlan(t, b, pp.PlanParams{Seed: 9, MaxBlockLength: pp.MinQCBlockLength})
 	if plan.QC == nil || plan.Blocks < 2 {
 		t.Fatalf("plan %+v: want several quasi-cyclic blocks", plan)
-	}
-	if b.recon, err = pp.NewBobReconciler(plan, y); err != nil {
-		t.Fatal(err)
 	}
 	q := plan.QC
 	wire := messages.QCLDPCParams{Family: q.Family, Z: q.Z, Rows: q.Rows, Shortened: q.Shortened, Punctured: q.Punctured, Seed: int(q.Seed)}
@@ -114,16 +76,7 @@ func TestQuasiCyclicBlocks(t *testing.T) {
 	b.want(messages.ECInitialization, &messages.ECInitializationContent{Noise: plan.Noise, Blocks: plan.Blocks,
 		Reconciliation: plan.Scheme, QCLDPC: &wire}, messages.ECReady)
 	for i := 0; i < plan.Blocks; i++ {
-		syn, err := b.recon.Syndrome(i)
-		if err != nil {
-			t.Fatal(err)
-		}
-		side, err := b.recon.SideInfo(i)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := messages.NewECBlock(i, syn)
-		c.Rotation, c.Norms = side.Rotation, side.Norms
+		c := mdBlock(t, b, i)
 		b.want(messages.ECBlock, c, messages.ECBlockAck)
 		b.recon.Accept(i, true)
 	}
@@ -131,4 +84,43 @@ func TestQuasiCyclicBlocks(t *testing.T) {
 	if st := b.recon.Stats(); st.Decoded != plan.Blocks || st.Quadratures != plan.Quadratures() || st.KeyBits != plan.KeyBits() {
 		t.Fatalf("stats %+v, plan covers %d quadratures and %d key bits", st, plan.Quadratures(), plan.KeyBits())
 	}
+}
+
+// mdPlan plans multidimensional reconciliation of Bob's key quadratures at
+// the test link (p gives the seed, block length and codes) and gives Bob the
+// reconciler for it.
+func mdPlan(t *testing.T, b *bob, p pp.PlanParams) pp.ReconciliationPlan {
+	t.Helper()
+	y := b.keyQuadratures()
+	snr, err := pp.SNR(b.params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, _ := pp.ChannelFromParams(b.params)
+	p.KeyQuadratures, p.SNR, p.Noise, p.Scheme = len(y), snr, ch.Noise, pp.SchemeMultidimensional
+	plan, err := pp.PlanReconciliation(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.recon, err = pp.NewBobReconciler(plan, y); err != nil {
+		t.Fatal(err)
+	}
+	return plan
+}
+
+// mdBlock is Bob's EC_BLOCK for block i as his station sends it: syndrome,
+// block hash, rotations and norms.
+func mdBlock(t *testing.T, b *bob, i int) *messages.ECBlockContent {
+	t.Helper()
+	syn, err := b.recon.Syndrome(i)
+	if err != nil {
+		t.Fatal(err)
+	}
+	side, err := b.recon.SideInfo(i)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := messages.NewECBlock(i, syn)
+	c.Rotation, c.Norms, c.Hash = side.Rotation, side.Norms, side.Hash
+	return c
 }
