@@ -43,9 +43,10 @@ func (s *session) registerEC(m *fsm.Mux) {
 			return answer(messages.ECDenied, &messages.ECDeniedContent{ErrorMessage: err.Error()})
 		}
 		f.keying = k
+		batch := messages.ECBatchSize(k.plan.M(), k.plan.ChannelBits(), k.plan.Scheme == pp.SchemeMultidimensional, s.cfg.Limits.MaxContent)
 		s.log.Info().Str("frame", f.id.String()).Int("blocks", k.plan.Blocks).Int("n", k.plan.N()).
-			Float64("rate", k.plan.Rate()).Float64("snr", k.snr).Msg("error correction ready")
-		return answer(messages.ECReady, nil)
+			Float64("rate", k.plan.Rate()).Float64("snr", k.snr).Int("batch", batch).Msg("error correction ready")
+		return answer(messages.ECReady, &messages.ECReadyContent{Encoding: messages.EncodingPacked, Batch: batch})
 	})
 	m.Handle(messages.ECBlock, func(ctx context.Context, req fsm.Request) (fsm.Answer, error) {
 		f, err := s.current()
@@ -53,6 +54,9 @@ func (s *session) registerEC(m *fsm.Mux) {
 			return fsm.Answer{}, err
 		}
 		c := req.Content.(*messages.ECBlockContent)
+		if c.Batch != nil {
+			return s.decodeBatch(f, c.Batch)
+		}
 		bits, err := pp.BitsFromNumbers(c.Syndrome)
 		if err == nil {
 			err = f.keying.rec.DecodeBlockSide(c.Block, bits, pp.BlockSideInfo{Rotation: c.Rotation, Norms: c.Norms, Hash: c.Hash})
@@ -87,6 +91,41 @@ func (s *session) registerEC(m *fsm.Mux) {
 		f.keying.reconciled = key
 		return answer(messages.ECVerificationSuccess, nil)
 	})
+}
+
+// decodeBatch decodes the blocks of a packed EC_BLOCK batch on Alice's
+// cores and answers EC_BLOCK_ACK with the blocks that failed, or
+// EC_BLOCK_ERROR when none decoded (all are then discarded). A block that
+// does not fit the plan counts as failed, as in the one-block form.
+func (s *session) decodeBatch(f *frame, batch []messages.ECBlockItem) (fsm.Answer, error) {
+	in := make([]pp.BlockInput, len(batch))
+	bad := make([]error, len(batch))
+	for k, b := range batch {
+		in[k].Index, in[k].Side.Hash = b.Block, b.Hash
+		var err error
+		if in[k].Syndrome, err = b.Syndrome.Bits(b.SyndromeBits); err == nil && b.Rotation != nil {
+			if in[k].Side.Rotation, err = b.Rotation.Float32s(); err == nil {
+				in[k].Side.Norms, err = b.Norms.Float32s()
+			}
+		}
+		bad[k] = err // messages validated the content: not expected
+	}
+	errs := f.keying.rec.DecodeBlocks(in)
+	var failed []int
+	var last error
+	for k, err := range errs {
+		if err == nil {
+			err = bad[k]
+		}
+		if err != nil {
+			s.log.Debug().Err(err).Int("block", batch[k].Block).Msg("block not reconciled")
+			failed, last = append(failed, batch[k].Block), err
+		}
+	}
+	if len(failed) == len(batch) {
+		return answer(messages.ECBlockError, &messages.ECBlockErrorContent{ErrorMessage: last.Error()})
+	}
+	return answer(messages.ECBlockAck, &messages.ECBlockAckContent{Failed: failed})
 }
 
 // newKeying checks Bob's reconciliation plan against the frame and prepares

@@ -30,7 +30,7 @@ func (s *session) registerPA(m *fsm.Mux) {
 			s.log.Info().Str("frame", f.id.String()).Str("error_message", msg).Msg("privacy amplification refused")
 			return answer(messages.PAError, &messages.PAErrorContent{ErrorMessage: msg})
 		}
-		params := pp.PAParams{InputBits: c.SubblockLength, OutputBits: c.SecretKeyLength, Diagonals: c.Seed}
+		params := pp.PAParams{InputBits: c.SubblockLength, OutputBits: c.SecretKeyLength, Diagonals: c.SeedValue()}
 		if err := pp.CheckPAParams(params, c.FeedbackPolynomial, len(f.keying.reconciled)); err != nil {
 			return paErr("%v", err)
 		}

@@ -19,7 +19,7 @@ type Config struct {
 	Eta          float64     // Bob's detector efficiency η (trusted detector)
 
 	PERatio    float64 // fraction of each sub-frame disclosed for parameter estimation
-	PERequests int     // number of sub-frames sampled for PE (PE_SYMBOLS_REQUESTs, more when one would not fit MaxContent)
+	PERequests int     // number of sub-frames sampled for PE (sent in as few PE_SYMBOLS_REQUESTs as MaxContent allows)
 	// MaxContent is the content limit of the session in bytes (0: the
 	// codec's default): a PE_SYMBOLS_REQUEST and its answer each fit in it.
 	MaxContent int
@@ -61,6 +61,10 @@ type Config struct {
 	Codes       string
 	Efficiency  float64
 	BlockLength int
+	// NumbersOnly keeps EC_BLOCK and PA_REQUEST in the specification's form
+	// (bob.error_correction.encoding = "numbers") even when Alice offers the
+	// packed one.
+	NumbersOnly bool
 	// Trusted: the key is computed with Bob's detector trusted (its loss η
 	// and electronic noise v_el are not given to Eve).
 	Trusted bool
@@ -99,7 +103,7 @@ func DefaultConfig() Config {
 
 // WithStation returns c with the post-processing keys of a station
 // configuration: bob.error_correction.reconciliation, codes, efficiency and
-// block_length (an empty or zero value keeps c's). FromStation applies it; it serves to lay a station file's keys
+// block_length and encoding (an empty or zero value keeps c's). FromStation applies it; it serves to lay a station file's keys
 // over another driver configuration.
 func (c Config) WithStation(sc *config.Config) Config {
 	ec := sc.Bob.ErrorCorrection
@@ -114,6 +118,9 @@ func (c Config) WithStation(sc *config.Config) Config {
 	}
 	if ec.BlockLength != 0 {
 		c.BlockLength = ec.BlockLength
+	}
+	if ec.Encoding != "" {
+		c.NumbersOnly = ec.Encoding == config.EncodingNumbers
 	}
 	return c
 }

@@ -246,6 +246,7 @@ type frame struct {
 	disclosed [][]int          // PE indices, per request
 	kp        pp.KeyRateParams // what the key is computed with (announced in PE_FINISHED)
 	plan      ecPlan
+	packed    bool // Alice's EC_READY offered the packed encoding, and Bob uses it
 	rec       reconciled
 	finalKey  []uint8
 	keyPath   string

@@ -53,25 +53,29 @@ func TestPEChunkSizeFitsTheLimit(t *testing.T) {
 	}
 }
 
-func TestSplitRequests(t *testing.T) {
+func TestPackRequests(t *testing.T) {
 	lists := [][]int{{1, 2, 3, 4, 5}, {6}, {7, 8, 9}}
-	got := SplitRequests(lists, 2)
-	want := [][]int{{1, 2}, {3, 4}, {5}, {6}, {7, 8}, {9}}
-	if len(got) != len(want) {
-		t.Fatalf("%v, want %v", got, want)
-	}
-	for i := range want {
-		if !slices.Equal(got[i], want[i]) {
-			t.Fatalf("%v, want %v", got, want)
+	for _, c := range []struct {
+		chunk int
+		want  [][]int
+	}{
+		{2, [][]int{{1, 2}, {3, 4}, {5, 6}, {7, 8}, {9}}},
+		{4, [][]int{{1, 2, 3, 4}, {5, 6, 7, 8}, {9}}},
+		{5, [][]int{{1, 2, 3, 4, 5}, {6, 7, 8, 9}}},
+		{100, [][]int{{1, 2, 3, 4, 5, 6, 7, 8, 9}}},
+	} {
+		got := PackRequests(lists, c.chunk)
+		if !slices.EqualFunc(got, c.want, slices.Equal[[]int]) {
+			t.Fatalf("chunk %d: %v, want %v", c.chunk, got, c.want)
+		}
+		// Appending to a request must not overwrite the next one.
+		_ = append(got[0], -1)
+		if len(got) > 1 && got[1][0] == -1 {
+			t.Fatal("requests share capacity")
 		}
 	}
-	// Appending to a piece must not overwrite the next one.
-	_ = append(got[0], -1)
-	if got[1][0] != 3 {
-		t.Fatal("pieces share capacity")
-	}
-	if same := SplitRequests(lists, 5); len(same) != 3 {
-		t.Fatalf("lists within the bound were split: %v", same)
+	if got := PackRequests(nil, 3); len(got) != 0 {
+		t.Fatalf("no indices: %v", got)
 	}
 }
 

@@ -106,27 +106,29 @@ func PEChunkSize(maxContent, n int) (int, error) {
 	return chunk, nil
 }
 
-// SplitRequests cuts every index list longer than chunk into consecutive
-// pieces of at most chunk indices, in order: one PE_SYMBOLS_REQUEST each.
-// Lists within the bound are kept as they are (no copy).
-func SplitRequests(lists [][]int, chunk int) [][]int {
-	if chunk < 1 {
-		chunk = 1
-	}
-	count := 0
+// PackRequests lays the sub-frames' index lists end to end, in order, and
+// cuts the result into as few PE_SYMBOLS_REQUESTs as chunk indices each
+// allow: ceil(total/chunk) requests, every one full but the last. The
+// sampling stays per sub-frame (SampleIndices); only the number of round
+// trips changes. The lists are ascending and their sub-frames follow each
+// other, so every request is ascending too.
+func PackRequests(lists [][]int, chunk int) [][]int {
+	chunk = max(chunk, 1)
+	total := 0
 	for _, l := range lists {
-		count += max(1, (len(l)+chunk-1)/chunk)
+		total += len(l)
 	}
-	if count == len(lists) {
-		return lists
-	}
-	out := make([][]int, 0, count)
+	all := make([]int, 0, total)
 	for _, l := range lists {
-		for len(l) > chunk {
-			out = append(out, l[:chunk:chunk])
-			l = l[chunk:]
-		}
-		out = append(out, l)
+		all = append(all, l...)
+	}
+	out := make([][]int, 0, (total+chunk-1)/chunk)
+	for len(all) > chunk {
+		out = append(out, all[:chunk:chunk])
+		all = all[chunk:]
+	}
+	if len(all) > 0 {
+		out = append(out, all)
 	}
 	return out
 }

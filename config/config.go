@@ -160,7 +160,18 @@ type ErrorCorrection struct {
 	// BlockLength bounds the key quadratures of one quasi-cyclic block; 0
 	// takes the planner's default (2^20).
 	BlockLength int `toml:"block_length"`
+	// Encoding of the large arrays of EC_BLOCK and PA_REQUEST: "packed"
+	// (base64, several blocks per EC_BLOCK; used only when Alice's EC_READY
+	// offers it, else the specification's form) or "numbers" (the
+	// specification's JSON number arrays, one block per EC_BLOCK, always).
+	Encoding string `toml:"encoding"`
 }
+
+// Encodings of bob.error_correction.encoding.
+const (
+	EncodingPacked  = "packed"
+	EncodingNumbers = "numbers"
+)
 
 // Code families of bob.error_correction.codes.
 const (
@@ -197,7 +208,9 @@ type ParametersEstimation struct {
 type BobRun struct {
 	// Frames is the number of frames to run; 0 runs until stopped.
 	Frames int `toml:"frames"`
-	// SymbolRequests is the number of PE_SYMBOLS_REQUEST messages per frame.
+	// SymbolRequests is the number of sub-frames sampled for parameter
+	// estimation; their indices travel in as few PE_SYMBOLS_REQUESTs as
+	// limits.max_content allows.
 	SymbolRequests int `toml:"symbol_requests"`
 	// PolarisationRecovery runs the optional polarisation recovery each frame.
 	PolarisationRecovery bool `toml:"polarisation_recovery"`
@@ -408,7 +421,7 @@ func Default() *Config {
 			Eta:                  0.8,
 			Network:              BobNetwork{ServerAddress: "127.0.0.1", ServerPort: DefaultPort},
 			ParametersEstimation: ParametersEstimation{Ratio: 0.5, Mode: PEFiniteSize, Epsilon: 1e-10},
-			ErrorCorrection:      ErrorCorrection{Reconciliation: ReconciliationMultidimensional, Codes: CodesQC},
+			ErrorCorrection:      ErrorCorrection{Reconciliation: ReconciliationMultidimensional, Codes: CodesQC, Encoding: EncodingPacked},
 			Run:                  BobRun{Frames: 1, SymbolRequests: 10},
 		},
 		Frame: Frame{Quantum: Quantum{

@@ -110,6 +110,11 @@ func (c *Config) Validate() error {
 	if n := ec.BlockLength; n != 0 && (n < 1<<14 || n > 1<<21) {
 		add("bob.error_correction.block_length", "must be in [16384, 2097152] quadratures (0: the planner's default), got %d", n)
 	}
+	switch ec.Encoding {
+	case EncodingPacked, EncodingNumbers:
+	default:
+		add("bob.error_correction.encoding", "must be %q or %q, got %q", EncodingPacked, EncodingNumbers, ec.Encoding)
+	}
 	if c.Bob.Run.Frames < 0 {
 		add("bob.run.frames", "must be >= 0 (0 runs until stopped), got %d", c.Bob.Run.Frames)
 	}

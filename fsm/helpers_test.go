@@ -64,6 +64,8 @@ var sampleRaw = map[messages.Code]string{
 	messages.ECDenied:               `{"error_message": "x"}`,
 	messages.ECBlock:                `{"block": 0, "syndrome": [0, 1, 1, 0]}`,
 	messages.ECBlockError:           `{"error_message": "x"}`,
+	messages.ECReady:                `{"encoding": "packed", "batch": 4}`,
+	messages.ECBlockAck:             `{"failed": [2]}`,
 	messages.ECRemaining:            `{"some_parameter": 1}`,
 	messages.ECRemainingError:       `{"error_message": "x"}`,
 	messages.ECVerification:         `{"hash": 385789897481570657}`,

@@ -65,7 +65,8 @@ var contentTypes = func() map[Code]reflect.Type {
 		(*InitializationConfigContent)(nil), (*QIERequestContent)(nil),
 		(*PESymbolsRequestContent)(nil), (*PESymbolsResponseContent)(nil), (*PESymbolsErrorContent)(nil),
 		(*PENphotonResponseContent)(nil), (*PEFinishedContent)(nil), (*PEDeniedContent)(nil),
-		(*ECInitializationContent)(nil), (*ECDeniedContent)(nil), (*ECBlockContent)(nil), (*ECBlockErrorContent)(nil),
+		(*ECInitializationContent)(nil), (*ECReadyContent)(nil), (*ECDeniedContent)(nil), (*ECBlockContent)(nil),
+		(*ECBlockAckContent)(nil), (*ECBlockErrorContent)(nil),
 		(*ECRemainingContent)(nil), (*ECRemainingErrorContent)(nil), (*ECVerificationContent)(nil), (*ECVerificationFailContent)(nil),
 		(*PARequestContent)(nil), (*PAErrorContent)(nil), (*FrameEndedContent)(nil), (*FrameEndedAckContent)(nil),
 	} {
@@ -81,12 +82,16 @@ func HasContent(code Code) bool {
 }
 
 // ContentRequired reports whether a frame of this code must carry content:
-// it does when the content has a required field, except QIE_REQUEST, which
-// qosst-bob sends without content.
+// it does when the content has a required field (or says so itself, as
+// EC_BLOCK, whose two forms have only optional fields), except QIE_REQUEST,
+// which qosst-bob sends without content.
 func ContentRequired(code Code) bool {
 	t, ok := contentTypes[code]
 	if !ok || code == QIERequest {
 		return false
+	}
+	if r, ok := reflect.New(t).Interface().(interface{ contentRequired() bool }); ok {
+		return r.contentRequired()
 	}
 	return slices.ContainsFunc(fieldsOf(t), func(f structField) bool { return !f.optional && !f.rest })
 }
@@ -169,12 +174,7 @@ func appendContent(dst []byte, c Content) ([]byte, error) {
 		return dst, withCode(err, c.Code())
 	}
 	// Size the buffer once for the large arrays of the content.
-	hint := 64
-	for _, f := range fieldsOf(v.Type().Elem()) {
-		if f.array {
-			hint += len(f.key) + 4 + v.Elem().Field(f.index).Interface().(appender).sizeHint()
-		}
-	}
+	hint := 64 + arraysHint(v.Elem())
 	n := len(dst)
 	out, err := appendObject(growFor(dst, hint), v.Elem())
 	if err != nil {
@@ -184,6 +184,24 @@ func appendContent(dst []byte, c Content) ([]byte, error) {
 		return dst, nil // nothing to send: the caller's slice, unchanged
 	}
 	return out, nil
+}
+
+// arraysHint is about the bytes the large arrays of struct v take,
+// including those of its slices of structs (EC_BLOCK's batch).
+func arraysHint(v reflect.Value) int {
+	hint := 0
+	for _, f := range fieldsOf(v.Type()) {
+		fv := v.Field(f.index)
+		switch {
+		case f.array:
+			hint += len(f.key) + 4 + fv.Interface().(appender).sizeHint()
+		case fv.Kind() == reflect.Slice && fv.Type().Elem().Kind() == reflect.Struct:
+			for i := range fv.Len() {
+				hint += 64 + arraysHint(fv.Index(i))
+			}
+		}
+	}
+	return hint
 }
 
 // ---- the field table of a content struct ----
@@ -377,6 +395,11 @@ func decodeValue(s span, fv reflect.Value, name string) error {
 		if err := json.Unmarshal(s, fv.Addr().Interface()); err != nil || fv.IsNil() {
 			return fieldErr(name, "not a JSON object")
 		}
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Struct {
+			return decodeObjects(s, fv, name)
+		}
+		fallthrough
 	default: // arrays of rows
 		if err := json.Unmarshal(s, fv.Addr().Interface()); err != nil {
 			reason := "not an array of arrays of numbers"
@@ -387,6 +410,28 @@ func decodeValue(s span, fv reflect.Value, name string) error {
 			return fieldErr(name, reason)
 		}
 	}
+	return nil
+}
+
+// decodeObjects reads an array of objects into a slice of content structs,
+// each with the field rules of decodeFields.
+func decodeObjects(s span, fv reflect.Value, name string) error {
+	var items []span
+	if err := json.Unmarshal(s, &items); err != nil || items == nil {
+		return fieldErr(name, "not an array of objects")
+	}
+	out := reflect.MakeSlice(fv.Type(), len(items), len(items))
+	for i, it := range items {
+		elem := name + "[" + strconv.Itoa(i) + "]"
+		m, err := splitObject(it, elem)
+		if err != nil {
+			return err
+		}
+		if err := decodeFields(m, out.Index(i), elem+"."); err != nil {
+			return err
+		}
+	}
+	fv.Set(out)
 	return nil
 }
 
@@ -514,6 +559,20 @@ func appendValue(dst []byte, fv reflect.Value, name string) ([]byte, error) {
 			return append(dst, "null"...), nil
 		}
 		return appendValue(dst, fv.Elem(), name)
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Struct && !fv.IsNil() {
+			dst = append(dst, '[')
+			for i := range fv.Len() {
+				if i > 0 {
+					dst = append(dst, ',')
+				}
+				var err error
+				if dst, err = appendObject(dst, fv.Index(i)); err != nil {
+					return dst, err
+				}
+			}
+			return append(dst, ']'), nil
+		}
 	}
 	b, err := json.Marshal(fv.Interface())
 	if err != nil {

@@ -184,6 +184,27 @@ func genContent(code Code) *rapid.Generator[Content] {
 			} else {
 				syn = rapid.SliceOfN(genFloat(), 0, 20).Draw(t, "syn")
 			}
+			if syn == nil {
+				syn = []float64{}
+			}
+			if rapid.Bool().Draw(t, "batch") {
+				c := &ECBlockContent{}
+				block := 0
+				for range rapid.IntRange(1, 4).Draw(t, "blocks") {
+					n := rapid.IntRange(1, 64).Draw(t, "syndrome bits")
+					block += rapid.IntRange(1, 1000).Draw(t, "step")
+					it := ECBlockItem{Block: block, Hash: rapid.Int64Range(0, 1<<32).Draw(t, "hash")}
+					bits := rapid.SliceOfN(rapid.Uint8Range(0, 1), n, n).Draw(t, "syndrome")
+					it.Syndrome, it.SyndromeBits = PackBits(bits), n
+					if rapid.Bool().Draw(t, "side information") {
+						groups := rapid.IntRange(0, 4).Draw(t, "groups")
+						it.Rotation = PackFloat32s(rapid.SliceOfN(rapid.Float64Range(-1, 1), 8*groups, 8*groups).Draw(t, "rotation"))
+						it.Norms = PackFloat32s(rapid.SliceOfN(rapid.Float64Range(0, 1e6), groups, groups).Draw(t, "norms"))
+					}
+					c.Batch = append(c.Batch, it)
+				}
+				return c
+			}
 			c := &ECBlockContent{Block: rapid.IntRange(0, math.MaxInt).Draw(t, "block"), Syndrome: syn,
 				Hash: rapid.Int64Range(0, 1<<32).Draw(t, "hash")}
 			if rapid.Bool().Draw(t, "side information") {
@@ -194,6 +215,11 @@ func genContent(code Code) *rapid.Generator[Content] {
 			return c
 		case ECBlockError:
 			return &ECBlockErrorContent{ErrorMessage: msg("msg")}
+		case ECReady:
+			return &ECReadyContent{Encoding: rapid.SampledFrom([]string{"", EncodingPacked, "other"}).Draw(t, "encoding"),
+				Batch: rapid.IntRange(0, MaxECBatch).Draw(t, "batch")}
+		case ECBlockAck:
+			return &ECBlockAckContent{Failed: rapid.SliceOfN(rapid.IntRange(0, math.MaxInt), 0, 8).Draw(t, "failed")}
 		case ECRemaining:
 			f := genMap(2).Draw(t, "fields")
 			if len(f) == 0 {
@@ -207,10 +233,15 @@ func genContent(code Code) *rapid.Generator[Content] {
 		case ECVerificationFail:
 			return &ECVerificationFailContent{ErrorMessage: msg("msg")}
 		case PARequest:
-			return &PARequestContent{
+			c := &PARequestContent{
 				Seed: genBits(100).Draw(t, "seed"), SecretKeyLength: rapid.IntRange(0, math.MaxInt).Draw(t, "skl"),
 				SubblockLength: rapid.IntRange(1, math.MaxInt).Draw(t, "sbl"), FeedbackPolynomial: genBits(40).Draw(t, "fp"),
 			}
+			if c.Seed == nil || rapid.Bool().Draw(t, "packed") {
+				n := rapid.IntRange(1, 100).Draw(t, "seed bits")
+				c.Seed, c.SeedPacked, c.SeedBits = nil, PackBits(rapid.SliceOfN(rapid.Uint8Range(0, 1), n, n).Draw(t, "seed")), n
+			}
+			return c
 		case PAError:
 			return &PAErrorContent{ErrorMessage: msg("msg")}
 		case FrameEnded:
@@ -248,13 +279,13 @@ func normalize(c Content) Content {
 // ---- properties ----
 
 func TestEveryContentCodeHasAGenerator(t *testing.T) {
-	if n := len(contentCodes()); n != len(contentTypes) || n != 36 {
+	if n := len(contentCodes()); n != len(contentTypes) || n != 38 {
 		t.Fatalf("%d content codes, %d content types", n, len(contentTypes))
 	}
 	// Content may be absent exactly for these codes (all fields optional,
 	// and QIE_REQUEST).
 	optional := []Code{InvalidResponse, Abort, InitializationDenied, InitializationProposal, QIERequest,
-		PESymbolsError, PEDenied, ECDenied, ECBlockError, ECRemaining, ECRemainingError, ECVerificationFail, PAError}
+		PESymbolsError, PEDenied, ECReady, ECDenied, ECBlockAck, ECBlockError, ECRemaining, ECRemainingError, ECVerificationFail, PAError}
 	for _, code := range contentCodes() {
 		if ContentRequired(code) == slices.Contains(optional, code) {
 			t.Errorf("%v: ContentRequired = %v", code, ContentRequired(code))

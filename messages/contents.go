@@ -499,26 +499,63 @@ type ECDeniedContent struct {
 func (*ECDeniedContent) Code() Code      { return ECDenied }
 func (*ECDeniedContent) Validate() error { return nil }
 
-// ECBlockContent is the content of EC_BLOCK. The syndrome is carried as
-// numbers (the reference example has floats); the EC stage checks that they
-// are bits and answers EC_BLOCK_ERROR otherwise.
+// ECBlockContent is the content of EC_BLOCK, in one of two forms.
 //
-// Multidimensional reconciliation adds Bob's side information for the
-// block: "rotation", the coordinates of one unit octonion per group of 8
-// quadratures (N numbers for a block of N bits), and "norms", the norm of
-// each group (N/8 non-negative numbers). Both are given or neither (null
-// reads as absent); sign reconciliation sends neither. Whether N matches the
-// plan is the EC stage's check (EC_BLOCK_ERROR).
+// One block (the form of the QOSST specification): the syndrome is carried
+// as numbers (the reference example has floats); the EC stage checks that
+// they are bits and answers EC_BLOCK_ERROR otherwise. Multidimensional
+// reconciliation adds Bob's side information for the block: "rotation", the
+// coordinates of one unit octonion per group of 8 quadratures (N numbers for
+// a block of N bits), and "norms", the norm of each group (N/8 non-negative
+// numbers). Both are given or neither (null reads as absent); sign
+// reconciliation sends neither. Whether N matches the plan is the EC stage's
+// check (EC_BLOCK_ERROR).
+//
+// A batch ("batch", this implementation's extension, sent only to an Alice
+// whose EC_READY announced "encoding": "packed"): up to EC_READY's "batch"
+// blocks in one request, each with its arrays packed (ECBlockItem). Alice
+// decodes them in parallel and answers EC_BLOCK_ACK listing the blocks that
+// failed ("failed"), or EC_BLOCK_ERROR when none decoded.
+//
+// Exactly one of "syndrome" and "batch" is given.
 type ECBlockContent struct {
 	Block    int              `json:"block,omitzero"`    // block index, >= 0 (absent reads as 0)
-	Syndrome Numbers[float64] `json:"syndrome"`          // finite numbers
+	Syndrome Numbers[float64] `json:"syndrome,omitzero"` // finite numbers
 	Rotation Numbers[float64] `json:"rotation,omitzero"` // finite numbers, 8 per norm
 	Norms    Numbers[float64] `json:"norms,omitzero"`    // finite non-negative numbers
 	Hash     int64            `json:"hash,omitzero"`     // hash of Bob's block, in [1, 2^32] (absent: none)
+	Batch    []ECBlockItem    `json:"batch,omitzero"`    // packed blocks, 1 to MaxECBatch
+}
+
+// MaxECBatch bounds the blocks of one EC_BLOCK batch.
+const MaxECBatch = 64
+
+// ECBlockItem is one block of an EC_BLOCK batch: the fields of the one-block
+// form with the arrays packed. "syndrome" holds syndrome_bits bits
+// (Packed.Bits); "rotation" and "norms" hold float32 values
+// (Packed.Float32s), 8 rotation values per norm, both given or neither.
+type ECBlockItem struct {
+	Block        int    `json:"block"`
+	Syndrome     Packed `json:"syndrome"`
+	SyndromeBits int    `json:"syndrome_bits"`
+	Rotation     Packed `json:"rotation,omitzero"`
+	Norms        Packed `json:"norms,omitzero"`
+	Hash         int64  `json:"hash,omitzero"`
 }
 
 func (*ECBlockContent) Code() Code { return ECBlock }
+
+// contentRequired: every field is optional, but one of the two forms must
+// be there.
+func (*ECBlockContent) contentRequired() bool { return true }
+
 func (c *ECBlockContent) Validate() error {
+	if c.Batch != nil {
+		return c.validateBatch()
+	}
+	if c.Syndrome == nil {
+		return fieldErr("syndrome", "missing (neither syndrome nor batch is given)")
+	}
 	if c.Block < 0 {
 		return fieldErr("block", "negative")
 	}
@@ -545,6 +582,97 @@ func (c *ECBlockContent) Validate() error {
 		if err := checkNonNegative("norms", f); err != nil {
 			err.(*ContentError).Reason = "element " + strconv.Itoa(i) + ": " + err.(*ContentError).Reason
 			return err
+		}
+	}
+	return nil
+}
+
+func (c *ECBlockContent) validateBatch() error {
+	if c.Syndrome != nil || c.Rotation != nil || c.Norms != nil || c.Hash != 0 || c.Block != 0 {
+		return fieldErr("batch", "given with the one-block fields")
+	}
+	if len(c.Batch) == 0 || len(c.Batch) > MaxECBatch {
+		return fieldErr("batch", strconv.Itoa(len(c.Batch))+" blocks, want 1 to "+strconv.Itoa(MaxECBatch))
+	}
+	seen := make(map[int]bool, len(c.Batch))
+	for i, b := range c.Batch {
+		name := "batch[" + strconv.Itoa(i) + "]."
+		switch {
+		case b.Block < 0:
+			return fieldErr(name+"block", "negative")
+		case seen[b.Block]:
+			return fieldErr(name+"block", strconv.Itoa(b.Block)+" repeated")
+		case b.Hash < 0 || b.Hash > 1<<32:
+			return fieldErr(name+"hash", "not in [1, 2^32]")
+		case b.SyndromeBits <= 0:
+			return fieldErr(name+"syndrome_bits", "not positive")
+		case len(b.Syndrome) != (b.SyndromeBits+7)/8:
+			return fieldErr(name+"syndrome", strconv.Itoa(len(b.Syndrome))+" bytes for "+strconv.Itoa(b.SyndromeBits)+" bits")
+		case b.SyndromeBits%8 != 0 && b.Syndrome[len(b.Syndrome)-1]&(0xFF>>(b.SyndromeBits%8)) != 0:
+			return fieldErr(name+"syndrome", errPadding.Error())
+		case (b.Rotation == nil) != (b.Norms == nil):
+			return fieldErr(name+"rotation", "rotation and norms must be given together")
+		case len(b.Rotation)%4 != 0 || len(b.Norms)%4 != 0:
+			return fieldErr(name+"rotation", "not a whole number of float32 values")
+		case len(b.Rotation) != 8*len(b.Norms):
+			return fieldErr(name+"rotation", strconv.Itoa(b.Rotation.Float32Len())+" values for "+strconv.Itoa(b.Norms.Float32Len())+" norms, want 8 per norm")
+		}
+		seen[b.Block] = true
+		if _, err := b.Rotation.Float32s(); err != nil {
+			return fieldErr(name+"rotation", err.Error())
+		}
+		norms, err := b.Norms.Float32s()
+		if err != nil {
+			return fieldErr(name+"norms", err.Error())
+		}
+		for j, f := range norms {
+			if f < 0 {
+				return fieldErr(name+"norms", "element "+strconv.Itoa(j)+": negative")
+			}
+		}
+	}
+	return nil
+}
+
+// ECReadyContent is the content of EC_READY (this implementation's
+// extension; the specification's EC_READY carries none, and a peer that does
+// not know it ignores it). Encoding "packed" says Alice reads EC_BLOCK
+// batches of up to Batch blocks and PA_REQUEST's packed seed; any other
+// value (or none) means the specification's forms only.
+type ECReadyContent struct {
+	Encoding string `json:"encoding,omitzero"`
+	Batch    int    `json:"batch,omitzero"`
+}
+
+// EncodingPacked is EC_READY's encoding for the packed forms.
+const EncodingPacked = "packed"
+
+func (*ECReadyContent) Code() Code { return ECReady }
+func (c *ECReadyContent) Validate() error {
+	if len(c.Encoding) > 32 {
+		return fieldErr("encoding", strconv.Itoa(len(c.Encoding))+" bytes, at most 32")
+	}
+	if c.Batch < 0 || c.Batch > MaxECBatch {
+		return fieldErr("batch", "not in [0, "+strconv.Itoa(MaxECBatch)+"]")
+	}
+	return nil
+}
+
+// ECBlockAckContent is the content of EC_BLOCK_ACK answering a batch: the
+// blocks of the batch that failed to decode (discarded by both sides); the
+// others decoded. The one-block form's EC_BLOCK_ACK carries none.
+type ECBlockAckContent struct {
+	Failed Numbers[int] `json:"failed,omitzero"`
+}
+
+func (*ECBlockAckContent) Code() Code { return ECBlockAck }
+func (c *ECBlockAckContent) Validate() error {
+	if len(c.Failed) > MaxECBatch {
+		return fieldErr("failed", strconv.Itoa(len(c.Failed))+" blocks, at most "+strconv.Itoa(MaxECBatch))
+	}
+	for i, x := range c.Failed {
+		if x < 0 {
+			return fieldErr("failed", "element "+strconv.Itoa(i)+": negative")
 		}
 	}
 	return nil
@@ -615,16 +743,36 @@ func (*ECVerificationFailContent) Validate() error { return nil }
 // ---- 200-202: privacy amplification ----
 
 // PARequestContent is the content of PA_REQUEST (Toeplitz hashing; the
-// construction belongs to the PA code).
+// construction belongs to the PA code). The seed is "seed", an array of
+// bits (the specification's form), or "seed_packed" with "seed_bits" (the
+// packed form, Packed.Bits), sent only to an Alice whose EC_READY announced
+// "encoding": "packed". Exactly one of the two is given.
 type PARequestContent struct {
-	Seed               Numbers[uint8] `json:"seed"`                // bits
+	Seed               Numbers[uint8] `json:"seed,omitzero"`       // bits
 	SecretKeyLength    int            `json:"secret_key_length"`   // >= 0
 	SubblockLength     int            `json:"subblock_length"`     // > 0
 	FeedbackPolynomial Numbers[uint8] `json:"feedback_polynomial"` // bits
+	SeedPacked         Packed         `json:"seed_packed,omitzero"`
+	SeedBits           int            `json:"seed_bits,omitzero"`
 }
 
 func (*PARequestContent) Code() Code { return PARequest }
 func (c *PARequestContent) Validate() error {
+	switch {
+	case c.Seed == nil && c.SeedPacked == nil:
+		return fieldErr("seed", "missing (neither seed nor seed_packed is given)")
+	case c.Seed != nil && (c.SeedPacked != nil || c.SeedBits != 0):
+		return fieldErr("seed_packed", "given with seed")
+	case c.SeedPacked != nil:
+		if c.SeedBits <= 0 {
+			return fieldErr("seed_bits", "not positive")
+		}
+		if _, err := c.SeedPacked.Bits(c.SeedBits); err != nil {
+			return fieldErr("seed_packed", err.Error())
+		}
+	case c.SeedBits != 0:
+		return fieldErr("seed_bits", "given without seed_packed")
+	}
 	if err := checkBits("seed", c.Seed); err != nil {
 		return err
 	}
@@ -638,6 +786,16 @@ func (c *PARequestContent) Validate() error {
 		return fieldErr("subblock_length", "not positive")
 	}
 	return nil
+}
+
+// SeedValue returns the seed's bits, whichever form carries them (call it
+// on a validated content).
+func (c *PARequestContent) SeedValue() []uint8 {
+	if c.SeedPacked != nil {
+		bits, _ := c.SeedPacked.Bits(c.SeedBits)
+		return bits
+	}
+	return c.Seed
 }
 
 // PAErrorContent is the content of PA_ERROR.

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"runtime"
+	"sync"
 
 	"github.com/qosst/qosst-go/postprocessing/qcldpc"
 )
@@ -735,12 +737,17 @@ func (b *BobReconciler) Accept(i int, decoded bool) error {
 }
 
 // AliceReconciler is Alice's side: she decodes Bob's bits from his syndromes
-// with her symbols as side information. It is not safe for concurrent use
-// (one decoder, blocks decoded one at a time as EC_BLOCKs arrive).
+// with her symbols as side information. It is not safe for concurrent use;
+// DecodeBlocks decodes the blocks of one call in parallel itself.
 type AliceReconciler struct {
 	reconciler
-	x   []float64
-	ch  Channel
+	x       []float64
+	ch      Channel
+	workers []*aliceWorker // workers[0] from the start, the others on first use
+}
+
+// aliceWorker is one decoder with its buffers.
+type aliceWorker struct {
 	dec blockDecoder
 	llr []float64 // one block's LLRs, code order
 	chl []float64 // one block's channel LLRs, quadrature order
@@ -756,15 +763,22 @@ func NewAliceReconciler(plan ReconciliationPlan, x []float64, ch Channel) (*Alic
 	if err != nil {
 		return nil, err
 	}
-	dec, err := r.code.newDecoder(0) // each code's own bound
+	a := &AliceReconciler{reconciler: *r, x: x[:plan.Blocks*r.code.channel], ch: ch}
+	w, err := a.newWorker()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidPlan, err)
 	}
-	r.bits = make([]uint8, plan.Blocks*r.code.n)
-	return &AliceReconciler{
-		reconciler: *r, x: x[:plan.Blocks*r.code.channel], ch: ch, dec: dec,
-		llr: make([]float64, r.code.n), chl: make([]float64, r.code.channel),
-	}, nil
+	a.workers = []*aliceWorker{w}
+	a.bits = make([]uint8, plan.Blocks*a.code.n)
+	return a, nil
+}
+
+func (a *AliceReconciler) newWorker() (*aliceWorker, error) {
+	dec, err := a.code.newDecoder(0) // each code's own bound
+	if err != nil {
+		return nil, err
+	}
+	return &aliceWorker{dec: dec, llr: make([]float64, a.code.n), chl: make([]float64, a.code.channel)}, nil
 }
 
 // DecodeBlock decodes block i from Bob's syndrome. It returns nil when the
@@ -781,8 +795,75 @@ func (a *AliceReconciler) DecodeBlock(i int, syndrome []uint8) error {
 // per channel bit, Norms of one finite non-negative number per 8) and sign
 // reconciliation ignores.
 func (a *AliceReconciler) DecodeBlockSide(i int, syndrome []uint8, side BlockSideInfo) error {
-	out, err := a.block(i)
-	if err != nil {
+	if err := a.checkBlock(i, syndrome, side); err != nil {
+		return err
+	}
+	it, err := a.decode(a.workers[0], i, syndrome, side)
+	a.iters += it
+	return err
+}
+
+// BlockInput is one block for DecodeBlocks: its index, Bob's syndrome and
+// his side information.
+type BlockInput struct {
+	Index    int
+	Syndrome []uint8
+	Side     BlockSideInfo
+}
+
+// DecodeBlocks decodes several blocks (an EC_BLOCK batch) at once, on as
+// many decoders as there are blocks, at most GOMAXPROCS (each made on first
+// use and kept). It returns one error per block, as DecodeBlockSide would.
+// A block index given twice in one call is an ErrInvalidBlock for the second.
+func (a *AliceReconciler) DecodeBlocks(in []BlockInput) []error {
+	errs := make([]error, len(in))
+	var todo []int
+	seen := make(map[int]bool, len(in))
+	for k, b := range in {
+		if seen[b.Index] {
+			errs[k] = fmt.Errorf("%w: block %d given twice", ErrInvalidBlock, b.Index)
+			continue
+		}
+		seen[b.Index] = true
+		if errs[k] = a.checkBlock(b.Index, b.Syndrome, b.Side); errs[k] == nil {
+			todo = append(todo, k)
+		}
+	}
+	workers := min(len(todo), runtime.GOMAXPROCS(0))
+	for len(a.workers) < workers {
+		w, err := a.newWorker()
+		if err != nil {
+			workers = len(a.workers) // decode on the decoders there are
+			break
+		}
+		a.workers = append(a.workers, w)
+	}
+	iters := make([]int, len(in))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func(w *aliceWorker) {
+			defer wg.Done()
+			for k := range next {
+				iters[k], errs[k] = a.decode(w, in[k].Index, in[k].Syndrome, in[k].Side)
+			}
+		}(a.workers[w])
+	}
+	for _, k := range todo {
+		next <- k
+	}
+	close(next)
+	wg.Wait()
+	for _, it := range iters {
+		a.iters += it
+	}
+	return errs
+}
+
+// checkBlock is what DecodeBlockSide checks before decoding.
+func (a *AliceReconciler) checkBlock(i int, syndrome []uint8, side BlockSideInfo) error {
+	if err := a.checkIndex(i); err != nil {
 		return err
 	}
 	if a.states[i] != BlockPending {
@@ -796,54 +877,57 @@ func (a *AliceReconciler) DecodeBlockSide(i int, syndrome []uint8, side BlockSid
 			return fmt.Errorf("%w: syndrome bit %d = %d is not a bit", ErrInvalidBlock, j, s)
 		}
 	}
+	if a.plan.Scheme == SchemeMultidimensional {
+		return checkSideInfo(side, a.code.channel)
+	}
+	return checkBlockHash(side.Hash)
+}
+
+// decode decodes a checked block with worker w and records its state. Calls
+// for distinct blocks may run concurrently on distinct workers.
+func (a *AliceReconciler) decode(w *aliceWorker, i int, syndrome []uint8, side BlockSideInfo) (int, error) {
+	out, _ := a.block(i)
 	x := a.quadratures(a.x, i)
 	if a.plan.Scheme == SchemeMultidimensional {
-		if err := checkSideInfo(side, len(x)); err != nil {
-			return err
-		}
-		mdLLR(x, side.Rotation, side.Norms, a.ch, a.chl)
+		mdLLR(x, side.Rotation, side.Norms, a.ch, w.chl)
 	} else {
-		if err := checkBlockHash(side.Hash); err != nil {
-			return err
-		}
 		for j, v := range x {
-			a.chl[j] = a.ch.SignLLR(v)
+			w.chl[j] = a.ch.SignLLR(v)
 		}
 	}
 	if a.code.roles == nil {
-		copy(a.llr, a.chl)
+		copy(w.llr, w.chl)
 	} else {
 		q := 0
 		for j, role := range a.code.roles {
 			switch role {
 			case roleChannel:
-				a.llr[j] = a.chl[q]
+				w.llr[j] = w.chl[q]
 				q++
 			case roleShortened:
-				a.llr[j] = math.Inf(1) // the decoder clamps it above anything its checks can send
+				w.llr[j] = math.Inf(1) // the decoder clamps it above anything its checks can send
 			default:
-				a.llr[j] = 0
+				w.llr[j] = 0
 			}
 		}
 	}
-	it, ok, err := a.dec.Decode(a.llr, syndrome, out)
-	a.iters += it
+	it, ok, err := w.dec.Decode(w.llr, syndrome, out)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidBlock, err)
+		return it, fmt.Errorf("%w: %w", ErrInvalidBlock, err)
 	}
 	if !ok {
 		a.states[i] = BlockFailed
-		return fmt.Errorf("%w: block %d after %d iterations", ErrBlockFailed, i, it)
+		return it, fmt.Errorf("%w: block %d after %d iterations", ErrBlockFailed, i, it)
 	}
 	if side.Hash != 0 {
 		a.hashed[i] = true
 		if BlockHash(i, out) != side.Hash {
 			a.states[i] = BlockFailed
-			return fmt.Errorf("%w: block %d reached the syndrome after %d iterations with another word than Bob's (block hash differs)", ErrBlockFailed, i, it)
+			return it, fmt.Errorf("%w: block %d reached the syndrome after %d iterations with another word than Bob's (block hash differs)", ErrBlockFailed, i, it)
 		}
 	}
 	a.states[i] = BlockDecoded
-	return nil
+	return it, nil
 }
 
 // BitsFromNumbers converts a JSON bit array (numbers, as EC_BLOCK's

@@ -61,7 +61,7 @@ func newCommand(logOut, out io.Writer) *cobra.Command {
 	fl.Bind("symbols", "frame.quantum.num_symbols", "symbols per frame asked of Alice (frame.quantum.num_symbols)")
 	fl.Bind("pe-ratio", "bob.parameters_estimation.ratio", "fraction of the symbols disclosed for parameter estimation (bob.parameters_estimation.ratio)")
 	fl.Bind("pe-mode", "bob.parameters_estimation.mode", "parameter estimation: asymptotic or finite-size (bob.parameters_estimation.mode)")
-	fl.Bind("symbol-requests", "bob.run.symbol_requests", "PE_SYMBOLS_REQUESTs per frame (bob.run.symbol_requests)")
+	fl.Bind("symbol-requests", "bob.run.symbol_requests", "sub-frames sampled for PE, sent in as few PE_SYMBOLS_REQUESTs as limits.max_content allows (bob.run.symbol_requests)")
 	fl.Bind("polarisation-recovery", "bob.run.polarisation_recovery", "run polarisation recovery in each frame (bob.run.polarisation_recovery)")
 	fl.Bind("max-auth-failures", "authentication.max_failures", "authentication failures in a row before concluding man-in-the-middle (authentication.max_failures)")
 	fl.Bind("kme-listen", "kme.listen", "HOST:PORT of the embedded ETSI GS QKD 014 key delivery while Bob runs; the other [kme] keys set its TLS files and SAEs (kme.listen)")
