@@ -351,7 +351,7 @@ func (b *bob) pe(requests int, ratio float64, forceKeyRate *float64) messages.Co
 			b.t.Fatalf("PE_SYMBOLS_RESPONSE of %d symbols for %d indices", len(c.SymbolsReal), len(part))
 		}
 		for j := range part {
-			xs = append(xs, complex(c.SymbolsReal[j], c.SymbolsImag[j]))
+			xs = append(xs, complex(float64(c.SymbolsReal[j]), float64(c.SymbolsImag[j])))
 		}
 	}
 	b.disclosed = perm

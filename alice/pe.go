@@ -35,13 +35,14 @@ func (s *session) registerPE(m *fsm.Mux) {
 			}
 		}
 		// The answer's two arrays are filled straight from the frame's
-		// symbols (no intermediate complex array).
+		// symbols (no intermediate complex array), rounded to float32 (see
+		// messages.PESymbolsResponseContent).
 		out := &messages.PESymbolsResponseContent{
-			SymbolsReal: make([]float64, len(c.Indices)),
-			SymbolsImag: make([]float64, len(c.Indices)),
+			SymbolsReal: make([]float32, len(c.Indices)),
+			SymbolsImag: make([]float32, len(c.Indices)),
 		}
 		for i, idx := range c.Indices {
-			out.SymbolsReal[i], out.SymbolsImag[i] = real(f.symbols[idx]), imag(f.symbols[idx])
+			out.SymbolsReal[i], out.SymbolsImag[i] = float32(real(f.symbols[idx])), float32(imag(f.symbols[idx]))
 		}
 		for _, idx := range c.Indices {
 			if !f.disclosed[idx] {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -24,17 +25,18 @@ func TestPEChunkSizeFitsTheLimit(t *testing.T) {
 		}
 		size := func(k int) (req, resp int) {
 			idx := make([]int, k)
-			worst := make([]float64, k)
 			for i := range idx {
-				idx[i] = tc.n - 1 - i%7             // the longest indices of the frame
-				worst[i] = -2.2250738585072014e-308 // 24 characters, the longest float text
+				idx[i] = tc.n - 1 - i%7 // the longest indices of the frame
 			}
 			rq, err := messages.EncodeContent(&messages.PESymbolsRequestContent{Indices: idx})
 			if err != nil {
 				t.Fatal(err)
 			}
-			rs, err := messages.EncodeContent(&messages.PESymbolsResponseContent{SymbolsReal: worst, SymbolsImag: worst})
-			if err != nil {
+			// A peer may write float64 values: 24 characters at the
+			// longest, as Python writes them.
+			worst := "[" + strings.Repeat("-2.2250738585072014e-308, ", k-1) + "-2.2250738585072014e-308]"
+			rs := `{"symbols_real": ` + worst + `, "symbols_imag": ` + worst + `}`
+			if _, err := messages.DecodeContent(messages.PESymbolsResponse, []byte(rs)); err != nil {
 				t.Fatal(err)
 			}
 			return len(rq), len(rs)

@@ -265,7 +265,7 @@ func (f *frame) estimate() error {
 					fmt.Sprintf("%d symbols for %d indices", got, len(idx)))}
 		}
 		for j, i := range idx {
-			xa = append(xa, complex(r.SymbolsReal[j], r.SymbolsImag[j]))
+			xa = append(xa, complex(float64(r.SymbolsReal[j]), float64(r.SymbolsImag[j])))
 			rb = append(rb, f.raw[i])
 		}
 		f.lastContent = nil // the answer's arrays are copied: let them go

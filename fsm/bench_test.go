@@ -15,7 +15,7 @@ var benchRaw = []byte(`{"indices": [1, 57, 17, 90, 3, 1000, 2000, 3000, 4000, 50
 
 func benchHandler(ctx context.Context, r Request) (Answer, error) {
 	return Answer{Code: messages.PESymbolsResponse, Content: &messages.PESymbolsResponseContent{
-		SymbolsReal: make([]float64, 10), SymbolsImag: make([]float64, 10)}}, nil
+		SymbolsReal: make([]float32, 10), SymbolsImag: make([]float32, 10)}}, nil
 }
 
 func BenchmarkDispatch(b *testing.B) {

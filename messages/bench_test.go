@@ -106,10 +106,10 @@ const bigN = 1_000_000
 
 func bigSymbols() *PESymbolsResponseContent {
 	rng := rand.New(rand.NewPCG(1, 2))
-	c := &PESymbolsResponseContent{SymbolsReal: make([]float64, bigN), SymbolsImag: make([]float64, bigN)}
+	c := &PESymbolsResponseContent{SymbolsReal: make([]float32, bigN), SymbolsImag: make([]float32, bigN)}
 	for i := range c.SymbolsReal {
-		c.SymbolsReal[i] = rng.NormFloat64()
-		c.SymbolsImag[i] = rng.NormFloat64()
+		c.SymbolsReal[i] = float32(rng.NormFloat64())
+		c.SymbolsImag[i] = float32(rng.NormFloat64())
 	}
 	return c
 }
@@ -189,8 +189,8 @@ func BenchmarkPESymbolsRequest1e6(b *testing.B) {
 func BenchmarkPESymbolsResponse1e6(b *testing.B) {
 	c := bigSymbols()
 	type mirror struct {
-		Real []float64 `json:"symbols_real"`
-		Imag []float64 `json:"symbols_imag"`
+		Real []float32 `json:"symbols_real"`
+		Imag []float32 `json:"symbols_imag"`
 	}
 	benchBig(b, c, mirror{c.SymbolsReal, c.SymbolsImag}, func() any { return new(mirror) })
 }

@@ -626,9 +626,9 @@ func checkNonNegative(field string, f float64) error {
 	return nil
 }
 
-func checkFiniteArray(field string, v []float64) error {
+func checkFiniteArray[F float](field string, v []F) error {
 	for i, f := range v {
-		if math.IsNaN(f) || math.IsInf(f, 0) {
+		if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
 			return fieldErr(field, "element "+strconv.Itoa(i)+": "+errNotFinite.Error())
 		}
 	}

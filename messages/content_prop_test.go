@@ -32,6 +32,15 @@ func genFloat() *rapid.Generator[float64] {
 	)
 }
 
+func genFloat32() *rapid.Generator[float32] {
+	return rapid.OneOf(
+		rapid.Float32(),
+		rapid.Float32Range(-10, 10),
+		rapid.SampledFrom([]float32{0, float32(math.Copysign(0, -1)), 1, -1, 0.1, 1e16, 1e-5, 2e-07, math.MaxFloat32, math.SmallestNonzeroFloat32}),
+		rapid.Map(rapid.Int32Range(-1<<24, 1<<24), func(i int32) float32 { return float32(i) }),
+	)
+}
+
 func genNonNeg() *rapid.Generator[float64] {
 	return rapid.Map(genFloat(), math.Abs)
 }
@@ -133,8 +142,8 @@ func genContent(code Code) *rapid.Generator[Content] {
 		case PESymbolsRequest:
 			return &PESymbolsRequestContent{Indices: rapid.SliceOfN(rapid.IntRange(0, math.MaxInt), 0, 50).Draw(t, "idx")}
 		case PESymbolsResponse:
-			re := rapid.SliceOfN(genFloat(), 0, 50).Draw(t, "re")
-			im := rapid.SliceOfN(genFloat(), len(re), len(re)).Draw(t, "im")
+			re := rapid.SliceOfN(genFloat32(), 0, 50).Draw(t, "re")
+			im := rapid.SliceOfN(genFloat32(), len(re), len(re)).Draw(t, "im")
 			return &PESymbolsResponseContent{SymbolsReal: re, SymbolsImag: im}
 		case PESymbolsError:
 			return &PESymbolsErrorContent{ErrorMessage: msg("msg")}

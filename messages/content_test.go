@@ -209,8 +209,8 @@ func TestEncodeContentValidates(t *testing.T) {
 		c     Content
 		field string
 	}{
-		{&PESymbolsResponseContent{SymbolsReal: []float64{math.NaN()}, SymbolsImag: []float64{0}}, "symbols_real"},
-		{&PESymbolsResponseContent{SymbolsReal: []float64{1}}, "symbols_imag"},
+		{&PESymbolsResponseContent{SymbolsReal: []float32{float32(math.NaN())}, SymbolsImag: []float32{0}}, "symbols_real"},
+		{&PESymbolsResponseContent{SymbolsReal: []float32{1}}, "symbols_imag"},
 		{&PEFinishedContent{KeyRate: math.Inf(1)}, "key_rate"},
 		{&FrameEndedContent{}, "frame_uuid"},
 		{&ChangeParameterRequestContent{Parameter: "x", Value: func() {}}, "value"},
@@ -251,11 +251,20 @@ func TestECBlockBits(t *testing.T) {
 }
 
 func TestPESymbolsHelpers(t *testing.T) {
-	s := []complex128{complex(1, -2), complex(0.5, 3e-9)}
+	s := []complex128{complex(1, -2), complex(0.5, 3e-9), complex(0.1, -1.0/3)}
 	c := NewPESymbolsResponse(s)
 	got := c.Symbols()
-	if len(got) != 2 || got[0] != s[0] || got[1] != s[1] {
+	if len(got) != len(s) {
 		t.Fatalf("%v", got)
+	}
+	for i := range s {
+		// Rounded to the nearest float32: within 2^-24 of each part.
+		if d := got[i] - s[i]; math.Abs(real(d)) > 0x1p-24*math.Abs(real(s[i])) || math.Abs(imag(d)) > 0x1p-24*math.Abs(imag(s[i])) {
+			t.Fatalf("symbol %d: %v read back as %v", i, s[i], got[i])
+		}
+	}
+	if b, _ := EncodeContent(c); string(b) != `{"symbols_real":[1,0.5,0.1],"symbols_imag":[-2,3e-9,-0.33333334]}` {
+		t.Fatalf("written as %s", b)
 	}
 }
 

@@ -276,9 +276,16 @@ func (c *PESymbolsRequestContent) Validate() error {
 
 // PESymbolsResponseContent is the content of PE_SYMBOLS_RESPONSE: Alice's
 // symbols at the requested indices, real and imaginary parts apart (SNU).
+//
+// The values are float32: Alice writes each with the shortest digits of
+// its nearest float32 (about 10 characters instead of 19 for a float64),
+// and a peer's float64 values are read to the nearest float32. The
+// rounding (a relative 6·10^-8) is four orders of magnitude below the
+// statistical error of any estimate made from the symbols (10^-3 at 10^6
+// disclosed symbols), and it nearly halves the largest exchange of a frame.
 type PESymbolsResponseContent struct {
-	SymbolsReal Numbers[float64] `json:"symbols_real"`
-	SymbolsImag Numbers[float64] `json:"symbols_imag"` // same length
+	SymbolsReal Numbers[float32] `json:"symbols_real"`
+	SymbolsImag Numbers[float32] `json:"symbols_imag"` // same length
 }
 
 func (*PESymbolsResponseContent) Code() Code { return PESymbolsResponse }
@@ -298,19 +305,20 @@ func (c *PESymbolsResponseContent) Symbols() []complex128 {
 	n := min(len(c.SymbolsReal), len(c.SymbolsImag))
 	out := make([]complex128, n)
 	for i := range out {
-		out[i] = complex(c.SymbolsReal[i], c.SymbolsImag[i])
+		out[i] = complex(float64(c.SymbolsReal[i]), float64(c.SymbolsImag[i]))
 	}
 	return out
 }
 
-// NewPESymbolsResponse splits symbols into the two arrays of the content.
+// NewPESymbolsResponse splits symbols into the two arrays of the content,
+// rounded to float32.
 func NewPESymbolsResponse(symbols []complex128) *PESymbolsResponseContent {
 	c := &PESymbolsResponseContent{
-		SymbolsReal: make([]float64, len(symbols)),
-		SymbolsImag: make([]float64, len(symbols)),
+		SymbolsReal: make([]float32, len(symbols)),
+		SymbolsImag: make([]float32, len(symbols)),
 	}
 	for i, s := range symbols {
-		c.SymbolsReal[i], c.SymbolsImag[i] = real(s), imag(s)
+		c.SymbolsReal[i], c.SymbolsImag[i] = float32(real(s)), float32(imag(s))
 	}
 	return c
 }

@@ -12,8 +12,11 @@ import (
 
 // number is an element type of a number array.
 type number interface {
-	int | float64 | uint8
+	int | float64 | uint8 | float32
 }
+
+// float is a floating-point element type.
+type float interface{ float32 | float64 }
 
 // Numbers is a JSON array of numbers: PE indices and symbols, EC syndromes
 // and side information, PA seeds. It is the one place where the package does
@@ -61,6 +64,8 @@ func (n *Numbers[T]) UnmarshalJSON(raw []byte) error {
 		*p, err = parseIntArray[int](raw, math.MinInt, math.MaxInt)
 	case *Numbers[uint8]:
 		*p, err = parseIntArray[uint8](raw, 0, math.MaxUint8)
+	case *Numbers[float32]:
+		*p, err = parseFloat32Array(raw)
 	}
 	if err != nil {
 		return err
@@ -85,6 +90,8 @@ func (n Numbers[T]) sizeHint() int {
 	switch v := any(n).(type) {
 	case Numbers[float64]:
 		return estimateFloats(v)*105/100 + 64
+	case Numbers[float32]:
+		return estimateFloats(v)*105/100 + 64
 	case Numbers[int]:
 		return estimateInts(v)
 	case Numbers[uint8]:
@@ -104,18 +111,9 @@ func (n Numbers[T]) appendJSON(dst []byte) []byte {
 	}
 	switch v := any(n).(type) {
 	case Numbers[float64]:
-		if workers := min(runtime.GOMAXPROCS(0), 8); workers >= 2 && len(v) >= parallelFloats {
-			return appendFloatsParallel(dst, v, workers, 103)
-		}
-		dst = growFor(dst, estimateFloats(v))
-		dst = append(dst, '[')
-		for i, f := range v {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = appendFloat(dst, f)
-		}
-		return append(dst, ']')
+		return appendFloats(dst, v)
+	case Numbers[float32]:
+		return appendFloats(dst, v)
 	case Numbers[uint8]:
 		dst = growFor(dst, v.sizeHint())
 		dst = append(dst, '[')
@@ -144,9 +142,39 @@ func (n Numbers[T]) appendJSON(dst []byte) []byte {
 	panic("unreachable")
 }
 
+// appendFloats writes a float array, on several cores when it is large.
+func appendFloats[F float](dst []byte, v []F) []byte {
+	if workers := min(runtime.GOMAXPROCS(0), 8); workers >= 2 && len(v) >= parallelFloats {
+		return appendFloatsParallel(dst, v, workers, 103)
+	}
+	dst = growFor(dst, estimateFloats(v))
+	dst = append(dst, '[')
+	for i, f := range v {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendFloatOf(dst, f)
+	}
+	return append(dst, ']')
+}
+
+// appendFloatOf writes a float64 as appendFloat does and a float32 with the
+// shortest digits that read back as the same float32 (encoding/json's form
+// for float32).
+func appendFloatOf[F float](dst []byte, f F) []byte {
+	if _, single := any(f).(float32); single {
+		return appendFloatBits(dst, float64(f), 32)
+	}
+	return appendFloatBits(dst, float64(f), 64)
+}
+
 // appendFloat writes f as encoding/json does: shortest round-trip digits,
 // exponent form below 1e-6 and from 1e21 on, "e-7" rather than "e-07".
-func appendFloat(dst []byte, f float64) []byte {
+func appendFloat(dst []byte, f float64) []byte { return appendFloatBits(dst, f, 64) }
+
+// appendFloatBits is appendFloat with the shortest digits of a float of
+// the given size (32 or 64 bits).
+func appendFloatBits(dst []byte, f float64, bits int) []byte {
 	// Integral values below 2^53 (syndromes, bits) are their integer digits.
 	if f == math.Trunc(f) && math.Abs(f) < 1<<53 && (f != 0 || !math.Signbit(f)) {
 		return strconv.AppendInt(dst, int64(f), 10)
@@ -156,7 +184,7 @@ func appendFloat(dst []byte, f float64) []byte {
 	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
 		format = 'e'
 	}
-	dst = strconv.AppendFloat(dst, f, format, -1, 64)
+	dst = strconv.AppendFloat(dst, f, format, -1, bits)
 	if format == 'e' {
 		if n := len(dst); n >= 4 && dst[n-4] == 'e' && dst[n-3] == '-' && dst[n-2] == '0' {
 			dst[n-2] = dst[n-1]
@@ -176,7 +204,7 @@ const parallelFloats = 1 << 16
 // regions are then closed up in place. A chunk that outgrows its region
 // spills to its own buffer and the result is assembled by copying; the
 // bytes are the same either way.
-func appendFloatsParallel(dst []byte, v []float64, workers, percent int) []byte {
+func appendFloatsParallel[F float](dst []byte, v []F, workers, percent int) []byte {
 	dst = append(dst, '[')
 	base := len(dst)
 	type part struct {
@@ -206,7 +234,7 @@ func appendFloatsParallel(dst []byte, v []float64, workers, percent int) []byte 
 				if i > 0 {
 					b = append(b, ',')
 				}
-				b = appendFloat(b, v[i])
+				b = appendFloatOf(b, v[i])
 			}
 			p.out = b
 		}()
@@ -241,7 +269,7 @@ func appendFloatsParallel(dst []byte, v []float64, workers, percent int) []byte 
 
 // estimateFloats predicts the bytes appendJSON writes for v from a sample
 // of its elements, a little over so that the buffer is sized once.
-func estimateFloats(v []float64) int {
+func estimateFloats[F float](v []F) int {
 	const sample = 256
 	if len(v) <= sample {
 		return 2 + 25*len(v)
@@ -250,7 +278,7 @@ func estimateFloats(v []float64) int {
 	n := 0
 	step := len(v) / sample
 	for i := 0; i < sample; i++ {
-		n += len(appendFloat(tmp[:0], v[i*step]))
+		n += len(appendFloatOf(tmp[:0], v[i*step]))
 	}
 	return 2 + len(v)*(n+sample)/sample*103/100 + 64
 }
@@ -504,6 +532,24 @@ func parseFloatArray(raw []byte) (Numbers[float64], *ArrayError) {
 	})
 	if aerr != nil {
 		return nil, aerr
+	}
+	return out, nil
+}
+
+// parseFloat32Array reads a float array into float32 values: each number is
+// read as a float64 and rounded to the nearest float32; one beyond the
+// float32 range is refused.
+func parseFloat32Array(raw []byte) (Numbers[float32], *ArrayError) {
+	wide, aerr := parseFloatArray(raw)
+	if aerr != nil {
+		return nil, aerr
+	}
+	out := make(Numbers[float32], len(wide))
+	for i, f := range wide {
+		out[i] = float32(f)
+		if math.IsInf(float64(out[i]), 0) {
+			return nil, &ArrayError{Index: i, Err: errRange}
+		}
 	}
 	return out, nil
 }

@@ -294,9 +294,9 @@ func BenchmarkPESymbols(b *testing.B) {
 				return
 			}
 			idx := c.(*messages.PESymbolsRequestContent).Indices
-			resp := &messages.PESymbolsResponseContent{SymbolsReal: make([]float64, len(idx)), SymbolsImag: make([]float64, len(idx))}
+			resp := &messages.PESymbolsResponseContent{SymbolsReal: make([]float32, len(idx)), SymbolsImag: make([]float32, len(idx))}
 			for i, j := range idx {
-				resp.SymbolsReal[i], resp.SymbolsImag[i] = real(frame[j]), imag(frame[j])
+				resp.SymbolsReal[i], resp.SymbolsImag[i] = float32(real(frame[j])), float32(imag(frame[j]))
 			}
 			raw, err := messages.EncodeContent(resp)
 			if err != nil {
