@@ -74,6 +74,10 @@ func FuzzDecodeContent(f *testing.F) {
 	f.Add(int(ECInitialization), []byte(`{"noise": 0.2, "qc_ldpc": {"family": 2, "z": 64, "rows": 20, "shortened": 3, "punctured": 0, "seed": 7}, "reconciliation": "multidimensional", "blocks": 2}`))
 	f.Add(int(ECInitialization), []byte(`{"noise": 0.2, "sparse_matrix": {"n": 3, "rows": [[0, 2], [1]]}}`))
 	f.Add(int(ECBlock), []byte(`{"block": 1, "syndrome": [0, 1, 1, 0]}`))
+	f.Add(int(ECBlock), []byte(`{"batch": [{"block": 0, "syndrome": "gA==", "syndrome_bits": 2, "rotation": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "norms": "AACAPw==", "hash": 5}, {"block": 1, "syndrome": "/w==", "syndrome_bits": 8}]}`))
+	f.Add(int(ECReady), []byte(`{"encoding": "packed", "batch": 9}`))
+	f.Add(int(ECBlockAck), []byte(`{"failed": [3, 4]}`))
+	f.Add(int(PARequest), []byte(`{"secret_key_length": 4, "subblock_length": 5, "feedback_polynomial": [], "seed_packed": "q80=", "seed_bits": 16}`))
 	f.Add(int(PESymbolsRequest), []byte("{\"indices\" :[ 1,\n2 ]}"))
 	f.Fuzz(func(t *testing.T, code int, raw []byte) {
 		c, err := DecodeContent(Code(code), raw)
@@ -133,6 +137,23 @@ func FuzzNumberArray(f *testing.F) {
 		theirs, err2 := json.Marshal(want)
 		if err1 != nil || err2 != nil || !bytes.Equal(mine, theirs) {
 			t.Fatalf("%v: ours %s (%v), encoding/json %s (%v)", want, mine, err1, theirs, err2)
+		}
+		// Numbers[float32] reads the same arrays, each value rounded to the
+		// nearest float32 (or refused beyond the float32 range).
+		var singles Numbers[float32]
+		if err := singles.UnmarshalJSON(raw); err == nil {
+			for i, x := range want {
+				if singles[i] != float32(x) {
+					t.Fatalf("%q: element %d read as float32 %v, want %v", raw, i, singles[i], float32(x))
+				}
+			}
+			back, _ := singles.MarshalJSON()
+			var again Numbers[float32]
+			if err := again.UnmarshalJSON(back); err != nil || !slices.Equal(again, singles) {
+				t.Fatalf("%v written as %s read back as %v (%v)", singles, back, again, err)
+			}
+		} else if !slices.ContainsFunc(want, func(x float64) bool { return math.IsInf(float64(float32(x)), 0) }) {
+			t.Fatalf("%q: refused as float32: %v", raw, err)
 		}
 		var ints []int
 		if json.Unmarshal(raw, &ints) == nil {
@@ -232,4 +253,35 @@ func TestParallelFloatWriter(t *testing.T) {
 	if got := Numbers[float64](v).appendJSON([]byte("prefix")); !bytes.Equal(got, want) {
 		t.Fatal("appendJSON differs")
 	}
+}
+
+// FuzzPacked: any JSON value is a base64 string of the strict form or
+// refused; what is accepted reads back as bits (for the exact length, with
+// zero padding) and float32 values (when finite) that pack to the same bytes.
+func FuzzPacked(f *testing.F) {
+	for _, s := range []string{`"gA=="`, `"/w=="`, `"AACAPw=="`, `""`, `"YQ"`, `"Y\nQ=="`, `5`, `null`, `"AACAfw=="`} {
+		f.Add([]byte(s), 7)
+	}
+	f.Fuzz(func(t *testing.T, raw []byte, n int) {
+		var p Packed
+		if err := p.UnmarshalJSON(raw); err != nil {
+			return
+		}
+		if p == nil {
+			return // null
+		}
+		if b, _ := p.MarshalJSON(); !bytes.Equal(b, raw) {
+			t.Fatalf("%s accepted, written back as %s", raw, b)
+		}
+		if bits, err := p.Bits(n); err == nil {
+			if len(bits) != n || !bytes.Equal(PackBits(bits), p) {
+				t.Fatalf("%d bits of %x repack as %x", n, []byte(p), []byte(PackBits(bits)))
+			}
+		} else if n >= 0 && len(p) == (n+7)/8 && (n%8 == 0 || p[len(p)-1]&(0xFF>>(n%8)) == 0) {
+			t.Fatalf("%d bits of %x refused: %v", n, []byte(p), err)
+		}
+		if v, err := p.Float32s(); err == nil && !bytes.Equal(PackFloat32s(v), p) {
+			t.Fatalf("%x read as %v repacks differently", []byte(p), v)
+		}
+	})
 }
