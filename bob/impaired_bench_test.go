@@ -16,7 +16,8 @@ import (
 // station defaults, as BenchmarkFrame) between our Alice and Bob over the
 // loopback directly (the baseline, in the same run) and through the
 // user-space impaired relay of package impair: 20 ms ± 5 ms one way, 1 %
-// segment loss (a lost segment arrives 200 ms late, as TCP retransmits).
+// segment loss (a lost segment arrives 200 ms late, as TCP retransmits),
+// and 50 ms ± 10 ms with 5 % loss.
 // round-trips/frame counts Bob's requests; the ratio of the two ns/op is
 // the cost of the link.
 //
@@ -27,6 +28,9 @@ func BenchmarkFrameImpairedLink(b *testing.B) {
 	b.Run("loopback", func(b *testing.B) { benchLink(b, c, nil) })
 	b.Run("20ms-1pct-loss", func(b *testing.B) {
 		benchLink(b, c, &impair.Link{Delay: 20 * time.Millisecond, Jitter: 5 * time.Millisecond, Loss: 0.01})
+	})
+	b.Run("50ms-5pct-loss", func(b *testing.B) {
+		benchLink(b, c, &impair.Link{Delay: 50 * time.Millisecond, Jitter: 10 * time.Millisecond, Loss: 0.05})
 	})
 }
 
