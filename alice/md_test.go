@@ -124,3 +124,53 @@ func mdBlock(t *testing.T, b *bob, i int) *messages.ECBlockContent {
 	c.Rotation, c.Norms, c.Hash = side.Rotation, side.Norms, side.Hash
 	return c
 }
+
+// A packed batch: EC_READY offers the packed encoding; one EC_BLOCK carries
+// several blocks, Alice decodes them together and EC_BLOCK_ACK names the
+// block that failed (here one whose block hash is not Bob's word's); a batch
+// in which every block fails (here a block already decided) is
+// EC_BLOCK_ERROR; EC_VERIFICATION then succeeds on the block that decoded.
+func TestPackedBatch(t *testing.T) {
+	h := newHarness(t, "pipe")
+	b := h.bob()
+	toPEApproved(b)
+	plan := mdPlan(t, b, pp.PlanParams{Seed: 9, MaxBlockLength: pp.MinQCBlockLength})
+	if plan.QC == nil || plan.Blocks < 2 {
+		t.Fatalf("plan %+v: want several quasi-cyclic blocks", plan)
+	}
+	q := plan.QC
+	ready := b.want(messages.ECInitialization, &messages.ECInitializationContent{Noise: plan.Noise, Blocks: plan.Blocks,
+		Reconciliation: plan.Scheme, QCLDPC: &messages.QCLDPCParams{Family: q.Family, Z: q.Z, Rows: q.Rows,
+			Shortened: q.Shortened, Punctured: q.Punctured, Seed: int(q.Seed)}}, messages.ECReady)
+	r, _ := ready.(*messages.ECReadyContent)
+	if r == nil || r.Encoding != messages.EncodingPacked || r.Batch < plan.Blocks {
+		t.Fatalf("EC_READY %s: want the packed encoding and room for %d blocks", describe(ready), plan.Blocks)
+	}
+	item := func(i int) messages.ECBlockItem {
+		c := mdBlock(t, b, i)
+		syn, _ := pp.BitsFromNumbers(c.Syndrome)
+		return messages.ECBlockItem{Block: i, Syndrome: messages.PackBits(syn), SyndromeBits: len(syn), Hash: c.Hash,
+			Rotation: messages.PackFloat32s(c.Rotation), Norms: messages.PackFloat32s(c.Norms)}
+	}
+	var batch []messages.ECBlockItem
+	for i := 0; i < plan.Blocks; i++ {
+		it := item(i)
+		if i == 0 {
+			it.Hash = it.Hash%(1<<32) + 1 // not the hash of Bob's word
+		}
+		batch = append(batch, it)
+	}
+	ack := b.want(messages.ECBlock, &messages.ECBlockContent{Batch: batch}, messages.ECBlockAck)
+	a, _ := ack.(*messages.ECBlockAckContent)
+	if a == nil || len(a.Failed) != 1 || a.Failed[0] != 0 {
+		t.Fatalf("EC_BLOCK_ACK %s, want failed [0]", describe(ack))
+	}
+	for i := 0; i < plan.Blocks; i++ {
+		b.recon.Accept(i, i != 0)
+	}
+	b.want(messages.ECBlock, &messages.ECBlockContent{Batch: batch[1:2]}, messages.ECBlockError) // decided already
+	b.ecVerify()
+	if st := b.recon.Stats(); st.Decoded != plan.Blocks-1 || st.Failed != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+}

@@ -1,7 +1,13 @@
 package bob
 
 import (
+	"context"
 	"testing"
+	"time"
+
+	"github.com/qosst/qosst-go/config"
+	"github.com/qosst/qosst-go/messages"
+	"github.com/qosst/qosst-go/transport"
 
 	pp "github.com/qosst/qosst-go/postprocessing"
 )
@@ -91,5 +97,72 @@ func TestStationEfficiencyReachesPlan(t *testing.T) {
 	checkKeys(t, s, aliceKeys, bobKeys)
 	if !(s.Beta > 0.55 && s.Beta <= 0.6+1e-9) {
 		t.Errorf("β = %.4f, want just under the target 0.6", s.Beta)
+	}
+}
+
+// The station's run and encoding keys reach the driver.
+func TestStationRunKeys(t *testing.T) {
+	c := config.Default()
+	for key, value := range map[string]string{"bob.run.reconnects": "2", "bob.run.reconnect_backoff": "3s",
+		"bob.error_correction.encoding": "numbers"} {
+		if err := c.SetString(key, value); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := FromStation(c)
+	if got.Reconnects != 2 || got.ReconnectBackoff != 3*time.Second || !got.NumbersOnly {
+		t.Fatalf("reconnects %d, backoff %v, numbers only %v", got.Reconnects, got.ReconnectBackoff, got.NumbersOnly)
+	}
+	if d := FromStation(config.Default()); d.Reconnects != 5 || d.ReconnectBackoff != 500*time.Millisecond || d.NumbersOnly {
+		t.Fatalf("defaults: reconnects %d, backoff %v, numbers only %v", d.Reconnects, d.ReconnectBackoff, d.NumbersOnly)
+	}
+}
+
+// perCode counts the requests a Conn sends, per code.
+type perCode struct {
+	Conn
+	n map[messages.Code]int
+}
+
+func (c *perCode) Request(ctx context.Context, code messages.Code, content []byte) (transport.Message, error) {
+	c.n[code]++
+	return c.Conn.Request(ctx, code, content)
+}
+
+// Against our Alice, who offers the packed encoding in EC_READY, Bob sends
+// the blocks of a frame in packed batches (one EC_BLOCK here); with
+// bob.error_correction.encoding = "numbers" he sends one EC_BLOCK per block
+// in the specification's form. Both end with identical keys.
+func TestECEncodings(t *testing.T) {
+	t.Parallel()
+	for _, numbers := range []bool{false, true} {
+		c := stationConfig()
+		c.Bob.ErrorCorrection.BlockLength = 1 << 14
+		l, d := listen(t, "pipe")
+		aliceKeys := startAlice(t, c, l)
+		pc := &perCode{n: map[messages.Code]int{}}
+		drv, bobKeys := newBob(t, c, d, func(o *Options) {
+			o.Config.BlockLength, o.Config.NumbersOnly = 1<<14, numbers
+			pc.Conn = o.Conn
+			o.Conn = pc
+		})
+		s, err := drv.RunFrame(runCtx(t))
+		if err != nil {
+			t.Fatalf("numbers only %v: %v", numbers, err)
+		}
+		checkKeys(t, s, aliceKeys, bobKeys)
+		if s.ECBlocks < 3 {
+			t.Fatalf("%d blocks: the test wants several", s.ECBlocks)
+		}
+		want := 1
+		if numbers {
+			want = s.ECBlocks
+		}
+		if got := pc.n[messages.ECBlock]; got != want {
+			t.Errorf("numbers only %v: %d EC_BLOCK requests for %d blocks, want %d", numbers, got, s.ECBlocks, want)
+		}
+		if s.ECBlocksOK+s.ECBlocksFailed != s.ECBlocks || s.ECBlocksOK == 0 {
+			t.Errorf("numbers only %v: %d decoded, %d failed of %d", numbers, s.ECBlocksOK, s.ECBlocksFailed, s.ECBlocks)
+		}
 	}
 }

@@ -49,6 +49,8 @@ func FromStation(c *config.Config) Config {
 		out.PERequests = c.Bob.Run.SymbolRequests
 	}
 	out.PolarisationRecovery = c.Bob.Run.PolarisationRecovery
+	out.Reconnects = c.Bob.Run.Reconnects
+	out.ReconnectBackoff = c.Bob.Run.ReconnectBackoff.Duration
 	if c.Authentication.MaxFailures > 0 {
 		out.MaxAuthFailures = c.Authentication.MaxFailures
 	}

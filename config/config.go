@@ -214,6 +214,14 @@ type BobRun struct {
 	SymbolRequests int `toml:"symbol_requests"`
 	// PolarisationRecovery runs the optional polarisation recovery each frame.
 	PolarisationRecovery bool `toml:"polarisation_recovery"`
+	// Reconnects is how many lost connections in a row Bob rides out: the
+	// frame in progress is dropped (on both sides, as the recovery rules
+	// say) and the next frame starts on a new connection after a backoff;
+	// 0 ends the run at the first lost connection.
+	Reconnects int `toml:"reconnects"`
+	// ReconnectBackoff is the first wait before reconnecting, doubled at
+	// each loss in a row (up to 10 s).
+	ReconnectBackoff Duration `toml:"reconnect_backoff"`
 }
 
 // Frame is the reference's [frame] section.
@@ -422,7 +430,7 @@ func Default() *Config {
 			Network:              BobNetwork{ServerAddress: "127.0.0.1", ServerPort: DefaultPort},
 			ParametersEstimation: ParametersEstimation{Ratio: 0.5, Mode: PEFiniteSize, Epsilon: 1e-10},
 			ErrorCorrection:      ErrorCorrection{Reconciliation: ReconciliationMultidimensional, Codes: CodesQC, Encoding: EncodingPacked},
-			Run:                  BobRun{Frames: 1, SymbolRequests: 10},
+			Run:                  BobRun{Frames: 1, SymbolRequests: 10, Reconnects: 5, ReconnectBackoff: Duration{500 * time.Millisecond}},
 		},
 		Frame: Frame{Quantum: Quantum{
 			NumSymbols:         1_000_000,

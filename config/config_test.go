@@ -399,6 +399,9 @@ func TestErrorCorrectionKnobs(t *testing.T) {
 		"bob.error_correction.codes":        "turbo",
 		"bob.error_correction.efficiency":   "1.2",
 		"bob.error_correction.block_length": "1000",
+		"bob.error_correction.encoding":     "base64",
+		"bob.run.reconnects":                "-1",
+		"bob.run.reconnect_backoff":         "2h",
 	} {
 		c := Default()
 		if err := c.SetString(key, value); err != nil {
@@ -411,7 +414,8 @@ func TestErrorCorrectionKnobs(t *testing.T) {
 	c := Default()
 	for key, value := range map[string]string{
 		"bob.error_correction.codes": "generated", "bob.error_correction.efficiency": "0.9",
-		"bob.error_correction.block_length": "262144",
+		"bob.error_correction.block_length": "262144", "bob.error_correction.encoding": "numbers",
+		"bob.run.reconnects": "0", "bob.run.reconnect_backoff": "2s",
 	} {
 		if err := c.SetString(key, value); err != nil {
 			t.Fatal(err)
@@ -420,7 +424,10 @@ func TestErrorCorrectionKnobs(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if ec := c.Bob.ErrorCorrection; ec.Codes != CodesGenerated || ec.Efficiency != 0.9 || ec.BlockLength != 1<<18 {
+	if ec := c.Bob.ErrorCorrection; ec.Codes != CodesGenerated || ec.Efficiency != 0.9 || ec.BlockLength != 1<<18 || ec.Encoding != EncodingNumbers {
 		t.Fatalf("read %+v", ec)
+	}
+	if r := c.Bob.Run; r.Reconnects != 0 || r.ReconnectBackoff.Duration != 2*time.Second {
+		t.Fatalf("read %+v", r)
 	}
 }

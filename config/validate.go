@@ -115,6 +115,12 @@ func (c *Config) Validate() error {
 	default:
 		add("bob.error_correction.encoding", "must be %q or %q, got %q", EncodingPacked, EncodingNumbers, ec.Encoding)
 	}
+	if n := c.Bob.Run.Reconnects; n < 0 || n > 1000 {
+		add("bob.run.reconnects", "must be in 0..1000 (0: the first lost connection ends the run), got %d", n)
+	}
+	if d := c.Bob.Run.ReconnectBackoff.Duration; d < 0 || d > time.Hour {
+		add("bob.run.reconnect_backoff", "must be in [0, 1h], got %v", d)
+	}
 	if c.Bob.Run.Frames < 0 {
 		add("bob.run.frames", "must be >= 0 (0 runs until stopped), got %d", c.Bob.Run.Frames)
 	}

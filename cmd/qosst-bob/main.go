@@ -62,6 +62,8 @@ func newCommand(logOut, out io.Writer) *cobra.Command {
 	fl.Bind("pe-ratio", "bob.parameters_estimation.ratio", "fraction of the symbols disclosed for parameter estimation (bob.parameters_estimation.ratio)")
 	fl.Bind("pe-mode", "bob.parameters_estimation.mode", "parameter estimation: asymptotic or finite-size (bob.parameters_estimation.mode)")
 	fl.Bind("symbol-requests", "bob.run.symbol_requests", "sub-frames sampled for PE, sent in as few PE_SYMBOLS_REQUESTs as limits.max_content allows (bob.run.symbol_requests)")
+	fl.Bind("reconnects", "bob.run.reconnects", "lost connections in a row to ride out, dropping the frame in progress and going on with the next; 0 ends the run at the first (bob.run.reconnects)")
+	fl.Bind("reconnect-backoff", "bob.run.reconnect_backoff", "first wait before reconnecting, doubled at each loss in a row up to 10s (bob.run.reconnect_backoff)")
 	fl.Bind("polarisation-recovery", "bob.run.polarisation_recovery", "run polarisation recovery in each frame (bob.run.polarisation_recovery)")
 	fl.Bind("max-auth-failures", "authentication.max_failures", "authentication failures in a row before concluding man-in-the-middle (authentication.max_failures)")
 	fl.Bind("kme-listen", "kme.listen", "HOST:PORT of the embedded ETSI GS QKD 014 key delivery while Bob runs; the other [kme] keys set its TLS files and SAEs (kme.listen)")
