@@ -159,10 +159,15 @@ func TestDefaultEfficiencyAt(t *testing.T) {
 			t.Errorf("SNR %g: %g, want %g", p.snr, got, p.beta)
 		}
 	}
-	if got := DefaultEfficiencyAt(math.Sqrt(0.16 * 0.5)); math.Abs(got-(0.91+0.84)/2) > 1e-12 {
-		t.Errorf("midway in log SNR: %g", got)
+	m := measuredEfficiency
+	for i := 1; i < len(m); i++ {
+		mid := math.Sqrt(m[i-1].snr * m[i].snr)
+		if got := DefaultEfficiencyAt(mid); math.Abs(got-(m[i-1].beta+m[i].beta)/2) > 1e-12 {
+			t.Errorf("midway in log SNR between %g and %g: %g", m[i-1].snr, m[i].snr, got)
+		}
 	}
-	if DefaultEfficiencyAt(10) != 0.80 || DefaultEfficiencyAt(0.001) != 0.93 || DefaultEfficiencyAt(0) != 0.93 {
+	first, last := m[0], m[len(m)-1]
+	if DefaultEfficiencyAt(10*last.snr) != last.beta || DefaultEfficiencyAt(first.snr/10) != first.beta || DefaultEfficiencyAt(0) != first.beta {
 		t.Error("not constant beyond the ends")
 	}
 }

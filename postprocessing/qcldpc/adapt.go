@@ -237,11 +237,17 @@ func ForRate(rate float64, n int) (Description, error) {
 // rows, its unpunctured core columns carrying the shortened and punctured
 // fractions.
 func ThresholdSNR(d Description) (float64, error) {
+	return ThresholdSNRWith(d, GAOptions{})
+}
+
+// ThresholdSNRWith is ThresholdSNR with density-evolution options (for
+// example the channel of multidimensional reconciliation, GAOptions.MD8).
+func ThresholdSNRWith(d Description, opt GAOptions) (float64, error) {
 	p, extra, err := d.ensemble()
 	if err != nil {
 		return 0, err
 	}
-	return GAThreshold(p, extra, GAOptions{})
+	return GAThreshold(p, extra, opt)
 }
 
 // ensemble returns the protograph and per-column channel of a description.

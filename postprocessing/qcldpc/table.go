@@ -15,12 +15,16 @@ type EnsembleRow struct {
 }
 
 // Ensemble computes the table line of a description.
-func Ensemble(d Description) (EnsembleRow, error) {
+func Ensemble(d Description) (EnsembleRow, error) { return EnsembleWith(d, GAOptions{}) }
+
+// EnsembleWith is Ensemble with density-evolution options (GapDB stays
+// against the BIAWGN capacity).
+func EnsembleWith(d Description, opt GAOptions) (EnsembleRow, error) {
 	r, err := d.EffectiveRate()
 	if err != nil {
 		return EnsembleRow{}, err
 	}
-	snr, err := ThresholdSNR(d)
+	snr, err := ThresholdSNRWith(d, opt)
 	if err != nil {
 		return EnsembleRow{}, fmt.Errorf("%+v: %w", d, err)
 	}
@@ -32,7 +36,10 @@ func Ensemble(d Description) (EnsembleRow, error) {
 // effective rate whose ForRate description (at length n) has its PEXIT
 // threshold at or below snr, by bisection on the rate; it returns that
 // description's table line, whose β at snr is Rate / (½·log2(1 + snr)).
-func BestBeta(snr float64, n int) (EnsembleRow, error) {
+func BestBeta(snr float64, n int) (EnsembleRow, error) { return BestBetaWith(snr, n, GAOptions{}) }
+
+// BestBetaWith is BestBeta with density-evolution options.
+func BestBetaWith(snr float64, n int, opt GAOptions) (EnsembleRow, error) {
 	lo, hi := 0.0101, math.Min(0.5, GaussianCapacity(snr))
 	var best EnsembleRow
 	found := false
@@ -43,7 +50,7 @@ func BestBeta(snr float64, n int) (EnsembleRow, error) {
 			hi = mid
 			continue
 		}
-		row, err := Ensemble(d)
+		row, err := EnsembleWith(d, opt)
 		if err == nil && row.SNR <= snr {
 			best, found, lo = row, true, mid
 		} else {

@@ -12,6 +12,7 @@ import (
 	"math"
 	"os"
 
+	pp "github.com/qosst/qosst-go/postprocessing"
 	"github.com/qosst/qosst-go/postprocessing/qcldpc"
 )
 
@@ -44,5 +45,19 @@ func main() {
 			continue
 		}
 		fmt.Printf("| %.2f | %.4f | %d, %d | %.4f |\n", snr, row.Rate, row.Description.Family, row.Description.Rows, qcldpc.Beta(row.Rate, snr))
+	}
+	fmt.Println()
+	fmt.Println("On the channel of multidimensional reconciliation (GAOptions.MD8: the SNR of each group of 8 scaled by χ²₈/8):")
+	fmt.Println()
+	fmt.Println("| SNR per quadrature | best R_eff decoding at it (PEXIT, MD8) | family, rows | β at threshold | ceiling: MD capacity / (½·log2(1+SNR)) |")
+	fmt.Println("| --- | --- | --- | --- | --- |")
+	for _, snr := range []float64{1.0, 0.5, 0.16, 0.08, 0.03} {
+		row, err := qcldpc.BestBetaWith(snr, *n, qcldpc.GAOptions{MD8: true})
+		if err != nil {
+			fmt.Printf("| %.2f | none | | | |\n", snr)
+			continue
+		}
+		fmt.Printf("| %.2f | %.4f | %d, %d | %.4f | %.4f |\n", snr, row.Rate, row.Description.Family, row.Description.Rows,
+			qcldpc.Beta(row.Rate, snr), pp.MDCapacity(snr)/qcldpc.GaussianCapacity(snr))
 	}
 }
