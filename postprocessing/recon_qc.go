@@ -30,12 +30,12 @@ const (
 //
 // FER measured: SNR 1.0: 0/100 at 0.82 (0.02 at 0.80); 0.5: 0.05 at 0.86
 // (0.02 at 0.84); 0.16: 0.01 at 0.91, 0.37 at 0.92; 0.08: 0.02 at 0.93,
-// 0.15 at 0.94; 0.03: 0/20 at 0.93, 0.15 at 0.945 (20 blocks). The β at
+// 0.15 at 0.94; 0.03: 1/40 at 0.94, 0.15 at 0.945 (20 blocks). The β at
 // the codes' density-evolution thresholds on this channel (qcldpc.GAOptions
-// MD8) are 0.846, 0.881, 0.923, 0.95x and 0.97x: the finite-length loss is
+// MD8) are 0.846, 0.881, 0.923, 0.951 and 0.977: the finite-length loss is
 // 0.01–0.04.
 var measuredEfficiency = []struct{ snr, beta float64 }{
-	{0.03, 0.93}, {0.08, 0.93}, {0.16, 0.91}, {0.5, 0.86}, {1.0, 0.82},
+	{0.03, 0.94}, {0.08, 0.93}, {0.16, 0.91}, {0.5, 0.86}, {1.0, 0.82},
 }
 
 // DefaultEfficiencyAt is the target β the planner uses at an SNR per
