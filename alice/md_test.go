@@ -127,7 +127,8 @@ func mdBlock(t *testing.T, b *bob, i int) *messages.ECBlockContent {
 
 // A packed batch: EC_READY offers the packed encoding; one EC_BLOCK carries
 // several blocks, Alice decodes them together and EC_BLOCK_ACK names the
-// block that failed (here one whose block hash is not Bob's word's); a batch
+// blocks that failed (here one whose block hash is not Bob's word's, and one
+// beyond the plan); a batch
 // in which every block fails (here a block already decided) is
 // EC_BLOCK_ERROR; EC_VERIFICATION then succeeds on the block that decoded.
 func TestPackedBatch(t *testing.T) {
@@ -160,10 +161,13 @@ func TestPackedBatch(t *testing.T) {
 		}
 		batch = append(batch, it)
 	}
-	ack := b.want(messages.ECBlock, &messages.ECBlockContent{Batch: batch}, messages.ECBlockAck)
+	// A block beyond the plan, whose syndrome would not fit it either: failed
+	// before anything is unpacked.
+	beyond := messages.ECBlockItem{Block: plan.Blocks, Syndrome: messages.PackBits(make([]uint8, 9)), SyndromeBits: 9}
+	ack := b.want(messages.ECBlock, &messages.ECBlockContent{Batch: append(batch, beyond)}, messages.ECBlockAck)
 	a, _ := ack.(*messages.ECBlockAckContent)
-	if a == nil || len(a.Failed) != 1 || a.Failed[0] != 0 {
-		t.Fatalf("EC_BLOCK_ACK %s, want failed [0]", describe(ack))
+	if a == nil || len(a.Failed) != 2 || a.Failed[0] != 0 || a.Failed[1] != plan.Blocks {
+		t.Fatalf("EC_BLOCK_ACK %s, want failed [0 %d]", describe(ack), plan.Blocks)
 	}
 	for i := 0; i < plan.Blocks; i++ {
 		b.recon.Accept(i, i != 0)

@@ -626,17 +626,11 @@ func (c *ECBlockContent) validateBatch() error {
 			return fieldErr(name+"rotation", strconv.Itoa(b.Rotation.Float32Len())+" values for "+strconv.Itoa(b.Norms.Float32Len())+" norms, want 8 per norm")
 		}
 		seen[b.Block] = true
-		if _, err := b.Rotation.Float32s(); err != nil {
+		if err := b.Rotation.checkFloat32s(false); err != nil {
 			return fieldErr(name+"rotation", err.Error())
 		}
-		norms, err := b.Norms.Float32s()
-		if err != nil {
+		if err := b.Norms.checkFloat32s(true); err != nil {
 			return fieldErr(name+"norms", err.Error())
-		}
-		for j, f := range norms {
-			if f < 0 {
-				return fieldErr(name+"norms", "element "+strconv.Itoa(j)+": negative")
-			}
 		}
 	}
 	return nil

@@ -119,6 +119,25 @@ func (p Packed) Float32s() ([]float64, error) {
 	return out, nil
 }
 
+// checkFloat32s is Float32s's check without the values: a whole number of
+// float32 values, all finite, and (nonNegative) none below zero. It
+// allocates nothing.
+func (p Packed) checkFloat32s(nonNegative bool) error {
+	if len(p)%4 != 0 {
+		return errors.New(strconv.Itoa(len(p)) + " bytes: not a whole number of float32 values")
+	}
+	for i := 0; i < len(p)/4; i++ {
+		f := math.Float32frombits(binary.LittleEndian.Uint32(p[4*i:]))
+		switch {
+		case math.IsNaN(float64(f)) || math.IsInf(float64(f), 0):
+			return &ArrayError{Index: i, Err: errNotFinite}
+		case nonNegative && f < 0:
+			return &ArrayError{Index: i, Err: errors.New("negative")}
+		}
+	}
+	return nil
+}
+
 // Float32Len is the number of float32 values of the array (whole or not).
 func (p Packed) Float32Len() int { return len(p) / 4 }
 
