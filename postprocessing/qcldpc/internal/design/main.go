@@ -5,7 +5,9 @@
 //
 //	go run ./postprocessing/qcldpc/internal/design -core 8 -pre 4 -punct 1 -rates 0.1,0.05,0.02 -iter 2000
 //
-// It prints every improvement as a Go literal of the family.
+// It prints every improvement as a Go literal of the family. With -md8 the
+// thresholds are taken on the channel multidimensional reconciliation
+// presents (qcldpc.GAOptions.MD8), where β is what the codes reach in use.
 //
 // Two more modes built FamilyHigh:
 //
@@ -29,6 +31,16 @@ import (
 	"github.com/qosst/qosst-go/postprocessing/qcldpc"
 )
 
+// channel is the density-evolution channel of every evaluation (-md8).
+var channel qcldpc.GAOptions
+
+// opts returns the channel's options with an iteration bound (0: the default).
+func opts(maxIter int) qcldpc.GAOptions {
+	o := channel
+	o.MaxIter = maxIter
+	return o
+}
+
 func main() {
 	core := flag.Int("core", 8, "core columns")
 	pre := flag.Int("pre", 4, "precode rows")
@@ -41,7 +53,9 @@ func main() {
 	preOnly := flag.Bool("preonly", false, "mutate only the precode")
 	mode := flag.String("mode", "search", "search, precode or greedy")
 	ext := flag.Int("ext", 12, "greedy: extension rows")
+	md8 := flag.Bool("md8", false, "evaluate on the channel of multidimensional reconciliation (GAOptions.MD8) instead of the BIAWGN channel")
 	flag.Parse()
+	channel = qcldpc.GAOptions{MD8: *md8}
 	switch *mode {
 	case "precode":
 		searchPrecode(*seed, *iters)
@@ -166,7 +180,7 @@ func eval(f *qcldpc.Raptor, rowsAt []int, rates []float64) float64 {
 		if err != nil || p.Validate() != nil {
 			return 0
 		}
-		snr, err := qcldpc.GAThreshold(p, nil, qcldpc.GAOptions{})
+		snr, err := qcldpc.GAThreshold(p, nil, opts(0))
 		if err != nil {
 			return 0
 		}
@@ -178,7 +192,7 @@ func eval(f *qcldpc.Raptor, rowsAt []int, rates []float64) float64 {
 func show(f *qcldpc.Raptor, rowsAt []int, rates []float64) {
 	for i, rows := range rowsAt {
 		p, _ := f.Protograph(rows)
-		snr, _ := qcldpc.GAThreshold(p, nil, qcldpc.GAOptions{})
+		snr, _ := qcldpc.GAThreshold(p, nil, opts(0))
 		fmt.Printf("  rate %.4f (target %.3f) rows %d snr* %.5f beta %.4f\n", p.Rate(), rates[i], rows, snr, qcldpc.Beta(p.Rate(), snr))
 	}
 	fmt.Printf("  Pre: %v\n  Punctured: %v\n  Ext: %v\n", f.Pre, f.Punctured, f.Ext)
@@ -192,7 +206,7 @@ func searchPrecode(seed uint64, iters int) {
 		p.B[i] = uint8(rng.IntN(3))
 	}
 	best := 0.0
-	if snr, err := qcldpc.GAThreshold(p, nil, qcldpc.GAOptions{}); err == nil {
+	if snr, err := qcldpc.GAThreshold(p, nil, opts(0)); err == nil {
 		best = qcldpc.Beta(p.Rate(), snr)
 	}
 	for it := 0; it < iters; it++ {
@@ -208,7 +222,7 @@ func searchPrecode(seed uint64, iters int) {
 		if q.Validate() != nil {
 			continue
 		}
-		snr, err := qcldpc.GAThreshold(q, nil, qcldpc.GAOptions{MaxIter: 2000})
+		snr, err := qcldpc.GAThreshold(q, nil, opts(2000))
 		if err != nil {
 			continue
 		}
@@ -243,7 +257,7 @@ func greedy(ext int) {
 			g := *f
 			g.Ext = append(append([][]uint8(nil), f.Ext...), c)
 			p, _ := g.Protograph(g.MaxRows())
-			snr, err := qcldpc.GAThreshold(p, nil, qcldpc.GAOptions{MaxIter: 3000})
+			snr, err := qcldpc.GAThreshold(p, nil, opts(3000))
 			if err != nil {
 				continue
 			}
