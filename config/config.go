@@ -158,7 +158,7 @@ type ErrorCorrection struct {
 	// estimated (asymptotic) parameters; 0 takes the planner's default.
 	Efficiency float64 `toml:"efficiency"`
 	// BlockLength bounds the key quadratures of one quasi-cyclic block; 0
-	// takes the planner's default (2^20).
+	// takes the planner's default (2^21).
 	BlockLength int `toml:"block_length"`
 	// Encoding of the large arrays of EC_BLOCK and PA_REQUEST: "packed"
 	// (base64, several blocks per EC_BLOCK; used only when Alice's EC_READY
