@@ -149,23 +149,24 @@ func appendFloats[F float](dst []byte, v []F) []byte {
 	}
 	dst = growFor(dst, estimateFloats(v))
 	dst = append(dst, '[')
+	bits := floatBits[F]()
 	for i, f := range v {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendFloatOf(dst, f)
+		dst = appendFloatBits(dst, float64(f), bits)
 	}
 	return append(dst, ']')
 }
 
-// appendFloatOf writes a float64 as appendFloat does and a float32 with the
-// shortest digits that read back as the same float32 (encoding/json's form
-// for float32).
-func appendFloatOf[F float](dst []byte, f F) []byte {
-	if _, single := any(f).(float32); single {
-		return appendFloatBits(dst, float64(f), 32)
+// floatBits is the size of F in bits, for strconv: a float32 is written
+// with the shortest digits that read back as the same float32
+// (encoding/json's form for float32).
+func floatBits[F float]() int {
+	if _, single := any(F(0)).(float32); single {
+		return 32
 	}
-	return appendFloatBits(dst, float64(f), 64)
+	return 64
 }
 
 // appendFloat writes f as encoding/json does: shortest round-trip digits,
@@ -207,6 +208,7 @@ const parallelFloats = 1 << 16
 func appendFloatsParallel[F float](dst []byte, v []F, workers, percent int) []byte {
 	dst = append(dst, '[')
 	base := len(dst)
+	bits := floatBits[F]()
 	type part struct {
 		lo, hi   int
 		off, est int
@@ -234,7 +236,7 @@ func appendFloatsParallel[F float](dst []byte, v []F, workers, percent int) []by
 				if i > 0 {
 					b = append(b, ',')
 				}
-				b = appendFloatOf(b, v[i])
+				b = appendFloatBits(b, float64(v[i]), bits)
 			}
 			p.out = b
 		}()
@@ -278,7 +280,7 @@ func estimateFloats[F float](v []F) int {
 	n := 0
 	step := len(v) / sample
 	for i := 0; i < sample; i++ {
-		n += len(appendFloatOf(tmp[:0], v[i*step]))
+		n += len(appendFloatBits(tmp[:0], float64(v[i*step]), floatBits[F]()))
 	}
 	return 2 + len(v)*(n+sample)/sample*103/100 + 64
 }
