@@ -49,15 +49,7 @@ func TestMultidimensionalBlocks(t *testing.T) {
 // description that names no code (an unknown family, or a block beyond
 // the length bound) is EC_DENIED with the field named.
 func TestQuasiCyclicBlocks(t *testing.T) {
-	h := newHarness(t, "pipe")
-	b := h.bob()
-	toPEApproved(b)
-	plan := mdPlan(t, b, pp.PlanParams{Seed: 9, MaxBlockLength: pp.MinQCBlockLength})
-	if plan.QC == nil || plan.Blocks < 2 {
-		t.Fatalf("plan %+v: want several quasi-cyclic blocks", plan)
-	}
-	q := plan.QC
-	wire := messages.QCLDPCParams{Family: q.Family, Z: q.Z, Rows: q.Rows, Shortened: q.Shortened, Punctured: q.Punctured, Seed: int(q.Seed)}
+	b, plan, wire := qcFrame(t)
 	for _, bad := range []struct {
 		change func(*messages.QCLDPCParams)
 		field  string
@@ -84,6 +76,22 @@ func TestQuasiCyclicBlocks(t *testing.T) {
 	if st := b.recon.Stats(); st.Decoded != plan.Blocks || st.Quadratures != plan.Quadratures() || st.KeyBits != plan.KeyBits() {
 		t.Fatalf("stats %+v, plan covers %d quadratures and %d key bits", st, plan.Quadratures(), plan.KeyBits())
 	}
+}
+
+// qcFrame brings a session to PE_APPROVED and plans several quasi-cyclic
+// blocks of the shortest length: Bob, the plan and its EC_INITIALIZATION
+// description.
+func qcFrame(t *testing.T) (*bob, pp.ReconciliationPlan, messages.QCLDPCParams) {
+	t.Helper()
+	h := newHarness(t, "pipe")
+	b := h.bob()
+	toPEApproved(b)
+	plan := mdPlan(t, b, pp.PlanParams{Seed: 9, MaxBlockLength: pp.MinQCBlockLength})
+	if plan.QC == nil || plan.Blocks < 2 {
+		t.Fatalf("plan %+v: want several quasi-cyclic blocks", plan)
+	}
+	q := plan.QC
+	return b, plan, messages.QCLDPCParams{Family: q.Family, Z: q.Z, Rows: q.Rows, Shortened: q.Shortened, Punctured: q.Punctured, Seed: int(q.Seed)}
 }
 
 // mdPlan plans multidimensional reconciliation of Bob's key quadratures at
@@ -132,17 +140,9 @@ func mdBlock(t *testing.T, b *bob, i int) *messages.ECBlockContent {
 // in which every block fails (here a block already decided) is
 // EC_BLOCK_ERROR; EC_VERIFICATION then succeeds on the block that decoded.
 func TestPackedBatch(t *testing.T) {
-	h := newHarness(t, "pipe")
-	b := h.bob()
-	toPEApproved(b)
-	plan := mdPlan(t, b, pp.PlanParams{Seed: 9, MaxBlockLength: pp.MinQCBlockLength})
-	if plan.QC == nil || plan.Blocks < 2 {
-		t.Fatalf("plan %+v: want several quasi-cyclic blocks", plan)
-	}
-	q := plan.QC
+	b, plan, wire := qcFrame(t)
 	ready := b.want(messages.ECInitialization, &messages.ECInitializationContent{Noise: plan.Noise, Blocks: plan.Blocks,
-		Reconciliation: plan.Scheme, QCLDPC: &messages.QCLDPCParams{Family: q.Family, Z: q.Z, Rows: q.Rows,
-			Shortened: q.Shortened, Punctured: q.Punctured, Seed: int(q.Seed)}}, messages.ECReady)
+		Reconciliation: plan.Scheme, QCLDPC: &wire}, messages.ECReady)
 	r, _ := ready.(*messages.ECReadyContent)
 	if r == nil || r.Encoding != messages.EncodingPacked || r.Batch < plan.Blocks {
 		t.Fatalf("EC_READY %s: want the packed encoding and room for %d blocks", describe(ready), plan.Blocks)
