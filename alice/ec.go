@@ -98,23 +98,14 @@ func (s *session) registerEC(m *fsm.Mux) {
 // EC_BLOCK_ERROR when none decoded (all are then discarded). A block that
 // does not fit the plan counts as failed, as in the one-block form.
 func (s *session) decodeBatch(f *frame, batch []messages.ECBlockItem) (fsm.Answer, error) {
-	plan := f.keying.plan
+	rec := f.keying.rec
 	in := make([]pp.BlockInput, len(batch))
 	bad := make([]error, len(batch))
 	for k, b := range batch {
 		in[k].Index, in[k].Side.Hash = b.Block, b.Hash
 		// Sizes first: nothing is unpacked (bits take 8 times their packed
 		// bytes) for a block that cannot fit the plan.
-		var err error
-		switch q := plan.ChannelBits(); {
-		case b.Block >= plan.Blocks:
-			err = fmt.Errorf("%w: block %d of a plan of %d", pp.ErrInvalidBlock, b.Block, plan.Blocks)
-		case b.SyndromeBits != plan.M():
-			err = fmt.Errorf("%w: syndrome of %d bits, want %d", pp.ErrInvalidBlock, b.SyndromeBits, plan.M())
-		case b.Rotation != nil && (b.Rotation.Float32Len() != q || b.Norms.Float32Len() != q/8):
-			err = fmt.Errorf("%w: side information of %d rotation and %d norm values, want %d and %d",
-				pp.ErrInvalidBlock, b.Rotation.Float32Len(), b.Norms.Float32Len(), q, q/8)
-		}
+		err := rec.CheckBlockShape(b.Block, b.SyndromeBits, b.Rotation.Float32Len(), b.Norms.Float32Len())
 		if err == nil {
 			if in[k].Syndrome, err = b.Syndrome.Bits(b.SyndromeBits); err == nil && b.Rotation != nil {
 				if in[k].Side.Rotation, err = b.Rotation.Float32s(); err == nil {
@@ -127,7 +118,7 @@ func (s *session) decodeBatch(f *frame, batch []messages.ECBlockItem) (fsm.Answe
 			in[k].Index = -1 // not decoded: DecodeBlocks refuses it
 		}
 	}
-	errs := f.keying.rec.DecodeBlocks(in)
+	errs := rec.DecodeBlocks(in)
 	var failed []int
 	var last error
 	for k, err := range errs {

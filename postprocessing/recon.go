@@ -861,16 +861,32 @@ func (a *AliceReconciler) DecodeBlocks(in []BlockInput) []error {
 	return errs
 }
 
+// CheckBlockShape checks the sizes of a block before its arrays are read:
+// the index within the plan, the syndrome's bit count and, for
+// multidimensional reconciliation, the numbers of rotation and norm values
+// (sign reconciliation ignores them). An error wraps ErrInvalidBlock. A
+// packed EC_BLOCK batch is checked with it before anything is unpacked.
+func (a *AliceReconciler) CheckBlockShape(i, syndromeBits, rotation, norms int) error {
+	if err := a.checkIndex(i); err != nil {
+		return err
+	}
+	if syndromeBits != a.code.m {
+		return fmt.Errorf("%w: syndrome of %d bits, want %d", ErrInvalidBlock, syndromeBits, a.code.m)
+	}
+	if n := a.code.channel; a.plan.Scheme == SchemeMultidimensional && (rotation != n || norms != n/mdDim) {
+		return fmt.Errorf("%w: side information of %d rotation and %d norm values, want %d and %d",
+			ErrInvalidBlock, rotation, norms, n, n/mdDim)
+	}
+	return nil
+}
+
 // checkBlock is what DecodeBlockSide checks before decoding.
 func (a *AliceReconciler) checkBlock(i int, syndrome []uint8, side BlockSideInfo) error {
-	if err := a.checkIndex(i); err != nil {
+	if err := a.CheckBlockShape(i, len(syndrome), len(side.Rotation), len(side.Norms)); err != nil {
 		return err
 	}
 	if a.states[i] != BlockPending {
 		return fmt.Errorf("%w: block %d already decided", ErrInvalidBlock, i)
-	}
-	if len(syndrome) != a.code.m {
-		return fmt.Errorf("%w: syndrome of %d bits, want %d", ErrInvalidBlock, len(syndrome), a.code.m)
 	}
 	for j, s := range syndrome {
 		if s > 1 {
@@ -878,7 +894,7 @@ func (a *AliceReconciler) checkBlock(i int, syndrome []uint8, side BlockSideInfo
 		}
 	}
 	if a.plan.Scheme == SchemeMultidimensional {
-		return checkSideInfo(side, a.code.channel)
+		return checkSideInfo(side)
 	}
 	return checkBlockHash(side.Hash)
 }
@@ -946,13 +962,11 @@ func BitsFromNumbers(v []float64) ([]uint8, error) {
 	return out, nil
 }
 
-func checkSideInfo(side BlockSideInfo, n int) error {
+// checkSideInfo checks the values of side information whose sizes
+// CheckBlockShape has checked.
+func checkSideInfo(side BlockSideInfo) error {
 	if err := checkBlockHash(side.Hash); err != nil {
 		return err
-	}
-	if len(side.Rotation) != n || len(side.Norms) != n/mdDim {
-		return fmt.Errorf("%w: side information of %d rotation and %d norm values, want %d and %d",
-			ErrInvalidBlock, len(side.Rotation), len(side.Norms), n, n/mdDim)
 	}
 	for j, v := range side.Rotation {
 		if math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v) > 1+1e-6 {
