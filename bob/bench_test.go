@@ -67,11 +67,7 @@ func benchProtocol(b *testing.B, c *config.Config) {
 	if completed == 0 {
 		b.Fatal("no frame completed")
 	}
-	for _, p := range Phases() {
-		if d, ok := phases[p]; ok {
-			b.ReportMetric(float64(d.Milliseconds())/float64(b.N), string(p)+"-ms/frame")
-		}
-	}
+	reportPhases(b, phases)
 	b.ReportMetric(float64(keyBits)/float64(completed), "key-bits/frame")
 	b.ReportMetric(float64(completed)/float64(b.N), "completed/frame")
 }
@@ -166,5 +162,15 @@ func check(b *testing.B, err error) {
 	b.Helper()
 	if err != nil {
 		b.Fatal(err)
+	}
+}
+
+// reportPhases reports the time of each phase per frame, summed over b.N
+// frames.
+func reportPhases(b *testing.B, phases map[Phase]time.Duration) {
+	for _, p := range Phases() {
+		if d, ok := phases[p]; ok {
+			b.ReportMetric(float64(d.Milliseconds())/float64(b.N), string(p)+"-ms/frame")
+		}
 	}
 }

@@ -90,11 +90,7 @@ func benchLink(b *testing.B, c *config.Config, link *impair.Link) {
 	if completed == 0 {
 		b.Fatal("no frame completed")
 	}
-	for _, p := range Phases() {
-		if d, ok := phases[p]; ok {
-			b.ReportMetric(float64(d.Milliseconds())/float64(b.N), string(p)+"-ms/frame")
-		}
-	}
+	reportPhases(b, phases)
 	b.ReportMetric(float64(cc.n)/float64(b.N), "round-trips/frame")
 	b.ReportMetric(float64(cc.bytes)/float64(b.N)/1e6, "content-MB/frame")
 	b.ReportMetric(float64(completed)/float64(b.N), "completed/frame")
