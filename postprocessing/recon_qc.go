@@ -15,7 +15,8 @@ const (
 	// planner ties to one quasi-cyclic block: the longest the families lift
 	// to. Longer blocks lose less to their finite length: at SNR 0.08 and
 	// β 0.94 the FER is 0.025 with 2^21 quadratures against 0.15 with 2^20
-	// (40 and 100 blocks); at SNR 0.16 and β 0.92, 0.125 against 0.37.
+	// (40 and 100 blocks); at SNR 0.16 and β 0.92 (FamilyLowRandom), 0.125
+	// against 0.37.
 	DefaultQCBlockLength = 1 << 21
 	// MinQCBlockLength: a frame with fewer key quadratures falls back to
 	// the generated codes (a quasi-cyclic block this short loses too much
@@ -26,22 +27,27 @@ const (
 // measuredEfficiency lists, by SNR per quadrature, the highest target β at
 // which the shipped quasi-cyclic codes kept the FER at or below 5 % over
 // 100 blocks of 2^20 quadratures (multidimensional reconciliation with the
-// block hash), and at SNR 0.08 and 0.03 over 40 and 60 blocks of 2^21
-// (the default length; the other points, measured at 2^20, are
+// block hash), and at SNR 0.03–0.16 over 40–107 blocks of 2^21 (the
+// default length; the points at 0.5 and 1, measured at 2^20, are
 // conservative for it):
 //
 //	GOMAXPROCS=1 QOSST_EC_SNRS=<snr> QOSST_EC_EFFICIENCY=<β> QOSST_EC_BLOCKS=100 \
 //	  [QOSST_EC_LENGTH=2097152] go test -run '^$' -bench ReconcileSNR -benchtime 1x ./postprocessing/
 //
 // FER measured: SNR 1.0: 0/100 at 0.82 (0.02 at 0.80); 0.5: 0.05 at 0.86
-// (0.02 at 0.84); 0.16: 0.01 at 0.91, 0.37 at 0.92 (0.125 at 2^21); 0.08:
+// (0.02 at 0.84); 0.16, with qcldpc.FamilyMD at 2^21: 1/107 at 0.93, 0.40
+// at 0.935, 0.77 at 0.94 (FamilyLowRandom before it: 0.01 at 0.91 and 0.37
+// at 0.92 at 2^20, 0.125 at 0.92 at 2^21); 0.08:
 // 0.02 at 0.93, 0.15 at 0.94 (0.025 at 2^21); 0.03: 1/40 at 0.94, 0.15 at
-// 0.945 (20 blocks), and at 2^21 1/60 at 0.95. The β at
+// 0.945 (20 blocks), and at 2^21 1/60 at 0.95. Between 0.08 and 0.16 the
+// rate crosses from FamilyLowRandom (thresholds 0.934–0.947 there) to
+// FamilyMD at 0.083, so two points hold the dip, at 2^21: SNR 0.11, 1/43 at
+// 0.925; SNR 0.13, 2/43 at 0.92 and 3/43 at 0.925. The β at
 // the codes' density-evolution thresholds on this channel (qcldpc.GAOptions
-// MD8) are 0.846, 0.881, 0.923, 0.951 and 0.977: the finite-length loss is
+// MD8) are 0.846, 0.881, 0.945, 0.951 and 0.977: the finite-length loss is
 // 0.01–0.04.
 var measuredEfficiency = []struct{ snr, beta float64 }{
-	{0.03, 0.95}, {0.08, 0.94}, {0.16, 0.91}, {0.5, 0.86}, {1.0, 0.82},
+	{0.03, 0.95}, {0.08, 0.94}, {0.11, 0.925}, {0.13, 0.92}, {0.16, 0.93}, {0.5, 0.86}, {1.0, 0.82},
 }
 
 // DefaultEfficiencyAt is the target β the planner uses at an SNR per

@@ -24,6 +24,10 @@ type DDEOptions struct {
 	// Target is the bit error probability under which the run counts as
 	// converged (default 1e-9).
 	Target float64
+	// MD8 takes the channel of multidimensional reconciliation in dimension
+	// 8 (see GAOptions.MD8): the channel LLR density of a column is the
+	// mixture over the fading X ~ χ²₈/8 of N(2·snr·X, 4·snr·X).
+	MD8 bool
 }
 
 func (o DDEOptions) norm() DDEOptions {
@@ -193,12 +197,24 @@ func (g *ddeGrid) errProb(a []float64) float64 {
 }
 
 // channelDensity is the quantized density of the channel LLR of a column.
-func (g *ddeGrid) channelDensity(snr float64, ch ColumnChannel) []float64 {
+func (g *ddeGrid) channelDensity(snr float64, ch ColumnChannel, md8 bool) []float64 {
 	k := g.k
 	d := make([]float64, 2*k+1)
-	mu, sd := 2*snr, 2*math.Sqrt(snr)
 	wn := 1 - ch.Shortened - ch.Punctured
-	cdf := func(x float64) float64 { return 0.5 * math.Erfc(-(x-mu)/(sd*math.Sqrt2)) }
+	gauss := func(x, s float64) float64 {
+		mu, sd := 2*s, 2*math.Sqrt(s)
+		return 0.5 * math.Erfc(-(x-mu)/(sd*math.Sqrt2))
+	}
+	cdf := func(x float64) float64 { return gauss(x, snr) }
+	if md8 {
+		cdf = func(x float64) float64 {
+			m := 0.0
+			for _, f := range md8States {
+				m += gauss(x, snr*f)
+			}
+			return m / float64(len(md8States))
+		}
+	}
 	if wn > 0 {
 		prev := 0.0
 		for i := 0; i < 2*k; i++ {
@@ -223,7 +239,7 @@ func ddeConverges(p *Protograph, extra []ColumnChannel, snr float64, o DDEOption
 	n := 2*g.k + 1
 	chd := make([][]float64, p.Cols)
 	for c := range chd {
-		chd[c] = g.channelDensity(snr, gr.ch[c])
+		chd[c] = g.channelDensity(snr, gr.ch[c], o.MD8)
 	}
 	v2c := make([][]float64, len(gr.edges))
 	c2v := make([][]float64, len(gr.edges))

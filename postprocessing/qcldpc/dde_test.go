@@ -28,7 +28,7 @@ func TestDDERegular36(t *testing.T) {
 // at snr/(1+tol), snr being the PEXIT threshold.
 func ddeAgrees(t *testing.T, name string, p *Protograph, extra []ColumnChannel, tol float64, o DDEOptions) {
 	t.Helper()
-	snr, err := GAThreshold(p, extra, GAOptions{})
+	snr, err := GAThreshold(p, extra, GAOptions{MD8: o.MD8})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,6 +53,36 @@ func TestDDEAgreesWithPEXIT(t *testing.T) {
 	f := families[FamilyAR4JA].raptor
 	p, _ := f.Protograph(3)
 	ddeAgrees(t, "AR4JA", p, nil, 0.05, coarse)
+}
+
+// TestDDEMD8: on the channel of multidimensional reconciliation the
+// discretized DE, whose channel density is the exact fading mixture, and
+// PEXIT, which averages the mutual information over the same quadrature,
+// agree within 5 % on the (3,6) ensemble and on a rate-1/4 one; and the
+// fading costs: both thresholds lie above the BIAWGN ones.
+func TestDDEMD8(t *testing.T) {
+	if testing.Short() {
+		t.Skip("discretized DE of two ensembles takes 10–30 s; run without -short")
+	}
+	t.Parallel()
+	md := coarse
+	md.MD8 = true
+	for _, c := range []struct {
+		name string
+		p    *Protograph
+	}{
+		{"regular (3,6)", regular(3, 6)},
+		{"regular (3,4)", &Protograph{Rows: 3, Cols: 4, B: []uint8{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}}},
+	} {
+		ddeAgrees(t, c.name+" on MD8", c.p, nil, 0.05, md)
+		flat, err := GAThreshold(c.p, nil, GAOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok, _ := ddeConverges(c.p, nil, flat*1.02, md); ok {
+			t.Errorf("%s: discretized DE on MD8 converges 2%% above the BIAWGN threshold %.4f", c.name, flat)
+		}
+	}
 }
 
 // TestPEXITAR4JA: the PEXIT threshold of the AR4JA rate-1/2 protograph is
@@ -85,15 +115,36 @@ func TestDDEFamilyLines(t *testing.T) {
 			t.Fatalf("QCLDPC_DDE_TOL = %q", v)
 		}
 	}
-	for _, rate := range []float64{0.475, 0.277, 0.103, 0.053, 0.02} {
-		d, err := ForRate(rate, 1<<20)
-		if err != nil {
-			t.Fatal(err)
+	t.Run("BIAWGN", func(t *testing.T) {
+		for _, rate := range []float64{0.475, 0.277, 0.103, 0.053, 0.02} {
+			d, err := ForRate(rate, 1<<20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, extra, err := d.ensemble()
+			if err != nil {
+				t.Fatal(err)
+			}
+			ddeAgrees(t, "rate "+fmtRate(rate), p, extra, tol, coarse)
 		}
-		p, extra, err := d.ensemble()
-		if err != nil {
-			t.Fatal(err)
+	})
+	// FamilyMD was designed on the MD channel: confirm it there.
+	t.Run("MD8", func(t *testing.T) {
+		md := coarse
+		md.MD8 = true
+		for _, rate := range []float64{0.12, 0.1, 0.085} {
+			d, err := ForRate(rate, 1<<20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Family != FamilyMD {
+				t.Fatalf("ForRate(%g) uses family %d, not FamilyMD", rate, d.Family)
+			}
+			p, extra, err := d.ensemble()
+			if err != nil {
+				t.Fatal(err)
+			}
+			ddeAgrees(t, "FamilyMD on MD8, rate "+fmtRate(rate), p, extra, tol, md)
 		}
-		ddeAgrees(t, "rate "+fmtRate(rate), p, extra, tol, coarse)
-	}
+	})
 }

@@ -25,15 +25,22 @@ const (
 	FamilyLow = 2
 	// FamilyHigh has a rate-1/2 precode of the AR4JA shape (3×5, one
 	// punctured column) found by a PEXIT local search, extended by rows
-	// chosen greedily with PEXIT: rates 0.5 down to 0.125; its thresholds
-	// beat FamilyAR4JA's by 0.2 dB, but ForRate does not use it yet: one
-	// block in 18 failed 0.3 dB above its threshold (docs/ldpc-codes.md).
+	// chosen greedily with PEXIT: rates 0.5 down to 0.125. Its thresholds
+	// beat FamilyAR4JA's by 0.2 dB on the BIAWGN channel and by 0.015–0.04
+	// in β on the channel of multidimensional reconciliation, but its
+	// lifted codes have codewords of 24–32 bits at some rows (0.5, 0.25),
+	// which the decoder converges to: ForRate does not use it
+	// (docs/ldpc-codes.md).
 	FamilyHigh = 3
 )
 
 // forRateOrder is the order in which ForRate tries the families: the first
-// whose rate range holds the rate serves it.
-var forRateOrder = []int{FamilyLowRandom, FamilyAR4JA, FamilyLow}
+// whose rate range holds the rate (and that serves the block length, see
+// servesLength) serves it: FamilyAR4JA above rate 0.15; in blocks of
+// 2^16 bits or more FamilyMD for rates 0.15 down to 0.083 and
+// FamilyLowRandom below; in shorter blocks FamilyAR4JA down to 0.091 and
+// FamilyLow below.
+var forRateOrder = []int{FamilyMD, FamilyLowRandom, FamilyAR4JA, FamilyLow}
 
 type family struct {
 	id      int

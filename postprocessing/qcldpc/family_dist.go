@@ -21,9 +21,15 @@ const lowRandomPreLift = 16
 const lowRandomMinLength = 1 << 16
 
 // servesLength reports whether ForRate may build a block of about n bits
-// with family id.
+// with family id. FamilyMD has the same bound as FamilyLowRandom: its
+// pre-lift is the same, and its decoding was measured at 2^16 bits and
+// more only.
 func servesLength(id, n int) bool {
-	return id != FamilyLowRandom || n >= lowRandomMinLength
+	switch id {
+	case FamilyLowRandom, FamilyMD:
+		return n >= lowRandomMinLength
+	}
+	return true
 }
 
 func init() {

@@ -15,7 +15,7 @@ func forRateFamily(id int, rate float64, n int) (Description, error) {
 	for rows < f.MaxRows() && f.RateAt(rows+1) >= rate {
 		rows++
 	}
-	d := Description{Family: id, Rows: rows, Z: n / (f.Cols(rows) * fam.preLift)}
+	d := Description{Family: id, Rows: rows, Z: n / (f.Cols(rows) * fam.preLiftAt(rows))}
 	s, err := d.shape()
 	if err != nil {
 		return Description{}, err

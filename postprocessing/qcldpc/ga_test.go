@@ -1,8 +1,10 @@
 package qcldpc
 
 import (
+	"fmt"
 	"math"
 	"testing"
+	"time"
 )
 
 // regular returns the 1×(dc/dv) protograph with every entry dv: the
@@ -66,5 +68,78 @@ func TestBIAWGNCapacity(t *testing.T) {
 		if c, g := BIAWGNCapacity(snr), GaussianCapacity(snr); c >= g || c < 0.9*g*(1-snr) {
 			t.Errorf("C_BIAWGN(%g) = %g against Gaussian %g", snr, c, g)
 		}
+	}
+}
+
+// TestMD8TableMatchesDirect: the tabulated fading average of the MD channel
+// gives the thresholds of the direct average over md8States within 10^-4
+// relative, on the (3,6) ensemble and on a FamilyMD and a FamilyLowRandom
+// code (the codes not under the race detector; BenchmarkMD8Threshold
+// compares the speed).
+func TestMD8TableMatchesDirect(t *testing.T) {
+	if testing.Short() {
+		t.Skip("direct density evolution on the MD channel takes about 10 s; run without -short")
+	}
+	t.Parallel()
+	type ens struct {
+		name  string
+		p     *Protograph
+		extra []ColumnChannel
+	}
+	list := []ens{{"(3,6)", regular(3, 6), nil}}
+	codes := []struct{ id, rows int }{{FamilyMD, 22}, {FamilyLowRandom, 34}}
+	if testRace {
+		codes = codes[:0] // minutes under the race detector
+	}
+	for _, c := range codes {
+		fam := families[c.id]
+		d := Description{Family: c.id, Rows: c.rows, Z: 1 << 20 / (fam.raptor.Cols(c.rows) * fam.preLiftAt(c.rows))}
+		p, extra, err := d.ensemble()
+		if err != nil {
+			t.Fatal(err)
+		}
+		list = append(list, ens{fmt.Sprintf("family %d, %d rows", c.id, c.rows), p, extra})
+	}
+	for _, e := range list {
+		start := time.Now()
+		tab, err := GAThreshold(e.p, e.extra, GAOptions{MD8: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tTab := time.Since(start)
+		start = time.Now()
+		direct, err := GAThreshold(e.p, e.extra, GAOptions{MD8: true, md8Direct: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tDirect := time.Since(start)
+		t.Logf("%s: threshold %.6f (table, %v) against %.6f (direct, %v)", e.name, tab, tTab, direct, tDirect)
+		if math.Abs(tab/direct-1) > 1e-4 {
+			t.Errorf("%s: tabulated threshold %.6f, direct %.6f", e.name, tab, direct)
+		}
+	}
+}
+
+// BenchmarkMD8Threshold: the PEXIT threshold of FamilyLowRandom's 54-row
+// code on the MD channel, through the table and, as the baseline in the
+// same run, with the direct average over the fading.
+func BenchmarkMD8Threshold(b *testing.B) {
+	fam := families[FamilyLowRandom]
+	d := Description{Family: FamilyLowRandom, Rows: 54, Z: 1 << 20 / (fam.raptor.Cols(54) * fam.preLiftAt(54))}
+	p, extra, err := d.ensemble()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		opt  GAOptions
+	}{{"table", GAOptions{MD8: true}}, {"direct", GAOptions{MD8: true, md8Direct: true}}} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := GAThreshold(p, extra, c.opt); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
