@@ -6,7 +6,8 @@ package qcldpc
 // entry (2, 1) = 0) with a random pre-lift of 16 at every rate, where
 // FamilyLow's pre-lift shrinks to 8, 4 and 2 below rate 0.048 (at most
 // preLiftBaseColumns base columns). Rates 0.15 down to 0.01, for blocks of
-// at least lowRandomMinLength bits. The constants are copied here so that
+// at least lowRandomMinLength bits (ForRate gives the rates above 0.044 to
+// FamilyMD and FamilyMD2). The constants are copied here so that
 // this family stays frozen whatever becomes of FamilyLow.
 const FamilyLowRandom = 4
 
@@ -21,12 +22,12 @@ const lowRandomPreLift = 16
 const lowRandomMinLength = 1 << 16
 
 // servesLength reports whether ForRate may build a block of about n bits
-// with family id. FamilyMD has the same bound as FamilyLowRandom: its
-// pre-lift is the same, and its decoding was measured at 2^16 bits and
-// more only.
+// with family id. FamilyMD and FamilyMD2 have the same bound as
+// FamilyLowRandom: their pre-lift is the same, and their decoding was
+// measured at 2^16 bits and more only.
 func servesLength(id, n int) bool {
 	switch id {
-	case FamilyLowRandom, FamilyMD:
+	case FamilyLowRandom, FamilyMD, FamilyMD2:
 		return n >= lowRandomMinLength
 	}
 	return true

@@ -6,14 +6,14 @@ import (
 	"testing"
 )
 
-// TestFamilyMDBeatsLowRandomOnMD8: FamilyMD exists because on the channel
-// multidimensional reconciliation presents its PEXIT thresholds are better
-// than FamilyLowRandom's over the rates ForRate gives it; at its lowest
-// rate the gain is smallest, and below it FamilyLowRandom is better (which
-// is why the family stops there).
+// TestFamilyMDBeatsLowRandomOnMD8: FamilyMD and FamilyMD2 exist because on
+// the channel multidimensional reconciliation presents their PEXIT
+// thresholds are better than FamilyLowRandom's over the rates ForRate gives
+// them; below FamilyMD's lowest rate its own rows fall behind (which is why
+// it stops there and FamilyMD2 takes over).
 func TestFamilyMDBeatsLowRandomOnMD8(t *testing.T) {
 	if testing.Short() {
-		t.Skip("PEXIT on the MD channel for two families takes about 20 s; run without -short")
+		t.Skip("PEXIT on the MD channel for three families takes about 15 s; run without -short")
 	}
 	t.Parallel()
 	md := GAOptions{MD8: true}
@@ -27,33 +27,42 @@ func TestFamilyMDBeatsLowRandomOnMD8(t *testing.T) {
 		}
 		return row.Beta
 	}
-	md5 := families[FamilyMD]
-	for _, rows := range []int{md5.minRows, 28, md5.raptor.MaxRows()} {
-		bMD, bLow := beta(FamilyMD, rows), beta(FamilyLowRandom, rows)
-		t.Logf("rows %d (rate %.4f): β at the MD8 threshold %.4f (FamilyMD) against %.4f (FamilyLowRandom)",
-			rows, md5.raptor.RateAt(rows), bMD, bLow)
+	md1, md2 := families[FamilyMD], families[FamilyMD2]
+	cases := []struct{ id, rows int }{
+		{FamilyMD, 28}, {FamilyMD2, 54}, {FamilyMD, md1.minRows}, {FamilyMD, md1.raptor.MaxRows()},
+		{FamilyMD2, 36}, {FamilyMD2, 42}, {FamilyMD2, md2.raptor.MaxRows()},
+	}
+	if testRace {
+		cases = cases[:2] // the race detector slows density evolution tenfold
+	}
+	for _, c := range cases {
+		bMD, bLow := beta(c.id, c.rows), beta(FamilyLowRandom, c.rows)
+		t.Logf("family %d, rows %d (rate %.4f): β at the MD8 threshold %.4f against %.4f (FamilyLowRandom)",
+			c.id, c.rows, families[c.id].raptor.RateAt(c.rows), bMD, bLow)
 		if !(bMD > bLow+0.004) {
-			t.Errorf("rows %d: FamilyMD β %.4f does not beat FamilyLowRandom's %.4f on the MD channel", rows, bMD, bLow)
+			t.Errorf("family %d, rows %d: β %.4f does not beat FamilyLowRandom's %.4f on the MD channel", c.id, c.rows, bMD, bLow)
 		}
 	}
-	if rows := md5.raptor.MaxRows() + 4; beta(FamilyLowRandom, rows) < 0.935 {
-		t.Errorf("FamilyLowRandom at %d rows below 0.935: the reason FamilyMD stops at %d rows is gone", rows, md5.raptor.MaxRows())
+	if rows := md1.raptor.MaxRows() + 4; beta(FamilyMD, rows-4) < beta(FamilyMD2, rows) {
+		t.Errorf("FamilyMD at %d rows beats FamilyMD2 at %d: FamilyMD could serve lower rates", rows-4, rows)
 	}
 }
 
 // TestForRateFamilies: at 2^16 bits and more ForRate gives FamilyMD the
-// rates 0.15 down to its lowest rate and FamilyLowRandom the rates below;
-// FamilyAR4JA serves the rates above 0.15, and in shorter blocks down to
-// 0.091, and FamilyLow the rest.
+// rates 0.15 down to its lowest rate, FamilyMD2 the rates below down to its
+// own lowest, and FamilyLowRandom the rest; FamilyAR4JA serves the rates
+// above 0.15, and in shorter blocks down to 0.091, and FamilyLow the rest.
 func TestForRateFamilies(t *testing.T) {
 	low := families[FamilyMD].raptor.RateAt(families[FamilyMD].raptor.MaxRows())
+	low2 := families[FamilyMD2].raptor.RateAt(families[FamilyMD2].raptor.MaxRows())
 	for _, c := range []struct {
 		rate float64
 		n    int
 		want int
 	}{
 		{0.15, 1 << 20, FamilyMD}, {0.1, 1 << 21, FamilyMD}, {low, 1 << 18, FamilyMD},
-		{low - 0.001, 1 << 20, FamilyLowRandom}, {0.05, 1 << 12, FamilyLow},
+		{low - 0.001, 1 << 20, FamilyMD2}, {0.0527, 1 << 21, FamilyMD2}, {low2, 1 << 16, FamilyMD2},
+		{low2 - 0.001, 1 << 20, FamilyLowRandom}, {0.05, 1 << 12, FamilyLow},
 		{0.16, 1 << 20, FamilyAR4JA}, {0.43, 1 << 21, FamilyAR4JA}, {0.1, 1 << 14, FamilyAR4JA},
 	} {
 		d, err := ForRate(c.rate, c.n)
@@ -66,16 +75,20 @@ func TestForRateFamilies(t *testing.T) {
 	}
 }
 
-// TestFamilyMDDecodesBobsWord: codes of FamilyMD of 2^16 bits at rates
-// 0.14, 0.1 and its lowest, on the BIAWGN channel at β = 0.85, decode
-// Bob's exact word in every block.
+// TestFamilyMDDecodesBobsWord: codes of FamilyMD (rates 0.14, 0.1 and its
+// lowest) and FamilyMD2 (its highest, 0.0527 and its lowest) of 2^16 bits,
+// on the BIAWGN channel at β = 0.85, decode Bob's exact word in every
+// block.
 func TestFamilyMDDecodesBobsWord(t *testing.T) {
 	const blocks = 3
-	fam := families[FamilyMD]
+	fam, fam2 := families[FamilyMD], families[FamilyMD2]
 	for i, c := range []struct {
 		id   int
 		rate float64
-	}{{FamilyMD, 0.14}, {FamilyMD, 0.1}, {FamilyMD, fam.raptor.RateAt(fam.raptor.MaxRows())}} {
+	}{
+		{FamilyMD, 0.14}, {FamilyMD, 0.1}, {FamilyMD, fam.raptor.RateAt(fam.raptor.MaxRows())},
+		{FamilyMD2, fam2.raptor.RateAt(fam2.minRows)}, {FamilyMD2, 0.0527}, {FamilyMD2, fam2.raptor.RateAt(fam2.raptor.MaxRows())},
+	} {
 		snr := snrForBeta(c.rate, 0.85)
 		d, err := forRateFamily(c.id, c.rate, 1<<16)
 		if err != nil {
@@ -92,16 +105,19 @@ func TestFamilyMDDecodesBobsWord(t *testing.T) {
 	}
 }
 
-// TestFamilyMDNoFourCyclesAndFrozen: FamilyMD's codes at 2^18–2^21 bits
-// have no 4-cycles; both stations build the same code; and the
+// TestFamilyMDNoFourCyclesAndFrozen: FamilyMD's and FamilyMD2's codes at
+// 2^18–2^21 bits have no 4-cycles; both stations build the same code; and the
 // construction is frozen (a digest of one code's circulants and positions).
 func TestFamilyMDNoFourCyclesAndFrozen(t *testing.T) {
-	fam := families[FamilyMD]
+	fam, fam2 := families[FamilyMD], families[FamilyMD2]
 	for _, c := range []struct {
 		rate float64
 		n    int
 		id   int
-	}{{0.15, 1 << 18, FamilyMD}, {0.1, 1 << 20, FamilyMD}, {fam.raptor.RateAt(fam.raptor.MaxRows()), 1 << 21, FamilyMD}} {
+	}{
+		{0.15, 1 << 18, FamilyMD}, {0.1, 1 << 20, FamilyMD}, {fam.raptor.RateAt(fam.raptor.MaxRows()), 1 << 21, FamilyMD},
+		{fam2.raptor.RateAt(fam2.minRows), 1 << 18, FamilyMD2}, {0.0527, 1 << 21, FamilyMD2}, {fam2.raptor.RateAt(fam2.raptor.MaxRows()), 1 << 20, FamilyMD2},
+	} {
 		d, err := forRateFamily(c.id, c.rate, c.n)
 		if err != nil {
 			t.Fatal(err)
@@ -114,29 +130,35 @@ func TestFamilyMDNoFourCyclesAndFrozen(t *testing.T) {
 			t.Errorf("%+v: %d 4-cycles", d, n)
 		}
 	}
-	d := Description{Family: FamilyMD, Z: 40, Rows: 30, Shortened: 300, Punctured: 50, Seed: 9}
-	a, err := Build(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := Build(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(a.Code.Circulants, b.Code.Circulants) || !slices.Equal(a.Shortened, b.Shortened) || !slices.Equal(a.Punctured, b.Punctured) {
-		t.Fatal("two builds differ")
-	}
-	h := fnv.New64a()
-	for _, e := range a.Code.Circulants {
-		h.Write([]byte{byte(e.Row), byte(e.Row >> 8), byte(e.Col), byte(e.Col >> 8), byte(e.Shift), byte(e.Shift >> 8)})
-	}
-	for _, list := range [][]int32{a.Shortened, a.Punctured} {
-		for _, p := range list {
-			h.Write([]byte{byte(p), byte(p >> 8), byte(p >> 16), byte(p >> 24)})
+	for _, c := range []struct {
+		d      Description
+		frozen uint64
+	}{
+		{Description{Family: FamilyMD, Z: 40, Rows: 30, Shortened: 300, Punctured: 50, Seed: 9}, 0xc5aefb7a4e998ef},
+		{Description{Family: FamilyMD2, Z: 40, Rows: 60, Shortened: 300, Punctured: 50, Seed: 9}, 0x5985b21abe223a7a},
+	} {
+		a, err := Build(c.d)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	const frozen = 0xc5aefb7a4e998ef
-	if got := h.Sum64(); got != frozen {
-		t.Fatalf("construction digest %#x, frozen %#x: a shipped family changed", got, uint64(frozen))
+		b, err := Build(c.d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(a.Code.Circulants, b.Code.Circulants) || !slices.Equal(a.Shortened, b.Shortened) || !slices.Equal(a.Punctured, b.Punctured) {
+			t.Fatalf("family %d: two builds differ", c.d.Family)
+		}
+		h := fnv.New64a()
+		for _, e := range a.Code.Circulants {
+			h.Write([]byte{byte(e.Row), byte(e.Row >> 8), byte(e.Col), byte(e.Col >> 8), byte(e.Shift), byte(e.Shift >> 8)})
+		}
+		for _, list := range [][]int32{a.Shortened, a.Punctured} {
+			for _, p := range list {
+				h.Write([]byte{byte(p), byte(p >> 8), byte(p >> 16), byte(p >> 24)})
+			}
+		}
+		if got := h.Sum64(); got != c.frozen {
+			t.Errorf("family %d: construction digest %#x, frozen %#x: a shipped family changed", c.d.Family, got, c.frozen)
+		}
 	}
 }
