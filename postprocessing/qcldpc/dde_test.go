@@ -128,18 +128,18 @@ func TestDDEFamilyLines(t *testing.T) {
 			ddeAgrees(t, "rate "+fmtRate(rate), p, extra, tol, coarse)
 		}
 	})
-	// FamilyMD and FamilyMD2 were designed on the MD channel: confirm them
-	// there.
+	// FamilyMD3, FamilyMD and FamilyMD2 were designed on the MD channel:
+	// confirm them there.
 	t.Run("MD8", func(t *testing.T) {
 		md := coarse
 		md.MD8 = true
-		for _, rate := range []float64{0.12, 0.1, 0.085, 0.07, 0.0527, 0.045} {
+		for _, rate := range []float64{0.12, 0.1, 0.095, 0.085, 0.07, 0.0527, 0.045} {
 			d, err := ForRate(rate, 1<<20)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d.Family != FamilyMD && d.Family != FamilyMD2 {
-				t.Fatalf("ForRate(%g) uses family %d, not FamilyMD or FamilyMD2", rate, d.Family)
+			if d.Family != FamilyMD3 && d.Family != FamilyMD && d.Family != FamilyMD2 {
+				t.Fatalf("ForRate(%g) uses family %d, not one designed on the MD channel", rate, d.Family)
 			}
 			p, extra, err := d.ensemble()
 			if err != nil {

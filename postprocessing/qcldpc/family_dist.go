@@ -7,7 +7,7 @@ package qcldpc
 // FamilyLow's pre-lift shrinks to 8, 4 and 2 below rate 0.048 (at most
 // preLiftBaseColumns base columns). Rates 0.15 down to 0.01, for blocks of
 // at least lowRandomMinLength bits (ForRate gives the rates above 0.044 to
-// FamilyMD and FamilyMD2). The constants are copied here so that
+// the families designed on the MD channel). The constants are copied here so that
 // this family stays frozen whatever becomes of FamilyLow.
 const FamilyLowRandom = 4
 
@@ -22,12 +22,12 @@ const lowRandomPreLift = 16
 const lowRandomMinLength = 1 << 16
 
 // servesLength reports whether ForRate may build a block of about n bits
-// with family id. FamilyMD and FamilyMD2 have the same bound as
-// FamilyLowRandom: their pre-lift is the same, and their decoding was
-// measured at 2^16 bits and more only.
+// with family id. The families designed on the MD channel have the same
+// bound as FamilyLowRandom: their pre-lift is the same, and their decoding
+// was measured at 2^16 bits and more only.
 func servesLength(id, n int) bool {
 	switch id {
-	case FamilyLowRandom, FamilyMD, FamilyMD2:
+	case FamilyLowRandom, FamilyMD, FamilyMD2, FamilyMD3:
 		return n >= lowRandomMinLength
 	}
 	return true

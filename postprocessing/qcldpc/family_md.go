@@ -4,8 +4,9 @@ package qcldpc
 // channel multidimensional reconciliation presents (GAOptions.MD8): the
 // precode of FamilyLowRandom (8 core columns, one punctured, 5 rows) with
 // extension rows found by internal/design -md8, for rates 0.15 down to
-// 0.083. Its pre-lift is FamilyLowRandom's (16 at every rate), and it
-// serves blocks of at least lowRandomMinLength bits.
+// 0.083 (ForRate tries FamilyMD3 first, which serves 0.1 to 0.143). Its
+// pre-lift is FamilyLowRandom's (16 at every rate), and it serves blocks of
+// at least lowRandomMinLength bits.
 const FamilyMD = 5
 
 func init() {

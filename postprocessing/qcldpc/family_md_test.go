@@ -6,11 +6,12 @@ import (
 	"testing"
 )
 
-// TestFamilyMDBeatsLowRandomOnMD8: FamilyMD and FamilyMD2 exist because on
+// TestFamilyMDBeatsLowRandomOnMD8: FamilyMD3, FamilyMD and FamilyMD2 exist because on
 // the channel multidimensional reconciliation presents their PEXIT
 // thresholds are better than FamilyLowRandom's over the rates ForRate gives
-// them; and at FamilyMD's lowest rate FamilyMD2, which serves the rates
-// below, is already the better of the two.
+// them; and where one hands over to the next (FamilyMD3 to FamilyMD at
+// rate 0.1, FamilyMD to FamilyMD2 at 0.083) the one ForRate prefers is the
+// better there.
 func TestFamilyMDBeatsLowRandomOnMD8(t *testing.T) {
 	if testing.Short() {
 		t.Skip("PEXIT on the MD channel for three families takes about 15 s; run without -short")
@@ -29,8 +30,8 @@ func TestFamilyMDBeatsLowRandomOnMD8(t *testing.T) {
 	}
 	md1, md2 := families[FamilyMD], families[FamilyMD2]
 	cases := []struct{ id, rows int }{
-		{FamilyMD, 28}, {FamilyMD2, 54}, {FamilyMD, md1.minRows}, {FamilyMD, md1.raptor.MaxRows()},
-		{FamilyMD2, 36}, {FamilyMD2, 42}, {FamilyMD2, md2.raptor.MaxRows()},
+		{FamilyMD3, 28}, {FamilyMD2, 54}, {FamilyMD3, families[FamilyMD3].minRows}, {FamilyMD, 30},
+		{FamilyMD, md1.raptor.MaxRows()}, {FamilyMD2, 36}, {FamilyMD2, 42}, {FamilyMD2, md2.raptor.MaxRows()},
 	}
 	if testRace {
 		cases = cases[:2] // the race detector slows density evolution tenfold
@@ -43,18 +44,27 @@ func TestFamilyMDBeatsLowRandomOnMD8(t *testing.T) {
 			t.Errorf("family %d, rows %d: β %.4f does not beat FamilyLowRandom's %.4f on the MD channel", c.id, c.rows, bMD, bLow)
 		}
 	}
-	// At the handover (FamilyMD's lowest rate, where FamilyMD2 starts) the
-	// family that takes over is the better one.
-	if rows := md1.raptor.MaxRows(); beta(FamilyMD2, rows) <= beta(FamilyMD, rows) {
-		t.Errorf("FamilyMD2 at %d rows does not beat FamilyMD there: the handover is misplaced", rows)
+	// At each handover (FamilyMD3's lowest rate, where FamilyMD starts, and
+	// FamilyMD's, where FamilyMD2 starts) the family ForRate tries first is
+	// the better one.
+	for _, h := range []struct{ first, next, rows int }{
+		{FamilyMD3, FamilyMD, families[FamilyMD3].raptor.MaxRows()},
+		{FamilyMD2, FamilyMD, md1.raptor.MaxRows()},
+	} {
+		if beta(h.first, h.rows) <= beta(h.next, h.rows) {
+			t.Errorf("family %d at %d rows does not beat family %d there: the handover is misplaced", h.first, h.rows, h.next)
+		}
 	}
 }
 
-// TestForRateFamilies: at 2^16 bits and more ForRate gives FamilyMD the
-// rates 0.15 down to its lowest rate, FamilyMD2 the rates below down to its
-// own lowest, and FamilyLowRandom the rest; FamilyAR4JA serves the rates
+// TestForRateFamilies: at 2^16 bits and more ForRate gives FamilyMD3 the
+// rates 0.143 down to 0.1, FamilyMD 0.15 and the rates below 0.1 down to
+// its lowest,
+// FamilyMD2 the rates below down to its own lowest, and FamilyLowRandom the
+// rest; FamilyAR4JA serves the rates
 // above 0.15, and in shorter blocks down to 0.091, and FamilyLow the rest.
 func TestForRateFamilies(t *testing.T) {
+	low3 := families[FamilyMD3].raptor.RateAt(families[FamilyMD3].raptor.MaxRows())
 	low := families[FamilyMD].raptor.RateAt(families[FamilyMD].raptor.MaxRows())
 	low2 := families[FamilyMD2].raptor.RateAt(families[FamilyMD2].raptor.MaxRows())
 	for _, c := range []struct {
@@ -62,7 +72,8 @@ func TestForRateFamilies(t *testing.T) {
 		n    int
 		want int
 	}{
-		{0.15, 1 << 20, FamilyMD}, {0.1, 1 << 21, FamilyMD}, {low, 1 << 18, FamilyMD},
+		{0.15, 1 << 20, FamilyMD}, {0.14, 1 << 20, FamilyMD3}, {0.1, 1 << 21, FamilyMD3}, {low3, 1 << 16, FamilyMD3},
+		{low3 - 0.001, 1 << 20, FamilyMD}, {low, 1 << 18, FamilyMD},
 		{low - 0.001, 1 << 20, FamilyMD2}, {0.0527, 1 << 21, FamilyMD2}, {low2, 1 << 16, FamilyMD2},
 		{low2 - 0.001, 1 << 20, FamilyLowRandom}, {0.05, 1 << 12, FamilyLow},
 		{0.16, 1 << 20, FamilyAR4JA}, {0.43, 1 << 21, FamilyAR4JA}, {0.1, 1 << 14, FamilyAR4JA},
@@ -77,8 +88,9 @@ func TestForRateFamilies(t *testing.T) {
 	}
 }
 
-// TestFamilyMDDecodesBobsWord: codes of FamilyMD (rates 0.14, 0.1 and its
-// lowest) and FamilyMD2 (its highest, 0.0527 and its lowest) of 2^16 bits,
+// TestFamilyMDDecodesBobsWord: codes of FamilyMD3 (rates 0.14 and 0.1),
+// FamilyMD (0.095 and its lowest) and FamilyMD2 (its highest, 0.0527 and
+// its lowest) of 2^16 bits,
 // on the BIAWGN channel at β = 0.85, decode Bob's exact word in every
 // block.
 func TestFamilyMDDecodesBobsWord(t *testing.T) {
@@ -88,7 +100,7 @@ func TestFamilyMDDecodesBobsWord(t *testing.T) {
 		id   int
 		rate float64
 	}{
-		{FamilyMD, 0.14}, {FamilyMD, 0.1}, {FamilyMD, fam.raptor.RateAt(fam.raptor.MaxRows())},
+		{FamilyMD3, 0.14}, {FamilyMD3, 0.1}, {FamilyMD, 0.095}, {FamilyMD, fam.raptor.RateAt(fam.raptor.MaxRows())},
 		{FamilyMD2, fam2.raptor.RateAt(fam2.minRows)}, {FamilyMD2, 0.0527}, {FamilyMD2, fam2.raptor.RateAt(fam2.raptor.MaxRows())},
 	} {
 		snr := snrForBeta(c.rate, 0.85)
@@ -107,8 +119,8 @@ func TestFamilyMDDecodesBobsWord(t *testing.T) {
 	}
 }
 
-// TestFamilyMDNoFourCyclesAndFrozen: FamilyMD's and FamilyMD2's codes at
-// 2^18–2^21 bits have no 4-cycles; both stations build the same code; and the
+// TestFamilyMDNoFourCyclesAndFrozen: the codes of FamilyMD3, FamilyMD and
+// FamilyMD2 at 2^18–2^21 bits have no 4-cycles; both stations build the same code; and the
 // construction is frozen (a digest of one code's circulants and positions).
 func TestFamilyMDNoFourCyclesAndFrozen(t *testing.T) {
 	fam, fam2 := families[FamilyMD], families[FamilyMD2]
@@ -117,7 +129,7 @@ func TestFamilyMDNoFourCyclesAndFrozen(t *testing.T) {
 		n    int
 		id   int
 	}{
-		{0.15, 1 << 18, FamilyMD}, {0.1, 1 << 20, FamilyMD}, {fam.raptor.RateAt(fam.raptor.MaxRows()), 1 << 21, FamilyMD},
+		{0.14, 1 << 18, FamilyMD3}, {0.1, 1 << 21, FamilyMD3}, {0.095, 1 << 20, FamilyMD}, {fam.raptor.RateAt(fam.raptor.MaxRows()), 1 << 21, FamilyMD},
 		{fam2.raptor.RateAt(fam2.minRows), 1 << 18, FamilyMD2}, {0.0527, 1 << 21, FamilyMD2}, {fam2.raptor.RateAt(fam2.raptor.MaxRows()), 1 << 20, FamilyMD2},
 	} {
 		d, err := forRateFamily(c.id, c.rate, c.n)
@@ -138,6 +150,7 @@ func TestFamilyMDNoFourCyclesAndFrozen(t *testing.T) {
 	}{
 		{Description{Family: FamilyMD, Z: 40, Rows: 30, Shortened: 300, Punctured: 50, Seed: 9}, 0xc5aefb7a4e998ef},
 		{Description{Family: FamilyMD2, Z: 40, Rows: 60, Shortened: 300, Punctured: 50, Seed: 9}, 0x5985b21abe223a7a},
+		{Description{Family: FamilyMD3, Z: 40, Rows: 28, Shortened: 300, Punctured: 50, Seed: 9}, 0x4bd838deb1b2fbe8},
 	} {
 		a, err := Build(c.d)
 		if err != nil {
