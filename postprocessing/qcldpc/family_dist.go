@@ -33,17 +33,21 @@ func servesLength(id, n int) bool {
 	return true
 }
 
+// lowRandomPre is FamilyLowRandom's precode (5 rows over 8 core columns),
+// shared by the families designed on the MD channel; no family changes it.
+var lowRandomPre = []uint8{
+	1, 0, 1, 0, 0, 1, 0, 1,
+	0, 1, 0, 1, 0, 0, 1, 0,
+	0, 0, 1, 0, 1, 0, 0, 1,
+	1, 0, 0, 1, 0, 1, 0, 1,
+	0, 1, 0, 1, 1, 0, 1, 0,
+}
+
 func init() {
 	families[FamilyLowRandom] = &family{
 		id: FamilyLowRandom, name: "low-raptor-random",
 		raptor: Raptor{PreRows: 5, Core: 8, Punctured: []int{0},
-			Pre: []uint8{
-				1, 0, 1, 0, 0, 1, 0, 1,
-				0, 1, 0, 1, 0, 0, 1, 0,
-				0, 0, 1, 0, 1, 0, 0, 1,
-				1, 0, 0, 1, 0, 1, 0, 1,
-				0, 1, 0, 1, 1, 0, 1, 0,
-			},
+			Pre: lowRandomPre,
 			Ext: extCycle([][]uint8{
 				{0, 1}, {2, 3}, {4, 5}, {6, 7}, {0, 1}, {2, 3}, {4, 5}, {6, 7}, {0, 1}, {2, 3}, {1, 7, 0},
 			}, [][]uint8{{6, 7}, {0, 1}, {2, 3}, {4, 5}}, 293),

@@ -1,32 +1,56 @@
 package qcldpc
 
-// FamilyMD is a low-rate Raptor-like family designed by PEXIT on the
-// channel multidimensional reconciliation presents (GAOptions.MD8): the
-// precode of FamilyLowRandom (8 core columns, one punctured, 5 rows) with
-// extension rows found by internal/design -md8, for rates 0.15 down to
-// 0.083 (ForRate tries FamilyMD3 first, which serves 0.1 to 0.143). Its
-// pre-lift is FamilyLowRandom's (16 at every rate), and it serves blocks of
-// at least lowRandomMinLength bits.
+// The families designed by PEXIT on the channel multidimensional
+// reconciliation presents (GAOptions.MD8) with internal/design -md8
+// (docs/ldpc-codes.md). All keep FamilyLowRandom's precode (8 core columns,
+// one punctured, 5 rows) and pre-lift (16 at every rate), change only the
+// extension rows, and serve blocks of at least lowRandomMinLength bits.
+
+// FamilyMD: 29 extension rows from a search for rates 0.1 and 0.05, for
+// rates 0.15 down to 0.083 (ForRate tries FamilyMD3 first, which serves
+// 0.1 to 0.143).
 const FamilyMD = 5
 
-func init() {
-	families[FamilyMD] = &family{
-		id: FamilyMD, name: "md-raptor",
-		raptor: Raptor{PreRows: 5, Core: 8, Punctured: []int{0},
-			Pre: []uint8{
-				1, 0, 1, 0, 0, 1, 0, 1,
-				0, 1, 0, 1, 0, 0, 1, 0,
-				0, 0, 1, 0, 1, 0, 0, 1,
-				1, 0, 0, 1, 0, 1, 0, 1,
-				0, 1, 0, 1, 1, 0, 1, 0,
-			},
-			Ext: [][]uint8{
-				{7, 3}, {2, 3}, {7, 5}, {6, 7}, {3, 5}, {2, 3}, {4, 5}, {6, 7}, {7, 3, 1}, {7, 6, 3},
-				{1, 7, 0}, {7, 1, 6}, {3, 1, 4}, {2, 3}, {1, 4, 6}, {1, 6}, {0, 1}, {1, 6}, {4, 5}, {3, 0},
-				{0, 1}, {2, 3}, {4, 1}, {6, 7}, {0, 1}, {1, 3, 5}, {4, 5}, {6, 2}, {0, 1},
-			},
-		},
-		minRows: 5 + 13,
+// FamilyMD2: 49 extension rows from a search for rate 0.0536 (SNR 0.08),
+// then 12 rows of FamilyLowRandom's balanced cycle, for rates below 0.083
+// down to 0.044 (rows 34 to 66; ForRate tries FamilyMD first, which serves
+// 0.083 itself).
+const FamilyMD2 = 6
+
+// FamilyMD3: 23 extension rows from a search for rate 0.1 (SNR 0.16)
+// started from FamilyMD's, for rates 0.143 down to 0.1 (rows 19 to 28).
+const FamilyMD3 = 7
+
+// mdFamily is the family of FamilyLowRandom's precode and pre-lift with
+// the given extension rows.
+func mdFamily(id int, name string, minRows int, ext [][]uint8) *family {
+	return &family{
+		id: id, name: name,
+		raptor:  Raptor{PreRows: 5, Core: 8, Punctured: []int{0}, Pre: lowRandomPre, Ext: ext},
+		minRows: minRows,
 		preLift: lowRandomPreLift,
 	}
+}
+
+func init() {
+	families[FamilyMD] = mdFamily(FamilyMD, "md-raptor", 5+13, [][]uint8{
+		{7, 3}, {2, 3}, {7, 5}, {6, 7}, {3, 5}, {2, 3}, {4, 5}, {6, 7}, {7, 3, 1}, {7, 6, 3},
+		{1, 7, 0}, {7, 1, 6}, {3, 1, 4}, {2, 3}, {1, 4, 6}, {1, 6}, {0, 1}, {1, 6}, {4, 5}, {3, 0},
+		{0, 1}, {2, 3}, {4, 1}, {6, 7}, {0, 1}, {1, 3, 5}, {4, 5}, {6, 2}, {0, 1},
+	})
+	families[FamilyMD2] = mdFamily(FamilyMD2, "md-raptor-2", 34, [][]uint8{
+		{0, 1}, {2, 3}, {4, 5}, {6, 4}, {3, 7}, {2, 3}, {6, 1}, {6, 7}, {6, 2, 0}, {0, 3},
+		{0, 4}, {6, 7}, {3, 4, 1}, {2, 3}, {3, 2}, {6, 7}, {7, 6}, {2, 3}, {1, 7, 5}, {6, 7},
+		{7, 1, 3}, {2, 3}, {2, 1, 7}, {3, 4, 1}, {0, 1}, {2, 3}, {6, 7, 4}, {6, 7}, {0, 1}, {0, 1},
+		{3, 1}, {6, 7}, {1, 3}, {1, 4, 3}, {4, 5}, {6, 7}, {3, 7, 2}, {4, 5}, {3, 5, 6}, {7, 3},
+		{0, 1}, {2, 3}, {5, 6}, {7, 4}, {3, 1}, {2, 3}, {7, 3, 4}, {6, 7}, {4, 1},
+		{2, 3}, {4, 5}, {6, 7}, {0, 1},
+		{2, 3}, {4, 5}, {6, 7}, {0, 1}, {2, 3}, {4, 5}, {6, 7}, {0, 1},
+	})
+	// From 19 rows: at 18 (rate 0.15) FamilyMD is better, 0.913 against 0.911.
+	families[FamilyMD3] = mdFamily(FamilyMD3, "md-raptor-3", 19, [][]uint8{
+		{7, 3}, {3, 1, 6}, {6, 7, 4}, {6, 7}, {3, 5}, {3, 6, 4}, {3, 4, 0}, {3, 7}, {7, 3, 1}, {7, 6, 3},
+		{1, 7, 0}, {7, 1, 6}, {3, 1, 4}, {1, 0, 3}, {3, 0}, {1, 6}, {0, 1}, {1, 6}, {4, 5}, {3, 0},
+		{0, 1}, {0, 3}, {4, 1},
+	})
 }
