@@ -149,13 +149,7 @@ func TestShippedCodesHaveNoFourCycles(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, err := Build(d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n := a.Code.FourCycles(); n != 0 {
-			t.Errorf("%+v: %d 4-cycles", d, n)
-		}
+		checkNoFourCycles(t, d)
 	}
 }
 

@@ -1,6 +1,7 @@
 package qcldpc
 
 import (
+	"hash/fnv"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -84,4 +85,32 @@ func decodeBlocks(t testing.TB, a *Adapted, snr float64, blocks int, seed uint64
 		}
 	}
 	return fails, wrong, iters
+}
+
+// checkNoFourCycles builds d and reports an error if its code has 4-cycles
+// (counted from the shifts).
+func checkNoFourCycles(t *testing.T, d Description) {
+	t.Helper()
+	a, err := Build(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := a.Code.FourCycles(); n != 0 {
+		t.Errorf("%+v: %d 4-cycles", d, n)
+	}
+}
+
+// constructionDigest hashes an adapted code's circulants and its shortened
+// and punctured positions: the value a frozen family must keep.
+func constructionDigest(a *Adapted) uint64 {
+	h := fnv.New64a()
+	for _, e := range a.Code.Circulants {
+		h.Write([]byte{byte(e.Row), byte(e.Row >> 8), byte(e.Col), byte(e.Col >> 8), byte(e.Shift), byte(e.Shift >> 8)})
+	}
+	for _, list := range [][]int32{a.Shortened, a.Punctured} {
+		for _, p := range list {
+			h.Write([]byte{byte(p), byte(p >> 8), byte(p >> 16), byte(p >> 24)})
+		}
+	}
+	return h.Sum64()
 }
