@@ -3,6 +3,7 @@ package alice
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/qosst/qosst-go/fsm"
 	"github.com/qosst/qosst-go/messages"
@@ -37,7 +38,7 @@ func (s *session) registerEC(m *fsm.Mux) {
 			return fsm.Answer{}, err
 		}
 		c := req.Content.(*messages.ECInitializationContent)
-		k, err := newKeying(f, c)
+		k, err := newKeying(f, c, s.cfg.Alice.ErrorCorrection.Families)
 		if err != nil {
 			s.log.Info().Err(err).Msg("error correction denied")
 			return answer(messages.ECDenied, &messages.ECDeniedContent{ErrorMessage: err.Error()})
@@ -137,11 +138,16 @@ func (s *session) decodeBatch(f *frame, batch []messages.ECBlockItem) (fsm.Answe
 }
 
 // newKeying checks Bob's reconciliation plan against the frame and prepares
-// Alice's decoder from her key symbols and Bob's estimated channel.
-func newKeying(f *frame, c *messages.ECInitializationContent) (*keying, error) {
+// Alice's decoder from her key symbols and Bob's estimated channel. A
+// quasi-cyclic code of a family not in families (when not empty) is refused.
+func newKeying(f *frame, c *messages.ECInitializationContent, families []int) (*keying, error) {
 	plan, err := planFromContent(c)
 	if err != nil {
 		return nil, err
+	}
+	if plan.QC != nil && len(families) > 0 && !slices.Contains(families, plan.QC.Family) {
+		return nil, fmt.Errorf("%w: code family %d is not among alice.error_correction.families %v",
+			pp.ErrInvalidPlan, plan.QC.Family, families)
 	}
 	params, err := f.keyRateParams()
 	if err != nil {

@@ -3,10 +3,12 @@ package bob
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/qosst/qosst-go/config"
 	pp "github.com/qosst/qosst-go/postprocessing"
+	"github.com/qosst/qosst-go/postprocessing/qcldpc"
 )
 
 // Config is what the driver needs to run frames. The station's binary fills
@@ -61,6 +63,11 @@ type Config struct {
 	Codes       string
 	Efficiency  float64
 	BlockLength int
+	// Families restricts the quasi-cyclic code families the planner may
+	// choose (nil: all it uses). Whatever it holds, a family Alice answers
+	// EC_DENIED to is dropped for the rest of the frame and the frame
+	// planned again.
+	Families []int
 	// NumbersOnly keeps EC_BLOCK and PA_REQUEST in the specification's form
 	// (bob.error_correction.encoding = "numbers") even when Alice offers the
 	// packed one.
@@ -103,7 +110,8 @@ func DefaultConfig() Config {
 
 // WithStation returns c with the post-processing keys of a station
 // configuration: bob.error_correction.reconciliation, codes, efficiency and
-// block_length and encoding (an empty or zero value keeps c's). FromStation applies it; it serves to lay a station file's keys
+// block_length, families and encoding (an empty or zero value keeps c's).
+// FromStation applies it; it serves to lay a station file's keys
 // over another driver configuration.
 func (c Config) WithStation(sc *config.Config) Config {
 	ec := sc.Bob.ErrorCorrection
@@ -118,6 +126,9 @@ func (c Config) WithStation(sc *config.Config) Config {
 	}
 	if ec.BlockLength != 0 {
 		c.BlockLength = ec.BlockLength
+	}
+	if len(ec.Families) > 0 {
+		c.Families = slices.Clone(ec.Families)
 	}
 	if ec.Encoding != "" {
 		c.NumbersOnly = ec.Encoding == config.EncodingNumbers
@@ -200,6 +211,8 @@ func (c Config) Validate() error {
 		return bad("error_correction.efficiency", c.Efficiency)
 	case c.BlockLength < 0:
 		return bad("error_correction.block_length", c.BlockLength)
+	case slices.ContainsFunc(c.Families, func(id int) bool { return !slices.Contains(qcldpc.PlannedFamilies(), id) }):
+		return bad("error_correction.families", c.Families)
 	case !(c.Beta > 0 && c.Beta <= 1):
 		return bad("beta", c.Beta)
 	case !(c.EpsilonPA > 0 && c.EpsilonPA < 1):

@@ -3,12 +3,14 @@ package bob
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/qosst/qosst-go/hardware"
 	"github.com/qosst/qosst-go/keystore"
 	"github.com/qosst/qosst-go/logging"
 	"github.com/qosst/qosst-go/messages"
 	pp "github.com/qosst/qosst-go/postprocessing"
+	"github.com/qosst/qosst-go/postprocessing/qcldpc"
 )
 
 // This file holds the phases of a frame in the order RunFrame calls them.
@@ -359,23 +361,57 @@ func (f *frame) planKey(keySyms []complex128) (float64, ecPlan, error) {
 		return 0, ecPlan{}, err
 	}
 	yq := pp.KeyQuadratures(keySyms, det)
-	plan, err := pp.PlanReconciliation(pp.PlanParams{KeyQuadratures: len(yq), SNR: snr, Noise: ch.Noise,
+	params := pp.PlanParams{KeyQuadratures: len(yq), SNR: snr, Noise: ch.Noise,
 		Seed: f.d.newSeed(), Scheme: f.d.cfg.Reconciliation, Codes: f.d.cfg.Codes, Efficiency: f.d.cfg.Efficiency,
-		MaxBlockLength: f.d.cfg.BlockLength})
+		MaxBlockLength: f.d.cfg.BlockLength, Families: slices.Clone(f.d.cfg.Families)}
+	return f.planWith(params, yq)
+}
+
+// planWith plans error correction with params for Bob's key quadratures yq
+// and returns the asymptotic key rate (bits per symbol) at the plan's β.
+func (f *frame) planWith(params pp.PlanParams, yq []float64) (float64, ecPlan, error) {
+	plan, err := pp.PlanReconciliation(params)
 	if err != nil {
 		return 0, ecPlan{}, err
 	}
-	beta := plan.Rate() / pp.GaussianCapacity(snr)
+	beta := plan.Rate() / pp.GaussianCapacity(params.SNR)
+	kp := f.kp
 	kp.Beta = min(beta, 1)
 	rate, err := pp.SecretKeyRate(kp)
 	if err != nil {
 		return 0, ecPlan{}, err
 	}
-	ep := ecPlan{plan: plan, yq: yq, snr: snr, beta: beta}
+	ep := ecPlan{plan: plan, params: params, yq: yq, snr: params.SNR, beta: beta}
 	if !(rate > 0) {
 		return 0, ep, fmt.Errorf("key rate %g bit/symbol at β = %.3f", rate, beta)
 	}
 	return rate, ep, nil
+}
+
+// withoutDenied plans the frame again after Alice answered EC_DENIED to a
+// plan with a quasi-cyclic code: without that code's family (a peer built
+// before the family does not know it, or its operator does not accept it),
+// with a new seed. ok is false when there is nothing to fall back to: the
+// plan named no quasi-cyclic code, or no family is left.
+func (f *frame) withoutDenied() (ecPlan, bool, error) {
+	prev := f.plan
+	if prev.plan.QC == nil {
+		return prev, false, nil
+	}
+	params := prev.params
+	if params.Families == nil {
+		params.Families = qcldpc.PlannedFamilies()
+	}
+	params.Families = slices.DeleteFunc(slices.Clone(params.Families), func(id int) bool { return id == prev.plan.QC.Family })
+	if len(params.Families) == 0 {
+		return prev, false, nil
+	}
+	params.Seed = f.d.newSeed()
+	_, next, err := f.planWith(params, prev.yq)
+	if err != nil {
+		return prev, false, fmt.Errorf("planning without code family %d: %w", prev.plan.QC.Family, err)
+	}
+	return next, true, nil
 }
 
 // reconcile is error correction: EC_INITIALIZATION with the plan (its
@@ -386,30 +422,56 @@ func (f *frame) planKey(keySyms []complex128) (float64, ecPlan, error) {
 // form, or, when Alice's EC_READY offers the packed encoding, in packed
 // batches that she decodes on all her cores.
 func (f *frame) reconcile() error {
-	init := ecInitContent(f.plan.plan)
 	f.sum.Reconciliation = f.plan.plan.Scheme
 	// Bob generates the code while Alice does the same for EC_INITIALIZATION.
 	type built struct {
 		rec *pp.BobReconciler
 		err error
 	}
-	ready := make(chan built, 1)
-	go func() {
-		rec, err := pp.NewBobReconcilerFrom(f.plan.plan, f.plan.yq, f.d.keyBits)
-		ready <- built{rec, err}
-	}()
-	_, c, err := f.request(PhaseEC, messages.ECInitialization, init)
-	b := <-ready
-	if err != nil {
+	var (
+		rec *pp.BobReconciler
+		c   messages.Content
+	)
+	for {
+		init := ecInitContent(f.plan.plan)
+		ready := make(chan built, 1)
+		go func(plan pp.ReconciliationPlan, yq []float64) {
+			rec, err := pp.NewBobReconcilerFrom(plan, yq, f.d.keyBits)
+			ready <- built{rec, err}
+		}(f.plan.plan, f.plan.yq)
+		var err error
+		_, c, err = f.request(PhaseEC, messages.ECInitialization, init)
+		b := <-ready
 		var pe *PhaseError
-		if errors.As(err, &pe) && pe.Response == messages.UnexpectedCommand {
-			pe.Err = fmt.Errorf("%w: %w", ErrPeerLacksEC, pe.Err)
+		if err != nil && errors.As(err, &pe) && pe.Response == messages.ECDenied {
+			denied := f.plan.plan
+			next, ok, perr := f.withoutDenied()
+			if perr != nil {
+				return &PhaseError{Phase: PhaseEC, Request: pe.Request, Response: pe.Response, Message: pe.Message,
+					Err: fmt.Errorf("%w; %w", pe.Err, perr)}
+			}
+			if ok {
+				f.sum.ECDenied++
+				f.d.log.Warn().Str("alice", logging.Truncate(pe.Message)).Int("family", denied.QC.Family).Int("next_family", next.plan.QC.Family).
+					Float64("beta", next.beta).Msg("error correction denied: planning without this code family")
+				f.plan = next
+				continue
+			}
 		}
-		return err
+		if err != nil {
+			if errors.As(err, &pe) && pe.Response == messages.UnexpectedCommand {
+				pe.Err = fmt.Errorf("%w: %w", ErrPeerLacksEC, pe.Err)
+			}
+			return err
+		}
+		if b.err != nil {
+			return &PhaseError{Phase: PhaseEC, Err: b.err}
+		}
+		rec = b.rec
+		break
 	}
-	rec := b.rec
-	if b.err != nil {
-		return &PhaseError{Phase: PhaseEC, Err: b.err}
+	if q := f.plan.plan.QC; q != nil {
+		f.sum.CodeFamily = q.Family
 	}
 	f.plan.yq = nil
 	p := f.plan.plan

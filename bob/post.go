@@ -9,10 +9,11 @@ import (
 // ecPlan is the error-correction plan of a frame, with Bob's key
 // quadratures (SNU).
 type ecPlan struct {
-	plan pp.ReconciliationPlan
-	yq   []float64
-	snr  float64
-	beta float64
+	plan   pp.ReconciliationPlan
+	params pp.PlanParams // what plan was planned from
+	yq     []float64
+	snr    float64
+	beta   float64
 }
 
 // reconciled is the key after error correction.

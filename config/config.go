@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -101,6 +102,9 @@ type Config struct {
 type Alice struct {
 	Network     AliceNetwork `toml:"network"`
 	Negotiation Negotiation  `toml:"negotiation"`
+	// ErrorCorrection is Alice's [alice.error_correction] (this
+	// implementation's section).
+	ErrorCorrection AliceErrorCorrection `toml:"error_correction"`
 	// MaxSessions bounds the number of identified sessions Alice serves;
 	// an identification beyond it is answered ABORT ("server busy").
 	MaxSessions int `toml:"max_sessions"`
@@ -121,6 +125,14 @@ type AliceNetwork struct {
 // Listen returns the HOST:PORT Alice listens on.
 func (n AliceNetwork) Listen() string {
 	return net.JoinHostPort(n.BindAddress, strconv.Itoa(n.BindPort))
+}
+
+// AliceErrorCorrection is what Alice accepts in EC_INITIALIZATION.
+type AliceErrorCorrection struct {
+	// Families lists the quasi-cyclic code families (qc_ldpc's "family")
+	// Alice accepts; a plan naming another is answered EC_DENIED, and Bob
+	// plans again without it. Empty: every family this build ships.
+	Families []int `toml:"families"`
 }
 
 // Negotiation tells Alice how to answer frame parameters she does not accept.
@@ -160,6 +172,11 @@ type ErrorCorrection struct {
 	// BlockLength bounds the key quadratures of one quasi-cyclic block; 0
 	// takes the planner's default (2^21).
 	BlockLength int `toml:"block_length"`
+	// Families lists the quasi-cyclic code families the planner may choose
+	// (empty: all it uses). Bob also drops a family Alice answers EC_DENIED
+	// to and plans the frame again, so a peer built before a family still
+	// reconciles.
+	Families []int `toml:"families"`
 	// Encoding of the large arrays of EC_BLOCK and PA_REQUEST: "packed"
 	// (base64, several blocks per EC_BLOCK; used only when Alice's EC_READY
 	// offers it, else the specification's form) or "numbers" (the
@@ -474,6 +491,8 @@ func Default() *Config {
 func (c *Config) Clone() *Config {
 	d := *c
 	d.Alice.Negotiation.Required = append([]string(nil), c.Alice.Negotiation.Required...)
+	d.Alice.ErrorCorrection.Families = slices.Clone(c.Alice.ErrorCorrection.Families)
+	d.Bob.ErrorCorrection.Families = slices.Clone(c.Bob.ErrorCorrection.Families)
 	d.Ignored = append([]string(nil), c.Ignored...)
 	d.Deprecated = append([]string(nil), c.Deprecated...)
 	if c.given != nil {

@@ -64,6 +64,12 @@ func TestExampleParsesAndMatchesDocs(t *testing.T) {
 	if len(cfg.Alice.Negotiation.Required) == 0 {
 		cfg.Alice.Negotiation.Required = nil
 	}
+	if len(cfg.Alice.ErrorCorrection.Families) == 0 {
+		cfg.Alice.ErrorCorrection.Families = nil
+	}
+	if len(cfg.Bob.ErrorCorrection.Families) == 0 {
+		cfg.Bob.ErrorCorrection.Families = nil
+	}
 	if !reflect.DeepEqual(cfg, def) {
 		t.Fatalf("example.toml differs from Default():\n%+v\n%+v", cfg, def)
 	}
@@ -429,5 +435,74 @@ func TestErrorCorrectionKnobs(t *testing.T) {
 	}
 	if r := c.Bob.Run; r.Reconnects != 0 || r.ReconnectBackoff.Duration != 2*time.Second {
 		t.Fatalf("read %+v", r)
+	}
+}
+
+// The code family lists name shipped families, once each; Bob's only those
+// his planner chooses among.
+func TestErrorCorrectionFamilies(t *testing.T) {
+	for _, tc := range []struct{ key, value, words string }{
+		{"alice.error_correction.families", "[9]", "family 9 is not one of"},
+		{"alice.error_correction.families", "[1, 4, 1]", "family 1 is listed twice"},
+		{"bob.error_correction.families", "[3]", "family 3 is not one of"}, // shipped, never planned
+		{"bob.error_correction.families", "[0]", "family 0 is not one of"},
+	} {
+		c := Default()
+		if err := c.SetString(tc.key, tc.value); err != nil {
+			t.Fatalf("%s = %s: %v", tc.key, tc.value, err)
+		}
+		err := c.Validate()
+		var fe *FieldError
+		if !errors.As(err, &fe) || fe.Key != tc.key || !strings.Contains(err.Error(), tc.words) {
+			t.Errorf("%s = %s: %v, want an error naming the key and saying %q", tc.key, tc.value, err, tc.words)
+		}
+	}
+	c := Default()
+	for key, value := range map[string]string{
+		"alice.error_correction.families": "[1, 2, 3, 4]",
+		"bob.error_correction.families":   "[4, 1, 2]",
+	} {
+		if err := c.SetString(key, value); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	d := c.Clone()
+	d.Bob.ErrorCorrection.Families[0] = 7
+	if !reflect.DeepEqual(c.Alice.ErrorCorrection.Families, []int{1, 2, 3, 4}) || !reflect.DeepEqual(c.Bob.ErrorCorrection.Families, []int{4, 1, 2}) {
+		t.Fatalf("read %v and %v (or Clone shares them)", c.Alice.ErrorCorrection.Families, c.Bob.ErrorCorrection.Families)
+	}
+}
+
+// Lists of integers are read as JSON and TOML decoders give them, and as
+// the command line writes them; anything else names the key.
+func TestIntListValues(t *testing.T) {
+	const key = "bob.error_correction.families"
+	c := Default()
+	if k, err := c.KindOf(key); err != nil || k != KindInts {
+		t.Fatalf("KindOf = %v, %v", k, err)
+	}
+	for _, v := range []any{[]int{5, 4}, []int64{5, 4}, []any{5.0, int64(4)}} {
+		if err := c.Set(key, v); err != nil {
+			t.Fatalf("Set(%v): %v", v, err)
+		}
+		if s, err := c.String(key); err != nil || s != "5,4" {
+			t.Fatalf("Set(%v) reads back %q, %v", v, s, err)
+		}
+	}
+	for _, text := range []string{"5,4", "[5, 4]", " 5 , 4 "} {
+		if err := c.SetString(key, text); err != nil || !reflect.DeepEqual(c.Bob.ErrorCorrection.Families, []int{5, 4}) {
+			t.Fatalf("SetString(%q): %v, %v", text, c.Bob.ErrorCorrection.Families, err)
+		}
+	}
+	for _, v := range []any{[]any{"5"}, []any{4.5}, []any{1e12}, "5", []string{"5"}} {
+		if err := c.Set(key, v); err == nil || !strings.Contains(err.Error(), key) {
+			t.Errorf("Set(%#v): %v, want an error naming the key", v, err)
+		}
+	}
+	if err := c.SetString(key, "five"); err == nil || !strings.Contains(err.Error(), key) {
+		t.Errorf("SetString(five): %v", err)
 	}
 }

@@ -168,6 +168,8 @@ func (v *textValue) Type() string {
 		return "duration"
 	case KindStrings:
 		return "strings"
+	case KindInts:
+		return "ints"
 	}
 	return "string"
 }

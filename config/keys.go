@@ -21,6 +21,7 @@ const (
 	KindBool
 	KindDuration
 	KindStrings
+	KindInts
 )
 
 func (k Kind) String() string {
@@ -37,6 +38,8 @@ func (k Kind) String() string {
 		return "duration"
 	case KindStrings:
 		return "list of strings"
+	case KindInts:
+		return "list of integers"
 	}
 	return "invalid"
 }
@@ -78,6 +81,8 @@ func (c *Config) field(key string) (reflect.Value, Kind, error) {
 		return v, KindBool, nil
 	case v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.String:
 		return v, KindStrings, nil
+	case v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Int:
+		return v, KindInts, nil
 	}
 	return reflect.Value{}, KindInvalid, fieldErr(key, "is a section, not a value")
 }
@@ -108,6 +113,8 @@ func (c *Config) Get(key string) (any, error) {
 		return v.Bool(), nil
 	case KindStrings:
 		return append([]string(nil), v.Interface().([]string)...), nil
+	case KindInts:
+		return append([]int(nil), v.Interface().([]int)...), nil
 	}
 	return nil, fieldErr(key, "unsupported value")
 }
@@ -211,8 +218,49 @@ func (c *Config) assign(v reflect.Value, k Kind, key string, value any, bad func
 		default:
 			return bad()
 		}
+	case KindInts:
+		var in []any
+		switch x := value.(type) {
+		case []int:
+			v.Set(reflect.ValueOf(append([]int(nil), x...)))
+			return nil
+		case []int64:
+			for _, e := range x {
+				in = append(in, e)
+			}
+		case []any:
+			in = x
+		default:
+			return bad()
+		}
+		out := make([]int, 0, len(in))
+		for _, e := range in {
+			n, ok := wholeInt(e)
+			if !ok {
+				return fieldErr(key, "must be a list of integers, has %v", e)
+			}
+			out = append(out, n)
+		}
+		v.Set(reflect.ValueOf(out))
 	}
 	return nil
+}
+
+// wholeInt reads an integer as JSON and TOML decoders give it.
+func wholeInt(e any) (int, bool) {
+	switch x := e.(type) {
+	case int:
+		return x, true
+	case int64:
+		if x >= math.MinInt32 && x <= math.MaxInt32 {
+			return int(x), true
+		}
+	case float64:
+		if x == math.Trunc(x) && x >= math.MinInt32 && x <= math.MaxInt32 {
+			return int(x), true
+		}
+	}
+	return 0, false
 }
 
 // SetString parses text as the value of key (numbers, booleans, durations,
@@ -249,6 +297,19 @@ func (c *Config) SetString(key, text string) error {
 			}
 		}
 		return c.Set(key, out)
+	case KindInts:
+		out := []int{}
+		for _, f := range strings.Split(strings.Trim(strings.TrimSpace(text), "[]"), ",") {
+			if f = strings.TrimSpace(f); f == "" {
+				continue
+			}
+			n, err := strconv.Atoi(f)
+			if err != nil {
+				return fieldErr(key, "must be a comma-separated list of integers, got %q", text)
+			}
+			out = append(out, n)
+		}
+		return c.Set(key, out)
 	}
 	return c.Set(key, text)
 }
@@ -262,6 +323,12 @@ func (c *Config) String(key string) (string, error) {
 	switch x := v.(type) {
 	case []string:
 		return strings.Join(x, ","), nil
+	case []int:
+		parts := make([]string, len(x))
+		for i, n := range x {
+			parts[i] = strconv.Itoa(n)
+		}
+		return strings.Join(parts, ","), nil
 	case float64:
 		return strconv.FormatFloat(x, 'g', -1, 64), nil
 	}

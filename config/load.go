@@ -48,7 +48,7 @@ var referenceTop = map[string]bool{
 // key in them is an error. A station adding its own section appends it here.
 var strictSections = []string{
 	"simulation", "limits", "timeouts", "keys", "logging", "authentication",
-	"alice.negotiation", "bob.error_correction", "bob.run", "instruments",
+	"alice.negotiation", "alice.error_correction", "bob.error_correction", "bob.run", "instruments",
 	"monitor",
 }
 

@@ -3,9 +3,11 @@ package config
 import (
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/qosst/qosst-go/postprocessing/qcldpc"
 	"github.com/qosst/qosst-go/transport/auth"
 )
 
@@ -34,6 +36,17 @@ func (c *Config) Validate() error {
 			add(key, "must be in (0, 1], got %v", v)
 		case openHigh && v == 1:
 			add(key, "must be in (0, 1), got %v", v)
+		}
+	}
+	// families checks a list of code family ids: each one of known, once.
+	families := func(key string, ids, known []int) {
+		for i, id := range ids {
+			switch {
+			case !slices.Contains(known, id):
+				add(key, "family %d is not one of %v", id, known)
+			case slices.Contains(ids[:i], id):
+				add(key, "family %d is listed twice", id)
+			}
 		}
 	}
 	nonNeg := func(key string, v float64) {
@@ -110,6 +123,8 @@ func (c *Config) Validate() error {
 	if n := ec.BlockLength; n != 0 && (n < 1<<14 || n > 1<<21) {
 		add("bob.error_correction.block_length", "must be in [16384, 2097152] quadratures (0: the planner's default), got %d", n)
 	}
+	families("alice.error_correction.families", c.Alice.ErrorCorrection.Families, qcldpc.Families())
+	families("bob.error_correction.families", ec.Families, qcldpc.PlannedFamilies())
 	switch ec.Encoding {
 	case EncodingPacked, EncodingNumbers:
 	default:

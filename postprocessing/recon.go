@@ -85,6 +85,9 @@ type PlanParams struct {
 	// Efficiency is the target β of quasi-cyclic codes
 	// (DefaultEfficiencyAt(SNR) when zero).
 	Efficiency float64
+	// Families restricts the quasi-cyclic code families the planner may
+	// choose (qcldpc.ForRateAmong); nil: all of them.
+	Families []int
 	// Optional tuning; zero values take the rate rule's choices.
 	// MaxBlockLength bounds the quadratures of one block
 	// (DefaultQCBlockLength for quasi-cyclic codes, DefaultMaxBlockLength

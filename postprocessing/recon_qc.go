@@ -162,7 +162,7 @@ func (q *qcDecoder) Decode(llr []float64, syndrome []uint8, out []uint8) (int, b
 // rate efficiency·½·log2(1 + snr) (clamped to the rates the families serve),
 // as long as the key quadratures allow, with a multiple of 8 channel bits
 // per block.
-func planQC(keyQuadratures, maxQ int, snr, efficiency float64, seed int64) (qcldpc.Description, int, error) {
+func planQC(keyQuadratures, maxQ int, snr, efficiency float64, seed int64, among []int) (qcldpc.Description, int, error) {
 	lo, hi := qcldpc.RateRange()
 	rate := min(max(efficiency*GaussianCapacity(snr), lo), hi)
 	var d qcldpc.Description
@@ -173,7 +173,7 @@ func planQC(keyQuadratures, maxQ int, snr, efficiency float64, seed int64) (qcld
 		capped := false
 		for try := 0; ; try++ {
 			var err error
-			d, err = qcldpc.ForRate(rate, min(n, qcldpc.MaxLength))
+			d, err = qcldpc.ForRateAmong(rate, min(n, qcldpc.MaxLength), among)
 			if err != nil {
 				return d, 0, fmt.Errorf("%w: %w", ErrInvalidPlan, err)
 			}
@@ -223,7 +223,7 @@ func planQCReconciliation(p PlanParams) (ReconciliationPlan, error) {
 	case p.KeyQuadratures < MinQCBlockLength:
 		return ReconciliationPlan{}, fmt.Errorf("%w: %d key quadratures, fewer than one block of %d", ErrInvalidPlan, p.KeyQuadratures, MinQCBlockLength)
 	}
-	d, blocks, err := planQC(p.KeyQuadratures, maxQ, p.SNR, eff, p.Seed)
+	d, blocks, err := planQC(p.KeyQuadratures, maxQ, p.SNR, eff, p.Seed, p.Families)
 	if err != nil {
 		return ReconciliationPlan{}, err
 	}

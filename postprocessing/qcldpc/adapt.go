@@ -195,6 +195,15 @@ func Build(d Description) (*Adapted, error) {
 // Shortening lowers R_eff, as the syndrome stays whole while the key
 // shrinks; puncturing raises it.
 func ForRate(rate float64, n int) (Description, error) {
+	return ForRateAmong(rate, n, nil)
+}
+
+// ForRateAmong is ForRate restricted to the families listed (nil: every
+// family ForRate uses), tried in ForRate's order: a station whose peer does
+// not know the newest families plans with the ones it does. Ids ForRate
+// never uses (FamilyHigh) or that are not shipped are ignored; when no listed
+// family serves the rate and length, the error wraps ErrInvalidDescription.
+func ForRateAmong(rate float64, n int, among []int) (Description, error) {
 	if !(rate > 0 && rate < 1) {
 		return Description{}, fmt.Errorf("%w: rate %g outside (0, 1)", ErrInvalidDescription, rate)
 	}
@@ -203,6 +212,9 @@ func ForRate(rate float64, n int) (Description, error) {
 	}
 	var best *family
 	for _, id := range forRateOrder {
+		if among != nil && !slices.Contains(among, id) {
+			continue
+		}
 		fam := families[id]
 		f := &fam.raptor
 		if rate <= f.RateAt(fam.minRows) && rate >= f.RateAt(f.MaxRows()) && servesLength(id, n) {
@@ -211,6 +223,9 @@ func ForRate(rate float64, n int) (Description, error) {
 		}
 	}
 	if best == nil {
+		if among != nil {
+			return Description{}, fmt.Errorf("%w: none of the families %v serves rate %g at %d bits", ErrInvalidDescription, among, rate, n)
+		}
 		return Description{}, fmt.Errorf("%w: no family serves rate %g", ErrInvalidDescription, rate)
 	}
 	f := &best.raptor

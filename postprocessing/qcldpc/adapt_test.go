@@ -296,3 +296,46 @@ func TestPuncturingRaisesRate(t *testing.T) {
 		}
 	}
 }
+
+// ForRateAmong picks, among the families listed, the one ForRate's order
+// prefers; nil is ForRate; a list that serves nothing is an error.
+func TestForRateAmong(t *testing.T) {
+	const n = 1 << 18
+	all, err := ForRate(0.12, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same, err := ForRateAmong(0.12, n, nil)
+	if err != nil || same != all {
+		t.Fatalf("ForRateAmong(nil) = %+v, %v; ForRate = %+v", same, err, all)
+	}
+	for _, tc := range []struct {
+		among []int
+		want  int
+	}{
+		{[]int{FamilyMD3, FamilyMD, FamilyLowRandom}, FamilyMD3},
+		{[]int{FamilyLowRandom, FamilyMD}, FamilyMD},
+		{[]int{FamilyAR4JA, FamilyLowRandom}, FamilyLowRandom},
+		{[]int{FamilyAR4JA}, FamilyAR4JA},
+		{[]int{FamilyHigh, FamilyAR4JA}, FamilyAR4JA}, // FamilyHigh is never planned
+	} {
+		d, err := ForRateAmong(0.12, n, tc.among)
+		if err != nil || d.Family != tc.want {
+			t.Errorf("among %v: family %d, %v; want %d", tc.among, d.Family, err, tc.want)
+		}
+		if r, err := d.EffectiveRate(); err == nil && r > 0.12+1e-9 {
+			t.Errorf("among %v: rate %g above 0.12", tc.among, r)
+		}
+	}
+	for _, among := range [][]int{{}, {FamilyHigh}, {FamilyMD2}, {99}} {
+		if d, err := ForRateAmong(0.12, n, among); !errors.Is(err, ErrInvalidDescription) {
+			t.Errorf("among %v: %+v, %v; want ErrInvalidDescription", among, d, err)
+		}
+	}
+	if got := PlannedFamilies(); !slices.Equal(got, forRateOrder) || slices.Contains(got, FamilyHigh) {
+		t.Errorf("PlannedFamilies() = %v", got)
+	}
+	if got := Families(); !slices.IsSorted(got) || len(got) != len(families) {
+		t.Errorf("Families() = %v", got)
+	}
+}

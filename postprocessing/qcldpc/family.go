@@ -111,6 +111,21 @@ var families = map[int]*family{
 	},
 }
 
+// Families returns the ids of the shipped families, ascending: the ids a
+// Description may name.
+func Families() []int {
+	ids := make([]int, 0, len(families))
+	for id := range families {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// PlannedFamilies returns the ids ForRate chooses among, in the order it
+// tries them.
+func PlannedFamilies() []int { return slices.Clone(forRateOrder) }
+
 // FamilyRaptor returns a copy of the protograph family with the given id,
 // and the fewest rows a description may use with it.
 func FamilyRaptor(id int) (*Raptor, int, error) {

@@ -53,6 +53,7 @@ func main() {
 	preOnly := flag.Bool("preonly", false, "mutate only the precode")
 	mode := flag.String("mode", "search", "search, precode or greedy")
 	ext := flag.Int("ext", 12, "greedy: extension rows")
+	temp := flag.Float64("temp", 0, "annealing: a step that lowers the smallest β by d is taken with probability exp(−d/temp), temp falling linearly to 0 over the run (0: only improvements)")
 	md8 := flag.Bool("md8", false, "evaluate on the channel of multidimensional reconciliation (GAOptions.MD8) instead of the BIAWGN channel")
 	flag.Parse()
 	channel = qcldpc.GAOptions{MD8: *md8}
@@ -107,7 +108,8 @@ func main() {
 		g.Ext = g.Ext[:maxExt]
 		f = g
 	}
-	best := eval(f, rowsAt, rates)
+	cur := eval(f, rowsAt, rates)
+	best, bestF := cur, f
 	fmt.Printf("start %.4f\n", best)
 	for it := 0; it < *iters; it++ {
 		g := mutate(f, rng, *maxW, *preOnly)
@@ -115,13 +117,17 @@ func main() {
 			continue
 		}
 		v := eval(g, rowsAt, rates)
+		t := *temp * (1 - float64(it)/float64(*iters))
+		if v > cur || (t > 0 && v > 0 && rng.Float64() < math.Exp((v-cur)/t)) {
+			cur, f = v, g
+		}
 		if v > best {
-			best, f = v, g
+			best, bestF = v, g
 			fmt.Printf("iter %d min beta %.4f\n", it, best)
-			show(f, rowsAt, rates)
+			show(bestF, rowsAt, rates)
 		}
 	}
-	show(f, rowsAt, rates)
+	show(bestF, rowsAt, rates)
 }
 
 func leastLoaded(load []int, w int) []uint8 {

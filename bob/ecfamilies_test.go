@@ -1,0 +1,98 @@
+package bob
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/qosst/qosst-go/config"
+	"github.com/qosst/qosst-go/messages"
+	"github.com/qosst/qosst-go/postprocessing/qcldpc"
+)
+
+// An Alice that does not accept the newest code families (one built before
+// them, or one whose operator lists the families she accepts) answers
+// EC_DENIED to a plan naming one; Bob plans again without that family until
+// she accepts, and the frame completes with identical keys.
+func TestECDeniedFamilyFallback(t *testing.T) {
+	t.Parallel() // its own Alice, link and key stores
+	c := stationConfig()
+	lowSNR(c)
+	c.Keys.OutputDir = t.TempDir()
+	c.Alice.ErrorCorrection.Families = []int{qcldpc.FamilyAR4JA, qcldpc.FamilyLow, qcldpc.FamilyLowRandom}
+	l, d := listen(t, "pipe")
+	aliceKeys := startAlice(t, c, l)
+	st, err := NewStation(c, testLogger(t), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	sums, err := st.Driver.Run(runCtx(t), 1)
+	if err != nil || len(sums) != 1 {
+		t.Fatalf("Run: %d frames, %v", len(sums), err)
+	}
+	s := sums[0]
+	if s.CodeFamily != qcldpc.FamilyLowRandom || s.ECDenied != 2 {
+		t.Errorf("frame reconciled with family %d after %d denials, want family %d after 2 (7, then 5)",
+			s.CodeFamily, s.ECDenied, qcldpc.FamilyLowRandom)
+	}
+	checkKeys(t, s, aliceKeys, st.Keys)
+}
+
+// bob.error_correction.families restricts the planner from the start: no
+// plan is denied.
+func TestECFamiliesConfigured(t *testing.T) {
+	t.Parallel()
+	c := stationConfig()
+	lowSNR(c)
+	c.Bob.ErrorCorrection.Families = []int{qcldpc.FamilyMD, qcldpc.FamilyAR4JA}
+	c.Keys.OutputDir = t.TempDir()
+	l, d := listen(t, "pipe")
+	aliceKeys := startAlice(t, c, l)
+	st, err := NewStation(c, testLogger(t), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	sums, err := st.Driver.Run(runCtx(t), 1)
+	if err != nil || len(sums) != 1 {
+		t.Fatalf("Run: %d frames, %v", len(sums), err)
+	}
+	if s := sums[0]; s.CodeFamily != qcldpc.FamilyMD || s.ECDenied != 0 {
+		t.Errorf("frame reconciled with family %d after %d denials, want family %d at once", s.CodeFamily, s.ECDenied, qcldpc.FamilyMD)
+	}
+	checkKeys(t, sums[0], aliceKeys, st.Keys)
+}
+
+// When no family Bob may use is one Alice accepts, the frame ends with her
+// refusal after at most one plan per family, and neither side keeps a key.
+func TestECDeniedEveryFamily(t *testing.T) {
+	t.Parallel()
+	c := stationConfig()
+	lowSNR(c)
+	c.Bob.ErrorCorrection.Families = []int{qcldpc.FamilyMD3, qcldpc.FamilyMD}
+	c.Alice.ErrorCorrection.Families = []int{qcldpc.FamilyAR4JA}
+	c.Keys.OutputDir = t.TempDir()
+	l, d := listen(t, "pipe")
+	aliceKeys := startAlice(t, c, l)
+	st, err := NewStation(c, testLogger(t), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	_, err = st.Driver.RunFrame(runCtx(t))
+	var pe *PhaseError
+	if !errors.Is(err, ErrPeerRefused) || Fatal(err) || !errors.As(err, &pe) || pe.Response != messages.ECDenied {
+		t.Fatalf("RunFrame: %v, want Alice's EC_DENIED", err)
+	}
+	noKeys(t, "Bob", st.Keys)
+	noKeys(t, "Alice", aliceKeys)
+}
+
+// lowSNR sets a link whose rate (≈ 0.105) falls to family 7, then 5, then
+// 4, in a block of 2^16 quadratures or more: SNR ≈ 0.19 (Va = 0.4), and a
+// target β of 0.85, far enough from the codes' thresholds that the one
+// block decodes whatever the family.
+func lowSNR(c *config.Config) {
+	c.Frame.Quantum.ModulationVariance = 0.4
+	c.Bob.ErrorCorrection.Efficiency = 0.85
+}
