@@ -110,6 +110,8 @@ func BenchmarkStationFrame10M(b *testing.B) {
 	b.ReportMetric(completed, "completed")
 	b.ReportMetric(r.beta, "beta")
 	b.ReportMetric(float64(r.keyBits), "key-bits")
+	b.ReportMetric(float64(r.blocksOK), "ec-blocks-ok")
+	b.ReportMetric(float64(r.blocksFailed), "ec-blocks-failed")
 	b.ReportMetric(r.tUsed, "T-used")
 	b.ReportMetric(r.xiUsed, "xi-used")
 }
@@ -120,6 +122,8 @@ type frameReport struct {
 	phases        map[string]float64 // ms
 	beta          float64
 	keyBits       int
+	blocksOK      int
+	blocksFailed  int
 	dropped       string
 	tUsed, xiUsed float64
 }
@@ -151,6 +155,9 @@ func parseBobLog(log []byte) frameReport {
 		r.beta, _ = line["beta"].(float64)
 		kb, _ := line["key_bits"].(float64)
 		r.keyBits = int(kb)
+		nOK, _ := line["ec_blocks_ok"].(float64)
+		failed, _ := line["ec_blocks_failed"].(float64)
+		r.blocksOK, r.blocksFailed = int(nOK), int(failed)
 		r.dropped, _ = line["dropped"].(string)
 	}
 	return r

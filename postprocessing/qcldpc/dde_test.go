@@ -148,4 +148,23 @@ func TestDDEFamilyLines(t *testing.T) {
 			ddeAgrees(t, "FamilyMD on MD8, rate "+fmtRate(rate), p, extra, tol, md)
 		}
 	})
+	// FamilyMDHigh too, at rates 0.35 to 0.16.
+	t.Run("MD8High", func(t *testing.T) {
+		md := coarse
+		md.MD8 = true
+		for _, rate := range []float64{0.35, 0.26, 0.2, 0.16} {
+			d, err := ForRate(rate, 1<<20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Family != FamilyMDHigh {
+				t.Fatalf("ForRate(%g) uses family %d, not FamilyMDHigh", rate, d.Family)
+			}
+			p, extra, err := d.ensemble()
+			if err != nil {
+				t.Fatal(err)
+			}
+			ddeAgrees(t, "FamilyMDHigh on MD8, rate "+fmtRate(rate), p, extra, tol, md)
+		}
+	})
 }

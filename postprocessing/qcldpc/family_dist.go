@@ -27,7 +27,7 @@ const lowRandomMinLength = 1 << 16
 // was measured at 2^16 bits and more only.
 func servesLength(id, n int) bool {
 	switch id {
-	case FamilyLowRandom, FamilyMD, FamilyMD2, FamilyMD3:
+	case FamilyLowRandom, FamilyMD, FamilyMD2, FamilyMD3, FamilyMDHigh:
 		return n >= lowRandomMinLength
 	}
 	return true

@@ -54,3 +54,32 @@ func init() {
 		{0, 1}, {0, 3}, {4, 1},
 	})
 }
+
+// FamilyMDHigh: a precode of AR4JA's shape (3 rows over 5 core columns, the
+// last punctured) and 10 extension rows, all found by PEXIT on the MD
+// channel under Protograph.DegreeTwoForest at every rate (the condition
+// FamilyHigh fails): 5 rows for rates 0.4 down to 0.222 from FamilyAR4JA's,
+// then 5 for 0.2 down to 0.143. It serves rates 0.4 down to 0.143 (rows 4
+// to 13) in blocks of at least lowRandomMinLength bits; FamilyAR4JA keeps
+// the rates above, where this family's precode alone (rate 0.5) fails the
+// condition.
+const FamilyMDHigh = 8
+
+func init() {
+	families[FamilyMDHigh] = &family{
+		id: FamilyMDHigh, name: "md-raptor-high",
+		raptor: Raptor{PreRows: 3, Core: 5, Punctured: []int{4},
+			Pre: []uint8{
+				0, 0, 1, 0, 2,
+				1, 1, 0, 1, 2,
+				1, 1, 0, 2, 1,
+			},
+			Ext: [][]uint8{
+				{1, 2, 4}, {3, 4, 2}, {1, 4}, {2, 1, 4}, {1, 4},
+				{4, 2, 1}, {4, 3, 2}, {2, 1}, {2, 1}, {3, 4},
+			},
+		},
+		minRows: 4,
+		preLift: 3,
+	}
+}

@@ -166,3 +166,53 @@ func (s *splitMix64) below(bound uint64) uint64 {
 		}
 	}
 }
+
+// DegreeTwoForest reports whether the variables of degree 1 and 2, with
+// their checks, form a forest in which no tree holds two variables of
+// degree 1. A cycle through degree-2 variables, or a path between two of
+// degree 1, lifts to codewords whose weight is set by the length of the
+// lifted cycle or path, not by the code's length; a decoder near threshold
+// converges to them (FamilyHigh's codewords of 24–32 bits come from a
+// column with two edges to one check). Every family ForRate uses passes at
+// every row count.
+func (p *Protograph) DegreeTwoForest() bool {
+	parent := make([]int, p.Rows+p.Cols) // checks 0..Rows-1, then variables
+	ones := make([]int, len(parent))     // degree-1 variables under each root
+	for i := range parent {
+		parent[i] = i
+	}
+	find := func(i int) int {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	for c := 0; c < p.Cols; c++ {
+		deg := 0
+		for r := 0; r < p.Rows; r++ {
+			deg += p.At(r, c)
+		}
+		if deg > 2 {
+			continue
+		}
+		v := p.Rows + c
+		if deg == 1 {
+			ones[v] = 1
+		}
+		for r := 0; r < p.Rows; r++ {
+			for e := 0; e < p.At(r, c); e++ {
+				a, b := find(v), find(r)
+				if a == b {
+					return false // a cycle
+				}
+				parent[a] = b
+				ones[b] += ones[a]
+				if ones[b] > 1 {
+					return false // a path between two degree-1 variables
+				}
+			}
+		}
+	}
+	return true
+}

@@ -8,6 +8,10 @@
 // It prints every improvement as a Go literal of the family. With -md8 the
 // thresholds are taken on the channel multidimensional reconciliation
 // presents (qcldpc.GAOptions.MD8), where β is what the codes reach in use.
+// -temp lets the search take a worse step now and then (annealing), -extonly
+// keeps the precode, and -distance rejects protographs that fail
+// Protograph.DegreeTwoForest at one of the rates. -check prints, for every
+// shipped family, the rows at which that condition fails.
 //
 // Two more modes built FamilyHigh:
 //
@@ -50,13 +54,25 @@ func main() {
 	maxW := flag.Int("maxw", 3, "largest extension row weight")
 	seed := flag.Uint64("seed", 1, "random seed")
 	initFam := flag.Int("init", 0, "start from this shipped family instead of a balanced start")
+	startPre := flag.String("startpre", "", "start from this precode (comma-separated multiplicities, row by row; with -core, -pre and -punct)")
+	startExt := flag.String("startext", "", "start from these extension rows (rows separated by /, columns by .: 1.2.4/3.4)")
+	freeze := flag.Int("freeze", 0, "never change the first N extension rows")
+	punctured := flag.String("punctured", "", "the punctured core columns (comma-separated) instead of the first -punct ones")
 	preOnly := flag.Bool("preonly", false, "mutate only the precode")
+	extOnly := flag.Bool("extonly", false, "mutate only the extension rows (keeps a precode chosen for its distance, like AR4JA's)")
 	mode := flag.String("mode", "search", "search, precode or greedy")
 	ext := flag.Int("ext", 12, "greedy: extension rows")
 	temp := flag.Float64("temp", 0, "annealing: a step that lowers the smallest β by d is taken with probability exp(−d/temp), temp falling linearly to 0 over the run (0: only improvements)")
+	distance := flag.Bool("distance", false, "reject families whose variables of degree ≤ 2 form a cycle or join two of degree 1 at one of the rates (such lifted codes have codewords of a few tens of bits, like FamilyHigh's)")
+	check := flag.Bool("check", false, "print, for each shipped family, the rows at which the degree ≤ 2 condition of -distance fails, and exit")
 	md8 := flag.Bool("md8", false, "evaluate on the channel of multidimensional reconciliation (GAOptions.MD8) instead of the BIAWGN channel")
 	flag.Parse()
 	channel = qcldpc.GAOptions{MD8: *md8}
+	requireDistance = *distance
+	if *check {
+		checkShipped()
+		return
+	}
 	switch *mode {
 	case "precode":
 		searchPrecode(*seed, *iters)
@@ -108,11 +124,50 @@ func main() {
 		g.Ext = g.Ext[:maxExt]
 		f = g
 	}
+	if *punctured != "" {
+		f.Punctured = nil
+		for _, v := range strings.Split(*punctured, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				panic(err)
+			}
+			f.Punctured = append(f.Punctured, n)
+		}
+	}
+	if *startPre != "" {
+		f.Pre = f.Pre[:0]
+		for _, v := range strings.Split(*startPre, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				panic(err)
+			}
+			f.Pre = append(f.Pre, uint8(n))
+		}
+	}
+	if *startExt != "" {
+		var ext [][]uint8
+		for _, row := range strings.Split(*startExt, "/") {
+			var pat []uint8
+			for _, v := range strings.Split(row, ".") {
+				n, err := strconv.Atoi(v)
+				if err != nil {
+					panic(err)
+				}
+				pat = append(pat, uint8(n))
+			}
+			ext = append(ext, pat)
+		}
+		for len(ext) < maxExt {
+			ext = append(ext, f.Ext[len(ext)])
+		}
+		f.Ext = ext[:maxExt]
+	}
+	frozen = *freeze
 	cur := eval(f, rowsAt, rates)
 	best, bestF := cur, f
 	fmt.Printf("start %.4f\n", best)
 	for it := 0; it < *iters; it++ {
-		g := mutate(f, rng, *maxW, *preOnly)
+		g := mutate(f, rng, *maxW, *preOnly, *extOnly)
 		if g == nil {
 			continue
 		}
@@ -147,13 +202,16 @@ func leastLoaded(load []int, w int) []uint8 {
 	return pat
 }
 
-func mutate(f *qcldpc.Raptor, rng *rand.Rand, maxW int, preOnly bool) *qcldpc.Raptor {
+func mutate(f *qcldpc.Raptor, rng *rand.Rand, maxW int, preOnly, extOnly bool) *qcldpc.Raptor {
 	g := &qcldpc.Raptor{PreRows: f.PreRows, Core: f.Core, Punctured: f.Punctured, Pre: append([]uint8(nil), f.Pre...)}
 	g.Ext = make([][]uint8, len(f.Ext))
 	copy(g.Ext, f.Ext)
 	op := rng.IntN(3)
-	if preOnly {
+	switch {
+	case preOnly:
 		op = 0
+	case extOnly:
+		op = 1
 	}
 	switch op {
 	case 0: // precode entry ±1
@@ -164,9 +222,12 @@ func mutate(f *qcldpc.Raptor, rng *rand.Rand, maxW int, preOnly bool) *qcldpc.Ra
 			g.Pre[i]++
 		}
 	default: // an extension row: new pattern
+		if frozen >= len(g.Ext) {
+			return nil
+		}
 		n := 1 + rng.IntN(4)
 		for t := 0; t < n; t++ {
-			i := rng.IntN(len(g.Ext))
+			i := frozen + rng.IntN(len(g.Ext)-frozen)
 			w := 1 + rng.IntN(maxW)
 			perm := rng.Perm(g.Core)[:w]
 			pat := make([]uint8, w)
@@ -179,11 +240,40 @@ func mutate(f *qcldpc.Raptor, rng *rand.Rand, maxW int, preOnly bool) *qcldpc.Ra
 	return g
 }
 
+// frozen is -freeze: the extension rows mutate never changes.
+var frozen int
+
+// requireDistance is -distance.
+var requireDistance bool
+
+func checkShipped() {
+	for _, id := range qcldpc.Families() {
+		f, minRows, err := qcldpc.FamilyRaptor(id)
+		if err != nil {
+			panic(err)
+		}
+		var bad []int
+		for rows := minRows; rows <= f.MaxRows(); rows++ {
+			p, err := f.Protograph(rows)
+			if err != nil {
+				panic(err)
+			}
+			if !p.DegreeTwoForest() {
+				bad = append(bad, rows)
+			}
+		}
+		fmt.Printf("family %d: rows %d..%d, degree ≤ 2 condition fails at %v\n", id, minRows, f.MaxRows(), bad)
+	}
+}
+
 func eval(f *qcldpc.Raptor, rowsAt []int, rates []float64) float64 {
 	worst := math.Inf(1)
 	for _, rows := range rowsAt {
 		p, err := f.Protograph(rows)
 		if err != nil || p.Validate() != nil {
+			return 0
+		}
+		if requireDistance && !p.DegreeTwoForest() {
 			return 0
 		}
 		snr, err := qcldpc.GAThreshold(p, nil, opts(0))
