@@ -10,7 +10,6 @@ import (
 	"github.com/qosst/qosst-go/logging"
 	"github.com/qosst/qosst-go/messages"
 	pp "github.com/qosst/qosst-go/postprocessing"
-	"github.com/qosst/qosst-go/postprocessing/qcldpc"
 )
 
 // This file holds the phases of a frame in the order RunFrame calls them.
@@ -374,6 +373,12 @@ func (f *frame) planWith(params pp.PlanParams, yq []float64) (float64, ecPlan, e
 	if err != nil {
 		return 0, ecPlan{}, err
 	}
+	return f.keyRateOf(plan, params, yq)
+}
+
+// keyRateOf is the asymptotic key rate (bits per symbol) at the β of plan,
+// planned with params; an error when it is not positive.
+func (f *frame) keyRateOf(plan pp.ReconciliationPlan, params pp.PlanParams, yq []float64) (float64, ecPlan, error) {
 	beta := plan.Rate() / pp.GaussianCapacity(params.SNR)
 	kp := f.kp
 	kp.Beta = min(beta, 1)
@@ -391,23 +396,21 @@ func (f *frame) planWith(params pp.PlanParams, yq []float64) (float64, ecPlan, e
 // withoutDenied plans the frame again after Alice answered EC_DENIED to a
 // plan with a quasi-cyclic code: without that code's family (a peer built
 // before the family does not know it, or its operator does not accept it),
-// with a new seed. ok is false when there is nothing to fall back to: the
-// plan named no quasi-cyclic code, or no family is left.
+// at a target β lowered to keep the denied code's margin to its threshold
+// (pp.PlanWithout), with a new seed. ok is false when there is nothing to
+// fall back to: the plan named no quasi-cyclic code, or no family is left.
 func (f *frame) withoutDenied() (ecPlan, bool, error) {
 	prev := f.plan
-	if prev.plan.QC == nil {
-		return prev, false, nil
-	}
 	params := prev.params
-	if params.Families == nil {
-		params.Families = qcldpc.PlannedFamilies()
+	params.Seed = f.d.newSeed()
+	plan, params, ok, err := pp.PlanWithout(params, prev.plan)
+	if err != nil {
+		return prev, false, fmt.Errorf("planning without code family %d: %w", prev.plan.QC.Family, err)
 	}
-	params.Families = slices.DeleteFunc(slices.Clone(params.Families), func(id int) bool { return id == prev.plan.QC.Family })
-	if len(params.Families) == 0 {
+	if !ok {
 		return prev, false, nil
 	}
-	params.Seed = f.d.newSeed()
-	_, next, err := f.planWith(params, prev.yq)
+	_, next, err := f.keyRateOf(plan, params, prev.yq)
 	if err != nil {
 		return prev, false, fmt.Errorf("planning without code family %d: %w", prev.plan.QC.Family, err)
 	}

@@ -3,6 +3,7 @@ package postprocessing
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/qosst/qosst-go/postprocessing/qcldpc"
 )
@@ -234,4 +235,54 @@ func planQCReconciliation(p PlanParams) (ReconciliationPlan, error) {
 		return ReconciliationPlan{}, err
 	}
 	return plan, nil
+}
+
+// PlanWithout plans p again after the peer answered EC_DENIED to denied, a
+// plan with a quasi-cyclic code: among p's families (all that ForRate uses
+// when nil) less denied's. The new family's code usually sits closer to its
+// threshold at the same target β (an older family, say), so the target is
+// lowered by as much as the new code's β at its density-evolution threshold
+// on the MD channel (qcldpc.GAOptions MD8) falls below the denied code's:
+// the new code keeps the denied one's margin, and with it about its FER. ok
+// is false, with no error, when there is nothing to fall back to: denied
+// has no quasi-cyclic code, or no family is left. next is p as planned (its
+// Families and Efficiency set).
+func PlanWithout(p PlanParams, denied ReconciliationPlan) (plan ReconciliationPlan, next PlanParams, ok bool, err error) {
+	if denied.QC == nil {
+		return ReconciliationPlan{}, p, false, nil
+	}
+	next = p
+	if next.Families == nil {
+		next.Families = qcldpc.PlannedFamilies()
+	}
+	next.Families = slices.DeleteFunc(slices.Clone(next.Families), func(id int) bool { return id == denied.QC.Family })
+	if len(next.Families) == 0 {
+		return ReconciliationPlan{}, p, false, nil
+	}
+	if next.Efficiency == 0 {
+		next.Efficiency = DefaultEfficiencyAt(p.SNR)
+	}
+	plan, err = PlanReconciliation(next)
+	if err != nil {
+		return ReconciliationPlan{}, p, false, err
+	}
+	if plan.QC == nil {
+		return plan, next, true, nil
+	}
+	md := qcldpc.GAOptions{MD8: true}
+	was, err := qcldpc.EnsembleWith(*denied.QC, md)
+	if err != nil {
+		return ReconciliationPlan{}, p, false, fmt.Errorf("%w: threshold of the denied code: %w", ErrInvalidPlan, err)
+	}
+	now, err := qcldpc.EnsembleWith(*plan.QC, md)
+	if err != nil {
+		return ReconciliationPlan{}, p, false, fmt.Errorf("%w: threshold of family %d: %w", ErrInvalidPlan, plan.QC.Family, err)
+	}
+	if loss := was.Beta - now.Beta; loss > 0 && plan.QC.Family != denied.QC.Family {
+		next.Efficiency -= loss
+		if plan, err = PlanReconciliation(next); err != nil {
+			return ReconciliationPlan{}, p, false, err
+		}
+	}
+	return plan, next, true, nil
 }

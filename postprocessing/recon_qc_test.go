@@ -171,3 +171,57 @@ func TestDefaultEfficiencyAt(t *testing.T) {
 		t.Error("not constant beyond the ends")
 	}
 }
+
+// PlanWithout drops the denied family and lowers the target β by the loss
+// in β at threshold (MD channel) from the denied code to the new one.
+func TestPlanWithout(t *testing.T) {
+	md := qcldpc.GAOptions{MD8: true}
+	for _, c := range []struct {
+		snr            float64
+		denied, fallen int
+	}{
+		{0.5, qcldpc.FamilyMDHigh, qcldpc.FamilyAR4JA},
+		{0.16, qcldpc.FamilyMD3, qcldpc.FamilyMD},
+	} {
+		p := PlanParams{KeyQuadratures: 4 << 20, SNR: c.snr, Noise: 1.05, Seed: 3, Scheme: SchemeMultidimensional}
+		plan, err := PlanReconciliation(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if plan.QC.Family != c.denied {
+			t.Fatalf("SNR %g: planned family %d, want %d", c.snr, plan.QC.Family, c.denied)
+		}
+		next, np, ok, err := PlanWithout(p, plan)
+		if err != nil || !ok {
+			t.Fatalf("SNR %g: PlanWithout: %v, %v", c.snr, ok, err)
+		}
+		if next.QC.Family != c.fallen || slices.Contains(np.Families, c.denied) {
+			t.Fatalf("SNR %g: fell back to family %d among %v, want %d without %d", c.snr, next.QC.Family, np.Families, c.fallen, c.denied)
+		}
+		was, err := qcldpc.EnsembleWith(*plan.QC, md)
+		if err != nil {
+			t.Fatal(err)
+		}
+		now, err := qcldpc.EnsembleWith(*next.QC, md)
+		if err != nil {
+			t.Fatal(err)
+		}
+		def := DefaultEfficiencyAt(c.snr)
+		t.Logf("SNR %g: family %d → %d, β at threshold %.4f → %.4f, target %.4f → %.4f", c.snr, c.denied, c.fallen, was.Beta, now.Beta, def, np.Efficiency)
+		// The margin to threshold is kept (the second plan's code, at the
+		// lowered rate, is within 0.005 of the first's margin).
+		if !(np.Efficiency < def) || math.Abs((was.Beta-def)-(now.Beta-np.Efficiency)) > 0.005 {
+			t.Errorf("SNR %g: target %.4f (default %.4f): margin %.4f, denied code's %.4f", c.snr, np.Efficiency, def, now.Beta-np.Efficiency, was.Beta-def)
+		}
+		if next.Rate() >= plan.Rate() {
+			t.Errorf("SNR %g: rate %.4f not below the denied plan's %.4f", c.snr, next.Rate(), plan.Rate())
+		}
+		// Nothing left, or nothing quasi-cyclic: no fallback.
+		if _, _, ok, err := PlanWithout(PlanParams{SNR: c.snr, Families: []int{c.denied}}, plan); ok || err != nil {
+			t.Errorf("only the denied family: ok %v, %v", ok, err)
+		}
+		if _, _, ok, err := PlanWithout(p, ReconciliationPlan{Scheme: SchemeSign}); ok || err != nil {
+			t.Errorf("no quasi-cyclic code: ok %v, %v", ok, err)
+		}
+	}
+}
