@@ -191,7 +191,10 @@ func Build(d Description) (*Adapted, error) {
 // ForRate chooses the description of the code for effective rate rate at
 // block length about n bits: the family serving the rate, the most rows
 // whose base rate is at least rate, the largest z with N ≤ n, then just
-// enough shortened bits to bring R_eff down to rate (never above it).
+// enough shortened bits to bring R_eff down to rate (never above it); or,
+// for a rate above the base rate of the family's fewest rows (up to its
+// punctureTo, FamilyMDHigh only), the most punctured bits that keep R_eff
+// at or below rate.
 // Shortening lowers R_eff, as the syndrome stays whole while the key
 // shrinks; puncturing raises it.
 func ForRate(rate float64, n int) (Description, error) {
@@ -217,7 +220,7 @@ func ForRateAmong(rate float64, n int, among []int) (Description, error) {
 		}
 		fam := families[id]
 		f := &fam.raptor
-		if rate <= f.RateAt(fam.minRows) && rate >= f.RateAt(f.MaxRows()) && servesLength(id, n) {
+		if rate <= fam.topRate() && rate >= f.RateAt(f.MaxRows()) && servesLength(id, n) {
 			best = fam
 			break
 		}
@@ -238,9 +241,17 @@ func ForRateAmong(rate float64, n int, among []int) (Description, error) {
 	if err != nil {
 		return Description{}, err
 	}
-	// (N − S − M) = rate·(N − S − P)  ⇒  S = N − (M − rate·P)/(1 − rate)
-	sh := float64(s.n) - (float64(s.m)-rate*float64(s.structP))/(1-rate)
-	d.Shortened = max(0, min(s.candidates, int(math.Ceil(sh))))
+	if rate > f.RateAt(rows) {
+		// Above the base rate of the fewest rows (a family with
+		// punctureTo): the most punctured bits that keep R_eff ≤ rate.
+		// (N − M) = rate·(N − P_struct − P)  ⇒  P = N − P_struct − (N − M)/rate
+		p := float64(s.n-s.structP) - float64(s.n-s.m)/rate
+		d.Punctured = max(0, min(s.candidates, int(math.Floor(p))))
+	} else {
+		// (N − S − M) = rate·(N − S − P)  ⇒  S = N − (M − rate·P)/(1 − rate)
+		sh := float64(s.n) - (float64(s.m)-rate*float64(s.structP))/(1-rate)
+		d.Shortened = max(0, min(s.candidates, int(math.Ceil(sh))))
+	}
 	if err := d.Validate(); err != nil {
 		return Description{}, err
 	}

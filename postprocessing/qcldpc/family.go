@@ -47,8 +47,17 @@ type family struct {
 	id      int
 	name    string
 	raptor  Raptor
-	minRows int // highest rate served
+	minRows int // highest rate served without puncturing
 	preLift int // the smallest pre-lift: ≥ the largest multiplicity of the family
+	// punctureTo, when above the base rate of minRows, is the highest rate
+	// ForRate serves with the family, by puncturing bits of its minRows
+	// code (a planner's choice: any description may puncture).
+	punctureTo float64
+}
+
+// topRate is the highest rate ForRate serves with the family.
+func (fam *family) topRate() float64 {
+	return max(fam.raptor.RateAt(fam.minRows), fam.punctureTo)
 }
 
 func extCycle(head [][]uint8, cycle [][]uint8, total int) [][]uint8 {

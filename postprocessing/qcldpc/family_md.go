@@ -60,9 +60,10 @@ func init() {
 // channel under Protograph.DegreeTwoForest at every rate (the condition
 // FamilyHigh fails): 5 rows for rates 0.4 down to 0.222 from FamilyAR4JA's,
 // then 5 for 0.2 down to 0.143. It serves rates 0.4 down to 0.143 (rows 4
-// to 13) in blocks of at least lowRandomMinLength bits; FamilyAR4JA keeps
-// the rates above, where this family's precode alone (rate 0.5) fails the
-// condition.
+// to 13) in blocks of at least lowRandomMinLength bits, and up to 0.45 by
+// puncturing its 4-row code (β at the MD threshold 0.866–0.880 there,
+// against FamilyAR4JA's 0.847); FamilyAR4JA keeps the rates above, where
+// this family's precode alone (rate 0.5) fails the condition.
 const FamilyMDHigh = 8
 
 func init() {
@@ -79,7 +80,8 @@ func init() {
 				{4, 2, 1}, {4, 3, 2}, {2, 1}, {2, 1}, {3, 4},
 			},
 		},
-		minRows: 4,
-		preLift: 3,
+		minRows:    4,
+		preLift:    3,
+		punctureTo: 0.45,
 	}
 }

@@ -57,10 +57,10 @@ func TestFamilyMDBeatsLowRandomOnMD8(t *testing.T) {
 }
 
 // TestForRateFamilies: at 2^16 bits and more ForRate gives FamilyMDHigh the
-// rates 0.4 down to 0.1429, FamilyMD3 those below down to 0.1, FamilyMD
+// rates 0.45 (punctured above 0.4) down to 0.1429, FamilyMD3 those below down to 0.1, FamilyMD
 // those below 0.1 down to its lowest, FamilyMD2 the rates below down to its
 // own lowest, and FamilyLowRandom the rest; FamilyAR4JA serves the rates
-// above 0.4, and in shorter blocks down to 0.091, and FamilyLow the rest.
+// above 0.45, and in shorter blocks down to 0.091, and FamilyLow the rest.
 func TestForRateFamilies(t *testing.T) {
 	low3 := families[FamilyMD3].raptor.RateAt(families[FamilyMD3].raptor.MaxRows())
 	low := families[FamilyMD].raptor.RateAt(families[FamilyMD].raptor.MaxRows())
@@ -71,11 +71,12 @@ func TestForRateFamilies(t *testing.T) {
 		want int
 	}{
 		{0.4, 1 << 20, FamilyMDHigh}, {0.26, 1 << 21, FamilyMDHigh}, {0.15, 1 << 20, FamilyMDHigh}, {0.1429, 1 << 16, FamilyMDHigh},
-		{0.26, 1 << 15, FamilyAR4JA}, {0.401, 1 << 20, FamilyAR4JA}, {0.14, 1 << 20, FamilyMD3}, {0.1, 1 << 21, FamilyMD3}, {low3, 1 << 16, FamilyMD3},
+		{0.26, 1 << 15, FamilyAR4JA}, {0.401, 1 << 20, FamilyMDHigh}, {0.45, 1 << 21, FamilyMDHigh}, {0.451, 1 << 20, FamilyAR4JA},
+		{0.14, 1 << 20, FamilyMD3}, {0.1, 1 << 21, FamilyMD3}, {low3, 1 << 16, FamilyMD3},
 		{low3 - 0.001, 1 << 20, FamilyMD}, {low, 1 << 18, FamilyMD},
 		{low - 0.001, 1 << 20, FamilyMD2}, {0.0527, 1 << 21, FamilyMD2}, {low2, 1 << 16, FamilyMD2},
 		{low2 - 0.001, 1 << 20, FamilyLowRandom}, {0.05, 1 << 12, FamilyLow},
-		{0.43, 1 << 21, FamilyAR4JA}, {0.1, 1 << 14, FamilyAR4JA},
+		{0.47, 1 << 21, FamilyAR4JA}, {0.1, 1 << 14, FamilyAR4JA},
 	} {
 		d, err := ForRate(c.rate, c.n)
 		if err != nil {

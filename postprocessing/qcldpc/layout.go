@@ -29,7 +29,7 @@ func RateRange() (lo, hi float64) {
 	for _, fam := range families {
 		f := &fam.raptor
 		lo = min(lo, f.RateAt(f.MaxRows()))
-		hi = max(hi, f.RateAt(fam.minRows))
+		hi = max(hi, fam.topRate())
 	}
 	return lo, hi
 }
