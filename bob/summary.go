@@ -77,6 +77,8 @@ func (s *Summary) MarshalZerologObject(e *zerolog.Event) {
 		Int("pe_symbols", s.PESymbols).
 		Int("key_symbols", s.KeySymbols).
 		Str("reconciliation", s.Reconciliation).
+		Int("code_family", s.CodeFamily).
+		Int("ec_denied", s.ECDenied).
 		Int("ec_blocks_ok", s.ECBlocksOK).
 		Int("ec_blocks_failed", s.ECBlocksFailed).
 		Float64("beta", s.Beta).

@@ -40,6 +40,8 @@ type Frame struct {
 	KeySymbols          int      `json:"key_symbols,omitempty"`
 
 	Reconciliation   string   `json:"reconciliation,omitempty"`
+	CodeFamily       int      `json:"code_family,omitempty"` // Bob: the quasi-cyclic code family Alice accepted
+	ECDenied         int      `json:"ec_denied,omitempty"`   // Bob: plans Alice denied before (each without the family before)
 	ECBlocks         int      `json:"ec_blocks"`
 	ECBlocksOK       int      `json:"ec_blocks_ok"`
 	ECBlocksFailed   int      `json:"ec_blocks_failed"`
@@ -71,7 +73,7 @@ func num(v float64) *float64 {
 func FromBob(s *bob.Summary) Frame {
 	f := Frame{Station: Bob, Frame: s.Frame.String(), Start: s.Start, End: s.Start.Add(s.Total),
 		Outcome: s.Outcome(), PESymbols: s.PESymbols, KeySymbols: s.KeySymbols, Reconciliation: s.Reconciliation,
-		ECBlocks: s.ECBlocks, ECBlocksOK: s.ECBlocksOK, ECBlocksFailed: s.ECBlocksFailed,
+		CodeFamily: s.CodeFamily, ECDenied: s.ECDenied, ECBlocks: s.ECBlocks, ECBlocksOK: s.ECBlocksOK, ECBlocksFailed: s.ECBlocksFailed,
 		ReconciledBits: s.ReconciledBits, KeyBits: s.KeyBits, KeyFile: s.KeyFile, TotalSeconds: s.Total.Seconds(),
 		Phases: []PhaseTime{}}
 	if s.Err != nil {

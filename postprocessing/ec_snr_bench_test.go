@@ -21,7 +21,9 @@ import (
 // Knobs (environment): QOSST_EC_BLOCKS (blocks per point: default 100, 20
 // at SNR 0.03), QOSST_EC_LENGTH (quadratures per block, default 2^20),
 // QOSST_EC_EFFICIENCY (the planner's target β; default the planner's own),
-// QOSST_EC_SNRS (a comma-separated subset of the points).
+// QOSST_EC_SNRS (a comma-separated subset of the points), QOSST_EC_FAMILIES
+// (the quasi-cyclic code families the planner may choose, comma-separated;
+// what a peer without the newest families leaves, PlanParams.Families).
 //
 // Reported per point: the effective rate used, β = rate/(½·log2(1 + SNR))
 // (what each decoded block reconciles), the frame error rate, the mean
@@ -48,6 +50,16 @@ func BenchmarkReconcileSNR(b *testing.B) {
 		}
 		eff = v
 	}
+	var families []int
+	if s := os.Getenv("QOSST_EC_FAMILIES"); s != "" {
+		for _, f := range strings.Split(s, ",") {
+			id, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil {
+				b.Fatalf("QOSST_EC_FAMILIES: %v", err)
+			}
+			families = append(families, id)
+		}
+	}
 	for _, snr := range snrs {
 		blocks := 100
 		if snr < 0.05 {
@@ -56,7 +68,7 @@ func BenchmarkReconcileSNR(b *testing.B) {
 		blocks = envInt(b, "QOSST_EC_BLOCKS", blocks)
 		b.Run(fmt.Sprintf("snr=%g", snr), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				r := reconcileAt(b, snr, eff, length, blocks, uint64(i))
+				r := reconcileAt(b, snr, eff, length, blocks, uint64(i), families)
 				b.ReportMetric(r.rate, "rate")
 				b.ReportMetric(r.beta, "beta")
 				b.ReportMetric(r.fer, "FER")
@@ -77,7 +89,7 @@ type snrResult struct {
 // SNR (x ~ N(0, 1), y = √snr·x + n, n ~ N(0, 1)) with the planner's code, in
 // frames of at most 16 blocks (a plan covers at most MaxPlanKeyBits), each
 // with its own code seed as the stations draw one per frame.
-func reconcileAt(tb testing.TB, snr, eff float64, length, blocks int, seed uint64) snrResult {
+func reconcileAt(tb testing.TB, snr, eff float64, length, blocks int, seed uint64, families []int) snrResult {
 	tb.Helper()
 	const perFrame = 16
 	var r snrResult
@@ -89,7 +101,7 @@ func reconcileAt(tb testing.TB, snr, eff float64, length, blocks int, seed uint6
 		rng := rand.New(rand.NewPCG(frameSeed, uint64(snr*1e6)))
 		ch := Channel{Gain: math.Sqrt(snr), Noise: 1}
 		plan, err := PlanReconciliation(PlanParams{KeyQuadratures: nb * length, SNR: snr, Noise: 1, Seed: int64(frameSeed),
-			Scheme: SchemeMultidimensional, Efficiency: eff, MaxBlockLength: length})
+			Scheme: SchemeMultidimensional, Efficiency: eff, MaxBlockLength: length, Families: families})
 		if err != nil {
 			tb.Fatal(err)
 		}

@@ -173,7 +173,8 @@ func TestDefaultEfficiencyAt(t *testing.T) {
 }
 
 // PlanWithout drops the denied family and lowers the target β by the loss
-// in β at threshold (MD channel) from the denied code to the new one.
+// in β at threshold (MD channel) from the denied code to the new one, and
+// FallbackMargin more.
 func TestPlanWithout(t *testing.T) {
 	md := qcldpc.GAOptions{MD8: true}
 	for _, c := range []struct {
@@ -208,9 +209,9 @@ func TestPlanWithout(t *testing.T) {
 		}
 		def := DefaultEfficiencyAt(c.snr)
 		t.Logf("SNR %g: family %d → %d, β at threshold %.4f → %.4f, target %.4f → %.4f", c.snr, c.denied, c.fallen, was.Beta, now.Beta, def, np.Efficiency)
-		// The margin to threshold is kept (the second plan's code, at the
-		// lowered rate, is within 0.005 of the first's margin).
-		if !(np.Efficiency < def) || math.Abs((was.Beta-def)-(now.Beta-np.Efficiency)) > 0.005 {
+		// The margin to threshold grows by FallbackMargin (within 0.005: the
+		// second plan's code is at the lowered rate).
+		if !(np.Efficiency < def) || math.Abs((was.Beta-def)+FallbackMargin-(now.Beta-np.Efficiency)) > 0.005 {
 			t.Errorf("SNR %g: target %.4f (default %.4f): margin %.4f, denied code's %.4f", c.snr, np.Efficiency, def, now.Beta-np.Efficiency, was.Beta-def)
 		}
 		if next.Rate() >= plan.Rate() {
