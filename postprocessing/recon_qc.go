@@ -36,7 +36,7 @@ const (
 //	  [QOSST_EC_LENGTH=2097152] go test -run '^$' -bench ReconcileSNR -benchtime 1x ./postprocessing/
 //
 // FER measured: SNR 1.0, with qcldpc.FamilyMDHigh punctured to rate
-// 0.43 at 2^21: 1/56 at 0.85, 0/74 at 0.855, 0/56 at 0.86, 27/74 at 0.865
+// 0.43 at 2^21: 1/56 at 0.85, 0/132 at 0.855, 0/56 at 0.86, 27/74 at 0.865
 // (FamilyAR4JA before it: 0/100 at 0.82, 0.02 at 0.80, at 2^20); SNR 1.2,
 // where the rate (0.466) is FamilyAR4JA's again: 0/77 at 0.82; 0.5 (before
 // FamilyMDHigh, below): 0.05 at 0.86 (0.02 at 0.84); 0.16, with qcldpc.FamilyMD3 at 2^21: 0/43 at 0.935, 2/43
@@ -53,7 +53,7 @@ const (
 // to 0.143) to qcldpc.FamilyMDHigh (0.143 to 0.4), measured at 2^21:
 // SNR 0.25, 0/48 at 0.9 and 0/48 at 0.915 (rate 0.147); SNR 0.3, 0/48 at
 // 0.91, 3/48 at 0.915; SNR 0.4, 0/54 at 0.895 (rate 0.217, where the
-// threshold dips to 0.908); SNR 0.5, 0/51 at 0.88, 0/61 at 0.885, 5/51 at 0.89
+// threshold dips to 0.908); SNR 0.5, 0/51 at 0.88, 0/119 at 0.885, 5/51 at 0.89
 // (FamilyAR4JA before it: SNR 0.25, 6/43 at 0.895 with FamilyMD's 18 rows;
 // SNR 0.3, 1/45 at 0.88; SNR 0.5, 0.05 at 0.86). The β at the codes'
 // density-evolution thresholds on this channel (qcldpc.GAOptions MD8) are
