@@ -113,26 +113,33 @@ func (r *recorder) Errorf(format string, args ...any) {
 }
 func (r *recorder) Cleanup(func()) {}
 
-// brokenListener fails Accept and then closes accepted: Serve returns an
-// error.
+// brokenListener fails Accept: Serve returns an error. It closes accepted
+// when Serve closes it after the failed Accept, by which time Serve has
+// recorded the error (closing accepted in Accept let a Stop cancel Serve's
+// context before Serve looked at it, and the error went unreported).
 type brokenListener struct {
 	net.Listener
 	accepted chan struct{}
+	once     *sync.Once
 }
 
 var errBroken = errors.New("broken listener")
 
 func (l brokenListener) Accept() (net.Conn, error) {
-	defer close(l.accepted)
 	return nil, errBroken
+}
+
+func (l brokenListener) Close() error {
+	l.once.Do(func() { close(l.accepted) })
+	return l.Listener.Close()
 }
 
 // Stop fails the test when Alice's Serve ends with an error.
 func TestStopReportsServeError(t *testing.T) {
 	r := &recorder{TB: t}
-	l := brokenListener{Listener: transport.NewPipe(), accepted: make(chan struct{})}
+	l := brokenListener{Listener: transport.NewPipe(), accepted: make(chan struct{}), once: new(sync.Once)}
 	a := alicetest.Start(r, alicetest.Options{Options: alice.Options{Config: smallConfig("broken")}, Listener: l})
-	<-l.accepted // Serve failed before Stop cancels it
+	<-l.accepted // Serve failed, and closed the listener, before Stop cancels it
 	a.Stop()
 	if len(r.failures) != 1 || !strings.Contains(r.failures[0], errBroken.Error()) {
 		t.Fatalf("failures %q, want one naming the Serve error", r.failures)
