@@ -19,13 +19,7 @@ func TestECDeniedFamilyFallback(t *testing.T) {
 	lowSNR(c)
 	c.Keys.OutputDir = t.TempDir()
 	c.Alice.ErrorCorrection.Families = []int{qcldpc.FamilyAR4JA, qcldpc.FamilyLow, qcldpc.FamilyLowRandom}
-	l, d := listen(t, "pipe")
-	aliceKeys := startAlice(t, c, l)
-	st, err := NewStation(c, testLogger(t), d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st, aliceKeys := stationWithAlice(t, c)
 	sums, err := st.Driver.Run(runCtx(t), 1)
 	if err != nil || len(sums) != 1 {
 		t.Fatalf("Run: %d frames, %v", len(sums), err)
@@ -46,13 +40,7 @@ func TestECFamiliesConfigured(t *testing.T) {
 	lowSNR(c)
 	c.Bob.ErrorCorrection.Families = []int{qcldpc.FamilyMD, qcldpc.FamilyAR4JA}
 	c.Keys.OutputDir = t.TempDir()
-	l, d := listen(t, "pipe")
-	aliceKeys := startAlice(t, c, l)
-	st, err := NewStation(c, testLogger(t), d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st, aliceKeys := stationWithAlice(t, c)
 	sums, err := st.Driver.Run(runCtx(t), 1)
 	if err != nil || len(sums) != 1 {
 		t.Fatalf("Run: %d frames, %v", len(sums), err)
@@ -72,14 +60,8 @@ func TestECDeniedEveryFamily(t *testing.T) {
 	c.Bob.ErrorCorrection.Families = []int{qcldpc.FamilyMD3, qcldpc.FamilyMD}
 	c.Alice.ErrorCorrection.Families = []int{qcldpc.FamilyAR4JA}
 	c.Keys.OutputDir = t.TempDir()
-	l, d := listen(t, "pipe")
-	aliceKeys := startAlice(t, c, l)
-	st, err := NewStation(c, testLogger(t), d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	_, err = st.Driver.RunFrame(runCtx(t))
+	st, aliceKeys := stationWithAlice(t, c)
+	_, err := st.Driver.RunFrame(runCtx(t))
 	var pe *PhaseError
 	if !errors.Is(err, ErrPeerRefused) || Fatal(err) || !errors.As(err, &pe) || pe.Response != messages.ECDenied {
 		t.Fatalf("RunFrame: %v, want Alice's EC_DENIED", err)

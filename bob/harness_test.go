@@ -115,3 +115,18 @@ func newBob(t testing.TB, c *config.Config, d transport.Dialer, edit ...func(*Op
 	t.Cleanup(func() { conn.Close() })
 	return drv, keys
 }
+
+// stationWithAlice serves our Alice with station configuration c over an
+// in-memory pipe and returns a station built from c that dials her (closed
+// when the test ends), with Alice's key store.
+func stationWithAlice(t *testing.T, c *config.Config) (*Station, *keystore.Store) {
+	t.Helper()
+	l, d := listen(t, "pipe")
+	aliceKeys := startAlice(t, c, l)
+	st, err := NewStation(c, testLogger(t), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st, aliceKeys
+}

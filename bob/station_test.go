@@ -101,13 +101,7 @@ func TestStationReconciliationScheme(t *testing.T) {
 			c := stationConfig()
 			c.Bob.ErrorCorrection.Reconciliation = scheme
 			c.Keys.OutputDir = t.TempDir()
-			l, d := listen(t, "pipe")
-			aliceKeys := startAlice(t, c, l)
-			st, err := NewStation(c, testLogger(t), d)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.Close()
+			st, aliceKeys := stationWithAlice(t, c)
 			sums, err := st.Driver.Run(runCtx(t), 1)
 			if err != nil || len(sums) != 1 {
 				t.Fatalf("Run: %d frames, %v", len(sums), err)

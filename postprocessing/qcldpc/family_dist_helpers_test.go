@@ -4,6 +4,7 @@ import (
 	"hash/fnv"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -113,4 +114,23 @@ func constructionDigest(a *Adapted) uint64 {
 		}
 	}
 	return h.Sum64()
+}
+
+// buildTwice builds d twice, as the two stations do, fails the test unless
+// the codes and the shortened and punctured positions are identical, and
+// returns the first build.
+func buildTwice(t *testing.T, d Description) *Adapted {
+	t.Helper()
+	a, err := Build(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Build(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(a.Code.Circulants, b.Code.Circulants) || !slices.Equal(a.Shortened, b.Shortened) || !slices.Equal(a.Punctured, b.Punctured) {
+		t.Fatalf("%+v: two builds differ", d)
+	}
+	return a
 }
