@@ -455,7 +455,11 @@ func (f *frame) reconcile() error {
 			}
 			if ok {
 				f.sum.ECDenied++
-				f.d.log.Warn().Str("alice", logging.Truncate(pe.Message)).Int("family", denied.QC.Family).Int("next_family", next.plan.QC.Family).
+				nextFamily := 0 // not a quasi-cyclic code
+				if next.plan.QC != nil {
+					nextFamily = next.plan.QC.Family
+				}
+				f.d.log.Warn().Str("alice", logging.Truncate(pe.Message)).Int("family", denied.QC.Family).Int("next_family", nextFamily).
 					Float64("beta", next.beta).Msg("error correction denied: planning without this code family")
 				f.plan = next
 				continue
