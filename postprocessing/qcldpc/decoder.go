@@ -304,6 +304,16 @@ func (d *Decoder) iterate(syndrome []uint8) (unsatisfied int) {
 func decGather(p, r, t, f, sum []float32, sgn, parity []uint32) {
 	n := len(p)
 	r, t, f, sum, sgn, parity = r[:n], t[:n], f[:n], sum[:n], sgn[:n], parity[:n]
+	if k := decGatherVector(p, r, t, f, sum, sgn, parity); k > 0 {
+		p, r, t, f, sum, sgn, parity = p[k:], r[k:], t[k:], f[k:], sum[k:], sgn[k:], parity[k:]
+	}
+	decGatherGo(p, r, t, f, sum, sgn, parity)
+}
+
+// decGatherGo is decGather's loop in Go (the vector kernel's reference).
+func decGatherGo(p, r, t, f, sum []float32, sgn, parity []uint32) {
+	n := len(p)
+	r, t, f, sum, sgn, parity = r[:n], t[:n], f[:n], sum[:n], sgn[:n], parity[:n]
 	for i, pv := range p {
 		tv := pv - r[i]
 		t[i] = tv
@@ -320,6 +330,16 @@ func decGather(p, r, t, f, sum []float32, sgn, parity []uint32) {
 // φ(Σφ − φ(|t|)) with the sign of the other inputs, and the new posterior.
 // A slightly negative difference (rounding) reads as its magnitude.
 func decScatter(p, r, t, f, sum []float32, sgn []uint32) {
+	n := len(p)
+	r, t, f, sum, sgn = r[:n], t[:n], f[:n], sum[:n], sgn[:n]
+	if k := decScatterVector(p, r, t, f, sum, sgn); k > 0 {
+		p, r, t, f, sum, sgn = p[k:], r[k:], t[k:], f[k:], sum[k:], sgn[k:]
+	}
+	decScatterGo(p, r, t, f, sum, sgn)
+}
+
+// decScatterGo is decScatter's loop in Go (the vector kernel's reference).
+func decScatterGo(p, r, t, f, sum []float32, sgn []uint32) {
 	n := len(p)
 	r, t, f, sum, sgn = r[:n], t[:n], f[:n], sum[:n], sgn[:n]
 	for i := range p {

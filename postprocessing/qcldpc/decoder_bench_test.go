@@ -196,38 +196,13 @@ func BenchmarkDecodeSpeed(b *testing.B) {
 	for _, bc := range benchSpeedCodes {
 		c, shortened, punctured := bc.built(b)
 		edges := float64(c.Edges())
-		b.Run(bc.name+"/decode", func(b *testing.B) {
-			blocks := benchBlocksAdapted(c, shortened, punctured, bc.speed, 2, 1)
-			d, err := NewDecoder(c, 200)
-			if err != nil {
-				b.Fatal(err)
-			}
-			out := make([]uint8, c.N())
-			iters, failed := 0, 0
-			clk := benchStart(b)
-			for i := 0; i < b.N; i++ {
-				bl := blocks[i%len(blocks)]
-				it, ok, err := d.Decode(bl.llr, bl.synd, out)
-				if err != nil {
-					b.Fatal(err)
-				}
-				iters += it
-				if !ok {
-					failed++
-				}
-			}
-			wall, cpu := clk.stop(b)
-			if failed > 0 {
-				b.Fatalf("%d of %d blocks failed at SNR %g: pick an SNR where the code decodes", failed, b.N, bc.speed)
-			}
-			bits := float64(c.N()) * float64(b.N)
-			b.ReportMetric(bits/wall/1e6, "Mbit/s")
-			b.ReportMetric(bits/cpu/1e6, "Mbit/s-cpu")
-			b.ReportMetric(float64(iters)/float64(b.N), "iters")
-			b.ReportMetric(cpu*1e9/float64(iters)/edges, "cpu-ns/edge/iter")
-			b.ReportMetric(float64(c.N()-c.M()-len(shortened))/float64(c.N()-len(shortened)-len(punctured)-len(c.Punctured)*c.Z), "rate")
-			b.ReportMetric(edges/float64(c.N()), "edges/bit")
-		})
+		for _, kern := range benchKernels() {
+			b.Run(bc.name+"/"+kern.name, func(b *testing.B) {
+				decKernel = kern.id
+				defer func() { decKernel = decKernelBest }()
+				benchDecodeSpeed(b, c, shortened, punctured, bc.speed, edges)
+			})
+		}
 		b.Run(bc.name+"/baseline-syndrome", func(b *testing.B) {
 			bits := make([]uint8, c.N())
 			s := make([]uint8, c.M())
@@ -298,6 +273,59 @@ func benchEnvFloats(b *testing.B, key string) []float64 {
 		out = append(out, x)
 	}
 	return out
+}
+
+// benchKernels are the layer kernels BenchmarkDecodeSpeed compares in one
+// run: "decode" is the one the decoder uses on this machine, "decode-go"
+// the Go loops (the baseline of the vector kernel's speed-up) where that
+// is another.
+func benchKernels() []benchKernel {
+	ks := []benchKernel{{"decode", decKernelBest}}
+	for k := decKernelBest - 1; k >= decKernelGo; k-- {
+		ks = append(ks, benchKernel{"decode-" + decKernelNames[k], k})
+	}
+	return ks
+}
+
+type benchKernel struct {
+	name string
+	id   int
+}
+
+// benchDecodeSpeed decodes adapted blocks of c at SNR snr with the current
+// kernel and reports throughput and CPU time per edge and iteration.
+func benchDecodeSpeed(b *testing.B, c *Code, shortened, punctured []int, snr, edges float64) {
+	blocks := benchBlocksAdapted(c, shortened, punctured, snr, 2, 1)
+	d, err := NewDecoder(c, 200)
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := make([]uint8, c.N())
+	iters, failed := 0, 0
+	clk := benchStart(b)
+	for i := 0; i < b.N; i++ {
+		bl := blocks[i%len(blocks)]
+		it, ok, err := d.Decode(bl.llr, bl.synd, out)
+		if err != nil {
+			b.Fatal(err)
+		}
+		iters += it
+		if !ok {
+			failed++
+		}
+	}
+	wall, cpu := clk.stop(b)
+	if failed > 0 {
+		b.Fatalf("%d of %d blocks failed at SNR %g: pick an SNR where the code decodes", failed, b.N, snr)
+	}
+	bits := float64(c.N()) * float64(b.N)
+	b.ReportMetric(bits/wall/1e6, "Mbit/s")
+	b.ReportMetric(bits/cpu/1e6, "Mbit/s-cpu")
+	b.ReportMetric(float64(iters)/float64(b.N), "iters")
+	b.ReportMetric(cpu*1e9/float64(iters)/edges, "cpu-ns/edge/iter")
+	b.ReportMetric(float64(c.N()-c.M()-len(shortened))/float64(c.N()-len(shortened)-len(punctured)-len(c.Punctured)*c.Z), "rate")
+	b.ReportMetric(edges/float64(c.N()), "edges/bit")
+
 }
 
 func BenchmarkDecodeFER(b *testing.B) {
