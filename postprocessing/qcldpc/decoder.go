@@ -260,10 +260,7 @@ func (d *Decoder) iterate(syndrome []uint8) (unsatisfied int) {
 		for j0 := 0; j0 < z; j0 += chunk {
 			n := min(chunk, z-j0)
 			sum, sgn, parity := d.sum[:n], d.sgn[:n], d.parity[:n]
-			for i, s := range synRow[j0 : j0+n] {
-				b := uint32(s) << 31
-				sgn[i], parity[i], sum[i] = b, b, 0
-			}
+			decInit(synRow[j0:j0+n], sgn, parity, sum)
 			for k, e := range layer {
 				r := msgs[e.msg+j0 : e.msg+j0+n]
 				t, f := d.t[k*chunk:k*chunk+n], d.f[k*chunk:k*chunk+n]
@@ -277,9 +274,7 @@ func (d *Decoder) iterate(syndrome []uint8) (unsatisfied int) {
 					decGather(p[e.col:e.col+n-a], r[a:], t[a:], f[a:], sum[a:], sgn[a:], parity[a:])
 				}
 			}
-			for _, b := range parity {
-				unsatisfied += int(b >> 31)
-			}
+			unsatisfied += decCount(parity)
 			for k, e := range layer {
 				r := msgs[e.msg+j0 : e.msg+j0+n]
 				t, f := d.t[k*chunk:k*chunk+n], d.f[k*chunk:k*chunk+n]
@@ -296,6 +291,43 @@ func (d *Decoder) iterate(syndrome []uint8) (unsatisfied int) {
 		}
 	}
 	return unsatisfied
+}
+
+// decInit starts the per-check accumulators of a chunk: the sign product
+// and the parity at the syndrome bit (as a sign bit), the sum of φ at 0.
+func decInit(syn []uint8, sgn, parity []uint32, sum []float32) {
+	n := len(syn)
+	sgn, parity, sum = sgn[:n], parity[:n], sum[:n]
+	if k := decInitVector(syn, sgn, parity, sum); k > 0 {
+		syn, sgn, parity, sum = syn[k:], sgn[k:], parity[k:], sum[k:]
+	}
+	decInitGo(syn, sgn, parity, sum)
+}
+
+// decInitGo is decInit's loop in Go.
+func decInitGo(syn []uint8, sgn, parity []uint32, sum []float32) {
+	n := len(syn)
+	sgn, parity, sum = sgn[:n], parity[:n], sum[:n]
+	for i, s := range syn {
+		b := uint32(s) << 31
+		sgn[i], parity[i], sum[i] = b, b, 0
+	}
+}
+
+// decCount returns the number of checks whose parity (sign bit) is odd:
+// those the posteriors did not satisfy.
+func decCount(parity []uint32) int {
+	count, k := decCountVector(parity)
+	return count + decCountGo(parity[k:])
+}
+
+// decCountGo is decCount's loop in Go.
+func decCountGo(parity []uint32) int {
+	count := 0
+	for _, b := range parity {
+		count += int(b >> 31)
+	}
+	return count
 }
 
 // decGather is the first half of a layer update for one run of one

@@ -34,6 +34,33 @@ func decGatherAVX2(p, r, t, f, sum *float32, sgn, parity *uint32, n int)
 //go:noescape
 func decScatterAVX2(p, r, t, f, sum *float32, sgn *uint32, n int)
 
+//go:noescape
+func decInitAVX2(syn *uint8, sgn, parity *uint32, sum *float32, n int)
+
+//go:noescape
+func decCountAVX2(parity *uint32, n int) int
+
+// decInitVector runs the vector kernel of decInit on the longest prefix of
+// a multiple of its width and returns that length.
+func decInitVector(syn []uint8, sgn, parity []uint32, sum []float32) int {
+	k := len(syn) &^ 7
+	if decKernel != decKernelAVX2 || k == 0 {
+		return 0
+	}
+	decInitAVX2(&syn[0], &sgn[0], &parity[0], &sum[0], k)
+	return k
+}
+
+// decCountVector counts the set sign bits of the longest prefix of parity
+// of a multiple of the kernel's width and returns the count and length.
+func decCountVector(parity []uint32) (count, k int) {
+	k = len(parity) &^ 7
+	if decKernel != decKernelAVX2 || k == 0 {
+		return 0, 0
+	}
+	return decCountAVX2(&parity[0], k), k
+}
+
 // decGatherVector runs the vector kernel on the longest prefix of a
 // multiple of its width and returns that length.
 func decGatherVector(p, r, t, f, sum []float32, sgn, parity []uint32) int {

@@ -84,3 +84,61 @@ scatterDone:
 	VZEROUPPER
 	RET
 
+
+// decInitAVX2 is decInitGo on eight checks at a time; n is a multiple of 8.
+//
+// func decInitAVX2(syn *uint8, sgn, parity *uint32, sum *float32, n int)
+TEXT ·decInitAVX2(SB), NOSPLIT, $0-40
+	MOVQ syn+0(FP), AX
+	MOVQ sgn+8(FP), BX
+	MOVQ parity+16(FP), CX
+	MOVQ sum+24(FP), DX
+	MOVQ n+32(FP), R9
+	XORQ R11, R11
+	VPXOR Y1, Y1, Y1
+
+initLoop:
+	CMPQ R11, R9
+	JGE  initDone
+	VPMOVZXBD (AX)(R11*1), Y0
+	VPSLLD    $31, Y0, Y0             // the syndrome bit as a sign bit
+	VMOVDQU   Y0, (BX)(R11*4)
+	VMOVDQU   Y0, (CX)(R11*4)
+	VMOVDQU   Y1, (DX)(R11*4)
+	ADDQ      $8, R11
+	JMP       initLoop
+
+initDone:
+	VZEROUPPER
+	RET
+
+// decCountAVX2 is decCountGo on eight checks at a time; n is a multiple
+// of 8.
+//
+// func decCountAVX2(parity *uint32, n int) int
+TEXT ·decCountAVX2(SB), NOSPLIT, $0-24
+	MOVQ parity+0(FP), CX
+	MOVQ n+8(FP), R9
+	XORQ R11, R11
+	VPXOR Y2, Y2, Y2
+
+countLoop:
+	CMPQ R11, R9
+	JGE  countDone
+	VMOVDQU (CX)(R11*4), Y0
+	VPSRLD  $31, Y0, Y0
+	VPADDD  Y0, Y2, Y2
+	ADDQ    $8, R11
+	JMP     countLoop
+
+countDone:
+	VEXTRACTI128 $1, Y2, X3
+	VPADDD       X3, X2, X2
+	VPSHUFD      $0x4e, X2, X3
+	VPADDD       X3, X2, X2
+	VPSHUFD      $0xb1, X2, X3
+	VPADDD       X3, X2, X2
+	VMOVD        X2, AX
+	MOVQ         AX, ret+16(FP)
+	VZEROUPPER
+	RET

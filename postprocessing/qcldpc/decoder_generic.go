@@ -15,3 +15,7 @@ var decKernel = decKernelBest
 func decGatherVector(p, r, t, f, sum []float32, sgn, parity []uint32) int { return 0 }
 
 func decScatterVector(p, r, t, f, sum []float32, sgn []uint32) int { return 0 }
+
+func decInitVector(syn []uint8, sgn, parity []uint32, sum []float32) int { return 0 }
+
+func decCountVector(parity []uint32) (count, k int) { return 0, 0 }

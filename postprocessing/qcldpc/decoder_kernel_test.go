@@ -27,8 +27,9 @@ func kernelFloat(rng *rand.Rand) float32 {
 	return float32(rng.NormFloat64() * 4)
 }
 
-// TestDecoderKernelsMatchGo runs the layer kernels decGather and
-// decScatter (vector where the machine has it) against their Go loops on
+// TestDecoderKernelsMatchGo runs the layer kernels decInit, decCount,
+// decGather and decScatter (vector where the machine has it) against their
+// Go loops on
 // the same inputs, at every length up to 300 and every alignment of the
 // vector part, and requires the same bits in every output.
 func TestDecoderKernelsMatchGo(t *testing.T) {
@@ -82,6 +83,23 @@ func testKernelMatchesGo(t *testing.T, kern int) {
 			sgn2, parity2 := append([]uint32(nil), sgn...), append([]uint32(nil), parity...)
 			tk, fk := make([]float32, n), make([]float32, n)
 			tg, fg := make([]float32, n), make([]float32, n)
+			syn := make([]uint8, n)
+			for i := range syn {
+				syn[i] = uint8(rng.IntN(2))
+			}
+			decInit(syn, sgn, parity, sum)
+			decInitGo(syn, sgn2, parity2, sum2)
+			same("sum after init", n, sum, sum2)
+			sameWords("sgn after init", n, sgn, sgn2)
+			sameWords("parity after init", n, parity, parity2)
+			// Random accumulators again, as if earlier edges had been read.
+			for i := range sum {
+				sum[i], sgn[i], parity[i] = kernelFloat(rng), rng.Uint32(), rng.Uint32()
+				sum2[i], sgn2[i], parity2[i] = sum[i], sgn[i], parity[i]
+			}
+			if got, want := decCount(parity), decCountGo(parity); got != want {
+				t.Fatalf("kernel %d, n=%d: decCount = %d, want %d (Go)", kern, n, got, want)
+			}
 			decGather(p, r, tk, fk, sum, sgn, parity)
 			decGatherGo(p2, r2, tg, fg, sum2, sgn2, parity2)
 			same("t", n, tk, tg)
