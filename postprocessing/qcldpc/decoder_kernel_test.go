@@ -115,3 +115,46 @@ func testKernelMatchesGo(t *testing.T, kern int) {
 		}
 	}
 }
+
+// TestDecoderKernelsDecodeAlike decodes the same blocks of the Raptor-like
+// test code (Z not a multiple of 8, so every run has a tail) with each
+// kernel, near its threshold where blocks take many iterations and some
+// fail, and requires the same iterations, verdict and decisions.
+func TestDecoderKernelsDecodeAlike(t *testing.T) {
+	base, punct := testRaptorBase(6, 2, 44)
+	c := testMustLift(3, base, 1001, punct)
+	defer func() { decKernel = decKernelBest }()
+	rng := rand.New(rand.NewPCG(5, 6))
+	bits, synd, llr := make([]uint8, c.N()), make([]uint8, c.M()), make([]float32, c.N())
+	failed := 0
+	for blk := 0; blk < 6; blk++ {
+		testBlock(rng, c, 0.19+0.02*float64(blk%3), bits, synd, llr)
+		var want []uint8
+		var wantIt int
+		var wantOK bool
+		for kern := decKernelGo; kern <= decKernelBest; kern++ {
+			decKernel = kern
+			d, err := NewDecoder(c, 60)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := make([]uint8, c.N())
+			it, ok, err := d.Decode(llr, synd, out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if kern == decKernelGo {
+				want, wantIt, wantOK = out, it, ok
+				if !ok {
+					failed++
+				}
+				continue
+			}
+			if it != wantIt || ok != wantOK || string(out) != string(want) {
+				t.Fatalf("block %d, kernel %d: %d iterations, ok %v; the Go loops: %d, %v (decisions equal: %v)",
+					blk, kern, it, ok, wantIt, wantOK, string(out) == string(want))
+			}
+		}
+	}
+	t.Logf("%d of 6 blocks failed with every kernel", failed)
+}
