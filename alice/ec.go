@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/qosst/qosst-go/config"
 	"github.com/qosst/qosst-go/fsm"
 	"github.com/qosst/qosst-go/messages"
 	pp "github.com/qosst/qosst-go/postprocessing"
@@ -38,7 +39,7 @@ func (s *session) registerEC(m *fsm.Mux) {
 			return fsm.Answer{}, err
 		}
 		c := req.Content.(*messages.ECInitializationContent)
-		k, err := newKeying(f, c, s.cfg.Alice.ErrorCorrection.Families)
+		k, err := newKeying(f, c, s.cfg.Alice.ErrorCorrection)
 		if err != nil {
 			s.log.Info().Err(err).Msg("error correction denied")
 			return answer(messages.ECDenied, &messages.ECDeniedContent{ErrorMessage: err.Error()})
@@ -139,15 +140,20 @@ func (s *session) decodeBatch(f *frame, batch []messages.ECBlockItem) (fsm.Answe
 
 // newKeying checks Bob's reconciliation plan against the frame and prepares
 // Alice's decoder from her key symbols and Bob's estimated channel. A
-// quasi-cyclic code of a family not in families (when not empty) is refused.
-func newKeying(f *frame, c *messages.ECInitializationContent, families []int) (*keying, error) {
+// quasi-cyclic code of a family not in ec.Families (when not empty), or
+// longer than ec.MaxBlockLength bits (when not 0), is refused.
+func newKeying(f *frame, c *messages.ECInitializationContent, ec config.AliceErrorCorrection) (*keying, error) {
 	plan, err := planFromContent(c)
 	if err != nil {
 		return nil, err
 	}
-	if plan.QC != nil && len(families) > 0 && !slices.Contains(families, plan.QC.Family) {
+	if plan.QC != nil && len(ec.Families) > 0 && !slices.Contains(ec.Families, plan.QC.Family) {
 		return nil, fmt.Errorf("%w: code family %d is not among alice.error_correction.families %v",
-			pp.ErrInvalidPlan, plan.QC.Family, families)
+			pp.ErrInvalidPlan, plan.QC.Family, ec.Families)
+	}
+	if plan.QC != nil && ec.MaxBlockLength > 0 && plan.N() > ec.MaxBlockLength {
+		return nil, fmt.Errorf("%w: a code of %d bits is longer than alice.error_correction.max_block_length %d",
+			pp.ErrInvalidPlan, plan.N(), ec.MaxBlockLength)
 	}
 	params, err := f.keyRateParams()
 	if err != nil {

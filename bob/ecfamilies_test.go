@@ -2,6 +2,7 @@ package bob
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/qosst/qosst-go/config"
@@ -77,4 +78,26 @@ func TestECDeniedEveryFamily(t *testing.T) {
 func lowSNR(c *config.Config) {
 	c.Frame.Quantum.ModulationVariance = 0.4
 	c.Bob.ErrorCorrection.Efficiency = 0.85
+}
+
+// alice.error_correction.max_block_length bounds the codes Alice decodes:
+// below every code Bob can plan for the frame, each plan is denied (the
+// lengths are at most 2^21 bits, so Bob drops family after family) and the
+// frame ends with her refusal, which names the key, and no key on either
+// side.
+func TestECDeniedLongerThanAliceDecodes(t *testing.T) {
+	t.Parallel()
+	c := stationConfig()
+	lowSNR(c)
+	c.Alice.ErrorCorrection.MaxBlockLength = 1 << 14
+	c.Keys.OutputDir = t.TempDir()
+	st, aliceKeys := stationWithAlice(t, c)
+	_, err := st.Driver.RunFrame(runCtx(t))
+	var pe *PhaseError
+	if !errors.Is(err, ErrPeerRefused) || !errors.As(err, &pe) || pe.Response != messages.ECDenied ||
+		!strings.Contains(pe.Message, "alice.error_correction.max_block_length") {
+		t.Fatalf("RunFrame: %v, want Alice's EC_DENIED naming alice.error_correction.max_block_length", err)
+	}
+	noKeys(t, "Bob", st.Keys)
+	noKeys(t, "Alice", aliceKeys)
 }

@@ -360,9 +360,15 @@ func (f *frame) planKey(keySyms []complex128) (float64, ecPlan, error) {
 		return 0, ecPlan{}, err
 	}
 	yq := pp.KeyQuadratures(keySyms, det)
+	maxBlock := f.d.cfg.BlockLength
+	if maxBlock == 0 && f.d.cfg.NumbersOnly {
+		// A block in the specification's number arrays takes about 25 bytes
+		// a quadrature: 2^21 fit the default limits.max_content, 2^22 not.
+		maxBlock = pp.CompatQCBlockLength
+	}
 	params := pp.PlanParams{KeyQuadratures: len(yq), SNR: snr, Noise: ch.Noise,
 		Seed: f.d.newSeed(), Scheme: f.d.cfg.Reconciliation, Codes: f.d.cfg.Codes, Efficiency: f.d.cfg.Efficiency,
-		MaxBlockLength: f.d.cfg.BlockLength, Families: slices.Clone(f.d.cfg.Families)}
+		MaxBlockLength: maxBlock, Families: slices.Clone(f.d.cfg.Families)}
 	return f.planWith(params, yq)
 }
 
@@ -394,25 +400,28 @@ func (f *frame) keyRateOf(plan pp.ReconciliationPlan, params pp.PlanParams, yq [
 }
 
 // withoutDenied plans the frame again after Alice answered EC_DENIED to a
-// plan with a quasi-cyclic code: without that code's family (a peer built
-// before the family does not know it, or its operator does not accept it),
-// at a target β lowered to keep the denied code's margin to its threshold
-// (pp.PlanWithout), with a new seed. ok is false when there is nothing to
-// fall back to: the plan named no quasi-cyclic code, or no family is left.
+// plan with a quasi-cyclic code (pp.PlanWithout), with a new seed: a code
+// longer than 2^21 bits in blocks of at most 2^21 quadratures (a peer built
+// before blocks of 2^22 does not decode it, or its operator bounds the
+// length), else without that code's family (a peer built before the family
+// does not know it, or its operator does not accept it), at a target β
+// lowered to keep the denied code's margin to its threshold. ok is false
+// when there is nothing to fall back to: the plan named no quasi-cyclic
+// code, or no family is left.
 func (f *frame) withoutDenied() (ecPlan, bool, error) {
 	prev := f.plan
 	params := prev.params
 	params.Seed = f.d.newSeed()
 	plan, params, ok, err := pp.PlanWithout(params, prev.plan)
 	if err != nil {
-		return prev, false, fmt.Errorf("planning without code family %d: %w", prev.plan.QC.Family, err)
+		return prev, false, fmt.Errorf("planning again after the denial of code family %d, %d bits: %w", prev.plan.QC.Family, prev.plan.N(), err)
 	}
 	if !ok {
 		return prev, false, nil
 	}
 	_, next, err := f.keyRateOf(plan, params, prev.yq)
 	if err != nil {
-		return prev, false, fmt.Errorf("planning without code family %d: %w", prev.plan.QC.Family, err)
+		return prev, false, fmt.Errorf("planning again after the denial of code family %d, %d bits: %w", prev.plan.QC.Family, prev.plan.N(), err)
 	}
 	return next, true, nil
 }
@@ -459,8 +468,12 @@ func (f *frame) reconcile() error {
 				if next.plan.QC != nil {
 					nextFamily = next.plan.QC.Family
 				}
-				f.d.log.Warn().Str("alice", logging.Truncate(pe.Message)).Int("family", denied.QC.Family).Int("next_family", nextFamily).
-					Float64("beta", next.beta).Msg("error correction denied: planning without this code family")
+				msg := "error correction denied: planning without this code family"
+				if next.plan.QC != nil && next.plan.QC.Family == denied.QC.Family {
+					msg = "error correction denied: planning blocks of at most 2^21 quadratures"
+				}
+				f.d.log.Warn().Str("alice", logging.Truncate(pe.Message)).Int("family", denied.QC.Family).Int("n", denied.N()).
+					Int("next_family", nextFamily).Int("next_n", next.plan.N()).Float64("beta", next.beta).Msg(msg)
 				f.plan = next
 				continue
 			}

@@ -38,7 +38,7 @@ type Summary struct {
 	// Error correction and privacy amplification.
 	Reconciliation string  // scheme announced in EC_INITIALIZATION ("sign", "multidimensional")
 	CodeFamily     int     // quasi-cyclic code family of the plan Alice accepted (0: another code)
-	ECDenied       int     // plans Alice answered EC_DENIED to before accepting one (each without the family before)
+	ECDenied       int     // plans Alice answered EC_DENIED to before accepting one (each in shorter blocks or without the family before)
 	ECBlocks       int     // blocks sent
 	ECBlocksOK     int     // blocks Alice decoded
 	ECBlocksFailed int     // blocks discarded on both sides

@@ -133,6 +133,11 @@ type AliceErrorCorrection struct {
 	// Alice accepts; a plan naming another is answered EC_DENIED, and Bob
 	// plans again without it. Empty: every family this build ships.
 	Families []int `toml:"families"`
+	// MaxBlockLength bounds, in bits, the quasi-cyclic codes Alice decodes
+	// (the memory of each of her decoders grows with it); a longer plan is
+	// answered EC_DENIED, and Bob plans again in blocks of at most 2097152
+	// quadratures. 0: every length this build lifts (4194304).
+	MaxBlockLength int `toml:"max_block_length"`
 }
 
 // Negotiation tells Alice how to answer frame parameters she does not accept.

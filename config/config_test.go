@@ -398,17 +398,22 @@ func TestDistanceErrors(t *testing.T) {
 	}
 }
 
-// The error-correction knobs: codes, target efficiency and block length are
-// checked, each error naming its key.
+// The error-correction knobs: codes, target efficiency, block length and
+// Alice's longest code are checked, each error naming its key.
 func TestErrorCorrectionKnobs(t *testing.T) {
-	for key, value := range map[string]string{
-		"bob.error_correction.codes":        "turbo",
-		"bob.error_correction.efficiency":   "1.2",
-		"bob.error_correction.block_length": "1000",
-		"bob.error_correction.encoding":     "base64",
-		"bob.run.reconnects":                "-1",
-		"bob.run.reconnect_backoff":         "2h",
+	for _, kv := range [][2]string{
+		{"bob.error_correction.codes", "turbo"},
+		{"bob.error_correction.efficiency", "1.2"},
+		{"bob.error_correction.block_length", "1000"},
+		{"bob.error_correction.block_length", "4194305"},
+		{"alice.error_correction.max_block_length", "16383"},
+		{"alice.error_correction.max_block_length", "4194305"},
+		{"alice.error_correction.max_block_length", "-1"},
+		{"bob.error_correction.encoding", "base64"},
+		{"bob.run.reconnects", "-1"},
+		{"bob.run.reconnect_backoff", "2h"},
 	} {
+		key, value := kv[0], kv[1]
 		c := Default()
 		if err := c.SetString(key, value); err != nil {
 			t.Fatalf("%s = %s: %v", key, value, err)
@@ -420,7 +425,8 @@ func TestErrorCorrectionKnobs(t *testing.T) {
 	c := Default()
 	for key, value := range map[string]string{
 		"bob.error_correction.codes": "generated", "bob.error_correction.efficiency": "0.9",
-		"bob.error_correction.block_length": "262144", "bob.error_correction.encoding": "numbers",
+		"bob.error_correction.block_length": "4194304", "bob.error_correction.encoding": "numbers",
+		"alice.error_correction.max_block_length": "2097152",
 		"bob.run.reconnects": "0", "bob.run.reconnect_backoff": "2s",
 	} {
 		if err := c.SetString(key, value); err != nil {
@@ -430,8 +436,11 @@ func TestErrorCorrectionKnobs(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if ec := c.Bob.ErrorCorrection; ec.Codes != CodesGenerated || ec.Efficiency != 0.9 || ec.BlockLength != 1<<18 || ec.Encoding != EncodingNumbers {
+	if ec := c.Bob.ErrorCorrection; ec.Codes != CodesGenerated || ec.Efficiency != 0.9 || ec.BlockLength != 1<<22 || ec.Encoding != EncodingNumbers {
 		t.Fatalf("read %+v", ec)
+	}
+	if n := c.Alice.ErrorCorrection.MaxBlockLength; n != 1<<21 {
+		t.Fatalf("alice.error_correction.max_block_length read as %d", n)
 	}
 	if r := c.Bob.Run; r.Reconnects != 0 || r.ReconnectBackoff.Duration != 2*time.Second {
 		t.Fatalf("read %+v", r)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	pp "github.com/qosst/qosst-go/postprocessing"
 	"github.com/qosst/qosst-go/postprocessing/qcldpc"
 	"github.com/qosst/qosst-go/transport/auth"
 )
@@ -120,8 +121,11 @@ func (c *Config) Validate() error {
 	if e := ec.Efficiency; !(e == 0 || (e > 0 && e < 1)) {
 		add("bob.error_correction.efficiency", "must be in (0, 1) (0: the planner's default), got %v", e)
 	}
-	if n := ec.BlockLength; n != 0 && (n < 1<<14 || n > 1<<21) {
-		add("bob.error_correction.block_length", "must be in [16384, 2097152] quadratures (0: the planner's default), got %d", n)
+	if n := ec.BlockLength; n != 0 && (n < pp.MinQCBlockLength || n > qcldpc.MaxLength) {
+		add("bob.error_correction.block_length", "must be in [%d, %d] quadratures (0: the planner's default), got %d", pp.MinQCBlockLength, qcldpc.MaxLength, n)
+	}
+	if n := c.Alice.ErrorCorrection.MaxBlockLength; n != 0 && (n < pp.MinQCBlockLength || n > qcldpc.MaxLength) {
+		add("alice.error_correction.max_block_length", "must be in [%d, %d] bits (0: %d), got %d", pp.MinQCBlockLength, qcldpc.MaxLength, qcldpc.MaxLength, n)
 	}
 	families("alice.error_correction.families", c.Alice.ErrorCorrection.Families, qcldpc.Families())
 	families("bob.error_correction.families", ec.Families, qcldpc.PlannedFamilies())

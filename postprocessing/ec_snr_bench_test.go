@@ -87,11 +87,16 @@ type snrResult struct {
 
 // reconcileAt reconciles blocks blocks of length quadratures at the given
 // SNR (x ~ N(0, 1), y = √snr·x + n, n ~ N(0, 1)) with the planner's code, in
-// frames of at most 16 blocks (a plan covers at most MaxPlanKeyBits), each
-// with its own code seed as the stations draw one per frame.
+// frames of at most 16 blocks (8 for blocks longer than 2^21: a plan
+// covers at most MaxPlanKeyBits, and the longest codes need more blocks for
+// their punctured bits), each with its own code seed as the stations draw one
+// per frame.
 func reconcileAt(tb testing.TB, snr, eff float64, length, blocks int, seed uint64, families []int) snrResult {
 	tb.Helper()
-	const perFrame = 16
+	perFrame := 16
+	if length > CompatQCBlockLength {
+		perFrame = 8
+	}
 	var r snrResult
 	var decoding time.Duration
 	var quads, failed, iterations int

@@ -14,11 +14,21 @@ import (
 const (
 	// DefaultQCBlockLength is the largest number of key quadratures the
 	// planner ties to one quasi-cyclic block: the longest the families lift
-	// to. Longer blocks lose less to their finite length: at SNR 0.08 and
-	// β 0.94 the FER is 0.025 with 2^21 quadratures against 0.15 with 2^20
-	// (40 and 100 blocks); at SNR 0.16 and β 0.92 (FamilyLowRandom), 0.125
-	// against 0.37.
-	DefaultQCBlockLength = 1 << 21
+	// to (qcldpc.MaxLength). Longer blocks lose less to their finite
+	// length: at SNR 0.08 and β 0.95 (FamilyMD2) the FER is 1/48 with
+	// blocks of 4·10^6 quadratures against 11/107 with 2^21; at SNR 0.08
+	// and β 0.94 (FamilyLowRandom), 0.025 with 2^21 against 0.15 with 2^20
+	// (40 and 100 blocks).
+	DefaultQCBlockLength = 1 << 22
+	// CompatQCBlockLength is the longest block of builds before blocks of
+	// 2^22 (their qcldpc.MaxLength was 2^21 bits): a plan for blocks of at
+	// most this many quadratures lifts codes of at most as many bits, which
+	// such a peer accepts. PlanWithout falls back to it when Alice denies a
+	// longer block, and Bob plans with it when he sends EC_BLOCK in the
+	// specification's number arrays (a block of 2^21 quadratures takes about
+	// 51 MB there, within the default limits.max_content of 64 MB; 2^22
+	// would not fit).
+	CompatQCBlockLength = 1 << 21
 	// MinQCBlockLength: a frame with fewer key quadratures falls back to
 	// the generated codes (a quasi-cyclic block this short loses too much
 	// to its finite length).
@@ -68,11 +78,41 @@ var measuredEfficiency = []struct{ snr, beta float64 }{
 	{0.03, 0.95}, {0.08, 0.945}, {0.11, 0.935}, {0.13, 0.93}, {0.16, 0.94}, {0.25, 0.915}, {0.3, 0.91}, {0.4, 0.895}, {0.5, 0.885}, {1.0, 0.855}, {1.12, 0.82},
 }
 
+// measuredEfficiencyLong is measuredEfficiency for blocks of
+// longMeasuredLength quadratures (measured with QOSST_EC_LENGTH=4000000).
+// At the SNRs not measured at that length it repeats the value for 2^21,
+// which a longer block of the same code reaches at least.
+var measuredEfficiencyLong = []struct{ snr, beta float64 }{
+	{0.03, 0.95}, {0.08, 0.95}, {0.11, 0.935}, {0.13, 0.93}, {0.16, 0.94}, {0.25, 0.915}, {0.3, 0.91}, {0.4, 0.895}, {0.5, 0.885}, {1.0, 0.855}, {1.12, 0.82},
+}
+
+// longMeasuredLength is the block length, in quadratures, of the
+// measurements of measuredEfficiencyLong.
+const longMeasuredLength = 4_000_000
+
 // DefaultEfficiencyAt is the target β the planner uses at an SNR per
-// quadrature when none is configured: measuredEfficiency, interpolated
-// linearly in log(SNR) and held constant beyond its ends.
-func DefaultEfficiencyAt(snr float64) float64 {
-	m := measuredEfficiency
+// quadrature for blocks of the given number of quadratures when none is
+// configured: measuredEfficiency for blocks of at most
+// CompatQCBlockLength, measuredEfficiencyLong for blocks of at least
+// longMeasuredLength, and in between interpolated linearly in the
+// logarithm of the length. Each table is interpolated linearly in log(SNR)
+// and held constant beyond its ends.
+func DefaultEfficiencyAt(snr float64, blockQuadratures int) float64 {
+	short := efficiencyFrom(measuredEfficiency, snr)
+	if blockQuadratures <= CompatQCBlockLength {
+		return short
+	}
+	long := efficiencyFrom(measuredEfficiencyLong, snr)
+	if blockQuadratures >= longMeasuredLength {
+		return long
+	}
+	t := math.Log(float64(blockQuadratures)/CompatQCBlockLength) / math.Log(float64(longMeasuredLength)/CompatQCBlockLength)
+	return short + t*(long-short)
+}
+
+// efficiencyFrom interpolates a table of measured β linearly in log(SNR),
+// constant beyond its ends.
+func efficiencyFrom(m []struct{ snr, beta float64 }, snr float64) float64 {
 	switch {
 	case !(snr > m[0].snr):
 		return m[0].beta
@@ -174,6 +214,12 @@ func (q *qcDecoder) Decode(llr []float64, syndrome []uint8, out []uint8) (int, b
 // as long as the key quadratures allow, with a multiple of 8 channel bits
 // per block.
 func planQC(keyQuadratures, maxQ int, snr, efficiency float64, seed int64, among []int) (qcldpc.Description, int, error) {
+	// Blocks of at most CompatQCBlockLength quadratures are codes of at
+	// most as many bits, as every build planned them before blocks of 2^22.
+	maxN := qcldpc.MaxLength
+	if maxQ <= CompatQCBlockLength {
+		maxN = CompatQCBlockLength
+	}
 	lo, hi := qcldpc.RateRange()
 	rate := min(max(efficiency*GaussianCapacity(snr), lo), hi)
 	var d qcldpc.Description
@@ -184,12 +230,12 @@ func planQC(keyQuadratures, maxQ int, snr, efficiency float64, seed int64, among
 		capped := false
 		for try := 0; ; try++ {
 			var err error
-			d, err = qcldpc.ForRateAmong(rate, min(n, qcldpc.MaxLength), among)
+			d, err = qcldpc.ForRateAmong(rate, min(n, maxN), among)
 			if err != nil {
 				return d, 0, fmt.Errorf("%w: %w", ErrInvalidPlan, err)
 			}
 			c := d.ChannelBits()
-			capped = n >= qcldpc.MaxLength && c < q-q/64
+			capped = n >= maxN && c < q-q/64
 			if c <= q && (c >= q-q/64 || try >= 8 || capped) {
 				break
 			}
@@ -217,15 +263,12 @@ func planQC(keyQuadratures, maxQ int, snr, efficiency float64, seed int64, among
 // planQCReconciliation is PlanReconciliation for quasi-cyclic codes.
 func planQCReconciliation(p PlanParams) (ReconciliationPlan, error) {
 	eff := p.Efficiency
-	if eff == 0 {
-		eff = DefaultEfficiencyAt(p.SNR)
-	}
 	maxQ := p.MaxBlockLength
 	if maxQ == 0 {
 		maxQ = DefaultQCBlockLength
 	}
 	switch {
-	case !(eff > 0 && eff < 1):
+	case eff != 0 && !(eff > 0 && eff < 1):
 		return ReconciliationPlan{}, fmt.Errorf("%w: efficiency %g outside (0, 1)", ErrInvalidPlan, eff)
 	case maxQ < MinQCBlockLength || maxQ > qcldpc.MaxLength:
 		return ReconciliationPlan{}, fmt.Errorf("%w: max block length %d outside [%d, %d]", ErrInvalidPlan, maxQ, MinQCBlockLength, qcldpc.MaxLength)
@@ -234,7 +277,23 @@ func planQCReconciliation(p PlanParams) (ReconciliationPlan, error) {
 	case p.KeyQuadratures < MinQCBlockLength:
 		return ReconciliationPlan{}, fmt.Errorf("%w: %d key quadratures, fewer than one block of %d", ErrInvalidPlan, p.KeyQuadratures, MinQCBlockLength)
 	}
-	d, blocks, err := planQC(p.KeyQuadratures, maxQ, p.SNR, eff, p.Seed, p.Families)
+	var (
+		d      qcldpc.Description
+		blocks int
+		err    error
+	)
+	if eff != 0 {
+		d, blocks, err = planQC(p.KeyQuadratures, maxQ, p.SNR, eff, p.Seed, p.Families)
+	} else {
+		// The target β depends on the block length, which the punctured
+		// bits of the longest codes can shorten by a block more: plan at
+		// the length of full blocks, then at the length planned.
+		nb := (p.KeyQuadratures + maxQ - 1) / maxQ
+		d, blocks, err = planQC(p.KeyQuadratures, maxQ, p.SNR, DefaultEfficiencyAt(p.SNR, p.KeyQuadratures/nb), p.Seed, p.Families)
+		if err == nil && blocks != nb {
+			d, blocks, err = planQC(p.KeyQuadratures, maxQ, p.SNR, DefaultEfficiencyAt(p.SNR, p.KeyQuadratures/blocks), p.Seed, p.Families)
+		}
+	}
 	if err != nil {
 		return ReconciliationPlan{}, err
 	}
@@ -253,7 +312,10 @@ func planQCReconciliation(p PlanParams) (ReconciliationPlan, error) {
 const FallbackMargin = 0.01
 
 // PlanWithout plans p again after the peer answered EC_DENIED to denied, a
-// plan with a quasi-cyclic code: among p's families (all that ForRate uses
+// plan with a quasi-cyclic code. When denied's code is longer than
+// CompatQCBlockLength bits, the new plan has blocks of at most
+// CompatQCBlockLength quadratures (next.MaxBlockLength), among the same
+// families. Otherwise it is among p's families (all that ForRate uses
 // when nil) less denied's. The new family's code usually sits closer to its
 // threshold at the same target β (an older family, say), so the target is
 // lowered by as much as the new code's β at its density-evolution threshold
@@ -268,6 +330,16 @@ func PlanWithout(p PlanParams, denied ReconciliationPlan) (plan ReconciliationPl
 		return ReconciliationPlan{}, p, false, nil
 	}
 	next = p
+	if denied.N() > CompatQCBlockLength && (p.MaxBlockLength == 0 || p.MaxBlockLength > CompatQCBlockLength) {
+		// A peer built before blocks of 2^22, or bounding the length it
+		// decodes, denies the longer code: the same families first, in
+		// blocks it accepts, at the target β of that length.
+		next.MaxBlockLength = CompatQCBlockLength
+		if plan, err = PlanReconciliation(next); err != nil {
+			return ReconciliationPlan{}, p, false, err
+		}
+		return plan, next, true, nil
+	}
 	if next.Families == nil {
 		next.Families = qcldpc.PlannedFamilies()
 	}
@@ -276,7 +348,7 @@ func PlanWithout(p PlanParams, denied ReconciliationPlan) (plan ReconciliationPl
 		return ReconciliationPlan{}, p, false, nil
 	}
 	if next.Efficiency == 0 {
-		next.Efficiency = DefaultEfficiencyAt(p.SNR)
+		next.Efficiency = DefaultEfficiencyAt(p.SNR, denied.Quadratures()/denied.Blocks)
 	}
 	plan, err = PlanReconciliation(next)
 	if err != nil {

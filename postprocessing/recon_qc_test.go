@@ -151,24 +151,111 @@ func TestBlockHashRefusesAnotherWord(t *testing.T) {
 	}
 }
 
-// The default target β follows the measured table: its points exactly,
-// log-linear in between, constant beyond the ends.
+// The default target β follows the measured tables: their points exactly,
+// log-linear in between, constant beyond the ends; the table of blocks of
+// 2^21 quadratures up to that length, the long one from
+// longMeasuredLength, log-linear in the length in between.
 func TestDefaultEfficiencyAt(t *testing.T) {
-	for _, p := range measuredEfficiency {
-		if got := DefaultEfficiencyAt(p.snr); math.Abs(got-p.beta) > 1e-12 {
-			t.Errorf("SNR %g: %g, want %g", p.snr, got, p.beta)
+	for _, tab := range []struct {
+		name string
+		m    []struct{ snr, beta float64 }
+		q    int
+	}{{"2^21", measuredEfficiency, CompatQCBlockLength}, {"2^16", measuredEfficiency, 1 << 16}, {"long", measuredEfficiencyLong, longMeasuredLength}, {"2^22", measuredEfficiencyLong, 1 << 22}} {
+		m := tab.m
+		for _, p := range m {
+			if got := DefaultEfficiencyAt(p.snr, tab.q); math.Abs(got-p.beta) > 1e-12 {
+				t.Errorf("%s, SNR %g: %g, want %g", tab.name, p.snr, got, p.beta)
+			}
+		}
+		for i := 1; i < len(m); i++ {
+			mid := math.Sqrt(m[i-1].snr * m[i].snr)
+			if got := DefaultEfficiencyAt(mid, tab.q); math.Abs(got-(m[i-1].beta+m[i].beta)/2) > 1e-12 {
+				t.Errorf("%s: midway in log SNR between %g and %g: %g", tab.name, m[i-1].snr, m[i].snr, got)
+			}
+		}
+		first, last := m[0], m[len(m)-1]
+		if DefaultEfficiencyAt(10*last.snr, tab.q) != last.beta || DefaultEfficiencyAt(first.snr/10, tab.q) != first.beta || DefaultEfficiencyAt(0, tab.q) != first.beta {
+			t.Errorf("%s: not constant beyond the ends", tab.name)
 		}
 	}
-	m := measuredEfficiency
-	for i := 1; i < len(m); i++ {
-		mid := math.Sqrt(m[i-1].snr * m[i].snr)
-		if got := DefaultEfficiencyAt(mid); math.Abs(got-(m[i-1].beta+m[i].beta)/2) > 1e-12 {
-			t.Errorf("midway in log SNR between %g and %g: %g", m[i-1].snr, m[i].snr, got)
+	// Midway in log length between the two tables' lengths.
+	mid := int(math.Sqrt(float64(CompatQCBlockLength) * longMeasuredLength))
+	for _, snr := range []float64{0.03, 0.08, 0.16, 0.5, 1} {
+		want := (efficiencyFrom(measuredEfficiency, snr) + efficiencyFrom(measuredEfficiencyLong, snr)) / 2
+		if got := DefaultEfficiencyAt(snr, mid); math.Abs(got-want) > 1e-4 {
+			t.Errorf("SNR %g, %d quadratures: %g, want %g", snr, mid, got, want)
 		}
 	}
-	first, last := m[0], m[len(m)-1]
-	if DefaultEfficiencyAt(10*last.snr) != last.beta || DefaultEfficiencyAt(first.snr/10) != first.beta || DefaultEfficiencyAt(0) != first.beta {
-		t.Error("not constant beyond the ends")
+	// A longer block never gets a lower target.
+	for i := range measuredEfficiency {
+		if s, l := measuredEfficiency[i], measuredEfficiencyLong[i]; s.snr != l.snr || l.beta < s.beta {
+			t.Errorf("point %d: SNR %g β %g (2^21), SNR %g β %g (long)", i, s.snr, s.beta, l.snr, l.beta)
+		}
+	}
+}
+
+// The planner ties blocks of up to DefaultQCBlockLength quadratures to one
+// code, of at most qcldpc.MaxLength bits; with blocks of at most
+// CompatQCBlockLength quadratures (configured, or after a denial) every
+// code has at most CompatQCBlockLength bits, as builds before 2^22 accept.
+func TestPlanBlockLengths(t *testing.T) {
+	for _, snr := range []float64{1, 0.5, 0.16, 0.08, 0.03} {
+		p := PlanParams{KeyQuadratures: 12 << 20, SNR: snr, Noise: 1.05, Seed: 3, Scheme: SchemeMultidimensional}
+		long, err := PlanReconciliation(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if q := long.Quadratures() / long.Blocks; q <= CompatQCBlockLength || long.N() > qcldpc.MaxLength {
+			t.Errorf("SNR %g, default: %d blocks of %d quadratures, N = %d", snr, long.Blocks, q, long.N())
+		}
+		if want := DefaultEfficiencyAt(snr, long.Quadratures()/long.Blocks); long.Rate() > want*GaussianCapacity(snr)+1e-9 {
+			t.Errorf("SNR %g: rate %.5f above the target β %.4f", snr, long.Rate(), want)
+		}
+		p.MaxBlockLength = CompatQCBlockLength
+		short, err := PlanReconciliation(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if short.N() > CompatQCBlockLength || short.Blocks <= long.Blocks {
+			t.Errorf("SNR %g, blocks of at most 2^21: %d blocks, N = %d (long: %d blocks)", snr, short.Blocks, short.N(), long.Blocks)
+		}
+	}
+}
+
+// PlanWithout answers the denial of a code longer than 2^21 bits with the
+// same family in blocks of at most 2^21 quadratures, at the target β of
+// that length; the denial of that plan drops the family.
+func TestPlanWithoutLongBlocks(t *testing.T) {
+	p := PlanParams{KeyQuadratures: 10 << 20, SNR: 0.08, Noise: 1.05, Seed: 3, Scheme: SchemeMultidimensional}
+	long, err := PlanReconciliation(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if long.N() <= CompatQCBlockLength {
+		t.Fatalf("default plan: N = %d, want more than 2^21", long.N())
+	}
+	short, np, ok, err := PlanWithout(p, long)
+	if err != nil || !ok {
+		t.Fatalf("PlanWithout: %v, %v", ok, err)
+	}
+	if short.N() > CompatQCBlockLength || np.MaxBlockLength != CompatQCBlockLength || short.QC.Family != long.QC.Family || np.Families != nil {
+		t.Fatalf("after the denial of N = %d: family %d, N = %d, params %+v", long.N(), short.QC.Family, short.N(), np)
+	}
+	if want := DefaultEfficiencyAt(p.SNR, CompatQCBlockLength); short.Rate() > want*GaussianCapacity(p.SNR)+1e-9 || want > DefaultEfficiencyAt(p.SNR, long.Quadratures()/long.Blocks) {
+		t.Errorf("rate %.5f at 2^21 against %.5f at the longer blocks (targets %.4f)", short.Rate(), long.Rate(), want)
+	}
+	third, np2, ok, err := PlanWithout(np, short)
+	if err != nil || !ok || third.QC.Family == short.QC.Family || slices.Contains(np2.Families, short.QC.Family) || third.N() > CompatQCBlockLength {
+		t.Fatalf("after the denial of the 2^21 plan: %v, %v, family %d, N = %d", ok, err, third.QC.Family, third.N())
+	}
+	// A configured length of at most 2^21 never meets the first fallback.
+	p.MaxBlockLength = 1 << 20
+	capped, err := PlanReconciliation(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next, _, ok, err := PlanWithout(p, capped); err != nil || !ok || next.QC.Family == capped.QC.Family {
+		t.Fatalf("configured 2^20: %v, %v", ok, err)
 	}
 }
 
@@ -184,7 +271,7 @@ func TestPlanWithout(t *testing.T) {
 		{0.5, qcldpc.FamilyMDHigh, qcldpc.FamilyAR4JA},
 		{0.16, qcldpc.FamilyMD3, qcldpc.FamilyMD},
 	} {
-		p := PlanParams{KeyQuadratures: 4 << 20, SNR: c.snr, Noise: 1.05, Seed: 3, Scheme: SchemeMultidimensional}
+		p := PlanParams{KeyQuadratures: 4 << 20, SNR: c.snr, Noise: 1.05, Seed: 3, Scheme: SchemeMultidimensional, MaxBlockLength: CompatQCBlockLength}
 		plan, err := PlanReconciliation(p)
 		if err != nil {
 			t.Fatal(err)
@@ -207,7 +294,7 @@ func TestPlanWithout(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		def := DefaultEfficiencyAt(c.snr)
+		def := DefaultEfficiencyAt(c.snr, plan.Quadratures()/plan.Blocks)
 		t.Logf("SNR %g: family %d → %d, β at threshold %.4f → %.4f, target %.4f → %.4f", c.snr, c.denied, c.fallen, was.Beta, now.Beta, def, np.Efficiency)
 		// The margin to threshold grows by FallbackMargin (within 0.005: the
 		// second plan's code is at the lowered rate).

@@ -10,7 +10,7 @@ import (
 // Limits on a Description, whether chosen locally or received from a peer.
 const (
 	// MaxLength is the largest lifted block length N in bits.
-	MaxLength = 1 << 21
+	MaxLength = 1 << 22
 	// MaxEdges bounds the ones of the lifted parity-check matrix.
 	MaxEdges = 1 << 24
 	// MaxZ bounds the circulant size.
