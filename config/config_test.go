@@ -427,7 +427,7 @@ func TestErrorCorrectionKnobs(t *testing.T) {
 		"bob.error_correction.codes": "generated", "bob.error_correction.efficiency": "0.9",
 		"bob.error_correction.block_length": "4194304", "bob.error_correction.encoding": "numbers",
 		"alice.error_correction.max_block_length": "2097152",
-		"bob.run.reconnects": "0", "bob.run.reconnect_backoff": "2s",
+		"bob.run.reconnects":                      "0", "bob.run.reconnect_backoff": "2s",
 	} {
 		if err := c.SetString(key, value); err != nil {
 			t.Fatal(err)
