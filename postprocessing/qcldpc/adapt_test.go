@@ -128,13 +128,15 @@ func TestForRate(t *testing.T) {
 	}
 }
 
-// TestShippedCodesHaveNoFourCycles lifts descriptions of every family at
-// 2^18–2^21 bits and counts 4-cycles from the shifts.
+// TestShippedCodesHaveNoFourCycles lifts descriptions at 2^18–2^22 bits
+// (at 2^22 the planner's codes at SNR 1, 0.5, 0.16, 0.08 and 0.03) and
+// counts 4-cycles from the shifts.
 func TestShippedCodesHaveNoFourCycles(t *testing.T) {
 	for _, c := range []struct {
 		rate float64
 		n    int
-	}{{0.475, 1 << 18}, {0.1, 1 << 21}, {0.02, 1 << 20}, {0.0101, 1 << 20}} {
+	}{{0.475, 1 << 18}, {0.1, 1 << 21}, {0.02, 1 << 20}, {0.0101, 1 << 20},
+		{0.43, 1 << 22}, {0.26, 1 << 22}, {0.1, 1 << 22}, {0.0527, 1 << 22}, {0.0208, 1 << 22}} {
 		d, err := ForRate(c.rate, c.n)
 		if err != nil {
 			t.Fatal(err)
