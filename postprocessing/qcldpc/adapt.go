@@ -276,6 +276,22 @@ func ThresholdSNRWith(d Description, opt GAOptions) (float64, error) {
 	return GAThreshold(p, extra, opt)
 }
 
+// ConvergesAt reports whether density evolution with opt converges on d's
+// ensemble (its rows, shortened and punctured fractions) at snr: whether
+// d's threshold is at most snr. It costs one evaluation, where
+// ThresholdSNRWith bisects over about twenty.
+func ConvergesAt(d Description, snr float64, opt GAOptions) (bool, error) {
+	p, extra, err := d.ensemble()
+	if err != nil {
+		return false, err
+	}
+	if err := p.Validate(); err != nil {
+		return false, err
+	}
+	ok, _ := newGAGraph(p, extra).converges(snr, opt)
+	return ok, nil
+}
+
 // ensemble returns the protograph and per-column channel of a description.
 func (d Description) ensemble() (*Protograph, []ColumnChannel, error) {
 	s, err := d.shape()

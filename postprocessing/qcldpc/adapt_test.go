@@ -331,3 +331,36 @@ func TestForRateAmong(t *testing.T) {
 		t.Errorf("Families() = %v", got)
 	}
 }
+
+// ConvergesAt agrees with the bisected threshold: it holds just above it
+// and fails just below, for codes of several families, shortened and
+// punctured, on both channels.
+func TestConvergesAtMatchesThreshold(t *testing.T) {
+	for _, c := range []struct {
+		rate float64
+		opt  GAOptions
+	}{{0.43, GAOptions{MD8: true}}, {0.117, GAOptions{MD8: true}}, {0.0527, GAOptions{MD8: true}}, {0.3, GAOptions{}}} {
+		d, err := ForRate(c.rate, 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		thr, err := ThresholdSNRWith(d, c.opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		above, err := ConvergesAt(d, thr*1.002, c.opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		below, err := ConvergesAt(d, thr*0.998, c.opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !above || below {
+			t.Errorf("rate %g (%+v), threshold %.5f: converges 0.2 %% above: %v, below: %v", c.rate, d, thr, above, below)
+		}
+	}
+	if _, err := ConvergesAt(Description{Family: 99}, 1, GAOptions{}); !errors.Is(err, ErrInvalidDescription) {
+		t.Errorf("unknown family: %v", err)
+	}
+}
