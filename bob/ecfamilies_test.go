@@ -26,8 +26,8 @@ func TestECDeniedFamilyFallback(t *testing.T) {
 		t.Fatalf("Run: %d frames, %v", len(sums), err)
 	}
 	s := sums[0]
-	if s.CodeFamily != qcldpc.FamilyLowRandom || s.ECDenied != 3 {
-		t.Errorf("frame reconciled with family %d after %d denials, want family %d after 3 (7's tail family, which takes all tails out; 7; 5)",
+	if s.CodeFamily != qcldpc.FamilyLowRandom || s.ECDenied != 2 {
+		t.Errorf("frame reconciled with family %d after %d denials, want family %d after 2 (7, then 5)",
 			s.CodeFamily, s.ECDenied, qcldpc.FamilyLowRandom)
 	}
 	checkKeys(t, s, aliceKeys, st.Keys)

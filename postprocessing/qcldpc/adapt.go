@@ -51,8 +51,7 @@ type shape struct {
 	pl         int // pre-lift factor
 	n, m       int // lifted bits and checks
 	structP    int // bits of the family's punctured columns
-	candidates int // bits that may be shortened or punctured (core)
-	tailBits   int // a tail family's last parity column, where it punctures
+	candidates int // bits that may be shortened or punctured
 }
 
 func (d Description) shape() (shape, error) {
@@ -83,18 +82,11 @@ func (d Description) shape() (shape, error) {
 	s := shape{fam: fam, pl: pl, n: cols * d.Z, m: d.Rows * pl * d.Z}
 	s.structP = len(f.Punctured) * pl * d.Z
 	s.candidates = (f.Core - len(f.Punctured)) * pl * d.Z
-	puncturable := s.candidates - d.Shortened
-	if fam.tail {
-		if d.Rows > f.PreRows {
-			s.tailBits = pl * d.Z
-		}
-		puncturable = s.tailBits
-	}
 	switch {
 	case d.Shortened < 0 || d.Shortened > s.candidates:
 		return shape{}, fmt.Errorf("%w: shortened = %d outside [0, %d]", ErrInvalidDescription, d.Shortened, s.candidates)
-	case d.Punctured < 0 || d.Punctured > puncturable:
-		return shape{}, fmt.Errorf("%w: punctured = %d outside [0, %d] (candidates left after shortening, or the last row's parity bits of a tail family)", ErrInvalidDescription, d.Punctured, puncturable)
+	case d.Punctured < 0 || d.Punctured > s.candidates-d.Shortened:
+		return shape{}, fmt.Errorf("%w: punctured = %d outside [0, %d] (candidates left after shortening)", ErrInvalidDescription, d.Punctured, s.candidates-d.Shortened)
 	case s.n-d.Shortened <= s.m:
 		return shape{}, fmt.Errorf("%w: shortened = %d leaves no more bits than the %d checks", ErrInvalidDescription, d.Shortened, s.m)
 	case d.Punctured+s.structP >= s.m:
@@ -173,9 +165,6 @@ func Build(d Description) (*Adapted, error) {
 		}
 	}
 	k := d.Shortened + d.Punctured
-	if s.fam.tail {
-		k = d.Shortened
-	}
 	if k > 0 {
 		perm := make([]int32, s.candidates)
 		for i := range perm {
@@ -189,21 +178,6 @@ func Build(d Description) (*Adapted, error) {
 		a.Shortened = slices.Clone(perm[:d.Shortened])
 		a.Punctured = slices.Clone(perm[d.Shortened:k])
 		slices.Sort(a.Shortened)
-	}
-	if s.fam.tail && d.Punctured > 0 {
-		// The last base column's pl pre-lifted columns, drawn from a
-		// stream of their own.
-		last := f.Cols(d.Rows) - 1
-		perm := make([]int32, s.tailBits)
-		for i := range perm {
-			perm[i] = int32((last*pl+i/d.Z)*d.Z + i%d.Z)
-		}
-		rng := &splitMix64{state: uint64(d.Seed)<<8 | 0x40 | uint64(d.Family)}
-		for i := 0; i < d.Punctured; i++ {
-			j := i + int(rng.below(uint64(len(perm)-i)))
-			perm[i], perm[j] = perm[j], perm[i]
-		}
-		a.Punctured = slices.Clone(perm[:d.Punctured])
 	}
 	for _, c := range code.Punctured {
 		for j := 0; j < d.Z; j++ {
@@ -262,21 +236,12 @@ func ForRateAmong(rate float64, n int, among []int) (Description, error) {
 	for rows < f.MaxRows() && f.RateAt(rows+1) >= rate {
 		rows++
 	}
-	if best.tail && rate < f.RateAt(rows) && rows < f.MaxRows() {
-		// One row more, part of its parity punctured, instead of
-		// shortening.
-		rows++
-	}
 	d := Description{Family: best.id, Rows: rows, Z: n / (f.Cols(rows) * best.preLiftAt(rows))}
 	s, err := d.shape()
 	if err != nil {
 		return Description{}, err
 	}
-	if best.tail && rate > f.RateAt(rows) {
-		// The most parity bits of the last row that keep R_eff ≤ rate.
-		p := float64(s.n-s.structP) - float64(s.n-s.m)/rate
-		d.Punctured = max(0, min(s.tailBits, int(math.Floor(p))))
-	} else if rate > f.RateAt(rows) {
+	if rate > f.RateAt(rows) {
 		// Above the base rate of the fewest rows (a family with
 		// punctureTo): the most punctured bits that keep R_eff ≤ rate.
 		// (N − M) = rate·(N − P_struct − P)  ⇒  P = N − P_struct − (N − M)/rate
@@ -340,13 +305,10 @@ func (d Description) ensemble() (*Protograph, []ColumnChannel, error) {
 	}
 	extra := make([]ColumnChannel, p.Cols)
 	for c := 0; c < f.Core; c++ {
-		extra[c] = ColumnChannel{Shortened: float64(d.Shortened) / float64(s.candidates)}
-		if !s.fam.tail {
-			extra[c].Punctured = float64(d.Punctured) / float64(s.candidates)
+		extra[c] = ColumnChannel{
+			Shortened: float64(d.Shortened) / float64(s.candidates),
+			Punctured: float64(d.Punctured) / float64(s.candidates),
 		}
-	}
-	if s.fam.tail && s.tailBits > 0 {
-		extra[p.Cols-1].Punctured = float64(d.Punctured) / float64(s.tailBits)
 	}
 	return p, extra, nil
 }

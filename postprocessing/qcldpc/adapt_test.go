@@ -249,7 +249,7 @@ func BenchmarkBuild2p20(b *testing.B) {
 // threshold; the punctured positions are the family's punctured columns
 // plus the requested bits, none of them shortened.
 func TestPuncturingRaisesRate(t *testing.T) {
-	d, err := ForRateAmong(0.053, 1<<18, []int{FamilyMD2})
+	d, err := ForRate(0.053, 1<<18)
 	if err != nil {
 		t.Fatal(err)
 	}

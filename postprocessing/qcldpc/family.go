@@ -36,9 +36,7 @@ const (
 
 // forRateOrder is the order in which ForRate tries the families: the first
 // whose rate range holds the rate (and that serves the block length, see
-// servesLength) serves it: the tail families first (tail.go prepends
-// them, each serving its base's rates up to its fewest rows' rate), then
-// FamilyAR4JA above rate 0.4; in blocks of
+// servesLength) serves it: FamilyAR4JA above rate 0.4; in blocks of
 // 2^16 bits or more FamilyMDHigh for rates 0.4 down to 0.143, FamilyMD3
 // below it down to 0.1, FamilyMD below down to 0.083, FamilyMD2 below it
 // down to 0.044 and FamilyLowRandom below; in shorter blocks FamilyAR4JA
@@ -55,11 +53,6 @@ type family struct {
 	// ForRate serves with the family, by puncturing bits of its minRows
 	// code (a planner's choice: any description may puncture).
 	punctureTo float64
-	// tail: the description's punctured bits are parity bits of the last
-	// extension row, not core bits (tail.go); base is the family whose
-	// protograph it shares.
-	tail bool
-	base int
 }
 
 // topRate is the highest rate ForRate serves with the family.

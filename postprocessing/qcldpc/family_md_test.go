@@ -1,9 +1,6 @@
 package qcldpc
 
-import (
-	"slices"
-	"testing"
-)
+import "testing"
 
 // TestFamilyMDBeatsLowRandomOnMD8: FamilyMD3, FamilyMD and FamilyMD2 exist because on
 // the channel multidimensional reconciliation presents their PEXIT
@@ -82,14 +79,8 @@ func TestForRateFamilies(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// The tail family of the base is preferred where it serves the
-		// rate (up to its fewest rows' rate: no puncturing of the core).
-		want := c.want
-		if slices.Contains(tailBases, want) && c.rate <= families[want].raptor.RateAt(families[want].minRows) {
-			want += TailOffset
-		}
-		if d.Family != want {
-			t.Errorf("ForRate(%.4f, %d) uses family %d, want %d", c.rate, c.n, d.Family, want)
+		if d.Family != c.want {
+			t.Errorf("ForRate(%.4f, %d) uses family %d, want %d", c.rate, c.n, d.Family, c.want)
 		}
 	}
 }
