@@ -431,7 +431,9 @@ func PlanWithout(p PlanParams, denied ReconciliationPlan) (plan ReconciliationPl
 		return ReconciliationPlan{}, p, false, nil
 	}
 	if next.Efficiency == 0 {
-		next.Efficiency = DefaultEfficiencyAt(p.SNR, denied.Quadratures()/denied.Blocks)
+		// The β the denied plan had: the planner's default, perhaps
+		// lowered to keep its code's margin to the threshold.
+		next.Efficiency = denied.Rate() / GaussianCapacity(p.SNR)
 	}
 	plan, err = PlanReconciliation(next)
 	if err != nil {

@@ -294,7 +294,7 @@ func TestPlanWithout(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		def := DefaultEfficiencyAt(c.snr, plan.Quadratures()/plan.Blocks)
+		def := plan.Rate() / GaussianCapacity(c.snr) // the denied plan's β
 		t.Logf("SNR %g: family %d → %d, β at threshold %.4f → %.4f, target %.4f → %.4f", c.snr, c.denied, c.fallen, was.Beta, now.Beta, def, np.Efficiency)
 		// The margin to threshold grows by FallbackMargin (within 0.005: the
 		// second plan's code is at the lowered rate).
