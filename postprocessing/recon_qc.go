@@ -39,8 +39,10 @@ const (
 // which the shipped quasi-cyclic codes kept the FER at or below 5 % over
 // 100 blocks of 2^20 quadratures (multidimensional reconciliation with the
 // block hash), and at SNR 0.03–0.16 over 40–107 blocks of 2^21 (the
-// default length; the points at 0.5 and 1, measured at 2^20, are
-// conservative for it):
+// length of this table: blocks of at most CompatQCBlockLength; the points
+// at 0.5 and 1, measured at 2^20, are conservative for it; the point at
+// 0.16 is 0.935, below 0.94's 2/43, after the runs at 2^22 described at
+// measuredEfficiencyLong):
 //
 //	GOMAXPROCS=1 QOSST_EC_SNRS=<snr> QOSST_EC_EFFICIENCY=<β> QOSST_EC_BLOCKS=100 \
 //	  [QOSST_EC_LENGTH=2097152] go test -run '^$' -bench ReconcileSNR -benchtime 1x ./postprocessing/
