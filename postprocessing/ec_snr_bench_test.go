@@ -130,6 +130,9 @@ func reconcileAt(tb testing.TB, snr, eff float64, length, blocks int, seed uint6
 			start := time.Now()
 			err = alice.DecodeBlockSide(i, s, side)
 			decoding += time.Since(start)
+			if err != nil {
+				tb.Logf("frame at block %d (code %+v), block %d: %v", done, *plan.QC, i, err)
+			}
 			if err := bob.Accept(i, err == nil); err != nil {
 				tb.Fatal(err)
 			}

@@ -397,7 +397,11 @@ func planQCReconciliation(p PlanParams) (ReconciliationPlan, error) {
 const FallbackMargin = 0.01
 
 // PlanWithout plans p again after the peer answered EC_DENIED to denied, a
-// plan with a quasi-cyclic code. When denied's code is longer than
+// plan with a quasi-cyclic code. When denied's family is a wide one
+// (qcldpc.IsWide), the new plan is among p's families less every wide one,
+// at the same block length and FallbackMargin below denied's β: the twins
+// have the same density evolution, and ForRate picks among them as it did
+// among the wide ones (at a rate just below a family's lowest, the next). Otherwise, when denied's code is longer than
 // CompatQCBlockLength bits, the new plan has blocks of at most
 // CompatQCBlockLength quadratures (next.MaxBlockLength), among the same
 // families. Otherwise it is among p's families (all that ForRate uses
@@ -415,7 +419,11 @@ func PlanWithout(p PlanParams, denied ReconciliationPlan) (plan ReconciliationPl
 		return ReconciliationPlan{}, p, false, nil
 	}
 	next = p
-	if denied.N() > CompatQCBlockLength && (p.MaxBlockLength == 0 || p.MaxBlockLength > CompatQCBlockLength) {
+	// A peer that denies a wide family was built before them and knows
+	// none: drop them all and plan with their twins (below), at the same
+	// length first.
+	_, wide := qcldpc.IsWide(denied.QC.Family)
+	if !wide && denied.N() > CompatQCBlockLength && (p.MaxBlockLength == 0 || p.MaxBlockLength > CompatQCBlockLength) {
 		// A peer built before blocks of 2^22, or bounding the length it
 		// decodes, denies the longer code: the same families first, in
 		// blocks it accepts, at the target β of that length.
@@ -428,7 +436,10 @@ func PlanWithout(p PlanParams, denied ReconciliationPlan) (plan ReconciliationPl
 	if next.Families == nil {
 		next.Families = qcldpc.PlannedFamilies()
 	}
-	next.Families = slices.DeleteFunc(slices.Clone(next.Families), func(id int) bool { return id == denied.QC.Family })
+	next.Families = slices.DeleteFunc(slices.Clone(next.Families), func(id int) bool {
+		_, w := qcldpc.IsWide(id)
+		return id == denied.QC.Family || (wide && w)
+	})
 	if len(next.Families) == 0 {
 		return ReconciliationPlan{}, p, false, nil
 	}
@@ -436,6 +447,15 @@ func PlanWithout(p PlanParams, denied ReconciliationPlan) (plan ReconciliationPl
 		// The β the denied plan had: the planner's default, perhaps
 		// lowered to keep its code's margin to the threshold.
 		next.Efficiency = denied.Rate() / GaussianCapacity(p.SNR)
+	}
+	if wide {
+		// The twins' density evolution is the wide families': only the
+		// margin for their codewords of low weight.
+		next.Efficiency -= FallbackMargin
+		if plan, err = PlanReconciliation(next); err != nil {
+			return ReconciliationPlan{}, p, false, err
+		}
+		return plan, next, true, nil
 	}
 	plan, err = PlanReconciliation(next)
 	if err != nil {

@@ -226,7 +226,7 @@ func TestPlanBlockLengths(t *testing.T) {
 // same family in blocks of at most 2^21 quadratures, at the target β of
 // that length; the denial of that plan drops the family.
 func TestPlanWithoutLongBlocks(t *testing.T) {
-	p := PlanParams{KeyQuadratures: 10 << 20, SNR: 0.08, Noise: 1.05, Seed: 3, Scheme: SchemeMultidimensional}
+	p := PlanParams{KeyQuadratures: 10 << 20, SNR: 0.08, Noise: 1.05, Seed: 3, Scheme: SchemeMultidimensional, Families: narrowFamilies()}
 	long, err := PlanReconciliation(p)
 	if err != nil {
 		t.Fatal(err)
@@ -238,7 +238,7 @@ func TestPlanWithoutLongBlocks(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("PlanWithout: %v, %v", ok, err)
 	}
-	if short.N() > CompatQCBlockLength || np.MaxBlockLength != CompatQCBlockLength || short.QC.Family != long.QC.Family || np.Families != nil {
+	if short.N() > CompatQCBlockLength || np.MaxBlockLength != CompatQCBlockLength || short.QC.Family != long.QC.Family || !slices.Equal(np.Families, p.Families) {
 		t.Fatalf("after the denial of N = %d: family %d, N = %d, params %+v", long.N(), short.QC.Family, short.N(), np)
 	}
 	if want := DefaultEfficiencyAt(p.SNR, CompatQCBlockLength); short.Rate() > want*GaussianCapacity(p.SNR)+1e-9 || want > DefaultEfficiencyAt(p.SNR, long.Quadratures()/long.Blocks) {
@@ -259,6 +259,41 @@ func TestPlanWithoutLongBlocks(t *testing.T) {
 	}
 }
 
+// narrowFamilies is what ForRate plans with, less the wide families: what
+// a peer built before them knows.
+func narrowFamilies() []int {
+	return slices.DeleteFunc(qcldpc.PlannedFamilies(), func(id int) bool { _, w := qcldpc.IsWide(id); return w })
+}
+
+// The denial of a wide family drops every wide family at once, at the same
+// block length (a peer built with blocks of 2^22 but before the wide
+// families would otherwise meet blocks of 2^21 first), and falls back to
+// the narrow families at FallbackMargin below the denied plan's β: the
+// twins have the same density evolution.
+func TestPlanWithoutWide(t *testing.T) {
+	for _, snr := range []float64{0.5, 0.16, 0.08} {
+		p := PlanParams{KeyQuadratures: 10 << 20, SNR: snr, Noise: 1.05, Seed: 3, Scheme: SchemeMultidimensional}
+		wide, err := PlanReconciliation(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, ok := qcldpc.IsWide(wide.QC.Family)
+		if !ok || wide.N() <= CompatQCBlockLength {
+			t.Fatalf("SNR %g: default plan with family %d, N = %d: want a wide family in blocks longer than 2^21", snr, wide.QC.Family, wide.N())
+		}
+		next, np, ok, err := PlanWithout(p, wide)
+		if err != nil || !ok {
+			t.Fatalf("SNR %g: PlanWithout: %v, %v", snr, ok, err)
+		}
+		if _, w := qcldpc.IsWide(next.QC.Family); w || !slices.Equal(np.Families, narrowFamilies()) || np.MaxBlockLength != 0 || next.N() <= CompatQCBlockLength {
+			t.Fatalf("SNR %g: after the denial of family %d: family %d, N = %d, families %v", snr, wide.QC.Family, next.QC.Family, next.N(), np.Families)
+		}
+		if want := wide.Rate()/GaussianCapacity(snr) - FallbackMargin; math.Abs(np.Efficiency-want) > 1e-9 {
+			t.Errorf("SNR %g: target %.4f after the denial, want %.4f", snr, np.Efficiency, want)
+		}
+	}
+}
+
 // PlanWithout drops the denied family and lowers the target β by the loss
 // in β at threshold (MD channel) from the denied code to the new one, and
 // FallbackMargin more.
@@ -271,7 +306,8 @@ func TestPlanWithout(t *testing.T) {
 		{0.5, qcldpc.FamilyMDHigh, qcldpc.FamilyAR4JA},
 		{0.16, qcldpc.FamilyMD3, qcldpc.FamilyMD},
 	} {
-		p := PlanParams{KeyQuadratures: 4 << 20, SNR: c.snr, Noise: 1.05, Seed: 3, Scheme: SchemeMultidimensional, MaxBlockLength: CompatQCBlockLength}
+		p := PlanParams{KeyQuadratures: 4 << 20, SNR: c.snr, Noise: 1.05, Seed: 3, Scheme: SchemeMultidimensional, MaxBlockLength: CompatQCBlockLength,
+			Families: narrowFamilies()}
 		plan, err := PlanReconciliation(p)
 		if err != nil {
 			t.Fatal(err)

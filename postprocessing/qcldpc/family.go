@@ -53,6 +53,9 @@ type family struct {
 	// ForRate serves with the family, by puncturing bits of its minRows
 	// code (a planner's choice: any description may puncture).
 	punctureTo float64
+	// wideOf, when not 0, is the family whose protograph this one shares,
+	// pre-lifted to about wideBaseColumns base columns (family_wide.go).
+	wideOf int
 }
 
 // topRate is the highest rate ForRate serves with the family.
@@ -165,6 +168,12 @@ const preLiftMax = 16
 func (fam *family) preLiftAt(rows int) int {
 	cols := fam.raptor.Cols(rows)
 	f := 1
+	if fam.wideOf != 0 {
+		for 2*f*cols <= wideBaseColumns {
+			f *= 2
+		}
+		return max(f, fam.preLift)
+	}
 	for 2*f <= preLiftMax && 2*f*cols <= preLiftBaseColumns {
 		f *= 2
 	}

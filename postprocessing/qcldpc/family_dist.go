@@ -26,6 +26,9 @@ const lowRandomMinLength = 1 << 16
 // bound as FamilyLowRandom: their pre-lift is the same, and their decoding
 // was measured at 2^16 bits and more only.
 func servesLength(id, n int) bool {
+	if _, wide := IsWide(id); wide {
+		return n >= WideMinLength
+	}
 	switch id {
 	case FamilyLowRandom, FamilyMD, FamilyMD2, FamilyMD3, FamilyMDHigh:
 		return n >= lowRandomMinLength

@@ -58,6 +58,8 @@ func TestFamilyMDBeatsLowRandomOnMD8(t *testing.T) {
 // those below 0.1 down to its lowest, FamilyMD2 the rates below down to its
 // own lowest, and FamilyLowRandom the rest; FamilyAR4JA serves the rates
 // above 0.45, and in shorter blocks down to 0.091, and FamilyLow the rest.
+// From WideMinLength bits on, the wide twin of each of those families
+// takes its place (family_wide.go).
 func TestForRateFamilies(t *testing.T) {
 	low3 := families[FamilyMD3].raptor.RateAt(families[FamilyMD3].raptor.MaxRows())
 	low := families[FamilyMD].raptor.RateAt(families[FamilyMD].raptor.MaxRows())
@@ -79,8 +81,12 @@ func TestForRateFamilies(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d.Family != c.want {
-			t.Errorf("ForRate(%.4f, %d) uses family %d, want %d", c.rate, c.n, d.Family, c.want)
+		want := c.want
+		if _, ok := families[wideIDOffset+want]; ok && c.n >= WideMinLength {
+			want += wideIDOffset
+		}
+		if d.Family != want {
+			t.Errorf("ForRate(%.4f, %d) uses family %d, want %d", c.rate, c.n, d.Family, want)
 		}
 	}
 }
