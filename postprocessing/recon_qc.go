@@ -89,18 +89,19 @@ var measuredEfficiency = []struct{ snr, beta float64 }{
 //	GOMAXPROCS=1 QOSST_EC_LENGTH=4194304 QOSST_EC_SNRS=<snr> QOSST_EC_EFFICIENCY=<β> \
 //	  QOSST_EC_BLOCKS=<n> go test -run '^$' -bench ReconcileSNR -benchtime 1x ./postprocessing/
 //
-// SNR 1.0 (FamilyMDHigh punctured to rate 0.43): 0/66 at 0.86, 33/66 at
-// 0.865; 0.5: 0/60 at 0.89, 49/60 at 0.895; 0.16: 10/113 at 0.93
-// (FamilyMD), 8/113 at 0.935, 14/113 at 0.9375, 9/113 at 0.94, 6/54 at
-// 0.945, 38/54 at 0.95 (between 0.93 and 0.94 about one block in ten
-// fails whatever β, also with iteration bounds of 1200 and 1500 instead
-// of 300 and 500: 8/113 at 0.935); 0.08: 7/113 at 0.95 (the same with
-// 1500 iterations), 14/113 at 0.955; 0.03: 0/24 at 0.955. The point at
-// 0.16 in both tables is 0.935: 0.94 had FER 2/43 with 2^21, but the
-// longer runs at 2^22 put it near one in ten. At the SNRs not measured at this length it repeats the value
-// for 2^21, which a longer block of the same code reaches at least.
+// With the wide families (qcldpc family_wide.go, the planner's codes
+// from 2^20 bits): SNR 1.0 (family 38 punctured to rate 0.43): 0/66 at
+// 0.86, more than 33 of 66 failed at 0.865; 0.5 (family 38): 0/60 at 0.89,
+// more than 24 of 60 at 0.895; 0.16 (family 37): 0/128 at 0.935, 6/128 at
+// 0.945 (none of them a wrong word); 0.08 (family 36): 1/128 at 0.955;
+// 0.03 (family 34): 3/24 at 0.96 (one a wrong word). Before them, with
+// the narrow families: 0.16: 8/113 at 0.935 (8 of 9 failures in 128
+// blocks were wrong words, codewords of low weight), 9/113 at 0.94, 38/54
+// at 0.95; 0.08: 7/113 at 0.95, 14/113 at 0.955; 0.03: 0/24 at 0.955, 2/24
+// at 0.96. At the SNRs not measured at this length the table repeats the
+// value for 2^21, which a longer block of the same code reaches at least.
 var measuredEfficiencyLong = []struct{ snr, beta float64 }{
-	{0.03, 0.955}, {0.08, 0.95}, {0.11, 0.935}, {0.13, 0.93}, {0.16, 0.935}, {0.25, 0.915}, {0.3, 0.91}, {0.4, 0.895}, {0.5, 0.89}, {1.0, 0.86}, {1.12, 0.82},
+	{0.03, 0.955}, {0.08, 0.955}, {0.11, 0.935}, {0.13, 0.93}, {0.16, 0.945}, {0.25, 0.915}, {0.3, 0.91}, {0.4, 0.895}, {0.5, 0.89}, {1.0, 0.86}, {1.12, 0.82},
 }
 
 // longMeasuredLength is the block length, in quadratures, of the
@@ -145,21 +146,36 @@ func efficiencyFrom(m []struct{ snr, beta float64 }, snr float64) float64 {
 	return a.beta + t*(b.beta-a.beta)
 }
 
-// ThresholdMargin is the least margin the planner's default target β keeps
-// below the β at the planned code's density-evolution threshold on the
-// channel of multidimensional reconciliation (qcldpc.GAOptions MD8).
-// Between the measured points the interpolated target can come closer to
-// the code's threshold, or pass it, where a code's rows or its shortening
-// are weaker than its neighbours' (family 7 at 23 rows, SNR 0.193:
-// threshold β 0.918 against a target of 0.930; family 5 around SNR 0.15:
-// 0.938 against 0.938); the planner then lowers the target in steps of
-// thresholdStep, at most thresholdSteps times (keepMargin). The margin is
-// family 5's at SNR 0.16 with blocks of 2^21: 0.011 gave FER 1/107, 0.006 gave 0.40; a
-// floor of 0.008 still left a 50 km frame (SNR 0.152, family 5 at β 0.930)
-// with 2 of 3 blocks failed. The measured points with less margin are
-// lowered too, by 0.0025: SNR 0.25 (0.0100) and 0.5 (0.0101 at 2^22); a
-// block lost costs more key than that β.
-const ThresholdMargin = 0.011
+// ThresholdMargin returns the least margin the planner's default target β
+// keeps below the β at the planned code's density-evolution threshold on
+// the channel of multidimensional reconciliation (qcldpc.GAOptions MD8),
+// for a code of effective rate r: MinThresholdMargin up to rate 0.11,
+// MaxThresholdMargin from rate 0.25, linear in between. Between the
+// measured points the interpolated target can come closer to the code's
+// threshold, or pass it, where a code's rows or its shortening are weaker
+// than its neighbours' (family 7 at 23 rows, SNR 0.193: threshold β 0.918
+// against a target of 0.930; family 5 around SNR 0.15: 0.938 against
+// 0.938); the planner then lowers the target in steps of thresholdStep, at
+// most thresholdSteps times (keepMargin).
+//
+// The margins are what blocks of 2^22 quadratures of the wide families
+// need for FER at most about 5 %: at rate 0.101 (SNR 0.16, family 37)
+// 0.0058 gave 6/128 and 0.0131 0/128; at rate 0.053 (SNR 0.08, family 36)
+// 0.0087 gave 1/128; at rate 0.26 (SNR 0.5, family 38) 0.0049 failed more
+// than 24 blocks of 60 and 0.0101 none of 60; at rate 0.43 (SNR 1) 0.0071
+// failed 33 of 66 and 0.0128 none of 66. The narrow families needed 0.011
+// at rate 0.1 (family 5, blocks of 2^21: 0.006 gave FER 0.40), where
+// codewords of low weight, not the threshold, set the floor.
+func ThresholdMargin(r float64) float64 {
+	t := min(max((r-0.11)/(0.25-0.11), 0), 1)
+	return MinThresholdMargin + t*(MaxThresholdMargin-MinThresholdMargin)
+}
+
+// The least and largest margins of ThresholdMargin.
+const (
+	MinThresholdMargin = 0.0055
+	MaxThresholdMargin = 0.0100
+)
 
 const (
 	thresholdStep  = 0.0025
@@ -190,15 +206,15 @@ func keepMargin(p PlanParams, maxQ int, eff float64, d qcldpc.Description, block
 }
 
 // keepsThresholdMargin reports whether the code's threshold on the MD
-// channel is at least ThresholdMargin above target β at snr: whether
+// channel is at least ThresholdMargin(rate) above target β at snr: whether
 // density evolution converges at the SNR where the code's effective rate
-// is (target + ThresholdMargin) of the capacity.
+// is (target + the margin) of the capacity.
 func keepsThresholdMargin(d qcldpc.Description, snr, target float64) (bool, error) {
 	r, err := d.EffectiveRate()
 	if err != nil {
 		return false, fmt.Errorf("%w: %w", ErrInvalidPlan, err)
 	}
-	at := math.Exp2(2*r/(target+ThresholdMargin)) - 1
+	at := math.Exp2(2*r/(target+ThresholdMargin(r))) - 1
 	ok, err := qcldpc.ConvergesAt(d, at, qcldpc.GAOptions{MD8: true})
 	if err != nil {
 		return false, fmt.Errorf("%w: %w", ErrInvalidPlan, err)

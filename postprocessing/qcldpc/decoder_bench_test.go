@@ -105,7 +105,8 @@ func benchRaptor(k, core, ext, log2n int) func() *Code {
 
 // benchSpeedCodes: the test codes at rate (1+k−core)/(k+ext) = 5/50 = 0.1
 // and 3/150 = 0.02, and the project's codes (ForRate) at rates 0.1 and 0.02
-// at the SNR where the rate is β = 0.85 of the capacity,
+// (from 2^20 bits the wide families; narrow-…: family 37's twin, family 7,
+// at the same length) at the SNR where the rate is β = 0.85 of the capacity,
 // 2^(2·rate/0.85) − 1.
 var benchSpeedCodes = []benchCode{
 	{name: "r0.1-2^18", build: benchRaptor(6, 2, 44, 18), speed: 0.22},
@@ -116,6 +117,8 @@ var benchSpeedCodes = []benchCode{
 	{name: "designed-r0.1-2^20", design: benchDesign(0.1, 1<<20), speed: math.Exp2(2*0.1/0.85) - 1},
 	{name: "designed-r0.02-2^18", design: benchDesign(0.02, 1<<18), speed: math.Exp2(2*0.02/0.85) - 1},
 	{name: "designed-r0.02-2^20", design: benchDesign(0.02, 1<<20), speed: math.Exp2(2*0.02/0.85) - 1},
+	{name: "designed-r0.1-2^22", design: benchDesign(0.1, 1<<22), speed: math.Exp2(2*0.1/0.85) - 1},
+	{name: "narrow-r0.1-2^22", design: func() (Description, error) { return ForRateAmong(0.1, 1<<22, []int{FamilyMD3}) }, speed: math.Exp2(2*0.1/0.85) - 1},
 }
 
 // benchFERCodes are the codes of the FER/β harness.
