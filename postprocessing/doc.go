@@ -4,7 +4,8 @@
 // detector calibration, asymptotic or finite-size worst case), the secret key
 // rate (Gaussian modulation, reverse reconciliation, trusted or untrusted
 // detector, heterodyne or homodyne), error correction (LDPC syndromes decoded
-// with Alice's symbols as side information, and the verification hash) and
+// with Alice's symbols as side information, in sign, multidimensional or
+// slice reconciliation, and the verification hash) and
 // privacy amplification (Toeplitz hashing).
 //
 // It knows nothing of the protocol, sessions or hardware: inputs are plain

@@ -119,16 +119,21 @@ func MDCapacity(snr float64) float64 {
 	if !(snr > 0) {
 		return 0
 	}
-	// Midpoint rule on X ∈ [0, 8] (P(χ²₈ > 64) < 10^-10), density of χ²₈/8:
-	// 8·f(8x) with f(y) = y³·e^{−y/2}/96.
-	const points, top = 400, 8.0
-	step := top / points
+	return mdFading(snr, 400, BIAWGNCapacity)
+}
+
+// mdFading returns E[c(snr·X)] for X distributed as χ²₈/8, by the midpoint
+// rule with the given number of points on X ∈ [0, 8] (P(χ²₈ > 64) <
+// 10^-10); the density of χ²₈/8 is 8·f(8x) with f(y) = y³·e^{−y/2}/96.
+func mdFading(snr float64, points int, c func(float64) float64) float64 {
+	const top = 8.0
+	step := top / float64(points)
 	sum, mass := 0.0, 0.0
 	for i := 0; i < points; i++ {
 		x := (float64(i) + 0.5) * step
 		y := mdDim * x
 		w := mdDim * y * y * y * math.Exp(-y/2) / 96 * step
-		sum += w * BIAWGNCapacity(snr*x)
+		sum += w * c(snr*x)
 		mass += w
 	}
 	return sum / mass

@@ -1,0 +1,418 @@
+package postprocessing
+
+import (
+	"errors"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// The slices' capacities against I(X; Q) computed directly as
+// H(Q) − H(Q | X) = bits − H(Q | X) by another integration (Simpson's rule
+// on a different grid): by the chain rule the information thrown away with
+// the disclosed slices plus every coded slice's capacity is I(X; Q),
+// whatever the order. With 6 bits Q keeps nearly all of I(X; Y).
+func TestSliceCapacitiesChainRule(t *testing.T) {
+	for _, snr := range []float64{1, 0.5, 0.16} {
+		for _, shape := range [][2]int{{3, 0}, {4, 1}, {6, 2}, {6, 4}} {
+			bits, dis := shape[0], shape[1]
+			lost, caps := SliceCapacities(snr, bits, dis)
+			if len(caps) != bits-dis {
+				t.Fatalf("%d capacities for %d coded slices", len(caps), bits-dis)
+			}
+			sum := lost
+			for j, c := range caps {
+				if !(c > 0 && c < 1) {
+					t.Errorf("SNR %g, shape %v: slice %d capacity %g", snr, shape, j, c)
+				}
+				sum += c
+			}
+			direct := float64(bits) - condEntropyQ(snr, bits)
+			if math.Abs(sum-direct) > 2e-4 {
+				t.Errorf("SNR %g, shape %v: lost + capacities = %.5f, I(X;Q) = %.5f", snr, shape, sum, direct)
+			}
+			if i := GaussianCapacity(snr); direct > i || (bits == 6 && direct < 0.99*i) {
+				t.Errorf("SNR %g, %d bits: I(X;Q) = %.5f against I(X;Y) = %.5f", snr, bits, direct, i)
+			}
+		}
+	}
+}
+
+// condEntropyQ is H(Q | X) in bits for Bob's quantizer, by Simpson's rule
+// on x ∈ [−10, 10] with 2000 intervals, the interval probabilities from
+// math.Erf directly.
+func condEntropyQ(snr float64, bits int) float64 {
+	const n, span = 2000, 10.0
+	l := 1 << bits
+	sy := math.Sqrt(1 + snr)
+	edge := func(k int) float64 {
+		switch k {
+		case 0:
+			return math.Inf(-1)
+		case l:
+			return math.Inf(1)
+		}
+		return sy * math.Sqrt2 * math.Erfinv(2*float64(k)/float64(l)-1)
+	}
+	h := 0.0
+	for i := 0; i <= n; i++ {
+		x := -span + 2*span*float64(i)/n
+		w := 2.0
+		switch {
+		case i == 0 || i == n:
+			w = 1
+		case i%2 == 1:
+			w = 4
+		}
+		hx := 0.0
+		for k := 0; k < l; k++ {
+			a := 0.5 * (1 + math.Erf((edge(k)-math.Sqrt(snr)*x)/math.Sqrt2))
+			b := 0.5 * (1 + math.Erf((edge(k+1)-math.Sqrt(snr)*x)/math.Sqrt2))
+			if p := b - a; p > 0 {
+				hx -= p * math.Log2(p)
+			}
+		}
+		h += w * hx * math.Exp(-x*x/2) / math.Sqrt(2*math.Pi)
+	}
+	return h * 2 * span / n / 3
+}
+
+// Alice's LLRs, computed on simulated data with the slices known before
+// each one as she knows them, carry the information SliceCapacities says:
+// for exact LLRs L of a uniform bit b, I(b; L) = 1 − E[log2(1 + e^{−(1−2b)L})].
+func TestSliceLLRsMatchCapacities(t *testing.T) {
+	const n = 1 << 18
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, c := range []struct {
+		snr       float64
+		bits, dis int
+	}{{1, 6, 2}, {0.5, 5, 1}} {
+		ch := Channel{Gain: math.Sqrt(c.snr), Noise: 1}
+		edges := sliceEdges(c.bits, math.Sqrt(1+c.snr))
+		_, caps := SliceCapacities(c.snr, c.bits, c.dis)
+		loss := make([]float64, len(caps))
+		for i := 0; i < n; i++ {
+			x := rng.NormFloat64()
+			q := quantize(edges, ch.Gain*x+rng.NormFloat64())
+			mask := 1<<c.dis - 1
+			for j := range caps {
+				l := sliceLLR(edges, c.bits, j, q&mask, mask, x, ch)
+				shift := c.bits - 1 - j
+				s := l * float64(1-2*((q>>shift)&1))
+				loss[j] += math.Log1p(math.Exp(-s)) / math.Ln2
+				mask |= 1 << shift
+			}
+		}
+		for j, capacity := range caps {
+			got := 1 - loss[j]/n
+			t.Logf("SNR %g, slice %d: I(b; L) = %.4f, capacity %.4f", c.snr, j, got, capacity)
+			if math.Abs(got-capacity) > 0.005 {
+				t.Errorf("SNR %g, slice %d: the LLRs carry %.4f bit, SliceCapacities says %.4f", c.snr, j, got, capacity)
+			}
+		}
+	}
+}
+
+// The quantizer's intervals are equally likely for Bob's Gaussian
+// quadratures, so the slices are uniform bits.
+func TestSliceQuantizerUniform(t *testing.T) {
+	const n, bits = 1 << 18, 4
+	rng := rand.New(rand.NewPCG(3, 4))
+	edges := sliceEdges(bits, 2)
+	count := make([]int, 1<<bits)
+	for i := 0; i < n; i++ {
+		count[quantize(edges, 2*rng.NormFloat64())]++
+	}
+	want := float64(n) / (1 << bits)
+	for q, c := range count {
+		if math.Abs(float64(c)-want) > 5*math.Sqrt(want) {
+			t.Errorf("interval %d holds %d of %d quadratures, want about %.0f", q, c, n, want)
+		}
+	}
+	if quantize(edges, math.Inf(1)) != 1<<bits-1 || quantize(edges, math.Inf(-1)) != 0 {
+		t.Error("±Inf outside the end intervals")
+	}
+}
+
+func testSlicePlan(t *testing.T, snr float64) (SlicePlan, Channel) {
+	t.Helper()
+	plan, err := PlanSlices(SliceParams{KeyQuadratures: 3 << 15, SNR: snr, Scale: math.Sqrt(1 + snr), MaxBlockLength: 1 << 15,
+		Bits: 5, Disclosed: 1, Efficiency: []float64{0.9, 0.9, 0.9, 0.9}, Seed: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return plan, Channel{Gain: math.Sqrt(snr), Noise: 1}
+}
+
+func sliceData(plan SlicePlan, ch Channel, seed uint64) (x, y []float64, rng *rand.Rand) {
+	rng = rand.New(rand.NewPCG(seed, 1))
+	n := plan.Blocks * plan.Quadratures()
+	x, y = make([]float64, n), make([]float64, n)
+	for i := range x {
+		x[i] = rng.NormFloat64()
+		y[i] = ch.Gain*x[i] + rng.NormFloat64()
+	}
+	return x, y, rng
+}
+
+// A round trip below threshold: every block decodes to Bob's words, both
+// keys agree, and the statistics charge every syndrome and hash bit.
+func TestSliceRoundTrip(t *testing.T) {
+	plan, ch := testSlicePlan(t, 1)
+	if plan.Blocks != 3 || plan.Coded() != 4 {
+		t.Fatalf("plan %+v", plan)
+	}
+	for j, d := range plan.Codes {
+		if d.ChannelBits() != plan.Quadratures() {
+			t.Fatalf("slice %d: %d channel bits, block of %d", j, d.ChannelBits(), plan.Quadratures())
+		}
+	}
+	x, y, rng := sliceData(plan, ch, 1)
+	bob, err := NewSliceBob(plan, y, randReader{rng})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice, err := NewSliceAlice(plan, x, ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < plan.Blocks; i++ {
+		dis, _ := bob.Disclosed(i)
+		syn, _ := bob.Syndromes(i)
+		h, _ := bob.Hash(i)
+		if err := alice.DecodeBlock(i, dis, syn, h); err != nil {
+			t.Fatalf("block %d: %v", i, err)
+		}
+		if err := bob.Accept(i, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ka, kb := alice.Key(), bob.Key()
+	if len(ka) != plan.Blocks*plan.BlockKeyBits() || VerificationHash(ka) != VerificationHash(kb) {
+		t.Fatalf("keys of %d and %d bits differ or have the wrong length", len(ka), len(kb))
+	}
+	st := alice.Stats()
+	if st.Decoded != 3 || st.LeakedBits != 3*(plan.BlockLeakedBits()+BlockHashBits) || st.Quadratures != 3*plan.Quadratures() {
+		t.Errorf("stats %+v", st)
+	}
+	beta := plan.Rate() / GaussianCapacity(1)
+	if got := float64(st.KeyBits-3*plan.BlockLeakedBits()) / float64(st.Quadratures) / GaussianCapacity(1); math.Abs(got-beta) > 1e-12 || beta < 0.75 {
+		t.Errorf("β from the stats %.4f, from the plan %.4f", got, beta)
+	}
+	// The key bits of a block are its slices' bits where Bob's quantizer put them.
+	edges := sliceEdges(plan.Bits, plan.Scale)
+	q0 := quantize(edges, y[0])
+	if bob.words[0][0][firstChannelBit(t, plan, 0)] != uint8(q0>>(plan.Bits-1))&1 {
+		t.Error("slice 0's first channel bit is not the most significant bit of the first quadrature's interval")
+	}
+}
+
+func firstChannelBit(t *testing.T, plan SlicePlan, j int) int {
+	t.Helper()
+	c, err := qcBlockCode(plan.Codes[j])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, r := range c.roles {
+		if r == roleChannel {
+			return k
+		}
+	}
+	t.Fatal("no channel bit")
+	return 0
+}
+
+// Above threshold a block fails (never a wrong word accepted), and a block
+// whose words reach the syndromes but not Bob's hash is refused.
+func TestSliceFailures(t *testing.T) {
+	plan, ch := testSlicePlan(t, 1)
+	x, y, rng := sliceData(plan, ch, 2)
+	bob, err := NewSliceBob(plan, y, randReader{rng})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Alice's quadratures from another draw: nothing to decode with.
+	for i := range x {
+		x[i] = rng.NormFloat64()
+	}
+	alice, err := NewSliceAlice(plan, x, ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dis, _ := bob.Disclosed(0)
+	syn, _ := bob.Syndromes(0)
+	h, _ := bob.Hash(0)
+	if err := alice.DecodeBlock(0, dis, syn, h); !errors.Is(err, ErrBlockFailed) {
+		t.Fatalf("unrelated quadratures: %v, want ErrBlockFailed", err)
+	}
+	if err := alice.DecodeBlock(0, dis, syn, h); !errors.Is(err, ErrInvalidBlock) {
+		t.Errorf("a decided block again: %v", err)
+	}
+	// The right quadratures and a wrong hash.
+	x2, _, _ := sliceData(plan, ch, 2)
+	alice, _ = NewSliceAlice(plan, x2, ch)
+	if err := alice.DecodeBlock(1, mustDisclosed(t, bob, 1), mustSyndromes(t, bob, 1), 12345); !errors.Is(err, ErrBlockFailed) {
+		t.Errorf("wrong hash: %v, want ErrBlockFailed", err)
+	}
+	if len(alice.Key()) != 0 || alice.Stats().Failed != 1 {
+		t.Errorf("a failed block left key bits or no failure: %+v", alice.Stats())
+	}
+}
+
+func mustDisclosed(t *testing.T, b *SliceBob, i int) [][]uint8 {
+	t.Helper()
+	d, err := b.Disclosed(i)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func mustSyndromes(t *testing.T, b *SliceBob, i int) [][]uint8 {
+	t.Helper()
+	s, err := b.Syndromes(i)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// Malformed inputs are ErrInvalidBlock errors and leave the block pending.
+func TestSliceDecodeRejects(t *testing.T) {
+	plan, ch := testSlicePlan(t, 1)
+	x, y, rng := sliceData(plan, ch, 3)
+	bob, _ := NewSliceBob(plan, y, randReader{rng})
+	alice, _ := NewSliceAlice(plan, x, ch)
+	dis, syn := mustDisclosed(t, bob, 0), mustSyndromes(t, bob, 0)
+	short := [][]uint8{dis[0][:10]}
+	notBit := [][]uint8{append([]uint8{2}, dis[0][1:]...)}
+	badSyn := append([][]uint8{append([]uint8{7}, syn[0][1:]...)}, syn[1:]...)
+	for name, call := range map[string]func() error{
+		"block -1":            func() error { return alice.DecodeBlock(-1, dis, syn, 0) },
+		"block past the end":  func() error { return alice.DecodeBlock(plan.Blocks, dis, syn, 0) },
+		"no disclosed slice":  func() error { return alice.DecodeBlock(0, nil, syn, 0) },
+		"short disclosed":     func() error { return alice.DecodeBlock(0, short, syn, 0) },
+		"disclosed not a bit": func() error { return alice.DecodeBlock(0, notBit, syn, 0) },
+		"one syndrome short":  func() error { return alice.DecodeBlock(0, dis, syn[1:], 0) },
+		"syndrome not a bit":  func() error { return alice.DecodeBlock(0, dis, badSyn, 0) },
+		"short syndrome":      func() error { return alice.DecodeBlock(0, dis, [][]uint8{syn[0][1:], syn[1], syn[2], syn[3]}, 0) },
+		"hash out of range":   func() error { return alice.DecodeBlock(0, dis, syn, -1) },
+	} {
+		if err := call(); !errors.Is(err, ErrInvalidBlock) {
+			t.Errorf("%s: %v, want ErrInvalidBlock", name, err)
+		}
+	}
+	if err := alice.DecodeBlock(0, dis, syn, 0); err != nil {
+		t.Errorf("the block after refused inputs: %v", err)
+	}
+}
+
+// The planner: the shape it picks where multidimensional reconciliation is
+// capped discloses the noisiest slices and codes the rest at rates the
+// families serve, every code with the block's channel bits; the same
+// parameters give the same plan (both stations plan alike); bad
+// parameters name what is wrong.
+func TestPlanSlices(t *testing.T) {
+	for _, snr := range []float64{1, 0.5} {
+		p := SliceParams{KeyQuadratures: 5 << 20, SNR: snr, Scale: 1.3, MaxBlockLength: 1 << 21, Seed: 4}
+		a, err := PlanSlices(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := PlanSlices(p)
+		if a.Bits != b.Bits || a.Blocks != b.Blocks || len(a.Codes) != len(b.Codes) {
+			t.Fatalf("two plans differ: %+v, %+v", a, b)
+		}
+		for j := range a.Codes {
+			if a.Codes[j] != b.Codes[j] {
+				t.Fatalf("slice %d: %+v against %+v", j, a.Codes[j], b.Codes[j])
+			}
+		}
+		if a.Disclosed < 1 || a.Coded() < 2 || a.Blocks != 3 || a.Quadratures()*a.Blocks > p.KeyQuadratures || a.Quadratures() < p.KeyQuadratures/3-p.KeyQuadratures/64 {
+			t.Errorf("SNR %g: plan %+v", snr, a)
+		}
+		_, caps := SliceCapacities(snr, a.Bits, a.Disclosed)
+		for j, d := range a.Codes {
+			r, _ := d.EffectiveRate()
+			if r >= caps[j] {
+				t.Errorf("SNR %g, slice %d: rate %.4f at or above its capacity %.4f", snr, j, r, caps[j])
+			}
+		}
+		// Above what multidimensional reconciliation plans there.
+		if beta, md := a.Rate()/GaussianCapacity(snr), DefaultEfficiencyAt(snr, a.Quadratures()); !(beta > md+0.02) {
+			t.Errorf("SNR %g: planned β %.4f, multidimensional %.4f", snr, beta, md)
+		}
+	}
+	for name, p := range map[string]SliceParams{
+		"snr":              {KeyQuadratures: 1 << 20, SNR: 0, Scale: 1},
+		"scale":            {KeyQuadratures: 1 << 20, SNR: 1, Scale: math.NaN()},
+		"quadratures":      {KeyQuadratures: 100, SNR: 1, Scale: 1},
+		"slices":           {KeyQuadratures: 1 << 20, SNR: 1, Scale: 1, Bits: 9, Disclosed: 1},
+		"disclosed":        {KeyQuadratures: 1 << 20, SNR: 1, Scale: 1, Bits: 4, Disclosed: 4},
+		"efficiency":       {KeyQuadratures: 1 << 20, SNR: 1, Scale: 1, Efficiency: []float64{-1}},
+		"max block length": {KeyQuadratures: 1 << 20, SNR: 1, Scale: 1, MaxBlockLength: 1 << 23},
+	} {
+		if _, err := PlanSlices(p); !errors.Is(err, ErrInvalidPlan) {
+			t.Errorf("%s: %v, want ErrInvalidPlan", name, err)
+		}
+	}
+	bad := SlicePlan{Bits: 4, Disclosed: 1, Scale: 1, Blocks: 1}
+	if err := bad.Validate(); !errors.Is(err, ErrInvalidPlan) {
+		t.Errorf("no codes: %v", err)
+	}
+}
+
+// phiFast against math.Erfc everywhere on a fine grid and at the ends.
+func TestPhiTable(t *testing.T) {
+	worst := 0.0
+	for z := -14.0; z <= 14; z += 1.0 / 1000 {
+		want := 0.5 * math.Erfc(-z/math.Sqrt2)
+		worst = max(worst, math.Abs(phiFast(z)-want))
+	}
+	if worst > 1e-9 {
+		t.Errorf("phiFast is %.3g from Φ at worst", worst)
+	}
+	for _, c := range []struct{ z, want float64 }{{math.Inf(1), 1}, {math.Inf(-1), 0}, {math.NaN(), 0}, {12, 1}, {-12, 0}} {
+		if got := phiFast(c.z); math.Abs(got-c.want) > 1e-30 && !(c.z == 12 && got == 1) && !(c.z == -12 && got < 1e-30) {
+			t.Errorf("phiFast(%g) = %g, want %g", c.z, got, c.want)
+		}
+	}
+}
+
+// phiFast against math.Erfc in the same run:
+//
+//	go test -run '^$' -bench 'Phi$' ./postprocessing/
+func BenchmarkPhi(b *testing.B) {
+	zs := make([]float64, 1024)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range zs {
+		zs[i] = 3 * rng.NormFloat64()
+	}
+	var sink float64
+	b.Run("table", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			sink += phiFast(zs[i&1023])
+		}
+	})
+	b.Run("erfc", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			sink += 0.5 * math.Erfc(-zs[i&1023]/math.Sqrt2)
+		}
+	})
+	_ = sink
+}
+
+// The coarse MD capacity of equivalentSNR's table against MDCapacity.
+func TestMDCapacityCoarse(t *testing.T) {
+	for _, s := range []float64{0.001, 0.01, 0.05, 0.2, 0.5, 1, 3, 10} {
+		if a, b := MDCapacity(s), mdCapacityCoarse(s); math.Abs(a-b) > 1e-5 {
+			t.Errorf("SNR %g: coarse %.7f, MDCapacity %.7f", s, b, a)
+		}
+	}
+	// equivalentSNR inverts the table.
+	for _, s := range []float64{0.02, 0.1, 0.3, 0.8} {
+		if got := equivalentSNR(MDCapacity(s)); math.Abs(got/s-1) > 0.01 {
+			t.Errorf("equivalentSNR(MDCapacity(%g)) = %g", s, got)
+		}
+	}
+}
