@@ -116,6 +116,23 @@ func constructionDigest(a *Adapted) uint64 {
 	return h.Sum64()
 }
 
+// frozenCode is a description and the construction digest its family must
+// keep.
+type frozenCode struct {
+	d      Description
+	frozen uint64
+}
+
+// checkFrozen builds each code twice (buildTwice) and checks its digest.
+func checkFrozen(t *testing.T, codes []frozenCode) {
+	t.Helper()
+	for _, c := range codes {
+		if got := constructionDigest(buildTwice(t, c.d)); got != c.frozen {
+			t.Errorf("family %d: construction digest %#x, frozen %#x: a shipped family changed", c.d.Family, got, c.frozen)
+		}
+	}
+}
+
 // buildTwice builds d twice, as the two stations do, fails the test unless
 // the codes and the shortened and punctured positions are identical, and
 // returns the first build.
