@@ -421,8 +421,9 @@ const FallbackMargin = 0.01
 // (qcldpc.IsWide), the new plan is among p's families less every wide one,
 // at the same block length and FallbackMargin below denied's β: the twins
 // have the same density evolution, and ForRate picks among them as it did
-// among the wide ones (at a rate just below a family's lowest, the next). Otherwise, when denied's code is longer than
-// CompatQCBlockLength bits, the new plan has blocks of at most
+// among the wide ones (at a rate just below a family's lowest, the next).
+// Otherwise, when denied's code is longer than CompatQCBlockLength bits,
+// the new plan has blocks of at most
 // CompatQCBlockLength quadratures (next.MaxBlockLength), among the same
 // families. Otherwise it is among p's families (all that ForRate uses
 // when nil) less denied's. The new family's code usually sits closer to its

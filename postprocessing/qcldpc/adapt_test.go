@@ -194,6 +194,8 @@ func FuzzDescription(f *testing.F) {
 	f.Add([]byte(`{"family":1,"z":7,"rows":3}`))
 	f.Add([]byte(`{"family":1,"z":-1,"rows":1e9,"shortened":-5}`))
 	f.Add([]byte(`{"family":2,"z":2097152,"rows":298}`))
+	f.Add([]byte(`{"family":38,"z":2,"rows":6,"punctured":100,"seed":3}`)) // wide: pre-lift 512
+	f.Add([]byte(`{"family":34,"z":1,"rows":290,"shortened":7}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var d Description
 		if json.Unmarshal(data, &d) != nil {
