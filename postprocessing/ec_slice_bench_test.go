@@ -97,11 +97,7 @@ func reconcileSlicesAt(tb testing.TB, p SliceParams, blocks int, seed uint64) sl
 			tb.Fatal(err)
 		}
 		n := plan.Blocks * plan.Quadratures()
-		x, y := make([]float64, n), make([]float64, n)
-		for i := range x {
-			x[i] = rng.NormFloat64()
-			y[i] = ch.Gain*x[i] + rng.NormFloat64()
-		}
+		x, y := gaussianLink(rng, n, ch)
 		bob, err := NewSliceBob(plan, y, randReader{rng})
 		if err != nil {
 			tb.Fatal(err)

@@ -789,9 +789,13 @@ func sliceCode(rate float64, q int) (qcldpc.Description, bool, error) {
 	if d, err = at(hi); err != nil {
 		return d, false, fmt.Errorf("%w: %w", ErrInvalidPlan, err)
 	}
-	d.Shortened += d.ChannelBits() - q
+	excess := d.ChannelBits() - q
+	d.Shortened += excess
 	if err := d.Validate(); err != nil {
-		return d, false, fmt.Errorf("%w: %w", ErrInvalidPlan, err)
+		// Short blocks: the length moves in steps of a few thousand bits,
+		// and shortening the excess leaves a low-rate code no key.
+		return d, false, fmt.Errorf("%w: no code of rate %.4f has %d channel bits (the nearest has %d more, and shortening them leaves it invalid: %w); slice reconciliation needs longer blocks",
+			ErrInvalidPlan, rate, q, excess, err)
 	}
 	return d, true, nil
 }

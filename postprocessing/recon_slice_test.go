@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -146,13 +147,19 @@ func testSlicePlan(t *testing.T, snr float64) (SlicePlan, Channel) {
 
 func sliceData(plan SlicePlan, ch Channel, seed uint64) (x, y []float64, rng *rand.Rand) {
 	rng = rand.New(rand.NewPCG(seed, 1))
-	n := plan.Blocks * plan.Quadratures()
+	x, y = gaussianLink(rng, plan.Blocks*plan.Quadratures(), ch)
+	return x, y, rng
+}
+
+// gaussianLink draws n quadratures of Alice, x ~ N(0, 1), and Bob's
+// y = Gain·x + n with n ~ N(0, 1).
+func gaussianLink(rng *rand.Rand, n int, ch Channel) (x, y []float64) {
 	x, y = make([]float64, n), make([]float64, n)
 	for i := range x {
 		x[i] = rng.NormFloat64()
 		y[i] = ch.Gain*x[i] + rng.NormFloat64()
 	}
-	return x, y, rng
+	return x, y
 }
 
 // A round trip below threshold: every block decodes to Bob's words, both
@@ -356,6 +363,12 @@ func TestPlanSlices(t *testing.T) {
 			t.Errorf("%s: %v, want ErrInvalidPlan", name, err)
 		}
 	}
+	// Blocks of 2^16 are too short for the lowest-rate slice at SNR 1: an
+	// error that names the slice and the length, not a plan.
+	if _, err := PlanSlices(SliceParams{KeyQuadratures: 1 << 18, SNR: 1, Scale: 1.4, MaxBlockLength: 1 << 16}); !errors.Is(err, ErrInvalidPlan) ||
+		!strings.Contains(err.Error(), "slice 3") || !strings.Contains(err.Error(), "65536 channel bits") {
+		t.Errorf("blocks of 2^16 at SNR 1: %v", err)
+	}
 	bad := SlicePlan{Bits: 4, Disclosed: 1, Scale: 1, Blocks: 1}
 	if err := bad.Validate(); !errors.Is(err, ErrInvalidPlan) {
 		t.Errorf("no codes: %v", err)
@@ -372,10 +385,15 @@ func TestPhiTable(t *testing.T) {
 	if worst > 1e-9 {
 		t.Errorf("phiFast is %.3g from Φ at worst", worst)
 	}
-	for _, c := range []struct{ z, want float64 }{{math.Inf(1), 1}, {math.Inf(-1), 0}, {math.NaN(), 0}, {12, 1}, {-12, 0}} {
-		if got := phiFast(c.z); math.Abs(got-c.want) > 1e-30 && !(c.z == 12 && got == 1) && !(c.z == -12 && got < 1e-30) {
+	// From the table's ends on: 0 and 1 exactly (NaN as 0); just inside,
+	// Φ(−11.99) ≈ 2·10^-33.
+	for _, c := range []struct{ z, want float64 }{{math.Inf(1), 1}, {math.Inf(-1), 0}, {math.NaN(), 0}, {12, 1}, {-12, 0}, {13, 1}, {-13, 0}} {
+		if got := phiFast(c.z); got != c.want {
 			t.Errorf("phiFast(%g) = %g, want %g", c.z, got, c.want)
 		}
+	}
+	if got := phiFast(-11.99); !(got > 0 && got < 1e-30) {
+		t.Errorf("phiFast(-11.99) = %g", got)
 	}
 }
 
