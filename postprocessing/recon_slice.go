@@ -133,6 +133,14 @@ func (p SlicePlan) Rate() float64 {
 	return float64(p.BlockKeyBits()-p.BlockLeakedBits()) / float64(q)
 }
 
+// checkBlock checks a block index against the plan.
+func (p SlicePlan) checkBlock(i int) error {
+	if i < 0 || i >= p.Blocks {
+		return fmt.Errorf("%w: block %d outside [0, %d)", ErrInvalidBlock, i, p.Blocks)
+	}
+	return nil
+}
+
 // sliceEdges returns the 2^bits + 1 edges of the quantizer, ±Inf at the ends.
 func sliceEdges(bits int, scale float64) []float64 {
 	l := 1 << bits
@@ -397,8 +405,8 @@ func NewSliceBob(plan SlicePlan, y []float64, src io.Reader) (*SliceBob, error) 
 // Disclosed returns block i's disclosed slices, least significant first:
 // one bit per quadrature each.
 func (b *SliceBob) Disclosed(i int) ([][]uint8, error) {
-	if i < 0 || i >= b.plan.Blocks {
-		return nil, fmt.Errorf("%w: block %d outside [0, %d)", ErrInvalidBlock, i, b.plan.Blocks)
+	if err := b.plan.checkBlock(i); err != nil {
+		return nil, err
 	}
 	q := b.plan.Quadratures()
 	idx := b.index[i*q : (i+1)*q]
@@ -415,8 +423,8 @@ func (b *SliceBob) Disclosed(i int) ([][]uint8, error) {
 // Syndromes returns block i's syndromes, one per coded slice, most
 // significant first.
 func (b *SliceBob) Syndromes(i int) ([][]uint8, error) {
-	if i < 0 || i >= b.plan.Blocks {
-		return nil, fmt.Errorf("%w: block %d outside [0, %d)", ErrInvalidBlock, i, b.plan.Blocks)
+	if err := b.plan.checkBlock(i); err != nil {
+		return nil, err
 	}
 	out := make([][]uint8, b.plan.Coded())
 	for j, c := range b.sc.codes {
@@ -430,16 +438,16 @@ func (b *SliceBob) Syndromes(i int) ([][]uint8, error) {
 
 // Hash is the hash of block i's key bits (its coded slices' words).
 func (b *SliceBob) Hash(i int) (int64, error) {
-	if i < 0 || i >= b.plan.Blocks {
-		return 0, fmt.Errorf("%w: block %d outside [0, %d)", ErrInvalidBlock, i, b.plan.Blocks)
+	if err := b.plan.checkBlock(i); err != nil {
+		return 0, err
 	}
 	return BlockHash(i, concatWords(b.words[i])), nil
 }
 
 // Accept records whether Alice decoded block i.
 func (b *SliceBob) Accept(i int, decoded bool) error {
-	if i < 0 || i >= b.plan.Blocks {
-		return fmt.Errorf("%w: block %d outside [0, %d)", ErrInvalidBlock, i, b.plan.Blocks)
+	if err := b.plan.checkBlock(i); err != nil {
+		return err
 	}
 	if b.state[i] != BlockPending {
 		return fmt.Errorf("%w: block %d already decided", ErrInvalidBlock, i)
@@ -482,6 +490,9 @@ func sliceKey(sc *sliceCodes, words [][][]uint8, state []BlockState) []uint8 {
 	return out
 }
 
+// sliceStats charges every decoded block its syndromes and the block hash
+// (a slice block is sent with one; DecodeBlock with hash 0 skips the check
+// but the bits are charged all the same, the conservative side).
 func sliceStats(p SlicePlan, state []BlockState, iters int) ReconciliationStats {
 	s := ReconciliationStats{Blocks: p.Blocks, Iterations: iters}
 	for _, st := range state {
@@ -552,9 +563,10 @@ func NewSliceAlice(plan SlicePlan, x []float64, ch Channel) (*SliceAlice, error)
 func (a *SliceAlice) DecodeBlock(i int, disclosed, syndromes [][]uint8, hash int64) error {
 	p := a.plan
 	q := p.Quadratures()
+	if err := p.checkBlock(i); err != nil {
+		return err
+	}
 	switch {
-	case i < 0 || i >= p.Blocks:
-		return fmt.Errorf("%w: block %d outside [0, %d)", ErrInvalidBlock, i, p.Blocks)
 	case a.state[i] != BlockPending:
 		return fmt.Errorf("%w: block %d already decided", ErrInvalidBlock, i)
 	case len(disclosed) != p.Disclosed:
