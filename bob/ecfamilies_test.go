@@ -18,13 +18,8 @@ func TestECDeniedFamilyFallback(t *testing.T) {
 	t.Parallel() // its own Alice, link and key stores
 	c := stationConfig()
 	lowSNR(c)
-	// Two fallbacks take β from 0.85 to about 0.80, where the key of
-	// Va = 0.4 vanishes at an estimated excess noise of about 0.05: with
-	// 60 000 symbols the estimate reached 0.054 in one run of many, so
-	// this frame has 4 times as many, halving its spread. In blocks of
-	// 2^17 quadratures (3 of them): a single block of family 4 failed to
-	// decode in 1 run of 60, which left the frame without a key.
-	c.Frame.Quantum.NumSymbols = 240_000
+	// In blocks of 2^17 quadratures (3 of them): a single block of family
+	// 4 failed to decode in 1 run of 60, which left the frame without a key.
 	c.Bob.ErrorCorrection.BlockLength = 1 << 17
 	c.Keys.OutputDir = t.TempDir()
 	c.Alice.ErrorCorrection.Families = []int{qcldpc.FamilyAR4JA, qcldpc.FamilyLow, qcldpc.FamilyLowRandom}
@@ -82,9 +77,13 @@ func TestECDeniedEveryFamily(t *testing.T) {
 // lowSNR sets a link whose rate (≈ 0.105) falls to family 7, then 5, then
 // 4, in a block of 2^16 quadratures or more: SNR ≈ 0.19 (Va = 0.4), and a
 // target β of 0.85, far enough from the codes' thresholds that the one
-// block decodes whatever the family.
+// block decodes whatever the family. With Va = 0.4 the estimated excess
+// noise spreads widely: from 60 000 symbols it reached 0.054 and 0.059 in
+// two runs of many, where the key vanishes at β 0.80 and 0.85 (the frame
+// ended in EC or PE_DENIED); 240 000 symbols halve the spread.
 func lowSNR(c *config.Config) {
 	c.Frame.Quantum.ModulationVariance = 0.4
+	c.Frame.Quantum.NumSymbols = 240_000
 	c.Bob.ErrorCorrection.Efficiency = 0.85
 }
 
