@@ -15,17 +15,29 @@ import (
 // keying is the error correction and privacy amplification state of a frame.
 type keying struct {
 	plan       pp.ReconciliationPlan
-	rec        *pp.AliceReconciler
+	rec        pp.AliceSide // nil once EC_VERIFICATION succeeded
+	done       pp.ReconciliationStats
 	snr        float64
 	reconciled []uint8 // after EC_VERIFICATION_SUCCESS
 	finalKey   []uint8 // after PA_SUCCESS
+}
+
+// stats is the frame's reconciliation statistics: the reconciler's, or once
+// it is released after EC_VERIFICATION_SUCCESS, the ones kept then.
+func (k *keying) stats() pp.ReconciliationStats {
+	if k.rec != nil {
+		return k.rec.Stats()
+	}
+	return k.done
 }
 
 // Error correction, reverse reconciliation with Alice decoding Bob's key
 // bits from his syndromes and her own key symbols as side information: his
 // sign bits ("reconciliation": "sign"), or his random bits tied to his
 // measurements by the rotations and norms each EC_BLOCK carries
-// ("multidimensional", dimension 8).
+// ("multidimensional", dimension 8), or his quantized measurements, whose
+// least significant slices each EC_BLOCK discloses and whose other slices
+// are each coded with its own code ("slice").
 // EC_INITIALIZATION → EC_READY, or EC_DENIED when the plan is invalid or does
 // not fit the frame's key symbols; EC_BLOCK → EC_BLOCK_ACK when the block
 // decodes, else EC_BLOCK_ERROR (the block is discarded by both sides);
@@ -45,7 +57,7 @@ func (s *session) registerEC(m *fsm.Mux) {
 			return answer(messages.ECDenied, &messages.ECDeniedContent{ErrorMessage: err.Error()})
 		}
 		f.keying = k
-		batch := messages.ECBatchSize(k.plan.M(), k.plan.ChannelBits(), k.plan.Scheme == pp.SchemeMultidimensional, s.cfg.Limits.MaxContent)
+		batch := messages.ECBatchSize(k.plan.M(), disclosedBits(k.plan), k.plan.ChannelBits(), k.plan.Scheme == pp.SchemeMultidimensional, s.cfg.Limits.MaxContent)
 		s.log.Info().Str("frame", f.id.String()).Int("blocks", k.plan.Blocks).Int("n", k.plan.N()).
 			Float64("rate", k.plan.Rate()).Float64("snr", k.snr).Int("batch", batch).Msg("error correction ready")
 		return answer(messages.ECReady, &messages.ECReadyContent{Encoding: messages.EncodingPacked, Batch: batch})
@@ -91,6 +103,10 @@ func (s *session) registerEC(m *fsm.Mux) {
 			return answer(messages.ECVerificationFail, &messages.ECVerificationFailContent{ErrorMessage: "Keys are not equal."})
 		}
 		f.keying.reconciled = key
+		// The decoders (for slice reconciliation one per slice and core,
+		// about a gigabyte with blocks of 2^22 quadratures) are not needed
+		// any more: privacy amplification allocates next.
+		f.keying.done, f.keying.rec = st, nil
 		return answer(messages.ECVerificationSuccess, nil)
 	})
 }
@@ -107,13 +123,16 @@ func (s *session) decodeBatch(f *frame, batch []messages.ECBlockItem) (fsm.Answe
 		in[k].Index, in[k].Side.Hash = b.Block, b.Hash
 		// Sizes first: nothing is unpacked (bits take 8 times their packed
 		// bytes) for a block that cannot fit the plan.
-		err := rec.CheckBlockShape(b.Block, b.SyndromeBits, b.Rotation.Float32Len(), b.Norms.Float32Len())
+		err := rec.CheckBlockShape(b.Block, b.SyndromeBits, b.Rotation.Float32Len(), b.Norms.Float32Len(), b.DisclosedBits)
 		if err == nil {
 			if in[k].Syndrome, err = b.Syndrome.Bits(b.SyndromeBits); err == nil && b.Rotation != nil {
 				if in[k].Side.Rotation, err = b.Rotation.Float32s(); err == nil {
 					in[k].Side.Norms, err = b.Norms.Float32s()
 				}
 			}
+		}
+		if err == nil && b.DisclosedBits > 0 {
+			in[k].Side.Disclosed, err = b.Disclosed.Bits(b.DisclosedBits)
 		}
 		if err != nil {
 			bad[k] = err
@@ -147,13 +166,15 @@ func newKeying(f *frame, c *messages.ECInitializationContent, ec config.AliceErr
 	if err != nil {
 		return nil, err
 	}
-	if plan.QC != nil && len(ec.Families) > 0 && !slices.Contains(ec.Families, plan.QC.Family) {
-		return nil, fmt.Errorf("%w: code family %d is not among alice.error_correction.families %v",
-			pp.ErrInvalidPlan, plan.QC.Family, ec.Families)
-	}
-	if plan.QC != nil && ec.MaxBlockLength > 0 && plan.N() > ec.MaxBlockLength {
-		return nil, fmt.Errorf("%w: a code of %d bits is longer than alice.error_correction.max_block_length %d",
-			pp.ErrInvalidPlan, plan.N(), ec.MaxBlockLength)
+	for _, d := range plan.QCCodes() {
+		if len(ec.Families) > 0 && !slices.Contains(ec.Families, d.Family) {
+			return nil, fmt.Errorf("%w: code family %d is not among alice.error_correction.families %v",
+				pp.ErrInvalidPlan, d.Family, ec.Families)
+		}
+		if ec.MaxBlockLength > 0 && d.N() > ec.MaxBlockLength {
+			return nil, fmt.Errorf("%w: a code of %d bits is longer than alice.error_correction.max_block_length %d",
+				pp.ErrInvalidPlan, d.N(), ec.MaxBlockLength)
+		}
 	}
 	params, err := f.keyRateParams()
 	if err != nil {
@@ -167,7 +188,7 @@ func newKeying(f *frame, c *messages.ECInitializationContent, ec config.AliceErr
 	if plan.Quadratures() > len(x) {
 		return nil, fmt.Errorf("the plan covers %d key quadratures; the frame has %d", plan.Quadratures(), len(x))
 	}
-	rec, err := pp.NewAliceReconciler(plan, x, ch)
+	rec, err := pp.NewAliceSide(plan, x, ch)
 	if err != nil {
 		return nil, err
 	}
@@ -201,6 +222,20 @@ func (f *frame) keyRateParams() (pp.KeyRateParams, error) {
 	return p, nil
 }
 
+// qcDescription is the code EC_INITIALIZATION's qc_ldpc names.
+func qcDescription(q messages.QCLDPCParams) qcldpc.Description {
+	return qcldpc.Description{Family: q.Family, Z: q.Z, Rows: q.Rows, Shortened: q.Shortened, Punctured: q.Punctured, Seed: uint32(q.Seed)}
+}
+
+// disclosedBits is the disclosed bits of one block of plan (slice
+// reconciliation only).
+func disclosedBits(plan pp.ReconciliationPlan) int {
+	if plan.Slices == nil {
+		return 0
+	}
+	return plan.Slices.Disclosed * plan.Slices.Quadratures()
+}
+
 // planFromContent is the reconciliation plan EC_INITIALIZATION describes
 // ("reconciliation" defaults to sign; messages has checked that exactly one
 // code is given). Errors wrap postprocessing.ErrInvalidPlan (EC_DENIED).
@@ -212,9 +247,17 @@ func planFromContent(c *messages.ECInitializationContent) (pp.ReconciliationPlan
 	switch {
 	case c.LDPC != nil:
 		plan.Code = pp.LDPCParams{N: c.LDPC.N, K: c.LDPC.K, ColumnWeight: c.LDPC.ColumnWeight, Seed: c.LDPC.Seed}
+	case c.Slices != nil:
+		s := c.Slices
+		sp := pp.SlicePlan{Bits: s.Bits, Disclosed: s.Disclosed, Scale: s.Scale, Blocks: c.Blocks,
+			Codes: []qcldpc.Description{qcDescription(*c.QCLDPC)}}
+		for _, q := range s.Codes {
+			sp.Codes = append(sp.Codes, qcDescription(q))
+		}
+		plan.Slices = &sp
 	case c.QCLDPC != nil:
-		q := c.QCLDPC
-		plan.QC = &qcldpc.Description{Family: q.Family, Z: q.Z, Rows: q.Rows, Shortened: q.Shortened, Punctured: q.Punctured, Seed: uint32(q.Seed)}
+		d := qcDescription(*c.QCLDPC)
+		plan.QC = &d
 	case c.SparseMatrix != nil:
 		h, err := pp.NewParityCheck(c.SparseMatrix.N, c.SparseMatrix.Rows)
 		if err != nil {

@@ -199,7 +199,7 @@ type bob struct {
 	frame     uuid.UUID
 	disclosed []int // indices disclosed in PE
 	yRaw      []complex128
-	recon     *pp.BobReconciler
+	recon     pp.BobSide
 	key       []uint8
 	params    pp.KeyRateParams
 	reconOK   int
@@ -433,7 +433,7 @@ func (b *bob) ecInit() {
 
 func (b *bob) ecBlocks() {
 	b.t.Helper()
-	for i := 0; i < b.recon.Plan().Blocks; i++ {
+	for i := 0; i < b.recon.Stats().Blocks; i++ {
 		syn, err := b.recon.Syndrome(i)
 		if err != nil {
 			b.t.Fatal(err)

@@ -110,8 +110,8 @@ func (s *session) report(f *frame, outcome, reason string) {
 		r.Transmittance, r.ExcessNoise, r.ElectronicNoise = pe.Transmittance, pe.ExcessNoise, pe.ElectronicNoise
 		r.NPhoton, r.KeyRate = pe.NPhoton, pe.KeyRate
 	}
-	if k := f.keying; k != nil && k.rec != nil {
-		st := k.rec.Stats()
+	if k := f.keying; k != nil {
+		st := k.stats()
 		r.Reconciliation = k.plan.Scheme
 		r.ECBlocks, r.ECBlocksOK, r.ECBlocksFailed = st.Blocks, st.Decoded, st.Failed
 		if st.Decoded+st.Failed > 0 {

@@ -38,7 +38,7 @@ func (s *session) registerPA(m *fsm.Mux) {
 		if err != nil {
 			return paErr("%v", err)
 		}
-		st := f.keying.rec.Stats()
+		st := f.keying.stats()
 		maxLen, terms, err := pp.FinalKeyLength(pp.FinalKeyParams{
 			ReconciledBits: st.KeyBits,
 			SyndromeBits:   st.LeakedBits,

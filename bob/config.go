@@ -53,8 +53,9 @@ type Config struct {
 
 	// Post-processing.
 	// Reconciliation is the error-correction scheme as the postprocessing
-	// code names it: pp.SchemeMultidimensional (dimension 8, the default) or
-	// pp.SchemeSign.
+	// code names it: pp.SchemeMultidimensional (dimension 8, the default),
+	// pp.SchemeSlice (slices where they reconcile more, multidimensional
+	// elsewhere and after EC_DENIED) or pp.SchemeSign.
 	Reconciliation string
 	// Codes (pp.CodesQC or pp.CodesGenerated; "" is the planner's choice),
 	// Efficiency (the target β of quasi-cyclic codes; 0: the planner's
@@ -203,7 +204,8 @@ func (c Config) Validate() error {
 		return bad("reconnect_backoff", c.ReconnectBackoff)
 	case c.RequestTimeout < 0:
 		return bad("request_timeout", c.RequestTimeout)
-	case c.Reconciliation != pp.SchemeMultidimensional && c.Reconciliation != pp.SchemeSign:
+	case c.Reconciliation != pp.SchemeMultidimensional && c.Reconciliation != pp.SchemeSign && c.Reconciliation != pp.SchemeSlice,
+		c.Reconciliation == pp.SchemeSlice && c.NumbersOnly:
 		return bad("error_correction.reconciliation", c.Reconciliation)
 	case c.Codes != "" && c.Codes != pp.CodesQC && c.Codes != pp.CodesGenerated:
 		return bad("error_correction.codes", c.Codes)

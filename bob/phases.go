@@ -10,6 +10,7 @@ import (
 	"github.com/qosst/qosst-go/logging"
 	"github.com/qosst/qosst-go/messages"
 	pp "github.com/qosst/qosst-go/postprocessing"
+	"github.com/qosst/qosst-go/postprocessing/qcldpc"
 )
 
 // This file holds the phases of a frame in the order RunFrame calls them.
@@ -414,16 +415,27 @@ func (f *frame) withoutDenied() (ecPlan, bool, error) {
 	params.Seed = f.d.newSeed()
 	plan, params, ok, err := pp.PlanWithout(params, prev.plan)
 	if err != nil {
-		return prev, false, fmt.Errorf("planning again after the denial of code family %d, %d bits: %w", prev.plan.QC.Family, prev.plan.N(), err)
+		return prev, false, fmt.Errorf("planning again after the denial of %s: %w", deniedCode(prev.plan), err)
 	}
 	if !ok {
 		return prev, false, nil
 	}
 	_, next, err := f.keyRateOf(plan, params, prev.yq)
 	if err != nil {
-		return prev, false, fmt.Errorf("planning again after the denial of code family %d, %d bits: %w", prev.plan.QC.Family, prev.plan.N(), err)
+		return prev, false, fmt.Errorf("planning again after the denial of %s: %w", deniedCode(prev.plan), err)
 	}
 	return next, true, nil
+}
+
+// deniedCode names the code of a plan Alice denied, for errors.
+func deniedCode(p pp.ReconciliationPlan) string {
+	switch {
+	case p.Slices != nil:
+		return fmt.Sprintf("slice reconciliation (%d slices, %d disclosed)", p.Slices.Bits, p.Slices.Disclosed)
+	case p.QC != nil:
+		return fmt.Sprintf("code family %d, %d bits", p.QC.Family, p.N())
+	}
+	return fmt.Sprintf("a code of %d bits", p.N())
 }
 
 // reconcile is error correction: EC_INITIALIZATION with the plan (its
@@ -434,21 +446,20 @@ func (f *frame) withoutDenied() (ecPlan, bool, error) {
 // form, or, when Alice's EC_READY offers the packed encoding, in packed
 // batches that she decodes on all her cores.
 func (f *frame) reconcile() error {
-	f.sum.Reconciliation = f.plan.plan.Scheme
 	// Bob generates the code while Alice does the same for EC_INITIALIZATION.
 	type built struct {
-		rec *pp.BobReconciler
+		rec pp.BobSide
 		err error
 	}
 	var (
-		rec *pp.BobReconciler
+		rec pp.BobSide
 		c   messages.Content
 	)
 	for {
 		init := ecInitContent(f.plan.plan)
 		ready := make(chan built, 1)
 		go func(plan pp.ReconciliationPlan, yq []float64) {
-			rec, err := pp.NewBobReconcilerFrom(plan, yq, f.d.keyBits)
+			rec, err := pp.NewBobSide(plan, yq, f.d.keyBits)
 			ready <- built{rec, err}
 		}(f.plan.plan, f.plan.yq)
 		var err error
@@ -464,15 +475,15 @@ func (f *frame) reconcile() error {
 			}
 			if ok {
 				f.sum.ECDenied++
-				nextFamily := 0 // not a quasi-cyclic code
-				if next.plan.QC != nil {
-					nextFamily = next.plan.QC.Family
-				}
+				family, nextFamily := planFamily(denied), planFamily(next.plan)
 				msg := "error correction denied: planning without this code family"
-				if next.plan.QC != nil && next.plan.QC.Family == denied.QC.Family {
+				switch {
+				case denied.Slices != nil:
+					msg = "error correction denied: planning multidimensional reconciliation instead of slices"
+				case next.plan.QC != nil && next.plan.QC.Family == family:
 					msg = "error correction denied: planning blocks of at most 2^21 quadratures"
 				}
-				f.d.log.Warn().Str("alice", logging.Truncate(pe.Message)).Int("family", denied.QC.Family).Int("n", denied.N()).
+				f.d.log.Warn().Str("alice", logging.Truncate(pe.Message)).Int("family", family).Int("n", denied.N()).
 					Int("next_family", nextFamily).Int("next_n", next.plan.N()).Float64("beta", next.beta).Msg(msg)
 				f.plan = next
 				continue
@@ -490,14 +501,21 @@ func (f *frame) reconcile() error {
 		rec = b.rec
 		break
 	}
-	if q := f.plan.plan.QC; q != nil {
-		f.sum.CodeFamily = q.Family
-	}
+	f.sum.Reconciliation = f.plan.plan.Scheme
+	f.sum.CodeFamily = planFamily(f.plan.plan)
 	f.plan.yq = nil
 	p := f.plan.plan
+	disclosed := 0 // disclosed bits per block (slice reconciliation)
+	if p.Slices != nil {
+		disclosed = p.Slices.Disclosed * p.Slices.Quadratures()
+	}
 	batch := 0 // blocks per EC_BLOCK batch; 0: one block per EC_BLOCK in the specification's form
 	if r, _ := c.(*messages.ECReadyContent); r != nil && r.Encoding == messages.EncodingPacked && r.Batch >= 1 && !f.d.cfg.NumbersOnly {
-		batch = min(r.Batch, messages.ECBatchSize(p.M(), p.ChannelBits(), p.Scheme == pp.SchemeMultidimensional, f.d.cfg.MaxContent))
+		batch = min(r.Batch, messages.ECBatchSize(p.M(), disclosed, p.ChannelBits(), p.Scheme == pp.SchemeMultidimensional, f.d.cfg.MaxContent))
+	}
+	if batch == 0 && disclosed > 0 {
+		return &PhaseError{Phase: PhaseEC, Request: messages.ECInitialization, Response: messages.ECReady,
+			Err: fmt.Errorf("%w: Alice accepted slice reconciliation without offering the packed encoding its blocks need", ErrPeerLacksEC)}
 	}
 	f.packed = batch > 0
 	for i := 0; i < p.Blocks; {
@@ -536,7 +554,7 @@ func (f *frame) reconcile() error {
 
 // sendBlock sends block i in the specification's form (one EC_BLOCK, JSON
 // numbers) and records Alice's verdict.
-func (f *frame) sendBlock(rec *pp.BobReconciler, i int) error {
+func (f *frame) sendBlock(rec pp.BobSide, i int) error {
 	syn, err := rec.Syndrome(i)
 	if err != nil {
 		return &PhaseError{Phase: PhaseEC, Err: err}
@@ -562,7 +580,7 @@ func (f *frame) sendBlock(rec *pp.BobReconciler, i int) error {
 // EC_BLOCK_ERROR means none decoded. Rotations and norms travel as float32:
 // Alice's LLRs move by about 10^-7 of themselves, far below the channel's
 // noise.
-func (f *frame) sendBatch(rec *pp.BobReconciler, first, n int) error {
+func (f *frame) sendBatch(rec pp.BobSide, first, n int) error {
 	items := make([]messages.ECBlockItem, n)
 	for k := range items {
 		i := first + k
@@ -577,6 +595,9 @@ func (f *frame) sendBatch(rec *pp.BobReconciler, first, n int) error {
 		items[k] = messages.ECBlockItem{Block: i, Syndrome: messages.PackBits(syn), SyndromeBits: len(syn), Hash: side.Hash}
 		if side.Rotation != nil {
 			items[k].Rotation, items[k].Norms = messages.PackFloat32s(side.Rotation), messages.PackFloat32s(side.Norms)
+		}
+		if side.Disclosed != nil {
+			items[k].Disclosed, items[k].DisclosedBits = messages.PackBits(side.Disclosed), len(side.Disclosed)
 		}
 	}
 	code, c, err := f.request(PhaseEC, messages.ECBlock, &messages.ECBlockContent{Batch: items})
@@ -699,12 +720,35 @@ func (f *frame) end() error {
 	return nil
 }
 
+// planFamily is the family of a plan's quasi-cyclic code (of a slice plan,
+// its most significant slice's); 0 for other codes.
+func planFamily(p pp.ReconciliationPlan) int {
+	if codes := p.QCCodes(); len(codes) > 0 {
+		return codes[0].Family
+	}
+	return 0
+}
+
+// qcParams is a quasi-cyclic code as EC_INITIALIZATION names it.
+func qcParams(q qcldpc.Description) messages.QCLDPCParams {
+	return messages.QCLDPCParams{Family: q.Family, Z: q.Z, Rows: q.Rows, Shortened: q.Shortened, Punctured: q.Punctured, Seed: int(q.Seed)}
+}
+
 // ecInitContent is EC_INITIALIZATION for one of Bob's plans: a generated or
-// a quasi-cyclic code (Bob never sends an explicit matrix).
+// a quasi-cyclic code, or slice reconciliation's codes, the most
+// significant slice's as "qc_ldpc" (Bob never sends an explicit matrix).
 func ecInitContent(p pp.ReconciliationPlan) *messages.ECInitializationContent {
 	c := &messages.ECInitializationContent{Noise: p.Noise, Reconciliation: p.Scheme, Blocks: p.Blocks}
-	if q := p.QC; q != nil {
-		c.QCLDPC = &messages.QCLDPCParams{Family: q.Family, Z: q.Z, Rows: q.Rows, Shortened: q.Shortened, Punctured: q.Punctured, Seed: int(q.Seed)}
+	if s := p.Slices; s != nil {
+		first := qcParams(s.Codes[0])
+		c.QCLDPC = &first
+		c.Slices = &messages.ECSlices{Bits: s.Bits, Disclosed: s.Disclosed, Scale: s.Scale, Codes: []messages.QCLDPCParams{}}
+		for _, d := range s.Codes[1:] {
+			c.Slices.Codes = append(c.Slices.Codes, qcParams(d))
+		}
+	} else if q := p.QC; q != nil {
+		qp := qcParams(*q)
+		c.QCLDPC = &qp
 	} else {
 		c.LDPC = &messages.LDPCParams{N: p.Code.N, K: p.Code.K, ColumnWeight: p.Code.ColumnWeight, Seed: p.Code.Seed}
 	}

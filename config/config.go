@@ -47,6 +47,10 @@ const (
 const (
 	ReconciliationMultidimensional = "multidimensional"
 	ReconciliationSign             = "sign"
+	// ReconciliationSlice plans slice reconciliation where it reconciles
+	// more than multidimensional reconciliation (SNR above about 0.3),
+	// multidimensional elsewhere and with a peer that denies slices.
+	ReconciliationSlice = "slice"
 )
 
 // Log formats understood in [logging] format.
@@ -164,7 +168,11 @@ type Bob struct {
 // section).
 type ErrorCorrection struct {
 	// Reconciliation is the scheme Bob announces in EC_INITIALIZATION:
-	// "multidimensional" (dimension 8) or "sign".
+	// "multidimensional" (dimension 8) or "sign"; "slice" plans slice
+	// reconciliation where it reconciles more than multidimensional
+	// reconciliation, which it falls back to elsewhere and when Alice
+	// answers EC_DENIED (a peer built before slices). Slice blocks travel
+	// packed only, so "slice" needs encoding = "packed".
 	Reconciliation string `toml:"reconciliation"`
 	// Codes: "qc" (the quasi-cyclic codes with rate adaptation, the default
 	// for multidimensional reconciliation) or "generated" (the IRA codes,

@@ -238,10 +238,11 @@ func TestGetSetByKey(t *testing.T) {
 	}
 }
 
-// bob.error_correction.reconciliation takes the two scheme names; anything
-// else fails at load with the key named.
+// bob.error_correction.reconciliation takes the three scheme names; anything
+// else fails at load with the key named, and so does "slice" with the
+// numbers encoding.
 func TestReconciliationKey(t *testing.T) {
-	for _, ok := range []string{ReconciliationMultidimensional, ReconciliationSign} {
+	for _, ok := range []string{ReconciliationMultidimensional, ReconciliationSign, ReconciliationSlice} {
 		c := Default()
 		c.Bob.ErrorCorrection.Reconciliation = ok
 		if err := c.Validate(); err != nil {
@@ -253,6 +254,11 @@ func TestReconciliationKey(t *testing.T) {
 	var fe *FieldError
 	if err := c.Validate(); !errors.As(err, &fe) || fe.Key != "bob.error_correction.reconciliation" {
 		t.Fatalf("unknown scheme: %v", err)
+	}
+	c = Default()
+	c.Bob.ErrorCorrection.Reconciliation, c.Bob.ErrorCorrection.Encoding = ReconciliationSlice, EncodingNumbers
+	if err := c.Validate(); !errors.As(err, &fe) || fe.Key != "bob.error_correction.reconciliation" || !strings.Contains(err.Error(), "encoding") {
+		t.Fatalf("slice with numbers: %v", err)
 	}
 }
 

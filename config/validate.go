@@ -107,10 +107,14 @@ func (c *Config) Validate() error {
 		add("bob.parameters_estimation.epsilon", "must be in [0, 1), got %v", e)
 	}
 	switch c.Bob.ErrorCorrection.Reconciliation {
-	case ReconciliationMultidimensional, ReconciliationSign:
+	case ReconciliationMultidimensional, ReconciliationSign, ReconciliationSlice:
 	default:
-		add("bob.error_correction.reconciliation", "must be %q or %q, got %q",
-			ReconciliationMultidimensional, ReconciliationSign, c.Bob.ErrorCorrection.Reconciliation)
+		add("bob.error_correction.reconciliation", "must be %q, %q or %q, got %q",
+			ReconciliationMultidimensional, ReconciliationSlice, ReconciliationSign, c.Bob.ErrorCorrection.Reconciliation)
+	}
+	if c.Bob.ErrorCorrection.Reconciliation == ReconciliationSlice && c.Bob.ErrorCorrection.Encoding == EncodingNumbers {
+		add("bob.error_correction.reconciliation", "%q needs bob.error_correction.encoding = %q (slice blocks travel packed), got %q",
+			ReconciliationSlice, EncodingPacked, EncodingNumbers)
 	}
 	ec := c.Bob.ErrorCorrection
 	switch ec.Codes {

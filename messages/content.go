@@ -616,6 +616,16 @@ func checkFinite(field string, f float64) error {
 	return nil
 }
 
+func checkPositive(field string, f float64) error {
+	if err := checkFinite(field, f); err != nil {
+		return err
+	}
+	if !(f > 0) {
+		return fieldErr(field, "not positive")
+	}
+	return nil
+}
+
 func checkNonNegative(field string, f float64) error {
 	if err := checkFinite(field, f); err != nil {
 		return err

@@ -416,14 +416,73 @@ type QCLDPCParams struct {
 	Seed      int `json:"seed"` // in [0, 2^32)
 }
 
+// ECSlices is EC_INITIALIZATION's "slices" (this implementation's
+// extension, given with "reconciliation": "slice" and only then): the
+// quantization of slice reconciliation, Bits slices per quadrature of which
+// the Disclosed least significant are sent whole, over intervals of equal
+// probability for quadratures of standard deviation Scale, and the codes of
+// the coded slices below the most significant one, whose code is "qc_ldpc"
+// (a peer that does not know slices reads a plan with one code and an
+// unknown reconciliation, and answers EC_DENIED).
+type ECSlices struct {
+	Bits      int            `json:"bits"`
+	Disclosed int            `json:"disclosed"`
+	Scale     float64        `json:"scale"`
+	Codes     []QCLDPCParams `json:"codes"`
+}
+
+// MaxSliceBits bounds ECSlices.Bits.
+const MaxSliceBits = 16
+
+// ReconciliationSlice is EC_INITIALIZATION's "reconciliation" of slice
+// reconciliation.
+const ReconciliationSlice = "slice"
+
+func (q *QCLDPCParams) validate(name string) error {
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"family", q.Family}, {"z", q.Z}, {"rows", q.Rows}, {"shortened", q.Shortened}, {"punctured", q.Punctured}} {
+		if f.v < 0 {
+			return fieldErr(name+"."+f.name, "negative")
+		}
+	}
+	if q.Seed < 0 || q.Seed > math.MaxUint32 {
+		return fieldErr(name+".seed", "not in [0, 2^32)")
+	}
+	return nil
+}
+
+func (s *ECSlices) validate() error {
+	switch {
+	case s.Bits < 1 || s.Bits > MaxSliceBits:
+		return fieldErr("slices.bits", "not in [1, "+strconv.Itoa(MaxSliceBits)+"]")
+	case s.Disclosed < 0 || s.Disclosed >= s.Bits:
+		return fieldErr("slices.disclosed", "not in [0, bits)")
+	case len(s.Codes) != s.Bits-s.Disclosed-1:
+		return fieldErr("slices.codes", strconv.Itoa(len(s.Codes))+" codes, want bits − disclosed − 1 = "+strconv.Itoa(s.Bits-s.Disclosed-1))
+	}
+	if err := checkPositive("slices.scale", s.Scale); err != nil {
+		return err
+	}
+	for j := range s.Codes {
+		if err := s.Codes[j].validate("slices.codes[" + strconv.Itoa(j) + "]"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // ECInitializationContent is the content of EC_INITIALIZATION. Exactly one
-// of LDPC, QCLDPC, Matrix (the spec's dense field) and SparseMatrix is given.
+// of LDPC, QCLDPC, Matrix (the spec's dense field) and SparseMatrix is given;
+// Slices with QCLDPC and reconciliation "slice" only.
 type ECInitializationContent struct {
 	Matrix         []Numbers[uint8] `json:"matrix,omitzero"` // dense 0/1 rows, rectangular
 	Noise          float64          `json:"noise"`           // Bob's noise variance estimate per quadrature, SNU; finite, >= 0
 	LDPC           *LDPCParams      `json:"ldpc,omitzero"`
 	QCLDPC         *QCLDPCParams    `json:"qc_ldpc,omitzero"`
 	SparseMatrix   *SparseMatrix    `json:"sparse_matrix,omitzero"`
+	Slices         *ECSlices        `json:"slices,omitzero"`
 	Reconciliation string           `json:"reconciliation,omitzero"` // "" means "sign"
 	Blocks         int              `json:"blocks,omitzero"`         // 0 = not announced, >= 0
 }
@@ -443,16 +502,18 @@ func (c *ECInitializationContent) Validate() error {
 		return fieldErr("ldpc", "exactly one of ldpc, qc_ldpc, matrix and sparse_matrix must be given")
 	}
 	if q := c.QCLDPC; q != nil {
-		for _, f := range []struct {
-			name string
-			v    int
-		}{{"qc_ldpc.family", q.Family}, {"qc_ldpc.z", q.Z}, {"qc_ldpc.rows", q.Rows}, {"qc_ldpc.shortened", q.Shortened}, {"qc_ldpc.punctured", q.Punctured}} {
-			if f.v < 0 {
-				return fieldErr(f.name, "negative")
-			}
+		if err := q.validate("qc_ldpc"); err != nil {
+			return err
 		}
-		if q.Seed < 0 || q.Seed > math.MaxUint32 {
-			return fieldErr("qc_ldpc.seed", "not in [0, 2^32)")
+	}
+	switch {
+	case (c.Reconciliation == ReconciliationSlice) != (c.Slices != nil):
+		return fieldErr("slices", "given exactly with reconciliation \""+ReconciliationSlice+"\"")
+	case c.Slices != nil && c.QCLDPC == nil:
+		return fieldErr("qc_ldpc", "missing: it is the code of the most significant slice")
+	case c.Slices != nil:
+		if err := c.Slices.validate(); err != nil {
+			return err
 		}
 	}
 	if c.Blocks < 0 {
@@ -549,6 +610,10 @@ type ECBlockItem struct {
 	Rotation     Packed `json:"rotation,omitzero"`
 	Norms        Packed `json:"norms,omitzero"`
 	Hash         int64  `json:"hash,omitzero"`
+	// Disclosed is a slice block's disclosed slices, DisclosedBits bits
+	// one after the other, least significant slice first.
+	Disclosed     Packed `json:"disclosed,omitzero"`
+	DisclosedBits int    `json:"disclosed_bits,omitzero"`
 }
 
 func (*ECBlockContent) Code() Code { return ECBlock }
@@ -614,16 +679,20 @@ func (c *ECBlockContent) validateBatch() error {
 			return fieldErr(name+"hash", "not in [1, 2^32]")
 		case b.SyndromeBits <= 0:
 			return fieldErr(name+"syndrome_bits", "not positive")
-		case len(b.Syndrome) != (b.SyndromeBits+7)/8:
-			return fieldErr(name+"syndrome", strconv.Itoa(len(b.Syndrome))+" bytes for "+strconv.Itoa(b.SyndromeBits)+" bits")
-		case b.SyndromeBits%8 != 0 && b.Syndrome[len(b.Syndrome)-1]&(0xFF>>(b.SyndromeBits%8)) != 0:
-			return fieldErr(name+"syndrome", errPadding.Error())
+		case b.DisclosedBits < 0:
+			return fieldErr(name+"disclosed_bits", "negative")
 		case (b.Rotation == nil) != (b.Norms == nil):
 			return fieldErr(name+"rotation", "rotation and norms must be given together")
 		case len(b.Rotation)%4 != 0 || len(b.Norms)%4 != 0:
 			return fieldErr(name+"rotation", "not a whole number of float32 values")
 		case len(b.Rotation) != 8*len(b.Norms):
 			return fieldErr(name+"rotation", strconv.Itoa(b.Rotation.Float32Len())+" values for "+strconv.Itoa(b.Norms.Float32Len())+" norms, want 8 per norm")
+		}
+		if err := b.Syndrome.checkBitsLen(b.SyndromeBits); err != nil {
+			return fieldErr(name+"syndrome", err.Error())
+		}
+		if err := b.Disclosed.checkBitsLen(b.DisclosedBits); err != nil {
+			return fieldErr(name+"disclosed", err.Error())
 		}
 		seen[b.Block] = true
 		if err := b.Rotation.checkFloat32s(false); err != nil {

@@ -79,11 +79,8 @@ func PackBits(bits []uint8) Packed {
 // Bits unpacks n bits. The array must hold exactly (n+7)/8 bytes and its
 // padding bits must be zero.
 func (p Packed) Bits(n int) ([]uint8, error) {
-	if n < 0 || len(p) != (n+7)/8 {
-		return nil, errors.New(strconv.Itoa(len(p)) + " bytes for " + strconv.Itoa(n) + " bits, want " + strconv.Itoa((max(n, 0)+7)/8))
-	}
-	if n%8 != 0 && p[len(p)-1]&(0xFF>>(n%8)) != 0 {
-		return nil, errPadding
+	if err := p.checkBitsLen(n); err != nil {
+		return nil, err
 	}
 	out := make([]uint8, n)
 	for i := range out {
@@ -119,6 +116,18 @@ func (p Packed) Float32s() ([]float64, error) {
 	return out, nil
 }
 
+// checkBitsLen is Bits's check without the bits: exactly (n+7)/8 bytes,
+// padding bits zero. It allocates nothing but its error.
+func (p Packed) checkBitsLen(n int) error {
+	if n < 0 || len(p) != (n+7)/8 {
+		return errors.New(strconv.Itoa(len(p)) + " bytes for " + strconv.Itoa(n) + " bits, want " + strconv.Itoa((max(n, 0)+7)/8))
+	}
+	if n%8 != 0 && p[len(p)-1]&(0xFF>>(n%8)) != 0 {
+		return errPadding
+	}
+	return nil
+}
+
 // checkFloat32s is Float32s's check without the values: a whole number of
 // float32 values, all finite, and (nonNegative) none below zero. It
 // allocates nothing.
@@ -143,14 +152,15 @@ func (p Packed) Float32Len() int { return len(p) / 4 }
 
 // ECBatchSize is the most blocks one packed EC_BLOCK batch can carry within
 // maxContent bytes of content (0: DefaultMaxContent), at least 1 and at most
-// MaxECBatch, for blocks of syndromeBits syndrome bits tied to channelBits
+// MaxECBatch, for blocks of syndromeBits syndrome bits and disclosedBits
+// disclosed bits (slice reconciliation) tied to channelBits
 // quadratures (4 bytes of rotation per quadrature and of norm per 8 when
 // side is true): the base64 of each block's arrays and room for its keys.
-func ECBatchSize(syndromeBits, channelBits int, side bool, maxContent int) int {
+func ECBatchSize(syndromeBits, disclosedBits, channelBits int, side bool, maxContent int) int {
 	if maxContent <= 0 {
 		maxContent = DefaultMaxContent
 	}
-	raw := (syndromeBits + 7) / 8
+	raw := (syndromeBits+7)/8 + (disclosedBits+7)/8
 	if side {
 		raw += 4*channelBits + 4*(channelBits/8)
 	}

@@ -20,7 +20,10 @@ import (
 // (default 100), QOSST_EC_LENGTH (quadratures per block, default 2^22),
 // QOSST_SLICE_SHAPE ("bits/disclosed"; default the planner's),
 // QOSST_SLICE_EFFICIENCY (comma-separated factors on each coded slice's
-// default target; default none: the planner's targets and margins).
+// default target; default none: the planner's targets and margins),
+// QOSST_SLICE_BETA (every slice code's target β at its equivalent SNR,
+// SliceParams.Beta, as bob.error_correction.efficiency sets it; default
+// the planner's).
 //
 // Reported per point: the shape, β = (key bits − syndrome bits)/(quadratures
 // · ½·log2(1 + SNR)) of a decoded block, the frame error rate (a block
@@ -56,10 +59,17 @@ func BenchmarkReconcileSlices(b *testing.B) {
 			eff = append(eff, v)
 		}
 	}
+	beta := 0.0
+	if s := os.Getenv("QOSST_SLICE_BETA"); s != "" {
+		var err error
+		if beta, err = strconv.ParseFloat(s, 64); err != nil {
+			b.Fatalf("QOSST_SLICE_BETA: %v", err)
+		}
+	}
 	for _, snr := range snrs {
 		b.Run(fmt.Sprintf("snr=%g", snr), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				r := reconcileSlicesAt(b, SliceParams{SNR: snr, Bits: bits, Disclosed: disclosed, Efficiency: eff, MaxBlockLength: length}, blocks, uint64(i))
+				r := reconcileSlicesAt(b, SliceParams{SNR: snr, Bits: bits, Disclosed: disclosed, Efficiency: eff, Beta: beta, MaxBlockLength: length}, blocks, uint64(i))
 				b.ReportMetric(float64(r.bits), "bits")
 				b.ReportMetric(float64(r.disclosed), "disclosed")
 				b.ReportMetric(r.beta, "beta")

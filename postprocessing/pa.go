@@ -14,11 +14,17 @@ import (
 const DefaultEpsilonPA = 1e-10
 
 // MaxPAInputBits bounds the key length privacy amplification accepts (and so
-// the seed a PA_REQUEST may carry): 2^25 bits, the reconciled key of the
-// largest frame (2^24 heterodyne symbols, two bits each). The FFT needs
-// about 64 bytes per input bit: 640 MB for the 10^7 bits of a frame of 10^7
-// symbols, 64 MB for the 10^6 bits of a frame of 10^6.
-const MaxPAInputBits = 1 << 25
+// the seed a PA_REQUEST may carry): 2^27 bits, the reconciled key of slice
+// reconciliation with 4 coded slices in the largest frame (2^24 heterodyne
+// symbols); multidimensional reconciliation keys one bit per quadrature.
+// The seed and the key take a byte per bit; the FFT works on column chunks
+// (ToeplitzHash) of about 40 bytes per point of m + max(m, 2^22): 330 MB
+// for a frame of 10^7 symbols (m of a few 10^6), 2.7 GB at MaxPAOutputBits.
+const MaxPAInputBits = 1 << 27
+
+// MaxPAOutputBits bounds the secret key of one privacy amplification: 2^25
+// bits, far above what a frame of 2^24 symbols leaves (a few 10^6).
+const MaxPAOutputBits = 1 << 25
 
 // ErrNoSecretKey: the measured quantities leave no secret key; the error text
 // gives the terms of the length formula.
@@ -57,8 +63,8 @@ func checkPASizes(n, m int) error {
 	switch {
 	case n < 1 || n > MaxPAInputBits:
 		return fmt.Errorf("%w: %d input bits outside [1, %d]", ErrInvalidPA, n, MaxPAInputBits)
-	case m < 1 || m > n:
-		return fmt.Errorf("%w: secret_key_length %d outside [1, %d]", ErrInvalidPA, m, n)
+	case m < 1 || m > min(n, MaxPAOutputBits):
+		return fmt.Errorf("%w: secret_key_length %d outside [1, %d]", ErrInvalidPA, m, min(n, MaxPAOutputBits))
 	}
 	return nil
 }

@@ -87,6 +87,11 @@ func TestCheckPAParamsRejects(t *testing.T) {
 	if err := CheckPAParams(huge, nil, MaxPAInputBits+1); !errors.Is(err, ErrInvalidPA) {
 		t.Errorf("huge: err %v", err)
 	}
+	// The output bound is checked before the seed is looked at.
+	wide := PAParams{OutputBits: MaxPAOutputBits + 1, InputBits: MaxPAInputBits}
+	if err := CheckPAParams(wide, nil, MaxPAInputBits); !errors.Is(err, ErrInvalidPA) || !strings.Contains(err.Error(), "secret_key_length") {
+		t.Errorf("secret key longer than MaxPAOutputBits: err %v", err)
+	}
 }
 
 func TestFinalKeyLength(t *testing.T) {

@@ -22,6 +22,13 @@ const (
 	// one per quadrature, and each EC_BLOCK also carries his rotation and
 	// norms (BlockSideInfo). Blocks are multiples of 8 quadratures.
 	SchemeMultidimensional = "multidimensional"
+	// SchemeSlice is slice reconciliation (recon_slice.go): Bob quantizes
+	// each quadrature into Bits slices, sends the least significant ones
+	// whole (BlockSideInfo.Disclosed) and one syndrome per other slice,
+	// each slice with its own quasi-cyclic code (ReconciliationPlan.Slices).
+	// Asked of the planner, it is planned where it reconciles more than
+	// multidimensional reconciliation (at SNR above about 0.3).
+	SchemeSlice = "slice"
 )
 
 // Defaults of PlanReconciliation.
@@ -115,14 +122,37 @@ type ReconciliationPlan struct {
 	Matrix *ParityCheck
 	// QC, when not nil, is a quasi-cyclic code with rate adaptation
 	// (EC_INITIALIZATION's "qc_ldpc") that replaces the generated Code.
-	QC     *qcldpc.Description
+	QC *qcldpc.Description
+	// Slices, when not nil, is the plan of slice reconciliation
+	// (SchemeSlice), with its own codes; Code, Matrix and QC are then unused
+	// and Slices.Blocks equals Blocks.
+	Slices *SlicePlan
 	Blocks int
 	Noise  float64
 }
 
-// N is the block length: the bits of one code word.
+// QCCodes returns the plan's quasi-cyclic codes: the one of a plan with a
+// quasi-cyclic code, every slice's of a slice plan, else none.
+func (p ReconciliationPlan) QCCodes() []qcldpc.Description {
+	switch {
+	case p.Slices != nil:
+		return p.Slices.Codes
+	case p.QC != nil && p.Matrix == nil:
+		return []qcldpc.Description{*p.QC}
+	}
+	return nil
+}
+
+// N is the block length: the bits of one code word (of a slice plan, the
+// longest of its codes' words).
 func (p ReconciliationPlan) N() int {
 	switch {
+	case p.Slices != nil:
+		n := 0
+		for _, d := range p.Slices.Codes {
+			n = max(n, d.N())
+		}
+		return n
 	case p.Matrix != nil:
 		return p.Matrix.N()
 	case p.QC != nil:
@@ -131,9 +161,12 @@ func (p ReconciliationPlan) N() int {
 	return p.Code.N
 }
 
-// M is the number of syndrome bits per block.
+// M is the number of syndrome bits per block (of a slice plan, all its
+// slices' syndromes).
 func (p ReconciliationPlan) M() int {
 	switch {
+	case p.Slices != nil:
+		return p.Slices.BlockLeakedBits()
 	case p.Matrix != nil:
 		return p.Matrix.M()
 	case p.QC != nil:
@@ -143,8 +176,12 @@ func (p ReconciliationPlan) M() int {
 }
 
 // ChannelBits is the number of key quadratures one block is tied to: every
-// bit of the code word but the shortened and punctured ones.
+// bit of the code word but the shortened and punctured ones (of a slice
+// plan, every slice's code has that many).
 func (p ReconciliationPlan) ChannelBits() int {
+	if p.Slices != nil {
+		return p.Slices.Quadratures()
+	}
 	if p.QC != nil && p.Matrix == nil {
 		return p.QC.ChannelBits()
 	}
@@ -154,6 +191,9 @@ func (p ReconciliationPlan) ChannelBits() int {
 // BlockKeyBits is the number of key bits a decoded block yields: every bit
 // of the code word but the shortened ones.
 func (p ReconciliationPlan) BlockKeyBits() int {
+	if p.Slices != nil {
+		return p.Slices.BlockKeyBits()
+	}
 	if p.QC != nil && p.Matrix == nil {
 		return p.QC.KeyBits()
 	}
@@ -176,10 +216,23 @@ func (p ReconciliationPlan) Quadratures() int { return p.Blocks * p.ChannelBits(
 // Validate checks the plan against the limits (a plan received from the
 // network goes through it before any allocation).
 func (p ReconciliationPlan) Validate() error {
-	if p.Scheme != SchemeSign && p.Scheme != SchemeMultidimensional {
-		return fmt.Errorf("%w: reconciliation %q not supported (want %q or %q)", ErrInvalidPlan, p.Scheme, SchemeSign, SchemeMultidimensional)
+	if p.Scheme != SchemeSign && p.Scheme != SchemeMultidimensional && p.Scheme != SchemeSlice {
+		return fmt.Errorf("%w: reconciliation %q not supported (want %q, %q or %q)", ErrInvalidPlan, p.Scheme, SchemeSign, SchemeMultidimensional, SchemeSlice)
+	}
+	if (p.Scheme == SchemeSlice) != (p.Slices != nil) {
+		return fmt.Errorf("%w: reconciliation %q with slices given: %t", ErrInvalidPlan, p.Scheme, p.Slices != nil)
 	}
 	switch {
+	case p.Slices != nil:
+		if p.Matrix != nil || p.QC != nil {
+			return fmt.Errorf("%w: a slice plan carries its codes in its slices", ErrInvalidPlan)
+		}
+		if p.Slices.Blocks != p.Blocks {
+			return fmt.Errorf("%w: %d blocks, the slice plan has %d", ErrInvalidPlan, p.Blocks, p.Slices.Blocks)
+		}
+		if err := p.Slices.Validate(); err != nil {
+			return err
+		}
 	case p.Matrix != nil:
 	case p.QC != nil:
 		if err := p.QC.Validate(); err != nil {
@@ -199,7 +252,7 @@ func (p ReconciliationPlan) Validate() error {
 	if p.Scheme == SchemeMultidimensional && p.ChannelBits()%mdDim != 0 {
 		return fmt.Errorf("%w: multidimensional blocks must be multiples of %d quadratures, got %d", ErrInvalidPlan, mdDim, p.ChannelBits())
 	}
-	if p.Blocks < 1 || int64(p.Blocks)*int64(p.N()) > MaxPlanKeyBits {
+	if p.Slices == nil && (p.Blocks < 1 || int64(p.Blocks)*int64(p.N()) > MaxPlanKeyBits) {
 		return fmt.Errorf("%w: blocks = %d outside [1, %d]", ErrInvalidPlan, p.Blocks, MaxPlanKeyBits/p.N())
 	}
 	return nil
@@ -285,7 +338,7 @@ func PlanReconciliation(p PlanParams) (ReconciliationPlan, error) {
 	capacity := SignChannelCapacity
 	defaultFraction := DefaultRateFraction
 	switch scheme {
-	case SchemeSign:
+	case SchemeSign, SchemeSlice:
 	case SchemeMultidimensional:
 		capacity, defaultFraction = BIAWGNCapacity, DefaultMDRateFraction
 	default:
@@ -298,6 +351,9 @@ func PlanReconciliation(p PlanParams) (ReconciliationPlan, error) {
 	}
 	if scheme == SchemeMultidimensional && p.Codes != CodesGenerated && p.KeyQuadratures >= MinQCBlockLength {
 		return planQCReconciliation(p)
+	}
+	if scheme == SchemeSlice {
+		return planSliceReconciliation(p)
 	}
 	maxN := p.MaxBlockLength
 	if maxN == 0 {
@@ -626,6 +682,61 @@ type BlockSideInfo struct {
 	// Hash is BlockHash of Bob's code word (0: none, as from a peer that
 	// sends none): Alice refuses a decoded word that does not match it.
 	Hash int64
+	// Disclosed is, for slice reconciliation, the block's disclosed
+	// slices one after the other, least significant first (one bit per
+	// quadrature each); nil for the other schemes.
+	Disclosed []uint8
+}
+
+// BobSide is Bob's side of any plan: a BobReconciler, or a SliceBob for
+// slice reconciliation (NewBobSide).
+type BobSide interface {
+	// Syndrome is EC_BLOCK's "syndrome" of block i (of a slice block,
+	// every coded slice's one after the other).
+	Syndrome(i int) ([]uint8, error)
+	// SideInfo is what EC_BLOCK carries besides it.
+	SideInfo(i int) (BlockSideInfo, error)
+	// Accept records Alice's verdict on block i.
+	Accept(i int, decoded bool) error
+	// Key is the key bits of the decoded blocks, in block order.
+	Key() []uint8
+	Stats() ReconciliationStats
+}
+
+// AliceSide is Alice's side of any plan: an AliceReconciler, or a
+// SliceAlice for slice reconciliation (NewAliceSide).
+type AliceSide interface {
+	// CheckBlockShape checks the sizes of a block's arrays before they
+	// are read.
+	CheckBlockShape(i, syndromeBits, rotation, norms, disclosedBits int) error
+	DecodeBlockSide(i int, syndrome []uint8, side BlockSideInfo) error
+	DecodeBlocks(in []BlockInput) []error
+	Key() []uint8
+	Stats() ReconciliationStats
+}
+
+// NewBobSide is Bob's side of plan for his key quadratures y, with src the
+// source of his random bits (a CSPRNG outside tests).
+func NewBobSide(plan ReconciliationPlan, y []float64, src io.Reader) (BobSide, error) {
+	if plan.Slices != nil || plan.Scheme == SchemeSlice {
+		if err := plan.Validate(); err != nil {
+			return nil, err
+		}
+		return NewSliceBob(*plan.Slices, y, src)
+	}
+	return NewBobReconcilerFrom(plan, y, src)
+}
+
+// NewAliceSide is Alice's side of plan for her key quadratures x and the
+// estimated channel.
+func NewAliceSide(plan ReconciliationPlan, x []float64, ch Channel) (AliceSide, error) {
+	if plan.Slices != nil || plan.Scheme == SchemeSlice {
+		if err := plan.Validate(); err != nil {
+			return nil, err
+		}
+		return NewSliceAlice(*plan.Slices, x, ch)
+	}
+	return NewAliceReconciler(plan, x, ch)
 }
 
 // NewBobReconciler takes Bob's key quadratures in SNU (KeyQuadratures of his
@@ -832,46 +943,64 @@ func (a *AliceReconciler) DecodeBlocks(in []BlockInput) []error {
 			todo = append(todo, k)
 		}
 	}
-	workers := min(len(todo), runtime.GOMAXPROCS(0))
-	for len(a.workers) < workers {
-		w, err := a.newWorker()
-		if err != nil {
-			workers = len(a.workers) // decode on the decoders there are
-			break
-		}
-		a.workers = append(a.workers, w)
-	}
 	iters := make([]int, len(in))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func(w *aliceWorker) {
-			defer wg.Done()
-			for k := range next {
-				iters[k], errs[k] = a.decode(w, in[k].Index, in[k].Syndrome, in[k].Side)
-			}
-		}(a.workers[w])
-	}
-	for _, k := range todo {
-		next <- k
-	}
-	close(next)
-	wg.Wait()
+	inParallel(todo, func() int { return len(a.workers) }, func() error {
+		w, err := a.newWorker()
+		if err == nil {
+			a.workers = append(a.workers, w)
+		}
+		return err
+	}, func(w, k int) {
+		iters[k], errs[k] = a.decode(a.workers[w], in[k].Index, in[k].Syndrome, in[k].Side)
+	})
 	for _, it := range iters {
 		a.iters += it
 	}
 	return errs
 }
 
+// inParallel calls do(w, k) for every k of todo on min(len(todo),
+// GOMAXPROCS) goroutines, each with its own worker w in [0, have()): grow
+// makes one more worker, and when it fails the calls run on the workers
+// there are (at least one, which the caller made first).
+func inParallel(todo []int, have func() int, grow func() error, do func(w, k int)) {
+	workers := min(len(todo), runtime.GOMAXPROCS(0))
+	for have() < workers {
+		if grow() != nil {
+			workers = have()
+			break
+		}
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for k := range next {
+				do(w, k)
+			}
+		}(w)
+	}
+	for _, k := range todo {
+		next <- k
+	}
+	close(next)
+	wg.Wait()
+}
+
 // CheckBlockShape checks the sizes of a block before its arrays are read:
 // the index within the plan, the syndrome's bit count and, for
 // multidimensional reconciliation, the numbers of rotation and norm values
-// (sign reconciliation ignores them). An error wraps ErrInvalidBlock. A
-// packed EC_BLOCK batch is checked with it before anything is unpacked.
-func (a *AliceReconciler) CheckBlockShape(i, syndromeBits, rotation, norms int) error {
+// (sign reconciliation ignores them); disclosed bits belong to slice
+// blocks only. An error wraps ErrInvalidBlock. A packed EC_BLOCK batch is
+// checked with it before anything is unpacked.
+func (a *AliceReconciler) CheckBlockShape(i, syndromeBits, rotation, norms, disclosedBits int) error {
 	if err := a.checkIndex(i); err != nil {
 		return err
+	}
+	if disclosedBits != 0 {
+		return fmt.Errorf("%w: %d disclosed bits in a block of %s reconciliation", ErrInvalidBlock, disclosedBits, a.plan.Scheme)
 	}
 	if syndromeBits != a.code.m {
 		return fmt.Errorf("%w: syndrome of %d bits, want %d", ErrInvalidBlock, syndromeBits, a.code.m)
@@ -885,7 +1014,7 @@ func (a *AliceReconciler) CheckBlockShape(i, syndromeBits, rotation, norms int) 
 
 // checkBlock is what DecodeBlockSide checks before decoding.
 func (a *AliceReconciler) checkBlock(i int, syndrome []uint8, side BlockSideInfo) error {
-	if err := a.CheckBlockShape(i, len(syndrome), len(side.Rotation), len(side.Norms)); err != nil {
+	if err := a.CheckBlockShape(i, len(syndrome), len(side.Rotation), len(side.Norms), len(side.Disclosed)); err != nil {
 		return err
 	}
 	if a.states[i] != BlockPending {

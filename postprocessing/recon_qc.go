@@ -94,7 +94,7 @@ var measuredEfficiency = []struct{ snr, beta float64 }{
 //	  QOSST_EC_BLOCKS=<n> go test -run '^$' -bench ReconcileSNR -benchtime 1x ./postprocessing/
 //
 // With the wide families (qcldpc family_wide.go, the planner's codes
-// from 2^20 bits): SNR 1.0 (family 38 punctured to rate 0.43): 0/66 at
+// from 2^20 bits when these were measured, from 2^18 now): SNR 1.0 (family 38 punctured to rate 0.43): 0/66 at
 // 0.86, more than 33 of 66 failed at 0.865; 0.5 (family 38): 0/60 at 0.89,
 // more than 24 of 60 at 0.895; 0.16 (family 37): 0/128 at 0.935, 6/128 at
 // 0.945 (none of them a wrong word); 0.08 (family 36): 1/128 at 0.955;
@@ -417,7 +417,8 @@ func planQCReconciliation(p PlanParams) (ReconciliationPlan, error) {
 const FallbackMargin = 0.01
 
 // PlanWithout plans p again after the peer answered EC_DENIED to denied, a
-// plan with a quasi-cyclic code. When denied's family is a wide one
+// plan with a quasi-cyclic code. When denied is a slice plan, the new plan
+// is p's multidimensional one (next.Scheme). When denied's family is a wide one
 // (qcldpc.IsWide), the new plan is among p's families less every wide one,
 // at the same block length and FallbackMargin below denied's β: the twins
 // have the same density evolution, and ForRate picks among them as it did
@@ -436,6 +437,17 @@ const FallbackMargin = 0.01
 // has no quasi-cyclic code, or no family is left. next is p as planned (its
 // Families and Efficiency set).
 func PlanWithout(p PlanParams, denied ReconciliationPlan) (plan ReconciliationPlan, next PlanParams, ok bool, err error) {
+	if denied.Slices != nil {
+		// A peer built before slice reconciliation (or refusing one of its
+		// codes): multidimensional reconciliation, whose own denials
+		// follow below.
+		next = p
+		next.Scheme = SchemeMultidimensional
+		if plan, err = PlanReconciliation(next); err != nil {
+			return ReconciliationPlan{}, p, false, err
+		}
+		return plan, next, true, nil
+	}
 	if denied.QC == nil {
 		return ReconciliationPlan{}, p, false, nil
 	}

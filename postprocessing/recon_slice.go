@@ -444,6 +444,31 @@ func (b *SliceBob) Hash(i int) (int64, error) {
 	return BlockHash(i, concatWords(b.words[i])), nil
 }
 
+// Syndrome returns block i's syndromes one after the other, most
+// significant coded slice first: EC_BLOCK's "syndrome" of a slice block.
+func (b *SliceBob) Syndrome(i int) ([]uint8, error) {
+	syn, err := b.Syndromes(i)
+	if err != nil {
+		return nil, err
+	}
+	return concatWords(syn), nil
+}
+
+// SideInfo returns block i's hash and its disclosed slices one after the
+// other, least significant first: what EC_BLOCK carries besides the
+// syndrome.
+func (b *SliceBob) SideInfo(i int) (BlockSideInfo, error) {
+	d, err := b.Disclosed(i)
+	if err != nil {
+		return BlockSideInfo{}, err
+	}
+	h, err := b.Hash(i)
+	if err != nil {
+		return BlockSideInfo{}, err
+	}
+	return BlockSideInfo{Hash: h, Disclosed: concatWords(d)}, nil
+}
+
 // Accept records whether Alice decoded block i.
 func (b *SliceBob) Accept(i int, decoded bool) error {
 	if err := b.plan.checkBlock(i); err != nil {
@@ -512,19 +537,24 @@ func sliceStats(p SlicePlan, state []BlockState, iters int) ReconciliationStats 
 }
 
 // SliceAlice is Alice's side of slice reconciliation. It is not safe for
-// concurrent use.
+// concurrent use; DecodeBlocks decodes the blocks of one call in parallel
+// itself.
 type SliceAlice struct {
-	plan  SlicePlan
-	sc    *sliceCodes
-	x     []float64
-	ch    Channel
-	words [][][]uint8
-	state []BlockState
-	iters int
+	plan    SlicePlan
+	sc      *sliceCodes
+	x       []float64
+	ch      Channel
+	words   [][][]uint8
+	state   []BlockState
+	iters   int
+	workers []*sliceWorker // workers[0] from the start, the others on first use
+}
+
+// sliceWorker is one decoder per coded slice with the buffers of a block.
+type sliceWorker struct {
 	decs  []blockDecoder
 	llr   []float64
-	known []uint16
-	mask  uint16
+	known []uint16 // the slices known so far of each quadrature
 }
 
 // NewSliceAlice takes Alice's key quadratures (the first Blocks ×
@@ -542,18 +572,28 @@ func NewSliceAlice(plan SlicePlan, x []float64, ch Channel) (*SliceAlice, error)
 		return nil, fmt.Errorf("%w: %d key quadratures, the plan needs %d", ErrInvalidPlan, len(x), need)
 	}
 	a := &SliceAlice{plan: plan, sc: sc, x: x[:plan.Blocks*q], ch: ch,
-		words: make([][][]uint8, plan.Blocks), state: make([]BlockState, plan.Blocks), known: make([]uint16, q)}
+		words: make([][][]uint8, plan.Blocks), state: make([]BlockState, plan.Blocks)}
+	w, err := a.newWorker()
+	if err != nil {
+		return nil, err
+	}
+	a.workers = []*sliceWorker{w}
+	return a, nil
+}
+
+func (a *SliceAlice) newWorker() (*sliceWorker, error) {
+	w := &sliceWorker{known: make([]uint16, a.plan.Quadratures())}
 	n := 0
-	for _, c := range sc.codes {
+	for _, c := range a.sc.codes {
 		dec, err := c.newDecoder(0)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrInvalidPlan, err)
 		}
-		a.decs = append(a.decs, dec)
+		w.decs = append(w.decs, dec)
 		n = max(n, c.n)
 	}
-	a.llr = make([]float64, n)
-	return a, nil
+	w.llr = make([]float64, n)
+	return w, nil
 }
 
 // DecodeBlock decodes block i from its disclosed slices (least significant
@@ -561,6 +601,105 @@ func NewSliceAlice(plan SlicePlan, x []float64, ch Channel) (*SliceAlice, error)
 // after slice; hash, when not 0, is Bob's BlockHash of the block's words.
 // A slice that does not decode fails the block (ErrBlockFailed).
 func (a *SliceAlice) DecodeBlock(i int, disclosed, syndromes [][]uint8, hash int64) error {
+	if err := a.check(i, disclosed, syndromes, hash); err != nil {
+		return err
+	}
+	it, err := a.decode(a.workers[0], i, disclosed, syndromes, hash)
+	a.iters += it
+	return err
+}
+
+// CheckBlockShape checks the sizes of a block before its arrays are read:
+// the index within the plan, the syndrome bits (every coded slice's, one
+// after the other) and the disclosed bits (Disclosed × Quadratures); a
+// slice block has no rotation or norms. An error wraps ErrInvalidBlock.
+func (a *SliceAlice) CheckBlockShape(i, syndromeBits, rotation, norms, disclosedBits int) error {
+	p := a.plan
+	if err := p.checkBlock(i); err != nil {
+		return err
+	}
+	switch {
+	case syndromeBits != p.BlockLeakedBits():
+		return fmt.Errorf("%w: syndromes of %d bits, want %d (%d slices)", ErrInvalidBlock, syndromeBits, p.BlockLeakedBits(), p.Coded())
+	case disclosedBits != p.Disclosed*p.Quadratures():
+		return fmt.Errorf("%w: %d disclosed bits, want %d (%d slices of %d quadratures)", ErrInvalidBlock, disclosedBits, p.Disclosed*p.Quadratures(), p.Disclosed, p.Quadratures())
+	case rotation != 0 || norms != 0:
+		return fmt.Errorf("%w: a slice block carries no rotation or norms", ErrInvalidBlock)
+	}
+	return nil
+}
+
+// split cuts a block's syndromes and disclosed bits, one after the other
+// as EC_BLOCK carries them, into slices.
+func (a *SliceAlice) split(i int, syndrome []uint8, side BlockSideInfo) (disclosed, syndromes [][]uint8, err error) {
+	if err := a.CheckBlockShape(i, len(syndrome), len(side.Rotation), len(side.Norms), len(side.Disclosed)); err != nil {
+		return nil, nil, err
+	}
+	q := a.plan.Quadratures()
+	for s := range a.plan.Disclosed {
+		disclosed = append(disclosed, side.Disclosed[s*q:(s+1)*q])
+	}
+	for _, c := range a.sc.codes {
+		syndromes, syndrome = append(syndromes, syndrome[:c.m]), syndrome[c.m:]
+	}
+	return disclosed, syndromes, nil
+}
+
+// DecodeBlockSide decodes block i from its syndromes one after the other
+// (most significant coded slice first) and side's hash and disclosed
+// slices: the form EC_BLOCK carries.
+func (a *SliceAlice) DecodeBlockSide(i int, syndrome []uint8, side BlockSideInfo) error {
+	disclosed, syndromes, err := a.split(i, syndrome, side)
+	if err != nil {
+		return err
+	}
+	return a.DecodeBlock(i, disclosed, syndromes, side.Hash)
+}
+
+// DecodeBlocks decodes several blocks (an EC_BLOCK batch) at once, on as
+// many workers as there are blocks, at most GOMAXPROCS (each made on first
+// use and kept), and returns one error per block as DecodeBlockSide would.
+// A block index given twice in one call is an ErrInvalidBlock for the
+// second.
+func (a *SliceAlice) DecodeBlocks(in []BlockInput) []error {
+	errs := make([]error, len(in))
+	type split struct{ disclosed, syndromes [][]uint8 }
+	parts := make([]split, len(in))
+	var todo []int
+	seen := make(map[int]bool, len(in))
+	for k, b := range in {
+		if seen[b.Index] {
+			errs[k] = fmt.Errorf("%w: block %d given twice", ErrInvalidBlock, b.Index)
+			continue
+		}
+		seen[b.Index] = true
+		d, s, err := a.split(b.Index, b.Syndrome, b.Side)
+		if err == nil {
+			err = a.check(b.Index, d, s, b.Side.Hash)
+		}
+		if errs[k] = err; err == nil {
+			parts[k] = split{d, s}
+			todo = append(todo, k)
+		}
+	}
+	iters := make([]int, len(in))
+	inParallel(todo, func() int { return len(a.workers) }, func() error {
+		w, err := a.newWorker()
+		if err == nil {
+			a.workers = append(a.workers, w)
+		}
+		return err
+	}, func(w, k int) {
+		iters[k], errs[k] = a.decode(a.workers[w], in[k].Index, parts[k].disclosed, parts[k].syndromes, in[k].Side.Hash)
+	})
+	for _, it := range iters {
+		a.iters += it
+	}
+	return errs
+}
+
+// check is what DecodeBlock checks before decoding.
+func (a *SliceAlice) check(i int, disclosed, syndromes [][]uint8, hash int64) error {
 	p := a.plan
 	q := p.Quadratures()
 	if err := p.checkBlock(i); err != nil {
@@ -577,8 +716,6 @@ func (a *SliceAlice) DecodeBlock(i int, disclosed, syndromes [][]uint8, hash int
 	if err := checkBlockHash(hash); err != nil {
 		return err
 	}
-	clear(a.known)
-	a.mask = 0
 	for s, bits := range disclosed {
 		if len(bits) != q {
 			return fmt.Errorf("%w: disclosed slice %d has %d bits, want %d", ErrInvalidBlock, s, len(bits), q)
@@ -587,9 +724,7 @@ func (a *SliceAlice) DecodeBlock(i int, disclosed, syndromes [][]uint8, hash int
 			if v > 1 {
 				return fmt.Errorf("%w: disclosed slice %d, bit %d = %d is not a bit", ErrInvalidBlock, s, t, v)
 			}
-			a.known[t] |= uint16(v) << s
 		}
-		a.mask |= 1 << s
 	}
 	for j, c := range a.sc.codes {
 		if len(syndromes[j]) != c.m {
@@ -601,15 +736,31 @@ func (a *SliceAlice) DecodeBlock(i int, disclosed, syndromes [][]uint8, hash int
 			}
 		}
 	}
+	return nil
+}
+
+// decode decodes a checked block with worker w and records its state. Calls
+// for distinct blocks may run concurrently on distinct workers.
+func (a *SliceAlice) decode(w *sliceWorker, i int, disclosed, syndromes [][]uint8, hash int64) (iters int, err error) {
+	p := a.plan
+	q := p.Quadratures()
+	clear(w.known)
+	mask := 0
+	for s, bits := range disclosed {
+		for t, v := range bits {
+			w.known[t] |= uint16(v) << s
+		}
+		mask |= 1 << s
+	}
 	x := a.x[i*q : (i+1)*q]
 	words := make([][]uint8, p.Coded())
 	for j, c := range a.sc.codes {
-		llr := a.llr[:c.n]
+		llr := w.llr[:c.n]
 		k := 0
 		for t, role := range c.roles {
 			switch role {
 			case roleChannel:
-				llr[t] = sliceLLR(a.sc.edges, p.Bits, j, int(a.known[k]), int(a.mask), x[k], a.ch)
+				llr[t] = sliceLLR(a.sc.edges, p.Bits, j, int(w.known[k]), mask, x[k], a.ch)
 				k++
 			case roleShortened:
 				llr[t] = math.Inf(1)
@@ -618,32 +769,32 @@ func (a *SliceAlice) DecodeBlock(i int, disclosed, syndromes [][]uint8, hash int
 			}
 		}
 		words[j] = make([]uint8, c.n)
-		it, ok, err := a.decs[j].Decode(llr, syndromes[j], words[j])
-		a.iters += it
+		it, ok, err := w.decs[j].Decode(llr, syndromes[j], words[j])
+		iters += it
 		if err != nil {
-			return fmt.Errorf("%w: slice %d: %w", ErrInvalidBlock, j, err)
+			return iters, fmt.Errorf("%w: slice %d: %w", ErrInvalidBlock, j, err)
 		}
 		if !ok {
 			a.state[i] = BlockFailed
-			return fmt.Errorf("%w: block %d, slice %d after %d iterations", ErrBlockFailed, i, j, it)
+			return iters, fmt.Errorf("%w: block %d, slice %d after %d iterations", ErrBlockFailed, i, j, it)
 		}
 		shift := p.Bits - 1 - j
 		k = 0
 		for t, role := range c.roles {
 			if role == roleChannel {
-				a.known[k] |= uint16(words[j][t]) << shift
+				w.known[k] |= uint16(words[j][t]) << shift
 				k++
 			}
 		}
-		a.mask |= 1 << shift
+		mask |= 1 << shift
 	}
 	if hash != 0 && BlockHash(i, concatWords(words)) != hash {
 		a.state[i] = BlockFailed
-		return fmt.Errorf("%w: block %d reached every syndrome with other words than Bob's (block hash differs)", ErrBlockFailed, i)
+		return iters, fmt.Errorf("%w: block %d reached every syndrome with other words than Bob's (block hash differs)", ErrBlockFailed, i)
 	}
 	a.words[i] = words
 	a.state[i] = BlockDecoded
-	return nil
+	return iters, nil
 }
 
 // Key returns the key bits of the decoded blocks in block order.
@@ -669,10 +820,17 @@ type SliceParams struct {
 	// default target at that SNR, kept ThresholdMargin below the code's
 	// threshold.
 	Efficiency []float64
+	// Beta, when not 0, replaces the planner's default target β at each
+	// slice's equivalent SNR (Efficiency still multiplies it), and the
+	// threshold margin is not checked.
+	Beta float64
 	// MaxBlockLength bounds the quadratures of a block (0: DefaultQCBlockLength).
 	MaxBlockLength int
 	// Seed seeds the codes (slice j's code gets Seed + j).
 	Seed int64
+	// Families restricts the code families (qcldpc.ForRateAmong); nil:
+	// all of them.
+	Families []int
 }
 
 var (
@@ -735,12 +893,15 @@ func equivalentSNR(c float64) float64 {
 }
 
 // sliceTargets returns each coded slice's equivalent SNR and target rate
-// (efficiency times the default β there, times the Gaussian capacity
-// there), for blocks of q quadratures.
-func sliceTargets(caps []float64, q int, eff []float64) (snrs, rates []float64) {
+// (efficiency times the default β there, or beta when not 0, times the
+// Gaussian capacity there), for blocks of q quadratures.
+func sliceTargets(caps []float64, q int, beta float64, eff []float64) (snrs, rates []float64) {
 	for j, c := range caps {
 		s := equivalentSNR(c)
 		e := DefaultEfficiencyAt(s, q)
+		if beta != 0 {
+			e = beta
+		}
 		if j < len(eff) {
 			e *= eff[j]
 		}
@@ -761,7 +922,7 @@ func DefaultSliceShape(snr float64, q int) (bits, disclosed int, ok bool) {
 	for m := 3; m <= 6; m++ {
 		for d := 0; d < m; d++ {
 			_, caps := SliceCapacities(snr, m, d)
-			_, rates := sliceTargets(caps, q, nil)
+			_, rates := sliceTargets(caps, q, 0, nil)
 			sum, fine := 0.0, true
 			for _, r := range rates {
 				if r < lo {
@@ -780,8 +941,8 @@ func DefaultSliceShape(snr float64, q int) (bits, disclosed int, ok bool) {
 // sliceCode returns the code for rate with exactly q channel bits: the
 // shortest length whose ForRate code has at least q channel bits, with the
 // excess shortened. ok is false when even MaxLength bits give fewer.
-func sliceCode(rate float64, q int) (qcldpc.Description, bool, error) {
-	at := func(n int) (qcldpc.Description, error) { return qcldpc.ForRate(rate, n) }
+func sliceCode(rate float64, q int, among []int) (qcldpc.Description, bool, error) {
+	at := func(n int) (qcldpc.Description, error) { return qcldpc.ForRateAmong(rate, n, among) }
 	d, err := at(qcldpc.MaxLength)
 	if err != nil {
 		return d, false, fmt.Errorf("%w: %w", ErrInvalidPlan, err)
@@ -832,6 +993,9 @@ func PlanSlices(p SliceParams) (SlicePlan, error) {
 	case p.KeyQuadratures < MinQCBlockLength:
 		return SlicePlan{}, fmt.Errorf("%w: %d key quadratures, fewer than one block of %d", ErrInvalidPlan, p.KeyQuadratures, MinQCBlockLength)
 	}
+	if !(p.Beta >= 0 && p.Beta < 1) {
+		return SlicePlan{}, fmt.Errorf("%w: target β %g outside [0, 1)", ErrInvalidPlan, p.Beta)
+	}
 	for j, e := range p.Efficiency {
 		if !(e > 0 && e <= 1.5) {
 			return SlicePlan{}, fmt.Errorf("%w: efficiency of slice %d = %g outside (0, 1.5]", ErrInvalidPlan, j, e)
@@ -855,7 +1019,7 @@ func PlanSlices(p SliceParams) (SlicePlan, error) {
 		if q < MinQCBlockLength {
 			return SlicePlan{}, fmt.Errorf("%w: the slice codes need blocks shorter than %d quadratures", ErrInvalidPlan, MinQCBlockLength)
 		}
-		snrs, rates := sliceTargets(caps, q, p.Efficiency)
+		snrs, rates := sliceTargets(caps, q, p.Beta, p.Efficiency)
 		plan := SlicePlan{Bits: bits, Disclosed: disclosed, Scale: p.Scale, Blocks: blocks}
 		fits := true
 		for j, r := range rates {
@@ -868,13 +1032,13 @@ func PlanSlices(p SliceParams) (SlicePlan, error) {
 				target := r * (1 - float64(step)*thresholdStep/DefaultEfficiencyAt(snrs[j], q))
 				var ok bool
 				var err error
-				if d, ok, err = sliceCode(target, q); err != nil {
+				if d, ok, err = sliceCode(target, q, p.Families); err != nil {
 					return SlicePlan{}, fmt.Errorf("slice %d: %w", j, err)
 				} else if !ok {
 					fits = false
 					break
 				}
-				if p.Efficiency != nil {
+				if p.Efficiency != nil || p.Beta != 0 {
 					break
 				}
 				// β of the code at the equivalent SNR, kept below its threshold.
@@ -899,4 +1063,30 @@ func PlanSlices(p SliceParams) (SlicePlan, error) {
 		}
 		return plan, nil
 	}
+}
+
+// planSliceReconciliation is PlanReconciliation for SchemeSlice: the slice
+// plan (PlanSlices at p's SNR and block bound, Bob's quadratures of
+// standard deviation √(Noise·(1 + SNR)), p's families, p's Efficiency as
+// every slice code's target β at its equivalent SNR) when it reconciles
+// more bits than the multidimensional plan of the same parameters, else
+// that plan.
+func planSliceReconciliation(p PlanParams) (ReconciliationPlan, error) {
+	md := p
+	md.Scheme = SchemeMultidimensional
+	mdPlan, mdErr := PlanReconciliation(md)
+	if p.Codes == CodesGenerated || p.KeyQuadratures < MinQCBlockLength || !(p.Noise > 0) {
+		return mdPlan, mdErr
+	}
+	sp, err := PlanSlices(SliceParams{KeyQuadratures: p.KeyQuadratures, SNR: p.SNR, Scale: math.Sqrt(p.Noise * (1 + p.SNR)),
+		MaxBlockLength: p.MaxBlockLength, Seed: p.Seed, Families: p.Families, Beta: p.Efficiency})
+	if err != nil {
+		return mdPlan, mdErr
+	}
+	bits := func(rate float64, quadratures int) float64 { return rate * float64(quadratures) }
+	if mdErr == nil && bits(sp.Rate(), sp.Blocks*sp.Quadratures()) <= bits(mdPlan.Rate(), mdPlan.Quadratures()) {
+		return mdPlan, nil
+	}
+	plan := ReconciliationPlan{Scheme: SchemeSlice, Slices: &sp, Blocks: sp.Blocks, Noise: p.Noise}
+	return plan, plan.Validate()
 }

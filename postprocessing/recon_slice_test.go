@@ -434,3 +434,140 @@ func TestMDCapacityCoarse(t *testing.T) {
 		}
 	}
 }
+
+// Slices through the interfaces the stations use: Bob's syndromes and
+// disclosed slices one after the other, as EC_BLOCK carries them, decoded
+// by Alice in one parallel batch. A block given twice, a block whose hash
+// is not Bob's and blocks of the wrong shape are refused; the others
+// decode, and both sides agree on the key and its statistics.
+func TestSliceSidesRoundTrip(t *testing.T) {
+	sp, ch := testSlicePlan(t, 1)
+	plan := ReconciliationPlan{Scheme: SchemeSlice, Slices: &sp, Blocks: sp.Blocks, Noise: ch.Noise}
+	if err := plan.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if plan.M() != sp.BlockLeakedBits() || plan.ChannelBits() != sp.Quadratures() || plan.Rate() != sp.Rate() || len(plan.QCCodes()) != sp.Coded() {
+		t.Fatalf("plan's sizes differ from the slice plan's: M %d, channel bits %d, rate %g", plan.M(), plan.ChannelBits(), plan.Rate())
+	}
+	x, y, rng := sliceData(sp, ch, 2)
+	bob, err := NewBobSide(plan, y, randReader{rng})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice, err := NewAliceSide(plan, x, ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := sp.Quadratures()
+	if err := alice.CheckBlockShape(0, plan.M(), 0, 0, sp.Disclosed*q-1); !errors.Is(err, ErrInvalidBlock) {
+		t.Errorf("short disclosed bits: %v", err)
+	}
+	if err := alice.CheckBlockShape(0, plan.M()+1, 0, 0, sp.Disclosed*q); !errors.Is(err, ErrInvalidBlock) {
+		t.Errorf("long syndrome: %v", err)
+	}
+	if err := alice.CheckBlockShape(0, plan.M(), 8, 1, sp.Disclosed*q); !errors.Is(err, ErrInvalidBlock) {
+		t.Errorf("rotations in a slice block: %v", err)
+	}
+	var in []BlockInput
+	for i := range sp.Blocks {
+		syn, err := bob.Syndrome(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		side, err := bob.SideInfo(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(syn) != plan.M() || len(side.Disclosed) != sp.Disclosed*q || side.Rotation != nil {
+			t.Fatalf("block %d: %d syndrome bits, %d disclosed bits", i, len(syn), len(side.Disclosed))
+		}
+		in = append(in, BlockInput{Index: i, Syndrome: syn, Side: side})
+	}
+	in[1].Side.Hash ^= 1                // not Bob's words: refused once decoded
+	in = append(in, in[0])              // given twice
+	in[2].Syndrome = in[2].Syndrome[1:] // wrong shape
+	errs := alice.DecodeBlocks(in)
+	if errs[0] != nil || !errors.Is(errs[1], ErrBlockFailed) || !errors.Is(errs[2], ErrInvalidBlock) || !errors.Is(errs[3], ErrInvalidBlock) {
+		t.Fatalf("errors %v", errs)
+	}
+	for i := range sp.Blocks {
+		if err := bob.Accept(i, errs[i] == nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sa, sb := alice.Stats(), bob.Stats()
+	if sa.Decoded != 1 || sb.Decoded != 1 || sa.KeyBits != sb.KeyBits || sa.LeakedBits != sb.LeakedBits || sa.Quadratures != sb.Quadratures {
+		t.Fatalf("stats differ: Alice %+v, Bob %+v", sa, sb)
+	}
+	if sb.KeyBits != sp.BlockKeyBits() || sb.LeakedBits != sp.BlockLeakedBits()+BlockHashBits {
+		t.Fatalf("Bob's stats %+v charge other bits than one block's", sb)
+	}
+	if ka, kb := alice.Key(), bob.Key(); len(ka) != sp.BlockKeyBits() || VerificationHash(ka) != VerificationHash(kb) {
+		t.Fatalf("keys of %d and %d bits differ", len(ka), len(kb))
+	}
+}
+
+// A slice plan must name its scheme, carry no other code and agree with
+// the plan on the blocks; a multidimensional plan carries no slices.
+func TestSlicePlanValidate(t *testing.T) {
+	sp, _ := testSlicePlan(t, 1)
+	good := ReconciliationPlan{Scheme: SchemeSlice, Slices: &sp, Blocks: sp.Blocks, Noise: 1}
+	qc := sp.Codes[0]
+	for name, p := range map[string]ReconciliationPlan{
+		"no slices":      {Scheme: SchemeSlice, QC: &qc, Blocks: sp.Blocks, Noise: 1},
+		"md with slices": {Scheme: SchemeMultidimensional, Slices: &sp, Blocks: sp.Blocks, Noise: 1},
+		"slices and qc":  {Scheme: SchemeSlice, Slices: &sp, QC: &qc, Blocks: sp.Blocks, Noise: 1},
+		"other blocks":   {Scheme: SchemeSlice, Slices: &sp, Blocks: sp.Blocks + 1, Noise: 1},
+		"no noise":       {Scheme: SchemeSlice, Slices: &sp, Blocks: sp.Blocks},
+	} {
+		if err := p.Validate(); !errors.Is(err, ErrInvalidPlan) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if err := good.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewAliceSide(ReconciliationPlan{Scheme: SchemeSlice, Blocks: 1, Noise: 1}, nil, Channel{Gain: 1, Noise: 1}); !errors.Is(err, ErrInvalidPlan) {
+		t.Errorf("Alice's side of a slice plan without slices: %v", err)
+	}
+}
+
+// The planner gives slices where they reconcile more than multidimensional
+// reconciliation (SNR 1) and multidimensional reconciliation where they
+// do not (SNR 0.1); a denied slice plan falls back to multidimensional
+// reconciliation.
+func TestPlanReconciliationSlice(t *testing.T) {
+	if testing.Short() {
+		t.Skip("plans codes of 2^20 bits; run without -short")
+	}
+	params := func(snr float64) PlanParams {
+		return PlanParams{KeyQuadratures: 3 << 20, SNR: snr, Noise: 1.1, Seed: 5, Scheme: SchemeSlice, MaxBlockLength: 1 << 20}
+	}
+	p := params(1)
+	plan, err := PlanReconciliation(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := p
+	md.Scheme = SchemeMultidimensional
+	mdPlan, err := PlanReconciliation(md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan.Scheme != SchemeSlice || plan.Slices == nil || plan.Slices.Scale != math.Sqrt(1.1*2) {
+		t.Fatalf("SNR 1: scheme %q, slices %+v", plan.Scheme, plan.Slices)
+	}
+	if !(plan.Rate()*float64(plan.Quadratures()) > mdPlan.Rate()*float64(mdPlan.Quadratures())) {
+		t.Fatalf("slices reconcile %g bits per quadrature, multidimensional %g", plan.Rate(), mdPlan.Rate())
+	}
+	t.Logf("SNR 1: slices %d/%d, β %.3f; multidimensional β %.3f", plan.Slices.Bits, plan.Slices.Disclosed,
+		plan.Rate()/GaussianCapacity(1), mdPlan.Rate()/GaussianCapacity(1))
+	back, next, ok, err := PlanWithout(p, plan)
+	if err != nil || !ok || back.Scheme != SchemeMultidimensional || next.Scheme != SchemeMultidimensional || back.Rate() != mdPlan.Rate() {
+		t.Fatalf("after a denial: %q (rate %g), ok %t, %v", back.Scheme, back.Rate(), ok, err)
+	}
+	low, err := PlanReconciliation(params(0.1))
+	if err != nil || low.Scheme != SchemeMultidimensional {
+		t.Fatalf("SNR 0.1: %q, %v", low.Scheme, err)
+	}
+}

@@ -20,12 +20,21 @@ var errFFTPrecision = errors.New("toeplitz: FFT result not within 1/4 of an inte
 // naiveCutoff is the size n·m below which the direct product is used.
 const naiveCutoff = 1 << 16
 
+// toeplitzChunk is the fewest input bits one FFT product takes: an input
+// longer than max(m, toeplitzChunk) is hashed by column chunks of that
+// width, each an m×w Toeplitz product of its own window of diagonals, and
+// the products summed mod 2. The hash is the same; the FFT's length, and so
+// its memory (about 40 bytes per point), stays within m + max(m,
+// toeplitzChunk) whatever n. A variable so that tests can make it small.
+var toeplitzChunk = 1 << 22
+
 // ToeplitzHash returns T·x over GF(2) for the m×n Toeplitz matrix
 // T[i][j] = diag[i − j + n − 1] (i < m, j < n), where n = len(x) and diag
 // holds the n+m−1 diagonals: row i reads diag[i+n−1], diag[i+n−2], …, diag[i]
 // from left to right, so diag[0] is the top-right corner and diag[n+m−2] the
 // bottom-left one. Bits are one per byte (low bit read). Large inputs go through a real FFT
-// (O((n+m) log(n+m))), small ones through the direct product.
+// (O((n+m) log(n+m)), in column chunks beyond toeplitzChunk bits), small
+// ones through the direct product.
 func ToeplitzHash(diag, x []uint8, m int) ([]uint8, error) {
 	n := len(x)
 	if n < 1 || m < 1 {
@@ -37,7 +46,24 @@ func ToeplitzHash(diag, x []uint8, m int) ([]uint8, error) {
 	if int64(n)*int64(m) <= naiveCutoff {
 		return toeplitzNaive(diag, x, m), nil
 	}
-	return toeplitzFFT(diag, x, m)
+	w := max(m, toeplitzChunk)
+	if n <= w {
+		return toeplitzFFT(diag, x, m)
+	}
+	out := make([]uint8, m)
+	for j0 := 0; j0 < n; j0 += w {
+		c := min(w, n-j0)
+		// Columns j0 … j0+c−1: T'[i][j'] = diag[i − (j0+j') + n − 1], the
+		// m×c Toeplitz matrix of diagonals diag[n−c−j0 : n−j0+m−1].
+		part, err := toeplitzFFT(diag[n-c-j0:n-j0+m-1], x[j0:j0+c], m)
+		if err != nil {
+			return nil, err
+		}
+		for i, b := range part {
+			out[i] ^= b
+		}
+	}
+	return out, nil
 }
 
 // toeplitzNaive is the direct O(n·m) product, the reference of the tests.

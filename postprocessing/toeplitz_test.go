@@ -33,6 +33,28 @@ func TestToeplitzFFTMatchesNaive(t *testing.T) {
 	})
 }
 
+// Inputs longer than the chunk width are hashed by column chunks, each its
+// own window of diagonals: the result is the direct product, whatever the
+// width (here small, so that the chunks and a last partial one happen at
+// sizes the direct product can check).
+func TestToeplitzChunksMatchNaive(t *testing.T) {
+	defer func(w int) { toeplitzChunk = w }(toeplitzChunk)
+	rapid.Check(t, func(t *rapid.T) {
+		toeplitzChunk = rapid.IntRange(1, 300).Draw(t, "chunk")
+		m := rapid.IntRange(40, 300).Draw(t, "m")
+		n := rapid.IntRange(max(m, toeplitzChunk, naiveCutoff/m)+1, 3000).Draw(t, "n")
+		diag := bitsGen(n+m-1).Draw(t, "diag")
+		x := bitsGen(n).Draw(t, "x")
+		got, err := ToeplitzHash(diag, x, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, toeplitzNaive(diag, x, m)) {
+			t.Fatalf("chunked and direct products differ (n=%d m=%d chunk=%d)", n, m, toeplitzChunk)
+		}
+	})
+}
+
 // The matrix is the documented one: T[i][j] = diag[i−j+n−1].
 func TestToeplitzLayout(t *testing.T) {
 	n, m := 5, 3

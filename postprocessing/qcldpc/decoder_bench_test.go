@@ -105,7 +105,7 @@ func benchRaptor(k, core, ext, log2n int) func() *Code {
 
 // benchSpeedCodes: the test codes at rate (1+k−core)/(k+ext) = 5/50 = 0.1
 // and 3/150 = 0.02, and the project's codes (ForRate) at rates 0.1 and 0.02
-// (from 2^20 bits the wide families; narrow-…: family 37's twin, family 7,
+// (from 2^18 bits the wide families; narrow-…: family 37's twin, family 7,
 // at the same length) at the SNR where the rate is β = 0.85 of the capacity,
 // 2^(2·rate/0.85) − 1.
 var benchSpeedCodes = []benchCode{
