@@ -370,6 +370,9 @@ func (f *frame) planKey(keySyms []complex128) (float64, ecPlan, error) {
 	params := pp.PlanParams{KeyQuadratures: len(yq), SNR: snr, Noise: ch.Noise,
 		Seed: f.d.newSeed(), Scheme: f.d.cfg.Reconciliation, Codes: f.d.cfg.Codes, Efficiency: f.d.cfg.Efficiency,
 		MaxBlockLength: maxBlock, Families: slices.Clone(f.d.cfg.Families)}
+	if params.Scheme == pp.SchemeSlice {
+		params.Scale = pp.SampleScale(yq, 0)
+	}
 	return f.planWith(params, yq)
 }
 

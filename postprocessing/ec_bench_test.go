@@ -142,7 +142,8 @@ func benchFrames(b *testing.B, scheme string) {
 
 // BenchmarkPrivacyAmplification hashes 10^6 reconciled bits to 250000 secret
 // bits through the FFT, and, as the baseline measured in the same run, the
-// FFT and the direct O(n·m) product on 16384 → 4096 bits.
+// FFT and the direct O(n·m) product on 16384 → 4096 bits; and 4.1·10^7 bits
+// (a slice key) to 330000 by column chunks and through one transform.
 func BenchmarkPrivacyAmplification(b *testing.B) {
 	rng := rand.New(rand.NewPCG(3, 3))
 	randBits := func(n int) []uint8 {
@@ -165,7 +166,12 @@ func BenchmarkPrivacyAmplification(b *testing.B) {
 		}
 	}
 	naive := func(diag, x []uint8, m int) ([]uint8, error) { return toeplitzNaive(diag, x, m), nil }
-	b.Run("fft-1e6", run(1_000_000, 250_000, toeplitzFFT))
-	b.Run("fft-16384", run(16384, 4096, toeplitzFFT))
+	oneFFT := func(diag, x []uint8, m int) ([]uint8, error) { return toeplitzFFT(diag, x, m, len(x)) }
+	b.Run("fft-1e6", run(1_000_000, 250_000, ToeplitzHash))
+	b.Run("fft-16384", run(16384, 4096, oneFFT))
 	b.Run("naive-16384", run(16384, 4096, naive))
+	// A slice key of 25 km with 10^7 symbols: 10 chunks of 2^22 columns,
+	// against the same input through one transform.
+	b.Run("chunks-4.1e7", run(41_000_000, 330_000, ToeplitzHash))
+	b.Run("one-fft-4.1e7", run(41_000_000, 330_000, oneFFT))
 }

@@ -106,6 +106,15 @@ func reconcileSlicesAt(tb testing.TB, p SliceParams, blocks int, seed uint64) sl
 		if err != nil {
 			tb.Fatal(err)
 		}
+		// As the stations plan: a code that reaches a wrong word on a
+		// simulated block gets another seed.
+		var changed []int
+		if plan, changed, err = GuardSlicePlan(plan, ch, frameSeed); err != nil {
+			tb.Fatal(err)
+		}
+		if len(changed) > 0 {
+			tb.Logf("frame %d: the guard changed the codes of slices %v", done, changed)
+		}
 		n := plan.Blocks * plan.Quadratures()
 		x, y := gaussianLink(rng, n, ch)
 		bob, err := NewSliceBob(plan, y, randReader{rng})

@@ -95,6 +95,11 @@ type PlanParams struct {
 	// Families restricts the quasi-cyclic code families the planner may
 	// choose (qcldpc.ForRateAmong); nil: all of them.
 	Families []int
+	// Scale is the standard deviation of Bob's key quadratures, the unit
+	// of slice reconciliation's quantizer (SampleScale of his own values,
+	// so that its intervals are equally likely on his data whatever the
+	// estimates); 0: √(Noise·(1 + SNR)), the estimated channel's.
+	Scale float64
 	// Optional tuning; zero values take the rate rule's choices.
 	// MaxBlockLength bounds the quadratures of one block
 	// (DefaultQCBlockLength for quasi-cyclic codes, DefaultMaxBlockLength

@@ -40,6 +40,11 @@ import (
 const (
 	MinSliceBits = 2
 	MaxSliceBits = 8
+	// MaxSliceBlockBits bounds the code bits of one block, all its slices'
+	// codes together: Alice holds one decoder per slice and core, about
+	// 1.5 GB at her peak with 4 codes of 3.7·10^6 bits on 2 cores (25 km,
+	// 10^7 symbols). PlanSlices plans shorter blocks to stay within it.
+	MaxSliceBlockBits = 1 << 24
 )
 
 // SlicePlan is the plan of slice reconciliation of one frame.
@@ -97,6 +102,9 @@ func (p SlicePlan) Validate() error {
 	}
 	if q < 1 {
 		return fmt.Errorf("%w: slice codes with %d channel bits", ErrInvalidPlan, q)
+	}
+	if n := p.codeBits(); n > MaxSliceBlockBits {
+		return fmt.Errorf("%w: slice codes of %d bits in all, more than %d", ErrInvalidPlan, n, MaxSliceBlockBits)
 	}
 	if total := float64(p.Blocks) * float64(q); total > MaxPlanKeyBits {
 		return fmt.Errorf("%w: %d blocks of %d quadratures exceed %d", ErrInvalidPlan, p.Blocks, q, MaxPlanKeyBits)
@@ -1055,8 +1063,8 @@ func PlanSlices(p SliceParams) (SlicePlan, error) {
 			d.Seed = uint32(p.Seed) + uint32(j)
 			plan.Codes = append(plan.Codes, d)
 		}
-		if !fits {
-			continue
+		if !fits || plan.codeBits() > MaxSliceBlockBits {
+			continue // shorter blocks
 		}
 		if err := plan.Validate(); err != nil {
 			return SlicePlan{}, err
@@ -1065,12 +1073,39 @@ func PlanSlices(p SliceParams) (SlicePlan, error) {
 	}
 }
 
+// codeBits is the bits of every slice's code word of one block.
+func (p SlicePlan) codeBits() int {
+	n := 0
+	for _, d := range p.Codes {
+		n += d.N()
+	}
+	return n
+}
+
+// SampleScale is √(mean y²) of the first n values of y (all when n ≤ 0 or
+// beyond): the standard deviation of zero-mean quadratures, the scale Bob
+// gives slice reconciliation's quantizer.
+func SampleScale(y []float64, n int) float64 {
+	if n <= 0 || n > len(y) {
+		n = len(y)
+	}
+	if n == 0 {
+		return 0
+	}
+	s := 0.0
+	for _, v := range y[:n] {
+		s += v * v
+	}
+	return math.Sqrt(s / float64(n))
+}
+
 // planSliceReconciliation is PlanReconciliation for SchemeSlice: the slice
 // plan (PlanSlices at p's SNR and block bound, Bob's quadratures of
-// standard deviation √(Noise·(1 + SNR)), p's families, p's Efficiency as
-// every slice code's target β at its equivalent SNR) when it reconciles
-// more bits than the multidimensional plan of the same parameters, else
-// that plan.
+// standard deviation p.Scale or else √(Noise·(1 + SNR)), p's families, p's Efficiency as
+// every slice code's target β at its equivalent SNR, its codes checked by
+// GuardSlicePlan) when it reconciles more bits than the multidimensional
+// plan of the same parameters, else that plan (also when the guard finds
+// no good code for a slice).
 func planSliceReconciliation(p PlanParams) (ReconciliationPlan, error) {
 	md := p
 	md.Scheme = SchemeMultidimensional
@@ -1078,7 +1113,11 @@ func planSliceReconciliation(p PlanParams) (ReconciliationPlan, error) {
 	if p.Codes == CodesGenerated || p.KeyQuadratures < MinQCBlockLength || !(p.Noise > 0) {
 		return mdPlan, mdErr
 	}
-	sp, err := PlanSlices(SliceParams{KeyQuadratures: p.KeyQuadratures, SNR: p.SNR, Scale: math.Sqrt(p.Noise * (1 + p.SNR)),
+	scale := p.Scale
+	if scale == 0 {
+		scale = math.Sqrt(p.Noise * (1 + p.SNR))
+	}
+	sp, err := PlanSlices(SliceParams{KeyQuadratures: p.KeyQuadratures, SNR: p.SNR, Scale: scale,
 		MaxBlockLength: p.MaxBlockLength, Seed: p.Seed, Families: p.Families, Beta: p.Efficiency})
 	if err != nil {
 		return mdPlan, mdErr
@@ -1086,6 +1125,11 @@ func planSliceReconciliation(p PlanParams) (ReconciliationPlan, error) {
 	bits := func(rate float64, quadratures int) float64 { return rate * float64(quadratures) }
 	if mdErr == nil && bits(sp.Rate(), sp.Blocks*sp.Quadratures()) <= bits(mdPlan.Rate(), mdPlan.Quadratures()) {
 		return mdPlan, nil
+	}
+	// The guard simulates the channel the scale and the noise give (x of
+	// unit variance): with Bob's own scale, the SNR of his data.
+	if sp, _, err = GuardSlicePlan(sp, Channel{Gain: math.Sqrt(max(scale*scale-p.Noise, 0)), Noise: p.Noise}, uint64(p.Seed)); err != nil {
+		return mdPlan, mdErr
 	}
 	plan := ReconciliationPlan{Scheme: SchemeSlice, Slices: &sp, Blocks: sp.Blocks, Noise: p.Noise}
 	return plan, plan.Validate()

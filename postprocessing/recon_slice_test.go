@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/qosst/qosst-go/postprocessing/qcldpc"
 )
 
 // The slices' capacities against I(X; Q) computed directly as
@@ -527,6 +529,15 @@ func TestSlicePlanValidate(t *testing.T) {
 	if err := good.Validate(); err != nil {
 		t.Fatal(err)
 	}
+	// Five codes of 2^22 bits: more than Alice holds decoders for.
+	big, err := qcldpc.ForRate(0.3, qcldpc.MaxLength)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wide := SlicePlan{Bits: 6, Disclosed: 1, Scale: 1, Blocks: 1, Codes: []qcldpc.Description{big, big, big, big, big}}
+	if err := wide.Validate(); !errors.Is(err, ErrInvalidPlan) || !strings.Contains(err.Error(), "in all") {
+		t.Errorf("codes of %d bits in all: %v", wide.codeBits(), err)
+	}
 	if _, err := NewAliceSide(ReconciliationPlan{Scheme: SchemeSlice, Blocks: 1, Noise: 1}, nil, Channel{Gain: 1, Noise: 1}); !errors.Is(err, ErrInvalidPlan) {
 		t.Errorf("Alice's side of a slice plan without slices: %v", err)
 	}
@@ -569,5 +580,13 @@ func TestPlanReconciliationSlice(t *testing.T) {
 	low, err := PlanReconciliation(params(0.1))
 	if err != nil || low.Scheme != SchemeMultidimensional {
 		t.Fatalf("SNR 0.1: %q, %v", low.Scheme, err)
+	}
+	// Bob's own scale, when given, is the quantizer's.
+	p.Scale = SampleScale([]float64{3, -4, 100}, 2)
+	if plan, err = PlanReconciliation(p); err != nil || plan.Slices == nil || plan.Slices.Scale != math.Sqrt(12.5) {
+		t.Fatalf("scale given: %+v, %v", plan.Slices, err)
+	}
+	if SampleScale(nil, 0) != 0 || SampleScale([]float64{-2}, 5) != 2 {
+		t.Fatal("SampleScale of no value or of all values")
 	}
 }

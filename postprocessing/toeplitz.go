@@ -22,10 +22,10 @@ const naiveCutoff = 1 << 16
 
 // toeplitzChunk is the fewest input bits one FFT product takes: an input
 // longer than max(m, toeplitzChunk) is hashed by column chunks of that
-// width, each an m×w Toeplitz product of its own window of diagonals, and
-// the products summed mod 2. The hash is the same; the FFT's length, and so
-// its memory (about 40 bytes per point), stays within m + max(m,
-// toeplitzChunk) whatever n. A variable so that tests can make it small.
+// width w, each an m×w Toeplitz product of its own window of diagonals
+// (toeplitzFFT). The hash is the same; the FFT's length, and so its memory
+// (about 40 bytes per point), stays within m + w whatever n. A variable so
+// that tests can make it small.
 var toeplitzChunk = 1 << 22
 
 // ToeplitzHash returns T·x over GF(2) for the m×n Toeplitz matrix
@@ -46,24 +46,7 @@ func ToeplitzHash(diag, x []uint8, m int) ([]uint8, error) {
 	if int64(n)*int64(m) <= naiveCutoff {
 		return toeplitzNaive(diag, x, m), nil
 	}
-	w := max(m, toeplitzChunk)
-	if n <= w {
-		return toeplitzFFT(diag, x, m)
-	}
-	out := make([]uint8, m)
-	for j0 := 0; j0 < n; j0 += w {
-		c := min(w, n-j0)
-		// Columns j0 … j0+c−1: T'[i][j'] = diag[i − (j0+j') + n − 1], the
-		// m×c Toeplitz matrix of diagonals diag[n−c−j0 : n−j0+m−1].
-		part, err := toeplitzFFT(diag[n-c-j0:n-j0+m-1], x[j0:j0+c], m)
-		if err != nil {
-			return nil, err
-		}
-		for i, b := range part {
-			out[i] ^= b
-		}
-	}
-	return out, nil
+	return toeplitzFFT(diag, x, m, min(n, max(m, toeplitzChunk)))
 }
 
 // toeplitzNaive is the direct O(n·m) product, the reference of the tests.
@@ -80,42 +63,59 @@ func toeplitzNaive(diag, x []uint8, m int) []uint8 {
 	return out
 }
 
-// toeplitzFFT computes y_i = Σ_j diag[i−j+n−1]·x_j as the entries n−1…n+m−2
-// of the cyclic convolution of diag and x over a length L ≥ n+m−1 (no entry
-// we read wraps around: the linear convolution has length 2n+m−2 and the
-// entries we read alias only with indices ≥ n−1+L ≥ 2n+m−2), then reduces
-// mod 2.
+// toeplitzFFT computes y_i = Σ_j diag[i−j+n−1]·x_j by column chunks of
+// width w (w = n: one chunk). Chunk k covers the columns [j0, j0+w) with
+// j0 = n − (K−k)·w, K = ⌈n/w⌉ (the first may start below 0, where x is 0):
+// it is the m×w Toeplitz product with diagonals d[t] = diag[t + n − w − j0],
+// t < m + w − 1 (0 outside diag: such entries meet only the zero columns),
+// whose entries i are the entries w−1+i of the cyclic convolution of d and
+// the chunk over a length L ≥ m + w − 1 (none wraps around: the linear
+// convolution has length m + 2w − 2 and the entries read alias only with
+// indices ≥ w−1+L). The chunks' spectra products are summed, so one inverse
+// transform gives every y_i, which is rounded and reduced mod 2.
 //
-// Exactness: the true convolution entries are integers in [0, min(n, m+n−1)].
-// The rounding error of a float64 FFT convolution is bounded by
-// c·log2(L)·u·‖diag‖₂·‖x‖₂ (u = 2^-53, c a small constant; Higham, Accuracy and
-// Stability of Numerical Algorithms, §24.1), here at most about
-// 3·26·2^-53·n ≈ 3e-7 for n = MaxPAInputBits, far below the 1/2 needed for exact
-// rounding. Every entry is nevertheless checked to lie within 1/4 of an
-// integer, and an error is returned otherwise, so a wrong bit is never
-// produced silently.
-func toeplitzFFT(diag, x []uint8, m int) ([]uint8, error) {
+// Exactness: the true entries are integers in [0, n]. The rounding error of
+// a float64 FFT convolution is bounded by c·log2(L)·u·‖d‖₂·‖x‖₂ (u = 2^-53,
+// c a small constant; Higham, Accuracy and Stability of Numerical
+// Algorithms, §24.1), summed over the chunks at most about
+// 3·26·2^-53·(n/w)·√((m+w)·w) ≈ 4e-6 at n = MaxPAInputBits, m =
+// MaxPAOutputBits, w = 2^22, far below the 1/2 needed for exact rounding.
+// Every entry is nevertheless checked to lie within 1/4 of an integer, and
+// an error is returned otherwise, so a wrong bit is never produced silently.
+func toeplitzFFT(diag, x []uint8, m, w int) ([]uint8, error) {
 	n := len(x)
-	L := smoothLength(n + m - 1)
+	L := smoothLength(m + w - 1)
 	fft := fourier.NewFFT(L)
-	a := make([]float64, L)
-	for i, b := range diag {
-		a[i] = float64(b & 1)
+	a, b := make([]float64, L), make([]float64, L)
+	var acc, A, B []complex128
+	chunks := (n + w - 1) / w
+	for k := range chunks {
+		j0 := n - (chunks-k)*w
+		clear(a)
+		off := n - w - j0 // diag index of d[0]
+		for t := range m + w - 1 {
+			if i := t + off; i >= 0 && i < len(diag) {
+				a[t] = float64(diag[i] & 1)
+			}
+		}
+		clear(b)
+		for j := max(j0, 0); j < j0+w; j++ {
+			b[j-j0] = float64(x[j] & 1)
+		}
+		A = fft.Coefficients(A, a)
+		B = fft.Coefficients(B, b)
+		if acc == nil {
+			acc = make([]complex128, len(A))
+		}
+		for i := range A {
+			acc[i] += A[i] * B[i]
+		}
 	}
-	b := make([]float64, L)
-	for i, v := range x {
-		b[i] = float64(v & 1)
-	}
-	A := fft.Coefficients(nil, a)
-	B := fft.Coefficients(nil, b)
-	for i := range A {
-		A[i] *= B[i]
-	}
-	c := fft.Sequence(a, A) // reuse a; unnormalised: divide by L
+	c := fft.Sequence(a, acc) // reuse a; unnormalised: divide by L
 	out := make([]uint8, m)
 	scale := 1 / float64(L)
 	for i := range out {
-		v := c[i+n-1] * scale
+		v := c[i+w-1] * scale
 		r := math.Round(v)
 		if math.Abs(v-r) > 0.25 || r < 0 {
 			return nil, fmt.Errorf("%w at output bit %d (%g)", errFFTPrecision, i, v)

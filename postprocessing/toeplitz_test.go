@@ -22,13 +22,14 @@ func TestToeplitzFFTMatchesNaive(t *testing.T) {
 		m := rapid.IntRange(1, 400).Draw(t, "m")
 		diag := bitsGen(n+m-1).Draw(t, "diag")
 		x := bitsGen(n).Draw(t, "x")
+		w := rapid.IntRange(1, n).Draw(t, "w") // chunk width (n: one chunk)
 		want := toeplitzNaive(diag, x, m)
-		got, err := toeplitzFFT(diag, x, m)
+		got, err := toeplitzFFT(diag, x, m, w)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !slices.Equal(got, want) {
-			t.Fatalf("FFT and direct products differ (n=%d m=%d)", n, m)
+			t.Fatalf("FFT and direct products differ (n=%d m=%d w=%d)", n, m, w)
 		}
 	})
 }

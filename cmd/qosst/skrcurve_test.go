@@ -154,7 +154,8 @@ func FuzzReadSKRPoints(f *testing.F) {
 }
 
 // skr-points runs a frame per distance and writes a points file that
-// skr-curve reads; --append adds to it.
+// skr-curve reads; --append adds to it; --set reaches the stations and the
+// comment line.
 func TestSkrPointsWritesFrames(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "p.csv")
 	run := func(args ...string) {
@@ -169,6 +170,7 @@ func TestSkrPointsWritesFrames(t *testing.T) {
 	}
 	run("--distances", "0", "--pe-mode", "asymptotic", "--note", "test points")
 	run("--append", "--distances", "60", "--pe-mode", "finite-size")
+	run("--append", "--distances", "0", "--pe-mode", "asymptotic", "--set", "bob.error_correction.efficiency=0.6")
 	data, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
@@ -177,7 +179,7 @@ func TestSkrPointsWritesFrames(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, data)
 	}
-	if len(pts) != 2 || pts[0].km != 0 || pts[1].km != 60 || pts[0].symbols != 40000 || pts[0].mode != "asymptotic" || pts[1].mode != "finite-size" {
+	if len(pts) != 3 || pts[0].km != 0 || pts[1].km != 60 || pts[0].symbols != 40000 || pts[0].mode != "asymptotic" || pts[1].mode != "finite-size" {
 		t.Fatalf("points %+v\n%s", pts, data)
 	}
 	// At 0 km the frame completes with a key; at 60 km, 40 000 symbols are
@@ -187,5 +189,10 @@ func TestSkrPointsWritesFrames(t *testing.T) {
 	}
 	if !strings.Contains(string(data), "# test points\n") {
 		t.Fatalf("note missing:\n%s", data)
+	}
+	// The planner's target β of 0.6 instead of its default.
+	if !(pts[2].beta > 0.5 && pts[2].beta < 0.62 && pts[0].beta > 0.65) ||
+		!strings.Contains(string(data), "--pe-mode asymptotic --set bob.error_correction.efficiency=0.6\n") {
+		t.Fatalf("--set: points %+v\n%s", pts, data)
 	}
 }

@@ -21,6 +21,7 @@ type pointsOptions struct {
 	out       string
 	note      string
 	append    bool
+	sets      []string
 }
 
 func init() { rootCmd.AddCommand(newSkrPointsCmd()) }
@@ -35,8 +36,9 @@ of Alice and Bob over loopback TCP (the machinery of qosst demo, on the demo lin
 simulation.distance_km set) and writes one CSV line per frame: distance_km, the β that
 error correction reached (0 when the frame ended before it), the final key bits per
 symbol of the frame (0 when it was dropped), the frame's symbols and the parameter-
-estimation mode; --append adds them to an existing file. qosst skr-curve --points
-draws them.`,
+estimation mode; --append adds them to an existing file; --set overrides the
+configuration of both stations, as qosst demo's does (its values are written in
+the comment line above the points). qosst skr-curve --points draws them.`,
 		Example: `  qosst skr-points --distances 2.3,10,25 --frames 2 --symbols 1000000 --out docs/skr-points.csv`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -62,8 +64,12 @@ draws them.`,
 			for _, km := range o.distances {
 				ds = append(ds, strconv.FormatFloat(km, 'g', -1, 64))
 			}
-			b.WriteString(fmt.Sprintf("# qosst skr-points --distances %s --frames %d --symbols %d --pe-mode %s\n",
+			b.WriteString(fmt.Sprintf("# qosst skr-points --distances %s --frames %d --symbols %d --pe-mode %s",
 				strings.Join(ds, ","), o.frames, o.symbols, o.peMode))
+			for _, s := range o.sets {
+				b.WriteString(" --set " + s)
+			}
+			b.WriteString("\n")
 			if o.note != "" {
 				for _, l := range strings.Split(o.note, "\n") {
 					b.WriteString("# " + l + "\n")
@@ -74,7 +80,7 @@ draws them.`,
 			}
 			for _, km := range o.distances {
 				d := demoOptions{frames: o.frames, symbols: o.symbols, peRatio: 0.5, logLevel: "error", logFormat: "console",
-					sets: []string{"simulation.distance_km=" + strconv.FormatFloat(km, 'g', -1, 64), "bob.parameters_estimation.mode=" + o.peMode}}
+					sets: append([]string{"simulation.distance_km=" + strconv.FormatFloat(km, 'g', -1, 64), "bob.parameters_estimation.mode=" + o.peMode}, o.sets...)}
 				res, err := runDemo(cmd.Context(), d, io.Discard, cmd.ErrOrStderr())
 				if err != nil && !errors.Is(err, errNoFrame) {
 					return fmt.Errorf("skr-points: %g km: %w", km, err)
@@ -107,5 +113,6 @@ draws them.`,
 	f.StringVar(&o.out, "out", "-", `CSV file to write ("-": standard output)`)
 	f.StringVar(&o.note, "note", "", "comment lines written above the new points")
 	f.BoolVar(&o.append, "append", false, "add the new points to the end of --out instead of replacing it")
+	f.StringArrayVar(&o.sets, "set", nil, "override a configuration key of both stations, key=value (repeatable), e.g. bob.error_correction.reconciliation=slice")
 	return cmd
 }
