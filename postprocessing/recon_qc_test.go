@@ -304,7 +304,7 @@ func TestPlanWithout(t *testing.T) {
 		denied, fallen int
 	}{
 		{0.5, qcldpc.FamilyMDHigh, qcldpc.FamilyAR4JA},
-		{0.16, qcldpc.FamilyMD3, qcldpc.FamilyMD},
+		{0.16, qcldpc.FamilyMD4, qcldpc.FamilyMD}, // the lowered rate falls below 0.1, where family 5 serves
 	} {
 		p := PlanParams{KeyQuadratures: 4 << 20, SNR: c.snr, Noise: 1.05, Seed: 3, Scheme: SchemeMultidimensional, MaxBlockLength: CompatQCBlockLength,
 			Families: narrowFamilies()}

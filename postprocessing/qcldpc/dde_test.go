@@ -128,8 +128,9 @@ func TestDDEFamilyLines(t *testing.T) {
 			ddeAgrees(t, "rate "+fmtRate(rate), p, extra, tol, coarse)
 		}
 	})
-	// FamilyMD3, FamilyMD and FamilyMD2 were designed on the MD channel:
-	// confirm them there.
+	// FamilyMD4, FamilyMD3, FamilyMD and FamilyMD2 were designed on the MD
+	// channel: confirm them there (ForRate gives their wide twins, the same
+	// ensembles, at these lengths).
 	t.Run("MD8", func(t *testing.T) {
 		md := coarse
 		md.MD8 = true
@@ -138,7 +139,10 @@ func TestDDEFamilyLines(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d.Family != FamilyMD3 && d.Family != FamilyMD && d.Family != FamilyMD2 {
+			if twin, ok := IsWide(d.Family); ok {
+				d.Family = twin
+			}
+			if d.Family != FamilyMD4 && d.Family != FamilyMD3 && d.Family != FamilyMD && d.Family != FamilyMD2 {
 				t.Fatalf("ForRate(%g) uses family %d, not one designed on the MD channel", rate, d.Family)
 			}
 			p, extra, err := d.ensemble()

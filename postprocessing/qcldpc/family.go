@@ -37,11 +37,11 @@ const (
 // forRateOrder is the order in which ForRate tries the families: the first
 // whose rate range holds the rate (and that serves the block length, see
 // servesLength) serves it: FamilyAR4JA above rate 0.4; in blocks of
-// 2^16 bits or more FamilyMDHigh for rates 0.4 down to 0.143, FamilyMD3
-// below it down to 0.1, FamilyMD below down to 0.083, FamilyMD2 below it
-// down to 0.044 and FamilyLowRandom below; in shorter blocks FamilyAR4JA
-// down to 0.091 and FamilyLow below.
-var forRateOrder = []int{FamilyMDHigh, FamilyMD3, FamilyMD, FamilyMD2, FamilyLowRandom, FamilyAR4JA, FamilyLow}
+// 2^16 bits or more FamilyMDHigh for rates 0.4 down to 0.143, FamilyMD4
+// for 0.107 down to 0.1, FamilyMD3 for the rates between, FamilyMD below
+// 0.1 down to 0.083, FamilyMD2 below it down to 0.044 and FamilyLowRandom
+// below; in shorter blocks FamilyAR4JA down to 0.091 and FamilyLow below.
+var forRateOrder = []int{FamilyMDHigh, FamilyMD4, FamilyMD3, FamilyMD, FamilyMD2, FamilyLowRandom, FamilyAR4JA, FamilyLow}
 
 type family struct {
 	id      int

@@ -30,7 +30,7 @@ func servesLength(id, n int) bool {
 		return n >= WideMinLength
 	}
 	switch id {
-	case FamilyLowRandom, FamilyMD, FamilyMD2, FamilyMD3, FamilyMDHigh:
+	case FamilyLowRandom, FamilyMD, FamilyMD2, FamilyMD3, FamilyMD4, FamilyMDHigh:
 		return n >= lowRandomMinLength
 	}
 	return true

@@ -44,11 +44,12 @@ const (
 	FamilyMDWide        = wideIDOffset + FamilyMD
 	FamilyMD2Wide       = wideIDOffset + FamilyMD2
 	FamilyMD3Wide       = wideIDOffset + FamilyMD3
+	FamilyMD4Wide       = wideIDOffset + FamilyMD4
 	FamilyMDHighWide    = wideIDOffset + FamilyMDHigh
 )
 
 // wideTwins lists the families that have a wide twin.
-var wideTwins = []int{FamilyMDHigh, FamilyMD3, FamilyMD, FamilyMD2, FamilyLowRandom}
+var wideTwins = []int{FamilyMDHigh, FamilyMD4, FamilyMD3, FamilyMD, FamilyMD2, FamilyLowRandom}
 
 func init() {
 	for _, id := range wideTwins {

@@ -63,6 +63,7 @@ func TestWideFamiliesNoFourCyclesAndFrozen(t *testing.T) {
 	checkFrozen(t, []frozenCode{
 		{Description{Family: FamilyMDHighWide, Z: 300, Rows: 6, Shortened: 300, Punctured: 50, Seed: 9}, 0x2fe6af1a3fffd1c0},
 		{Description{Family: FamilyMD3Wide, Z: 300, Rows: 28, Shortened: 300, Punctured: 50, Seed: 9}, 0x7f35f0b30e2f5e6f},
+		{Description{Family: FamilyMD4Wide, Z: 300, Rows: 28, Shortened: 300, Punctured: 50, Seed: 9}, 0xfdb36744971f527b},
 		{Description{Family: FamilyMDWide, Z: 300, Rows: 30, Shortened: 300, Punctured: 50, Seed: 9}, 0xc3510a7bebbcdfa2},
 		{Description{Family: FamilyMD2Wide, Z: 300, Rows: 60, Shortened: 300, Punctured: 50, Seed: 9}, 0x4cf8ec814c87e340},
 		{Description{Family: FamilyLowRandomWide, Z: 300, Rows: 100, Shortened: 300, Punctured: 50, Seed: 9}, 0xfd96a1f1284d82de},
