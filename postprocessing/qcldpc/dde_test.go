@@ -139,10 +139,11 @@ func TestDDEFamilyLines(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if twin, ok := IsWide(d.Family); ok {
-				d.Family = twin
+			id := d.Family
+			if twin, ok := IsWide(id); ok {
+				id = twin // the same ensemble
 			}
-			if d.Family != FamilyMD4 && d.Family != FamilyMD3 && d.Family != FamilyMD && d.Family != FamilyMD2 {
+			if id != FamilyMD4 && id != FamilyMD3 && id != FamilyMD && id != FamilyMD2 {
 				t.Fatalf("ForRate(%g) uses family %d, not one designed on the MD channel", rate, d.Family)
 			}
 			p, extra, err := d.ensemble()
@@ -161,7 +162,11 @@ func TestDDEFamilyLines(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d.Family != FamilyMDHigh {
+			id := d.Family
+			if twin, ok := IsWide(id); ok {
+				id = twin // the same ensemble
+			}
+			if id != FamilyMDHigh {
 				t.Fatalf("ForRate(%g) uses family %d, not FamilyMDHigh", rate, d.Family)
 			}
 			p, extra, err := d.ensemble()
