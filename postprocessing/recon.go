@@ -935,6 +935,20 @@ type BlockInput struct {
 // use and kept). It returns one error per block, as DecodeBlockSide would.
 // A block index given twice in one call is an ErrInvalidBlock for the second.
 func (a *AliceReconciler) DecodeBlocks(in []BlockInput) []error {
+	errs, iters := decodeBatch(in, &a.workers, a.newWorker, func(k int) error {
+		return a.checkBlock(in[k].Index, in[k].Syndrome, in[k].Side)
+	}, func(w *aliceWorker, k int) (int, error) {
+		return a.decode(w, in[k].Index, in[k].Syndrome, in[k].Side)
+	})
+	a.iters += iters
+	return errs
+}
+
+// decodeBatch is DecodeBlocks for either side's workers: it refuses a
+// block index given twice, checks the others (check), and decodes the
+// checked ones in parallel (inParallel) on workers, which newWorker grows on
+// first use. It returns one error per block and the iterations of all.
+func decodeBatch[W any](in []BlockInput, workers *[]W, newWorker func() (W, error), check func(k int) error, decode func(w W, k int) (int, error)) ([]error, int) {
 	errs := make([]error, len(in))
 	var todo []int
 	seen := make(map[int]bool, len(in))
@@ -944,24 +958,25 @@ func (a *AliceReconciler) DecodeBlocks(in []BlockInput) []error {
 			continue
 		}
 		seen[b.Index] = true
-		if errs[k] = a.checkBlock(b.Index, b.Syndrome, b.Side); errs[k] == nil {
+		if errs[k] = check(k); errs[k] == nil {
 			todo = append(todo, k)
 		}
 	}
 	iters := make([]int, len(in))
-	inParallel(todo, func() int { return len(a.workers) }, func() error {
-		w, err := a.newWorker()
+	inParallel(todo, func() int { return len(*workers) }, func() error {
+		w, err := newWorker()
 		if err == nil {
-			a.workers = append(a.workers, w)
+			*workers = append(*workers, w)
 		}
 		return err
 	}, func(w, k int) {
-		iters[k], errs[k] = a.decode(a.workers[w], in[k].Index, in[k].Syndrome, in[k].Side)
+		iters[k], errs[k] = decode((*workers)[w], k)
 	})
+	total := 0
 	for _, it := range iters {
-		a.iters += it
+		total += it
 	}
-	return errs
+	return errs, total
 }
 
 // inParallel calls do(w, k) for every k of todo on min(len(todo),

@@ -670,39 +670,20 @@ func (a *SliceAlice) DecodeBlockSide(i int, syndrome []uint8, side BlockSideInfo
 // A block index given twice in one call is an ErrInvalidBlock for the
 // second.
 func (a *SliceAlice) DecodeBlocks(in []BlockInput) []error {
-	errs := make([]error, len(in))
 	type split struct{ disclosed, syndromes [][]uint8 }
 	parts := make([]split, len(in))
-	var todo []int
-	seen := make(map[int]bool, len(in))
-	for k, b := range in {
-		if seen[b.Index] {
-			errs[k] = fmt.Errorf("%w: block %d given twice", ErrInvalidBlock, b.Index)
-			continue
-		}
-		seen[b.Index] = true
+	errs, iters := decodeBatch(in, &a.workers, a.newWorker, func(k int) error {
+		b := in[k]
 		d, s, err := a.split(b.Index, b.Syndrome, b.Side)
 		if err == nil {
 			err = a.check(b.Index, d, s, b.Side.Hash)
 		}
-		if errs[k] = err; err == nil {
-			parts[k] = split{d, s}
-			todo = append(todo, k)
-		}
-	}
-	iters := make([]int, len(in))
-	inParallel(todo, func() int { return len(a.workers) }, func() error {
-		w, err := a.newWorker()
-		if err == nil {
-			a.workers = append(a.workers, w)
-		}
+		parts[k] = split{d, s}
 		return err
-	}, func(w, k int) {
-		iters[k], errs[k] = a.decode(a.workers[w], in[k].Index, parts[k].disclosed, parts[k].syndromes, in[k].Side.Hash)
+	}, func(w *sliceWorker, k int) (int, error) {
+		return a.decode(w, in[k].Index, parts[k].disclosed, parts[k].syndromes, in[k].Side.Hash)
 	})
-	for _, it := range iters {
-		a.iters += it
-	}
+	a.iters += iters
 	return errs
 }
 
