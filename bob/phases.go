@@ -459,6 +459,7 @@ func (f *frame) reconcile() error {
 		c   messages.Content
 	)
 	for {
+		f.sum.Reconciliation = f.plan.plan.Scheme // also for a frame that ends here
 		init := ecInitContent(f.plan.plan)
 		ready := make(chan built, 1)
 		go func(plan pp.ReconciliationPlan, yq []float64) {
@@ -504,7 +505,6 @@ func (f *frame) reconcile() error {
 		rec = b.rec
 		break
 	}
-	f.sum.Reconciliation = f.plan.plan.Scheme
 	f.sum.CodeFamily = planFamily(f.plan.plan)
 	f.plan.yq = nil
 	p := f.plan.plan
