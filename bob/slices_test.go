@@ -1,7 +1,9 @@
 package bob
 
 import (
+	"context"
 	"testing"
+	"time"
 
 	"github.com/qosst/qosst-go/config"
 	pp "github.com/qosst/qosst-go/postprocessing"
@@ -21,6 +23,19 @@ func sliceLink(c *config.Config) {
 	c.Bob.ErrorCorrection.Efficiency = 0.8
 }
 
+// sliceCtx is runCtx with room for the race detector, under which a slice
+// frame (the guard's trial decodings, 4 slices of about 700 000 bits to
+// decode, a key of 2.2·10^6 bits to hash) took 73 s, more than runCtx's
+// minute; about 4 s without it.
+func sliceCtx(t *testing.T) context.Context {
+	if !raceEnabled {
+		return runCtx(t)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
 // With bob.error_correction.reconciliation = "slice", Bob plans slice
 // reconciliation at this SNR, Alice decodes its blocks, and the frame ends
 // with identical keys, at a β multidimensional reconciliation cannot reach
@@ -31,7 +46,7 @@ func TestSliceReconciliationStation(t *testing.T) {
 	sliceLink(c)
 	c.Keys.OutputDir = t.TempDir()
 	st, aliceKeys := stationWithAlice(t, c)
-	sums, err := st.Driver.Run(runCtx(t), 1)
+	sums, err := st.Driver.Run(sliceCtx(t), 1)
 	if err != nil || len(sums) != 1 {
 		t.Fatalf("Run: %d frames, %v", len(sums), err)
 	}
@@ -57,7 +72,7 @@ func TestSliceDeniedFallsBackToMultidimensional(t *testing.T) {
 	c.Alice.ErrorCorrection.Families = []int{qcldpc.FamilyAR4JA, qcldpc.FamilyMDHigh}
 	c.Keys.OutputDir = t.TempDir()
 	st, aliceKeys := stationWithAlice(t, c)
-	sums, err := st.Driver.Run(runCtx(t), 1)
+	sums, err := st.Driver.Run(sliceCtx(t), 1)
 	if err != nil || len(sums) != 1 {
 		t.Fatalf("Run: %d frames, %v", len(sums), err)
 	}
