@@ -97,8 +97,8 @@ var measuredEfficiency = []struct{ snr, beta float64 }{
 // from 2^20 bits when these were measured, from 2^18 now): SNR 1.0 (family 38 punctured to rate 0.43): 0/66 at
 // 0.86, more than 33 of 66 failed at 0.865; 0.5 (family 38): 0/60 at 0.89,
 // more than 24 of 60 at 0.895; 0.16 (family 37): 0/128 at 0.935, 6/128 at
-// 0.945 (none of them a wrong word), and family 39 since: 8/144 at 0.95
-// (600 iterations; one a wrong word); 0.08 (family 36): 1/128 at 0.955;
+// 0.945 (none of them a wrong word), and family 39 since: 4/144 at 0.95
+// (600 iterations, all four stalled); 0.08 (family 36): 1/128 at 0.955;
 // 0.03 (family 34): 3/24 at 0.96 (one a wrong word). Before them, with
 // the narrow families: 0.16: 8/113 at 0.935 (8 of 9 failures in 128
 // blocks were wrong words, codewords of low weight), 9/113 at 0.94, 38/54
@@ -232,9 +232,10 @@ func keepsThresholdMargin(d qcldpc.Description, snr, target float64) (bool, erro
 // effective rate r: low-rate codes converge slowly (their degree-1 parity
 // bits pass little information per iteration), and a block that decodes
 // stops at once, so only failing blocks pay the bound. At SNR 0.16, β 0.95,
-// family 39 in blocks of 2^22 quadratures (rate 0.1017): FER 18/144 with
-// 300 iterations, 8/144 with 600 (the same blocks; 247 iterations a block
-// on average).
+// family 9's rows in blocks of 2^22 quadratures (rate 0.1017, an
+// experimental build under family 7's id): FER 18/144 with 300 iterations,
+// 8/144 with 600 (the same blocks; 247 iterations a block on average); the
+// shipped family 39 with 600: 4/144.
 func QCIterations(r float64) int {
 	switch {
 	case r >= 0.3:
