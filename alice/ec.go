@@ -57,7 +57,7 @@ func (s *session) registerEC(m *fsm.Mux) {
 			return answer(messages.ECDenied, &messages.ECDeniedContent{ErrorMessage: err.Error()})
 		}
 		f.keying = k
-		batch := messages.ECBatchSize(k.plan.M(), disclosedBits(k.plan), k.plan.ChannelBits(), k.plan.Scheme == pp.SchemeMultidimensional, s.cfg.Limits.MaxContent)
+		batch := messages.ECBatchSize(k.plan.M(), k.plan.DisclosedBits(), k.plan.ChannelBits(), k.plan.Scheme == pp.SchemeMultidimensional, s.cfg.Limits.MaxContent)
 		s.log.Info().Str("frame", f.id.String()).Int("blocks", k.plan.Blocks).Int("n", k.plan.N()).
 			Float64("rate", k.plan.Rate()).Float64("snr", k.snr).Int("batch", batch).Msg("error correction ready")
 		return answer(messages.ECReady, &messages.ECReadyContent{Encoding: messages.EncodingPacked, Batch: batch})
@@ -225,15 +225,6 @@ func (f *frame) keyRateParams() (pp.KeyRateParams, error) {
 // qcDescription is the code EC_INITIALIZATION's qc_ldpc names.
 func qcDescription(q messages.QCLDPCParams) qcldpc.Description {
 	return qcldpc.Description{Family: q.Family, Z: q.Z, Rows: q.Rows, Shortened: q.Shortened, Punctured: q.Punctured, Seed: uint32(q.Seed)}
-}
-
-// disclosedBits is the disclosed bits of one block of plan (slice
-// reconciliation only).
-func disclosedBits(plan pp.ReconciliationPlan) int {
-	if plan.Slices == nil {
-		return 0
-	}
-	return plan.Slices.Disclosed * plan.Slices.Quadratures()
 }
 
 // planFromContent is the reconciliation plan EC_INITIALIZATION describes

@@ -508,11 +508,8 @@ func (f *frame) reconcile() error {
 	f.sum.CodeFamily = planFamily(f.plan.plan)
 	f.plan.yq = nil
 	p := f.plan.plan
-	disclosed := 0 // disclosed bits per block (slice reconciliation)
-	if p.Slices != nil {
-		disclosed = p.Slices.Disclosed * p.Slices.Quadratures()
-	}
-	batch := 0 // blocks per EC_BLOCK batch; 0: one block per EC_BLOCK in the specification's form
+	disclosed := p.DisclosedBits() // slice reconciliation only
+	batch := 0                     // blocks per EC_BLOCK batch; 0: one block per EC_BLOCK in the specification's form
 	if r, _ := c.(*messages.ECReadyContent); r != nil && r.Encoding == messages.EncodingPacked && r.Batch >= 1 && !f.d.cfg.NumbersOnly {
 		batch = min(r.Batch, messages.ECBatchSize(p.M(), disclosed, p.ChannelBits(), p.Scheme == pp.SchemeMultidimensional, f.d.cfg.MaxContent))
 	}

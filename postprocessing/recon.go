@@ -136,6 +136,15 @@ type ReconciliationPlan struct {
 	Noise  float64
 }
 
+// DisclosedBits is the bits of disclosed slices one block carries (slice
+// reconciliation; 0 for the other schemes).
+func (p ReconciliationPlan) DisclosedBits() int {
+	if p.Slices == nil {
+		return 0
+	}
+	return p.Slices.Disclosed * p.Slices.Quadratures()
+}
+
 // QCCodes returns the plan's quasi-cyclic codes: the one of a plan with a
 // quasi-cyclic code, every slice's of a slice plan, else none.
 func (p ReconciliationPlan) QCCodes() []qcldpc.Description {
