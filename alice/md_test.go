@@ -116,9 +116,8 @@ func mdPlan(t *testing.T, b *bob, p pp.PlanParams) pp.ReconciliationPlan {
 	return plan
 }
 
-// mdBlock is Bob's EC_BLOCK for block i as his station sends it: syndrome,
-// block hash, rotations and norms.
-func mdBlock(t *testing.T, b *bob, i int) *messages.ECBlockContent {
+// blockParts is Bob's syndrome and side information of block i.
+func blockParts(t *testing.T, b *bob, i int) ([]uint8, pp.BlockSideInfo) {
 	t.Helper()
 	syn, err := b.recon.Syndrome(i)
 	if err != nil {
@@ -128,6 +127,14 @@ func mdBlock(t *testing.T, b *bob, i int) *messages.ECBlockContent {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return syn, side
+}
+
+// mdBlock is Bob's EC_BLOCK for block i as his station sends it: syndrome,
+// block hash, rotations and norms.
+func mdBlock(t *testing.T, b *bob, i int) *messages.ECBlockContent {
+	t.Helper()
+	syn, side := blockParts(t, b, i)
 	c := messages.NewECBlock(i, syn)
 	c.Rotation, c.Norms, c.Hash = side.Rotation, side.Norms, side.Hash
 	return c

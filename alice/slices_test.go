@@ -76,14 +76,7 @@ func TestSliceBlocks(t *testing.T) {
 	}
 	var batch []messages.ECBlockItem
 	for i := range plan.Blocks {
-		syn, err := b.recon.Syndrome(i)
-		if err != nil {
-			t.Fatal(err)
-		}
-		side, err := b.recon.SideInfo(i)
-		if err != nil {
-			t.Fatal(err)
-		}
+		syn, side := blockParts(t, b, i)
 		batch = append(batch, messages.ECBlockItem{Block: i, Syndrome: messages.PackBits(syn), SyndromeBits: len(syn), Hash: side.Hash,
 			Disclosed: messages.PackBits(side.Disclosed), DisclosedBits: len(side.Disclosed)})
 	}

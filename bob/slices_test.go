@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/qosst/qosst-go/config"
+	"github.com/qosst/qosst-go/keystore"
 	pp "github.com/qosst/qosst-go/postprocessing"
 	"github.com/qosst/qosst-go/postprocessing/qcldpc"
 )
@@ -36,6 +37,19 @@ func sliceCtx(t *testing.T) context.Context {
 	return ctx
 }
 
+// runSliceFrame runs one frame of c between a station and its own Alice,
+// with sliceCtx's time, and returns its summary and both key stores.
+func runSliceFrame(t *testing.T, c *config.Config) (*Summary, *keystore.Store, *keystore.Store) {
+	t.Helper()
+	c.Keys.OutputDir = t.TempDir()
+	st, aliceKeys := stationWithAlice(t, c)
+	sums, err := st.Driver.Run(sliceCtx(t), 1)
+	if err != nil || len(sums) != 1 {
+		t.Fatalf("Run: %d frames, %v", len(sums), err)
+	}
+	return sums[0], aliceKeys, st.Keys
+}
+
 // With bob.error_correction.reconciliation = "slice", Bob plans slice
 // reconciliation at this SNR, Alice decodes its blocks, and the frame ends
 // with identical keys, at a β multidimensional reconciliation cannot reach
@@ -44,13 +58,7 @@ func TestSliceReconciliationStation(t *testing.T) {
 	t.Parallel()
 	c := stationConfig()
 	sliceLink(c)
-	c.Keys.OutputDir = t.TempDir()
-	st, aliceKeys := stationWithAlice(t, c)
-	sums, err := st.Driver.Run(sliceCtx(t), 1)
-	if err != nil || len(sums) != 1 {
-		t.Fatalf("Run: %d frames, %v", len(sums), err)
-	}
-	s := sums[0]
+	s, aliceKeys, bobKeys := runSliceFrame(t, c)
 	if s.Reconciliation != pp.SchemeSlice || s.ECDenied != 0 || s.ECBlocksOK == 0 {
 		t.Fatalf("frame reconciled with %q after %d denials, %d blocks decoded", s.Reconciliation, s.ECDenied, s.ECBlocksOK)
 	}
@@ -58,7 +66,7 @@ func TestSliceReconciliationStation(t *testing.T) {
 		t.Errorf("β = %.3f with slices, want at least 0.75", s.Beta)
 	}
 	t.Logf("β %.3f, %d key bits, %d of %d blocks", s.Beta, s.KeyBits, s.ECBlocksOK, s.ECBlocks)
-	checkKeys(t, s, aliceKeys, st.Keys)
+	checkKeys(t, s, aliceKeys, bobKeys)
 }
 
 // An Alice that denies the slice plan (here: she accepts only families 1
@@ -70,15 +78,9 @@ func TestSliceDeniedFallsBackToMultidimensional(t *testing.T) {
 	c := stationConfig()
 	sliceLink(c)
 	c.Alice.ErrorCorrection.Families = []int{qcldpc.FamilyAR4JA, qcldpc.FamilyMDHigh}
-	c.Keys.OutputDir = t.TempDir()
-	st, aliceKeys := stationWithAlice(t, c)
-	sums, err := st.Driver.Run(sliceCtx(t), 1)
-	if err != nil || len(sums) != 1 {
-		t.Fatalf("Run: %d frames, %v", len(sums), err)
-	}
-	s := sums[0]
+	s, aliceKeys, bobKeys := runSliceFrame(t, c)
 	if s.Reconciliation != pp.SchemeMultidimensional || s.ECDenied != 1 {
 		t.Fatalf("frame reconciled with %q after %d denials, want multidimensional after 1", s.Reconciliation, s.ECDenied)
 	}
-	checkKeys(t, s, aliceKeys, st.Keys)
+	checkKeys(t, s, aliceKeys, bobKeys)
 }
