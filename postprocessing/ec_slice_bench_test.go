@@ -128,6 +128,16 @@ func reconcileSlicesAt(tb testing.TB, p SliceParams, blocks int, seed uint64) sl
 		if r.sliceFailures == nil {
 			r.sliceFailures = make([]int, plan.Coded())
 		}
+		// A block that meets every syndrome with other words than Bob's:
+		// which slices differ, and in how many bits.
+		testHookSliceWrongWords = func(i int, words [][]uint8) {
+			for j, w := range words {
+				if d := hammingDistance(w, bob.words[i][j]); d > 0 {
+					tb.Logf("frame %d block %d: slice %d (%+v) decoded a word %d bits from Bob's", done, i, j, plan.Codes[j], d)
+				}
+			}
+		}
+		defer func() { testHookSliceWrongWords = nil }()
 		for i := 0; i < plan.Blocks; i++ {
 			dis, err := bob.Disclosed(i)
 			if err != nil {
@@ -170,4 +180,15 @@ func reconcileSlicesAt(tb testing.TB, p SliceParams, blocks int, seed uint64) sl
 	r.mbps = float64(quads) / decoding.Seconds() / 1e6
 	tb.Logf("failures per slice: %v", r.sliceFailures)
 	return r
+}
+
+// hammingDistance counts the positions where a and b differ.
+func hammingDistance(a, b []uint8) int {
+	d := 0
+	for i := range a {
+		if a[i] != b[i] {
+			d++
+		}
+	}
+	return d
 }

@@ -79,7 +79,7 @@ func TestPlanQC(t *testing.T) {
 			if plan.ChannelBits() > DefaultQCBlockLength {
 				t.Fatalf("snr %g: %d channel bits per block", snr, plan.ChannelBits())
 			}
-			lo, _ := qcldpc.RateRange()
+			lo, _ := qcldpc.RateRangeAt(min(q, DefaultQCBlockLength))
 			if r := plan.Rate(); r > max(0.93*GaussianCapacity(snr), lo)+1e-12 {
 				t.Fatalf("snr %g: rate %g above the target %g", snr, r, 0.93*GaussianCapacity(snr))
 			}

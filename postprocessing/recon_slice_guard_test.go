@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/qosst/qosst-go/postprocessing/qcldpc"
 )
 
 // The guard keeps the codes of a plan whose slices decode their simulated
@@ -36,11 +38,17 @@ func TestGuardSlicePlanReplacesBadCode(t *testing.T) {
 		return
 	}
 	const q, snr = 3_333_333, 0.476
-	plan, err := PlanSlices(SliceParams{SNR: snr, MaxBlockLength: q, KeyQuadratures: 4 * q, Scale: math.Sqrt(1 + snr), Seed: 40})
-	if err != nil {
-		t.Fatal(err)
+	// The plan PlanSlices made with seed 40 before its codes had exactly
+	// q channel bits (ForRateLength).
+	plan := SlicePlan{Bits: 6, Disclosed: 2, Scale: math.Sqrt(1 + snr), Blocks: 1, Codes: []qcldpc.Description{
+		{Family: 38, Z: 1099, Rows: 11, Shortened: 42795, Seed: 40},
+		{Family: 36, Z: 1158, Rows: 43, Shortened: 1707, Seed: 41},
+		{Family: 34, Z: 939, Rows: 109, Shortened: 1995, Seed: 42},
+		{Family: 34, Z: 790, Rows: 262, Shortened: 3627, Seed: 43},
+	}}
+	if err := plan.Validate(); err != nil || plan.Quadratures() != q {
+		t.Fatalf("plan of %d quadratures: %v", plan.Quadratures(), err)
 	}
-	plan.Blocks = 1
 	ch := Channel{Gain: math.Sqrt(snr), Noise: 1}
 	decodes := func(p SlicePlan) error {
 		rng := rand.New(rand.NewPCG(5, 6))

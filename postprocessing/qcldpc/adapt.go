@@ -312,3 +312,61 @@ func (d Description) ensemble() (*Protograph, []ColumnChannel, error) {
 	}
 	return p, extra, nil
 }
+
+// fitRows is how many rows below ForRate's ForRateLength tries.
+const fitRows = 8
+
+// fitPuncturedShare bounds the share of a code's candidate (unpunctured
+// core) bits that ForRateLength punctures without looking further.
+const fitPuncturedShare = 0.01
+
+// ForRateLength chooses the description of the code for effective rate
+// rate with exactly q channel bits, as a block of q quadratures needs:
+// floor(rate·q) bits left secret by the syndrome (N − S − M). Starting from
+// the family and rows ForRateAmong picks for about q bits, at each row
+// count it takes the smallest z that leaves floor(rate·q) bits after the
+// checks, shortens the bits beyond, and punctures the bits beyond q
+// channel bits. Punctured core bits weaken a code (a low-rate code's core
+// is a few percent of its bits), and the puncturing left, the remainder of
+// the checks over a z step, up to (rows − punctured columns)·pre-lift
+// bits, differs from one row count to the next; fewer rows mean more
+// shortening. So it keeps ForRate's rows when they puncture at most
+// fitPuncturedShare of the candidate bits, else the first of up to
+// fitRows fewer that does, else the rows that puncture least. Errors wrap
+// ErrInvalidDescription.
+func ForRateLength(rate float64, q int, among []int) (Description, error) {
+	if q < 1 || q > MaxLength {
+		return Description{}, fmt.Errorf("%w: %d channel bits outside [1, %d]", ErrInvalidDescription, q, MaxLength)
+	}
+	d0, err := ForRateAmong(rate, q, among)
+	if err != nil {
+		return Description{}, err
+	}
+	fam := families[d0.Family]
+	f := &fam.raptor
+	secret := int(math.Floor(rate * float64(q)))
+	k, np := f.K(), len(f.Punctured)
+	var best Description
+	found := false
+	for rows := d0.Rows; rows >= max(fam.minRows, d0.Rows-fitRows); rows-- {
+		pl := fam.preLiftAt(rows)
+		// N − M = K·pl·z ≥ secret, and (rows − np)·pl·z = M − P_struct ≥ q − secret.
+		z := max((secret+k*pl-1)/(k*pl), (q-secret+(rows-np)*pl-1)/((rows-np)*pl), 1)
+		d := Description{Family: d0.Family, Rows: rows, Z: z, Seed: d0.Seed,
+			Shortened: k*pl*z - secret,
+			Punctured: (rows-np)*pl*z - (q - secret)}
+		if d.Validate() != nil || d.ChannelBits() != q {
+			continue
+		}
+		if !found || d.Punctured < best.Punctured {
+			best, found = d, true
+		}
+		if s, _ := d.shape(); float64(d.Punctured) <= fitPuncturedShare*float64(s.candidates) {
+			return d, nil
+		}
+	}
+	if !found {
+		return Description{}, fmt.Errorf("%w: no code of family %d at rate %.4f has exactly %d channel bits", ErrInvalidDescription, d0.Family, rate, q)
+	}
+	return best, nil
+}

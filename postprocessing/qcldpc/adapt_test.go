@@ -128,6 +128,50 @@ func TestForRate(t *testing.T) {
 	}
 }
 
+// ForRateLength: exactly q channel bits and floor(rate·q) bits left secret
+// by the syndrome, at every rate and length (so R_eff is rate within one
+// bit), puncturing few of the candidate bits in long blocks; q outside
+// the lengths a code has is refused.
+func TestForRateLength(t *testing.T) {
+	for _, q := range []int{1 << 15, 100_003, 1 << 20, 3_333_333} {
+		for _, rate := range []float64{0.43, 0.26, 0.162, 0.125, 0.069, 0.028, 0.012} {
+			if longest, err := ForRate(rate, MaxLength); err != nil || longest.ChannelBits() < q {
+				continue // no code of this rate is that long
+			}
+			ref, err := ForRate(rate, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := ForRateLength(rate, q, nil)
+			if err != nil {
+				t.Fatalf("rate %g, %d bits: %v", rate, q, err)
+			}
+			r, err := d.EffectiveRate()
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, _ := d.shape()
+			if d.ChannelBits() != q || d.KeyBits()-d.M() != int(math.Floor(rate*float64(q))) || r > rate || r < rate-1/float64(q) {
+				t.Errorf("rate %g, %d bits: %+v has %d channel bits, %d secret, R_eff %.6f", rate, q, d, d.ChannelBits(), d.KeyBits()-d.M(), r)
+			}
+			// Beyond the puncturing that raises a family's rate above its
+			// fewest rows (ForRate's), at most 2 % of the candidates.
+			rs, _ := ref.shape()
+			if q >= 1<<20 && float64(d.Punctured)/float64(s.candidates) > float64(ref.Punctured)/float64(rs.candidates)+0.02 {
+				t.Errorf("rate %g, %d bits: %d of %d candidate bits punctured (ForRate: %d of %d)", rate, q, d.Punctured, s.candidates, ref.Punctured, rs.candidates)
+			}
+		}
+	}
+	for _, q := range []int{0, -1, MaxLength + 1} {
+		if _, err := ForRateLength(0.1, q, nil); !errors.Is(err, ErrInvalidDescription) {
+			t.Errorf("%d bits: %v", q, err)
+		}
+	}
+	if _, err := ForRateLength(0.001, 1<<20, nil); !errors.Is(err, ErrInvalidDescription) {
+		t.Errorf("rate 0.001: %v", err)
+	}
+}
+
 // TestShippedCodesHaveNoFourCycles lifts descriptions at 2^18–2^22 bits
 // (at 2^22 the planner's codes at SNR 1, 0.5, 0.16, 0.08 and 0.03) and
 // counts 4-cycles from the shifts.

@@ -39,9 +39,10 @@ const (
 // servesLength) serves it: FamilyAR4JA above rate 0.4; in blocks of
 // 2^16 bits or more FamilyMDHigh for rates 0.4 down to 0.143, FamilyMD4
 // for 0.107 down to 0.1, FamilyMD3 for the rates between, FamilyMD below
-// 0.1 down to 0.083, FamilyMD2 below it down to 0.044 and FamilyLowRandom
-// below; in shorter blocks FamilyAR4JA down to 0.091 and FamilyLow below.
-var forRateOrder = []int{FamilyMDHigh, FamilyMD4, FamilyMD3, FamilyMD, FamilyMD2, FamilyLowRandom, FamilyAR4JA, FamilyLow}
+// 0.1 down to 0.083, FamilyMD2 below it down to 0.044, FamilyLowRandom
+// below down to 0.01 and FamilyVeryLow below (blocks of 2^20 bits or
+// more); in shorter blocks FamilyAR4JA down to 0.091 and FamilyLow below.
+var forRateOrder = []int{FamilyMDHigh, FamilyMD4, FamilyMD3, FamilyMD, FamilyMD2, FamilyLowRandom, FamilyVeryLow, FamilyAR4JA, FamilyLow}
 
 type family struct {
 	id      int

@@ -32,6 +32,8 @@ func servesLength(id, n int) bool {
 	switch id {
 	case FamilyLowRandom, FamilyMD, FamilyMD2, FamilyMD3, FamilyMD4, FamilyMDHigh:
 		return n >= lowRandomMinLength
+	case FamilyVeryLow:
+		return n >= veryLowMinLength
 	}
 	return true
 }
@@ -46,14 +48,21 @@ var lowRandomPre = []uint8{
 	0, 1, 0, 1, 1, 0, 1, 0,
 }
 
+// lowRandomHead and lowRandomCycle are FamilyLowRandom's extension rows:
+// the head, then the cycle repeated (FamilyVeryLow continues it).
+var (
+	lowRandomHead = [][]uint8{
+		{0, 1}, {2, 3}, {4, 5}, {6, 7}, {0, 1}, {2, 3}, {4, 5}, {6, 7}, {0, 1}, {2, 3}, {1, 7, 0},
+	}
+	lowRandomCycle = [][]uint8{{6, 7}, {0, 1}, {2, 3}, {4, 5}}
+)
+
 func init() {
 	families[FamilyLowRandom] = &family{
 		id: FamilyLowRandom, name: "low-raptor-random",
 		raptor: Raptor{PreRows: 5, Core: 8, Punctured: []int{0},
 			Pre: lowRandomPre,
-			Ext: extCycle([][]uint8{
-				{0, 1}, {2, 3}, {4, 5}, {6, 7}, {0, 1}, {2, 3}, {4, 5}, {6, 7}, {0, 1}, {2, 3}, {1, 7, 0},
-			}, [][]uint8{{6, 7}, {0, 1}, {2, 3}, {4, 5}}, 293),
+			Ext: extCycle(lowRandomHead, lowRandomCycle, 293),
 		},
 		minRows: 5 + 13,
 		preLift: lowRandomPreLift,

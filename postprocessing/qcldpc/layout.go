@@ -33,3 +33,20 @@ func RateRange() (lo, hi float64) {
 	}
 	return lo, hi
 }
+
+// RateRangeAt is RateRange over the families ForRate uses for blocks of
+// about n bits (FamilyVeryLow's rates, for example, from 2^20 bits only);
+// lo > hi when none serves that length.
+func RateRangeAt(n int) (lo, hi float64) {
+	lo, hi = 1, 0
+	for _, id := range forRateOrder {
+		if !servesLength(id, n) {
+			continue
+		}
+		fam := families[id]
+		f := &fam.raptor
+		lo = min(lo, f.RateAt(f.MaxRows()))
+		hi = max(hi, fam.topRate())
+	}
+	return lo, hi
+}
