@@ -506,6 +506,9 @@ func (f *frame) reconcile() error {
 		break
 	}
 	f.sum.CodeFamily = planFamily(f.plan.plan)
+	if sp := f.plan.plan.Slices; sp != nil {
+		f.sum.Slices = fmt.Sprintf("%d/%d", sp.Bits, sp.Disclosed)
+	}
 	f.plan.yq = nil
 	p := f.plan.plan
 	disclosed := p.DisclosedBits() // slice reconciliation only

@@ -2,6 +2,7 @@ package bob
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -61,6 +62,12 @@ func TestSliceReconciliationStation(t *testing.T) {
 	s, aliceKeys, bobKeys := runSliceFrame(t, c)
 	if s.Reconciliation != pp.SchemeSlice || s.ECDenied != 0 || s.ECBlocksOK == 0 {
 		t.Fatalf("frame reconciled with %q after %d denials, %d blocks decoded", s.Reconciliation, s.ECDenied, s.ECBlocksOK)
+	}
+	// The summary names the plan's shape (the planner's: 6 slices, 1 or 2
+	// of them disclosed at this SNR).
+	var bits, disclosed int
+	if _, err := fmt.Sscanf(s.Slices, "%d/%d", &bits, &disclosed); err != nil || bits < pp.MinSliceBits || bits > pp.MaxSliceBits || disclosed < 0 || disclosed >= bits {
+		t.Errorf("slices %q in the summary: %v", s.Slices, err)
 	}
 	if s.Beta < 0.75 {
 		t.Errorf("β = %.3f with slices, want at least 0.75", s.Beta)

@@ -37,7 +37,8 @@ type Summary struct {
 
 	// Error correction and privacy amplification.
 	Reconciliation string  // scheme announced in EC_INITIALIZATION ("sign", "multidimensional")
-	CodeFamily     int     // quasi-cyclic code family of the plan Alice accepted (0: another code)
+	CodeFamily     int     // quasi-cyclic code family of the plan Alice accepted (0: another code); with slices, the first slice's
+	Slices         string  // with slice reconciliation, "bits/disclosed" of the accepted plan (6/1: 6 slices, 1 disclosed); "" otherwise
 	ECDenied       int     // plans Alice answered EC_DENIED to before accepting one (each in shorter blocks or without the family before)
 	ECBlocks       int     // blocks sent
 	ECBlocksOK     int     // blocks Alice decoded
@@ -77,8 +78,11 @@ func (s *Summary) MarshalZerologObject(e *zerolog.Event) {
 		Int("pe_symbols", s.PESymbols).
 		Int("key_symbols", s.KeySymbols).
 		Str("reconciliation", s.Reconciliation).
-		Int("code_family", s.CodeFamily).
-		Int("ec_denied", s.ECDenied).
+		Int("code_family", s.CodeFamily)
+	if s.Slices != "" {
+		e.Str("slices", s.Slices)
+	}
+	e.Int("ec_denied", s.ECDenied).
 		Int("ec_blocks_ok", s.ECBlocksOK).
 		Int("ec_blocks_failed", s.ECBlocksFailed).
 		Float64("beta", s.Beta).

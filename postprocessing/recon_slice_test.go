@@ -600,3 +600,33 @@ func TestPlanReconciliationSlice(t *testing.T) {
 		t.Fatal("SampleScale of no value or of all values")
 	}
 }
+
+// The slices' default targets: every slice at sliceFactor of the
+// multidimensional table's β at its equivalent SNR, the least significant
+// ones lowered further, continuously and monotonically, between the two
+// SNRs where it was measured.
+func TestLowSliceFactor(t *testing.T) {
+	if f := lowSliceFactorAt(0.001); f != sliceFactor*lowSliceFactor {
+		t.Errorf("at SNR 0.001: %g", f)
+	}
+	if f := lowSliceFactorAt(0.2); f != sliceFactor {
+		t.Errorf("at SNR 0.2: %g", f)
+	}
+	prev := lowSliceFactorAt(lowSliceSNR * 0.99)
+	for s := lowSliceSNR * 0.99; s <= lowSliceSNR1*1.01; s *= 1.001 {
+		f := lowSliceFactorAt(s)
+		if f < prev || f-prev > 1e-3 {
+			t.Fatalf("at SNR %g: %g after %g", s, f, prev)
+		}
+		prev = f
+	}
+	_, caps := SliceCapacities(0.5, 6, 1)
+	q := 1 << 21
+	_, rates := sliceTargets(caps, q, 0, nil)
+	for j, c := range caps {
+		s := equivalentSNR(c)
+		if want := lowSliceFactorAt(s) * DefaultEfficiencyAt(s, q) * GaussianCapacity(s); math.Abs(rates[j]-want) > 1e-12 {
+			t.Errorf("slice %d: target %g, want %g", j, rates[j], want)
+		}
+	}
+}
