@@ -28,7 +28,7 @@ func TestSliceBlocks(t *testing.T) {
 	}
 	ch, _ := pp.ChannelFromParams(b.params)
 	sp, err := pp.PlanSlices(pp.SliceParams{KeyQuadratures: len(y), SNR: snr, Scale: math.Sqrt(ch.Noise * (1 + snr)),
-		MaxBlockLength: 2 * pp.MinQCBlockLength, Bits: 4, Disclosed: 1, Efficiency: []float64{0.7, 0.7, 0.7}, Seed: 3})
+		MaxBlockLength: 2 * pp.MinQCBlockLength, Bits: 4, Disclosed: 1, Efficiency: []float64{0.8, 0.8, 0.8}, Seed: 3})
 	if err != nil {
 		t.Fatal(err)
 	}

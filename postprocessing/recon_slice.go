@@ -890,10 +890,10 @@ func equivalentSNR(c float64) float64 {
 
 // The least significant coded slices have a harder channel than the
 // multidimensional one of the same capacity: at SNR 0.5 (6 slices, 1
-// disclosed, blocks of 2^21 quadratures) slice 4, capacity 0.0049 at the
+// disclosed, blocks of 2 796 202 quadratures) slice 4, capacity 0.0049 at the
 // equivalent SNR 0.0068, failed 9 of 45 blocks at the default target there
 // (0.95, which multidimensional reconciliation meets at that SNR: 1/24 at
-// 2^21, 0/24 at 2^22), 1 of 45 at 0.96 of it and none at 0.93, while
+// 2^21, 0/24 at 2^22), 2 of 45 at 0.96 of it (one a wrong word) and none at 0.93, while
 // slice 4 at SNR 1 (capacity 0.0094, equivalent SNR 0.0131) met the
 // default target in 45 blocks. So a slice's default target is multiplied
 // by lowSliceFactor at equivalent SNRs up to lowSliceSNR, by 1 from
@@ -907,7 +907,7 @@ const (
 // sliceFactor multiplies every coded slice's default target: a block
 // fails when any of its five codes does, so each needs a lower FER than a
 // multidimensional block at its table's point (FER ≤ 10 %). At the default
-// targets without it (blocks of 2^21 quadratures, 105 each): SNR 0.5, β
+// targets without it (blocks of 2 796 202 quadratures, 105 each): SNR 0.5, β
 // 0.934, FER 10/105 (slices 1 and 2, one a wrong word); SNR 1, β 0.930,
 // FER 11/105 (slices 1 to 4, two wrong words).
 const sliceFactor = 0.995
@@ -972,25 +972,53 @@ func DefaultSliceShape(snr float64, q int) (bits, disclosed int, ok bool) {
 	return bits, disclosed, ok
 }
 
-// sliceCode returns the code for rate with exactly q channel bits
-// (qcldpc.ForRateLength). ok is false when no code is that long.
+// sliceCode returns the code for rate with exactly q channel bits. ok is
+// false when even MaxLength bits give fewer.
 //
-// Before ForRateLength, the shortest ForRate code with at least q channel
-// bits shortened its excess, which costs (1 − rate) key bits per bit of
-// excess: at SNR 0.5 in blocks of 2^20 quadratures it cost the lowest
-// slice (rate 0.012, 3 216 bits of excess) a fifth of its key, and the
-// plan 0.015 of β.
+// From qcldpc.WideMinLength channel bits it is qcldpc.ForRateLength's: the
+// target rate exactly, a few bits punctured. Before it, the shortest
+// long-enough ForRate code shortened its excess, which costs (1 − rate)
+// key bits per excess bit: at SNR 0.5 in blocks of 2^20 quadratures it
+// cost the lowest slice (rate 0.012, 3 216 excess bits) a fifth of its
+// key, and the plan 0.015 of β. Shorter blocks keep that rule: there the
+// punctured bits made decoders meet Bob's syndromes with other words (a
+// slice test with blocks under 2^15 quadratures at 0.8 of the default
+// targets failed 16 of 60 runs with ForRateLength's codes, none of 60
+// with these).
 func sliceCode(rate float64, q int, among []int) (qcldpc.Description, bool, error) {
-	d, err := qcldpc.ForRateAmong(rate, qcldpc.MaxLength, among)
+	at := func(n int) (qcldpc.Description, error) { return qcldpc.ForRateAmong(rate, n, among) }
+	d, err := at(qcldpc.MaxLength)
 	if err != nil {
 		return d, false, fmt.Errorf("%w: %w", ErrInvalidPlan, err)
 	}
 	if d.ChannelBits() < q {
 		return d, false, nil
 	}
-	if d, err = qcldpc.ForRateLength(rate, q, among); err != nil {
-		// Short blocks: too few bits per circulant for the family's rows.
-		return d, false, fmt.Errorf("%w: %w; slice reconciliation needs longer blocks", ErrInvalidPlan, err)
+	if q >= qcldpc.WideMinLength {
+		if d, err = qcldpc.ForRateLength(rate, q, among); err != nil {
+			return d, false, fmt.Errorf("%w: %w", ErrInvalidPlan, err)
+		}
+		return d, true, nil
+	}
+	lo, hi := q, qcldpc.MaxLength // ChannelBits(hi) ≥ q
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		if m, err := at(mid); err == nil && m.ChannelBits() >= q {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	if d, err = at(hi); err != nil {
+		return d, false, fmt.Errorf("%w: %w", ErrInvalidPlan, err)
+	}
+	excess := d.ChannelBits() - q
+	d.Shortened += excess
+	if err := d.Validate(); err != nil {
+		// Short blocks: the length moves in steps of a few thousand bits,
+		// and shortening the excess leaves a low-rate code no key.
+		return d, false, fmt.Errorf("%w: no code of rate %.4f has %d channel bits (the nearest has %d more, and shortening them leaves it invalid: %w); slice reconciliation needs longer blocks",
+			ErrInvalidPlan, rate, q, excess, err)
 	}
 	return d, true, nil
 }
