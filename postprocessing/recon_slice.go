@@ -908,13 +908,14 @@ const (
 // fails when any of its five codes does, so each needs a lower FER than a
 // multidimensional block at its table's point (FER ≤ 10 %). At the default
 // targets without it (blocks of 2 796 202 quadratures, 105 each): SNR 0.5, β
-// 0.934, FER 10/105 (slices 1 and 2, one a wrong word); SNR 1, β 0.930,
-// FER 11/105 (slices 1 to 4, two wrong words).
+// 0.934, FER 10/105; SNR 1, β 0.930, FER 11/105 (of the failures the
+// benchmark printed, slices 1 and 2 at SNR 0.5, one a wrong word, and
+// slices 2 to 4 at SNR 1, two wrong words).
 const sliceFactor = 0.995
 
-// lowSliceFactorAt is the factor on the default target of a slice whose
-// equivalent SNR is s, sliceFactor included.
-func lowSliceFactorAt(s float64) float64 {
+// sliceFactorAt is the factor on the default target of a slice whose
+// equivalent SNR is s: sliceFactor, times the low slices' factor.
+func sliceFactorAt(s float64) float64 {
 	switch {
 	case s <= lowSliceSNR:
 		return sliceFactor * lowSliceFactor
@@ -928,11 +929,11 @@ func lowSliceFactorAt(s float64) float64 {
 // sliceTargets returns each coded slice's equivalent SNR and target rate
 // (efficiency times the default β there, or beta when not 0, times the
 // Gaussian capacity there), for blocks of q quadratures. The default β
-// of the least significant slices is lowered (lowSliceFactorAt).
+// of every slice is lowered (sliceFactorAt).
 func sliceTargets(caps []float64, q int, beta float64, eff []float64) (snrs, rates []float64) {
 	for j, c := range caps {
 		s := equivalentSNR(c)
-		e := DefaultEfficiencyAt(s, q) * lowSliceFactorAt(s)
+		e := DefaultEfficiencyAt(s, q) * sliceFactorAt(s)
 		if beta != 0 {
 			e = beta
 		}

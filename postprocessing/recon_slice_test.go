@@ -612,15 +612,15 @@ func TestPlanReconciliationSlice(t *testing.T) {
 // ones lowered further, continuously and monotonically, between the two
 // SNRs where it was measured.
 func TestLowSliceFactor(t *testing.T) {
-	if f := lowSliceFactorAt(0.001); f != sliceFactor*lowSliceFactor {
+	if f := sliceFactorAt(0.001); f != sliceFactor*lowSliceFactor {
 		t.Errorf("at SNR 0.001: %g", f)
 	}
-	if f := lowSliceFactorAt(0.2); f != sliceFactor {
+	if f := sliceFactorAt(0.2); f != sliceFactor {
 		t.Errorf("at SNR 0.2: %g", f)
 	}
-	prev := lowSliceFactorAt(lowSliceSNR * 0.99)
+	prev := sliceFactorAt(lowSliceSNR * 0.99)
 	for s := lowSliceSNR * 0.99; s <= lowSliceSNR1*1.01; s *= 1.001 {
-		f := lowSliceFactorAt(s)
+		f := sliceFactorAt(s)
 		if f < prev || f-prev > 1e-3 {
 			t.Fatalf("at SNR %g: %g after %g", s, f, prev)
 		}
@@ -631,7 +631,7 @@ func TestLowSliceFactor(t *testing.T) {
 	_, rates := sliceTargets(caps, q, 0, nil)
 	for j, c := range caps {
 		s := equivalentSNR(c)
-		if want := lowSliceFactorAt(s) * DefaultEfficiencyAt(s, q) * GaussianCapacity(s); math.Abs(rates[j]-want) > 1e-12 {
+		if want := sliceFactorAt(s) * DefaultEfficiencyAt(s, q) * GaussianCapacity(s); math.Abs(rates[j]-want) > 1e-12 {
 			t.Errorf("slice %d: target %g, want %g", j, rates[j], want)
 		}
 	}

@@ -6,9 +6,8 @@ package qcldpc
 // rows). It serves the rates below FamilyLowRandom's lowest (0.01, 298
 // rows, which it shares: from 299 rows alone, rates between 0.00997 and
 // 0.01 had no family), for the least significant coded slice of slice
-// reconciliation
-// (a capacity of 0.005–0.01 bit at SNR 0.5–1), in blocks of at least
-// veryLowMinLength bits. PEXIT puts its thresholds on the channel of
+// reconciliation (a capacity of 0.005–0.01 bit at SNR 0.5–1), in blocks of
+// at least veryLowMinLength bits. PEXIT puts its thresholds on the channel of
 // multidimensional reconciliation at β 0.9885 (rate 0.0079), 0.9915
 // (0.0050) and 0.9925 (0.0040) (TestFamilyVeryLowThresholds).
 const FamilyVeryLow = 10
