@@ -97,6 +97,7 @@ func reconcileSlicesAt(tb testing.TB, p SliceParams, blocks int, seed uint64) sl
 	var decoding time.Duration
 	var quads, failed int
 	ch := Channel{Gain: math.Sqrt(p.SNR), Noise: 1}
+	tb.Cleanup(func() { testHookSliceWrongWords = nil })
 	for done := 0; done < blocks; done += perFrame {
 		nb := min(perFrame, blocks-done)
 		frameSeed := seed*1000 + uint64(done)
@@ -137,7 +138,6 @@ func reconcileSlicesAt(tb testing.TB, p SliceParams, blocks int, seed uint64) sl
 				}
 			}
 		}
-		defer func() { testHookSliceWrongWords = nil }()
 		for i := 0; i < plan.Blocks; i++ {
 			dis, err := bob.Disclosed(i)
 			if err != nil {

@@ -27,9 +27,7 @@ func (d Description) KeyBits() int {
 func RateRange() (lo, hi float64) {
 	lo, hi = 1, 0
 	for _, fam := range families {
-		f := &fam.raptor
-		lo = min(lo, f.RateAt(f.MaxRows()))
-		hi = max(hi, fam.topRate())
+		lo, hi = widenRange(lo, hi, fam)
 	}
 	return lo, hi
 }
@@ -40,13 +38,15 @@ func RateRange() (lo, hi float64) {
 func RateRangeAt(n int) (lo, hi float64) {
 	lo, hi = 1, 0
 	for _, id := range forRateOrder {
-		if !servesLength(id, n) {
-			continue
+		if servesLength(id, n) {
+			lo, hi = widenRange(lo, hi, families[id])
 		}
-		fam := families[id]
-		f := &fam.raptor
-		lo = min(lo, f.RateAt(f.MaxRows()))
-		hi = max(hi, fam.topRate())
 	}
 	return lo, hi
+}
+
+// widenRange widens [lo, hi] to the rates fam serves.
+func widenRange(lo, hi float64, fam *family) (float64, float64) {
+	f := &fam.raptor
+	return min(lo, f.RateAt(f.MaxRows())), max(hi, fam.topRate())
 }
