@@ -22,6 +22,18 @@
 // multiplicities ≤ 3) for the largest β at threshold; "greedy" extends
 // FamilyHigh's precode row by row with the extension row (2–3 core
 // columns, or one) whose code has the largest β.
+//
+// "full" anneals every entry of one fixed-rate protograph (multiplicities
+// ≤ 3, punctured columns kept, the degree ≤ 2 condition always held): -copies
+// copies of family -init's protograph at -rows rows, side by side, as the
+// start. It maximises the rate over the BIAWGN capacity at the threshold,
+// with density evolution stopped after -maxiter iterations (0: the
+// default bound), and prints the best matrix with its thresholds at
+// several iteration bounds:
+//
+//	go run ./postprocessing/qcldpc/internal/design -mode full -init 38 -rows 6 -copies 2 -iter 4000 -temp 0.002 -seed 1
+//
+// docs/ldpc-codes.md ("Irregular protographs") says what its matrices did.
 package main
 
 import (
@@ -29,6 +41,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"strconv"
 	"strings"
 
@@ -66,6 +79,9 @@ func main() {
 	distance := flag.Bool("distance", false, "reject families whose variables of degree ≤ 2 form a cycle or join two of degree 1 at one of the rates (such lifted codes have codewords of a few tens of bits, like FamilyHigh's)")
 	check := flag.Bool("check", false, "print, for each shipped family, the rows at which the degree ≤ 2 condition of -distance fails, and exit")
 	md8 := flag.Bool("md8", false, "evaluate on the channel of multidimensional reconciliation (GAOptions.MD8) instead of the BIAWGN channel")
+	rowsFlag := flag.Int("rows", 6, "full: rows of the -init family's protograph to start from")
+	copies := flag.Int("copies", 2, "full: copies of that protograph side by side")
+	maxIter := flag.Int("maxiter", 0, "full: density-evolution iterations per threshold (0: the default bound)")
 	flag.Parse()
 	channel = qcldpc.GAOptions{MD8: *md8}
 	requireDistance = *distance
@@ -79,6 +95,9 @@ func main() {
 		return
 	case "greedy":
 		greedy(*ext)
+		return
+	case "full":
+		searchFull(*initFam, *rowsFlag, *copies, *iters, *maxIter, *temp, *seed)
 		return
 	}
 	var rates []float64
@@ -364,5 +383,101 @@ func greedy(ext int) {
 		f.Ext = append(f.Ext, cands[best])
 		p, _ := f.Protograph(f.MaxRows())
 		fmt.Printf("rows %d rate %.4f beta %.4f ext %v\n", p.Rows, p.Rate(), bestB, cands[best])
+	}
+}
+
+// searchFull is -mode full: annealing over every entry of a fixed-rate
+// protograph that starts as copies of a family's code.
+func searchFull(fam, rows, copies, iters, maxIter int, temp float64, seed uint64) {
+	f, _, err := qcldpc.FamilyRaptor(fam)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "design: -mode full starts from -init's family: %v\n", err)
+		os.Exit(2)
+	}
+	one, err := f.Protograph(rows)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "design: -rows: %v\n", err)
+		os.Exit(2)
+	}
+	p := &qcldpc.Protograph{Rows: one.Rows * copies, Cols: one.Cols * copies, B: make([]uint8, one.Rows*one.Cols*copies*copies)}
+	for k := 0; k < copies; k++ {
+		for r := 0; r < one.Rows; r++ {
+			for c := 0; c < one.Cols; c++ {
+				p.B[(k*one.Rows+r)*p.Cols+k*one.Cols+c] = uint8(one.At(r, c))
+			}
+		}
+		for _, c := range one.Punctured {
+			p.Punctured = append(p.Punctured, k*one.Cols+c)
+		}
+	}
+	score := func(q *qcldpc.Protograph) float64 {
+		if q.Validate() != nil || !q.DegreeTwoForest() {
+			return 0
+		}
+		snr, err := qcldpc.GAThreshold(q, nil, opts(maxIter))
+		if err != nil {
+			return 0
+		}
+		return q.Rate() / qcldpc.BIAWGNCapacity(snr)
+	}
+	rng := rand.New(rand.NewPCG(seed, 7))
+	cur := score(p)
+	best, bestP := cur, p
+	fmt.Printf("start %d×%d, rate %.4f: %.4f of the BIAWGN capacity at the threshold\n", p.Rows, p.Cols, p.Rate(), cur)
+	for it := 0; it < iters; it++ {
+		q := &qcldpc.Protograph{Rows: p.Rows, Cols: p.Cols, B: append([]uint8(nil), p.B...), Punctured: p.Punctured}
+		for m := 0; m < 1+rng.IntN(2); m++ {
+			var from, to int // an edge moves from one entry to another (from < 0: added; to < 0: removed)
+			switch rng.IntN(3) {
+			case 0:
+				from, to = -1, rng.IntN(len(q.B))
+				if rng.IntN(2) == 0 {
+					from, to = to, -1
+				}
+			case 1: // within a column
+				c := rng.IntN(q.Cols)
+				from, to = rng.IntN(q.Rows)*q.Cols+c, rng.IntN(q.Rows)*q.Cols+c
+			default: // within a row
+				r := rng.IntN(q.Rows)
+				from, to = r*q.Cols+rng.IntN(q.Cols), r*q.Cols+rng.IntN(q.Cols)
+			}
+			if (from >= 0 && q.B[from] == 0) || (to >= 0 && q.B[to] >= 3) {
+				continue
+			}
+			if from >= 0 {
+				q.B[from]--
+			}
+			if to >= 0 {
+				q.B[to]++
+			}
+		}
+		v := score(q)
+		t := temp * (1 - float64(it)/float64(iters))
+		if v > cur || (t > 0 && v > 0 && rng.Float64() < math.Exp((v-cur)/t)) {
+			p, cur = q, v
+		}
+		if v > best {
+			best, bestP = v, q
+			fmt.Printf("iter %d: %.4f\n", it, best)
+		}
+	}
+	edges := 0
+	for _, b := range bestP.B {
+		edges += int(b)
+	}
+	fmt.Printf("best %d×%d, punctured %v, %d edges:\n", bestP.Rows, bestP.Cols, bestP.Punctured, edges)
+	for r := 0; r < bestP.Rows; r++ {
+		fmt.Println(bestP.B[r*bestP.Cols : (r+1)*bestP.Cols])
+	}
+	md := qcldpc.GAOptions{MD8: true}
+	for _, n := range []int{150, 300, 600, 0} {
+		bi, err1 := qcldpc.GAThreshold(bestP, nil, qcldpc.GAOptions{MaxIter: n})
+		md.MaxIter = n
+		m, err2 := qcldpc.GAThreshold(bestP, nil, md)
+		if err1 != nil || err2 != nil {
+			fmt.Printf("  %d iterations: no threshold\n", n)
+			continue
+		}
+		fmt.Printf("  %d iterations (0: the default bound): %.4f of the BIAWGN capacity, β %.4f on the MD channel\n", n, bestP.Rate()/qcldpc.BIAWGNCapacity(bi), qcldpc.Beta(bestP.Rate(), m))
 	}
 }
