@@ -611,7 +611,7 @@ func TestPlanReconciliationSlice(t *testing.T) {
 // multidimensional table's β at its equivalent SNR, the least significant
 // ones lowered further, continuously and monotonically, between the two
 // SNRs where it was measured.
-func TestLowSliceFactor(t *testing.T) {
+func TestSliceFactor(t *testing.T) {
 	if f := sliceFactorAt(0.001); f != sliceFactor*lowSliceFactor {
 		t.Errorf("at SNR 0.001: %g", f)
 	}

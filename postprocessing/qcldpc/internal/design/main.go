@@ -67,7 +67,7 @@ func main() {
 	iters := flag.Int("iter", 1000, "local search steps")
 	maxW := flag.Int("maxw", 3, "largest extension row weight")
 	seed := flag.Uint64("seed", 1, "random seed")
-	initFam := flag.Int("init", 0, "start from this shipped family instead of a balanced start")
+	initFam := flag.Int("init", 0, "start from this shipped family instead of a balanced start (full: the family whose code is copied; required)")
 	startPre := flag.String("startpre", "", "start from this precode (comma-separated multiplicities, row by row; with -core, -pre and -punct)")
 	startExt := flag.String("startext", "", "start from these extension rows (rows separated by /, columns by .: 1.2.4/3.4)")
 	freeze := flag.Int("freeze", 0, "never change the first N extension rows")
