@@ -208,7 +208,8 @@ func TestPlanBlockLengths(t *testing.T) {
 		if q := long.Quadratures() / long.Blocks; q <= CompatQCBlockLength || long.N() > qcldpc.MaxLength {
 			t.Errorf("SNR %g, default: %d blocks of %d quadratures, N = %d", snr, long.Blocks, q, long.N())
 		}
-		if want := DefaultEfficiencyAt(snr, p.KeyQuadratures/long.Blocks); long.Rate() > want*GaussianCapacity(snr)+1e-9 {
+		// (the table's target, or a family's own: familyTargets)
+		if want := familyTarget(long.QC.Family, snr, DefaultEfficiencyAt(snr, p.KeyQuadratures/long.Blocks), false); long.Rate() > want*GaussianCapacity(snr)+1e-9 {
 			t.Errorf("SNR %g: rate %.5f above the target β %.4f", snr, long.Rate(), want)
 		}
 		p.MaxBlockLength = CompatQCBlockLength
@@ -259,10 +260,54 @@ func TestPlanWithoutLongBlocks(t *testing.T) {
 	}
 }
 
-// narrowFamilies is what ForRate plans with, less the wide families: what
-// a peer built before them knows.
+// narrowFamilies is what ForRate plans with, less the wide families and
+// FamilyIrregular: what a peer built before them knows.
 func narrowFamilies() []int {
-	return slices.DeleteFunc(qcldpc.PlannedFamilies(), func(id int) bool { _, w := qcldpc.IsWide(id); return w })
+	return slices.DeleteFunc(qcldpc.PlannedFamilies(), func(id int) bool {
+		_, w := qcldpc.IsWide(id)
+		return w || id == qcldpc.FamilyIrregular
+	})
+}
+
+// beforeIrregular is what ForRate plans with, less FamilyIrregular.
+func beforeIrregular() []int {
+	return slices.DeleteFunc(qcldpc.PlannedFamilies(), func(id int) bool { return id == qcldpc.FamilyIrregular })
+}
+
+// The denial of FamilyIrregular (at SNR 0.5 the default plan's) drops it
+// alone, at the same block length and the planner's default target: the
+// new plan is the one made without it, which the table's point there was
+// measured with. A configured target stays.
+func TestPlanWithoutIrregular(t *testing.T) {
+	for _, eff := range []float64{0, 0.88} {
+		p := PlanParams{KeyQuadratures: 10 << 20, SNR: 0.5, Noise: 1.05, Seed: 3, Scheme: SchemeMultidimensional, Efficiency: eff}
+		plan, err := PlanReconciliation(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if plan.QC.Family != qcldpc.FamilyIrregular {
+			t.Fatalf("target %g: planned family %d, want %d", eff, plan.QC.Family, qcldpc.FamilyIrregular)
+		}
+		next, np, ok, err := PlanWithout(p, plan)
+		if err != nil || !ok {
+			t.Fatalf("target %g: PlanWithout: %v, %v", eff, ok, err)
+		}
+		q := p
+		q.Families = beforeIrregular()
+		want, err := PlanReconciliation(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(np.Families, q.Families) || np.Efficiency != eff || np.MaxBlockLength != 0 || *next.QC != *want.QC || next.Blocks != want.Blocks {
+			t.Errorf("target %g: after the denial %+v (families %v, target %g), want %+v", eff, *next.QC, np.Families, np.Efficiency, *want.QC)
+		}
+		if _, w := qcldpc.IsWide(next.QC.Family); !w || next.Rate() != want.Rate() {
+			t.Errorf("target %g: fell back to family %d at rate %.4f", eff, next.QC.Family, next.Rate())
+		}
+	}
+	if _, _, ok, err := PlanWithout(PlanParams{SNR: 0.5, Families: []int{qcldpc.FamilyIrregular}}, ReconciliationPlan{Scheme: SchemeMultidimensional, QC: &qcldpc.Description{Family: qcldpc.FamilyIrregular}}); ok || err != nil {
+		t.Errorf("only FamilyIrregular: ok %v, %v", ok, err)
+	}
 }
 
 // The denial of a wide family drops every wide family at once, at the same
@@ -272,7 +317,9 @@ func narrowFamilies() []int {
 // twins have the same density evolution.
 func TestPlanWithoutWide(t *testing.T) {
 	for _, snr := range []float64{0.5, 0.16, 0.08} {
-		p := PlanParams{KeyQuadratures: 10 << 20, SNR: snr, Noise: 1.05, Seed: 3, Scheme: SchemeMultidimensional}
+		// Families before FamilyIrregular, which the default plan at SNR
+		// 0.5 uses (TestPlanWithoutIrregular).
+		p := PlanParams{KeyQuadratures: 10 << 20, SNR: snr, Noise: 1.05, Seed: 3, Scheme: SchemeMultidimensional, Families: beforeIrregular()}
 		wide, err := PlanReconciliation(p)
 		if err != nil {
 			t.Fatal(err)
@@ -381,5 +428,40 @@ func TestPlannerKeepsThresholdMargin(t *testing.T) {
 		if lowered := beta < table-thresholdStep/2; lowered != c.lowered {
 			t.Errorf("SNR %g: β %.4f against the table's %.4f: lowered %v, want %v", c.snr, beta, table, lowered, c.lowered)
 		}
+	}
+}
+
+// Where FamilyIrregular codes the table's target rate (SNR 0.5), the
+// default target is familyTargets[qcldpc.FamilyIrregular].md with that family's code; planned
+// without it, the table's, as before.
+func TestPlanIrregularMDTarget(t *testing.T) {
+	for _, snr := range []float64{0.5, 0.47} {
+		p := PlanParams{KeyQuadratures: 10 << 20, SNR: snr, Noise: 1.05, Seed: 3, Scheme: SchemeMultidimensional}
+		plan, err := PlanReconciliation(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		beta := plan.Rate() / GaussianCapacity(snr)
+		if plan.QC.Family != qcldpc.FamilyIrregular || beta > familyTargets[qcldpc.FamilyIrregular].md || beta < familyTargets[qcldpc.FamilyIrregular].md-0.002 {
+			t.Errorf("SNR %g: family %d at β %.4f, want family %d at %.3f", snr, plan.QC.Family, beta, qcldpc.FamilyIrregular, familyTargets[qcldpc.FamilyIrregular].md)
+		}
+		p.Families = beforeIrregular()
+		old, err := PlanReconciliation(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		table := DefaultEfficiencyAt(snr, p.KeyQuadratures/old.Blocks)
+		if b := old.Rate() / GaussianCapacity(snr); old.QC.Family == qcldpc.FamilyIrregular || b > table || b < table-0.003 {
+			t.Errorf("SNR %g without FamilyIrregular: family %d at β %.4f, want the table's %.4f", snr, old.QC.Family, b, table)
+		}
+	}
+	// A configured target stays.
+	p := PlanParams{KeyQuadratures: 10 << 20, SNR: 0.5, Noise: 1.05, Seed: 3, Scheme: SchemeMultidimensional, Efficiency: 0.88}
+	plan, err := PlanReconciliation(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := plan.Rate() / GaussianCapacity(0.5); b > 0.88 || b < 0.877 {
+		t.Errorf("configured 0.88: β %.4f", b)
 	}
 }

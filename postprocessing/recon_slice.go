@@ -929,13 +929,17 @@ func sliceFactorAt(s float64) float64 {
 // sliceTargets returns each coded slice's equivalent SNR and target rate
 // (efficiency times the default β there, or beta when not 0, times the
 // Gaussian capacity there), for blocks of q quadratures. The default β
-// of every slice is lowered (sliceFactorAt).
-func sliceTargets(caps []float64, q int, beta float64, eff []float64) (snrs, rates []float64) {
+// of every slice is lowered (sliceFactorAt), except for a slice whose rate
+// (at that default) a family of familyTargets codes, when fams allows it
+// (nil: every family): there the default is that family's slice target.
+func sliceTargets(caps []float64, q int, beta float64, eff []float64, fams []int) (snrs, rates []float64) {
 	for j, c := range caps {
 		s := equivalentSNR(c)
 		e := DefaultEfficiencyAt(s, q) * sliceFactorAt(s)
 		if beta != 0 {
 			e = beta
+		} else if d, err := qcldpc.ForRateAmong(e*GaussianCapacity(s), q, fams); err == nil {
+			e = familyTarget(d.Family, s, e, true)
 		}
 		if j < len(eff) {
 			e *= eff[j]
@@ -952,12 +956,18 @@ func sliceTargets(caps []float64, q int, beta float64, eff []float64) (snrs, rat
 // at its equivalent SNR, every coded slice at a rate the code families
 // serve. ok is false when no shape has a codeable slice.
 func DefaultSliceShape(snr float64, q int) (bits, disclosed int, ok bool) {
+	return defaultSliceShape(snr, q, nil)
+}
+
+// defaultSliceShape is DefaultSliceShape with the code families restricted
+// to fams (nil: every family).
+func defaultSliceShape(snr float64, q int, fams []int) (bits, disclosed int, ok bool) {
 	lo, _ := qcldpc.RateRangeAt(q)
 	best := 0.0
 	for m := 3; m <= 6; m++ {
 		for d := 0; d < m; d++ {
 			_, caps := SliceCapacities(snr, m, d)
-			_, rates := sliceTargets(caps, q, 0, nil)
+			_, rates := sliceTargets(caps, q, 0, nil, fams)
 			sum, fine := 0.0, true
 			for _, r := range rates {
 				if r < lo {
@@ -1056,7 +1066,7 @@ func PlanSlices(p SliceParams) (SlicePlan, error) {
 	bits, disclosed := p.Bits, p.Disclosed
 	if bits == 0 && disclosed == 0 {
 		var ok bool
-		if bits, disclosed, ok = DefaultSliceShape(p.SNR, p.KeyQuadratures/blocks); !ok {
+		if bits, disclosed, ok = defaultSliceShape(p.SNR, p.KeyQuadratures/blocks, p.Families); !ok {
 			return SlicePlan{}, fmt.Errorf("%w: no slice can be coded at SNR %g", ErrInvalidPlan, p.SNR)
 		}
 	}
@@ -1070,7 +1080,7 @@ func PlanSlices(p SliceParams) (SlicePlan, error) {
 			return SlicePlan{}, fmt.Errorf("%w: the slice codes need blocks shorter than %d quadratures", ErrInvalidPlan, MinQCBlockLength)
 		}
 		lo, hi := qcldpc.RateRangeAt(q)
-		snrs, rates := sliceTargets(caps, q, p.Beta, p.Efficiency)
+		snrs, rates := sliceTargets(caps, q, p.Beta, p.Efficiency, p.Families)
 		plan := SlicePlan{Bits: bits, Disclosed: disclosed, Scale: p.Scale, Blocks: blocks}
 		fits := true
 		for j, r := range rates {

@@ -380,7 +380,7 @@ func TestPlanSlices(t *testing.T) {
 		t.Fatalf("blocks of 2^20 at SNR 1: %v", err)
 	}
 	_, caps := SliceCapacities(1, long.Bits, long.Disclosed)
-	_, rates := sliceTargets(caps, q, 0, nil)
+	_, rates := sliceTargets(caps, q, 0, nil, nil)
 	for j, d := range long.Codes {
 		r, err := d.EffectiveRate()
 		if err != nil || d.ChannelBits() != q || d.KeyBits()-d.M() != int(r*float64(q)+0.5) || r > rates[j] || r < 0.9*rates[j] {
@@ -628,11 +628,70 @@ func TestSliceFactor(t *testing.T) {
 	}
 	_, caps := SliceCapacities(0.5, 6, 1)
 	q := 1 << 21
-	_, rates := sliceTargets(caps, q, 0, nil)
+	_, rates := sliceTargets(caps, q, 0, nil, nil)
 	for j, c := range caps {
 		s := equivalentSNR(c)
 		if want := sliceFactorAt(s) * DefaultEfficiencyAt(s, q) * GaussianCapacity(s); math.Abs(rates[j]-want) > 1e-12 {
 			t.Errorf("slice %d: target %g, want %g", j, rates[j], want)
 		}
+	}
+}
+
+// A slice whose rate FamilyIrregular codes (at SNR 1 the first coded
+// slice, rate about 0.265) gets familyTargets[qcldpc.FamilyIrregular].slice as its default target,
+// and that family's code; among families without it, the table's target
+// lowered by sliceFactorAt, as every other slice.
+func TestSliceTargetIrregular(t *testing.T) {
+	q := 3 << 20
+	_, caps := SliceCapacities(1, 6, 1)
+	s0 := equivalentSNR(caps[0])
+	table := DefaultEfficiencyAt(s0, q) * sliceFactorAt(s0)
+	snrs, rates := sliceTargets(caps, q, 0, nil, nil)
+	if got := rates[0] / GaussianCapacity(snrs[0]); math.Abs(got-familyTargets[qcldpc.FamilyIrregular].slice) > 1e-12 || !(familyTargets[qcldpc.FamilyIrregular].slice > table) {
+		t.Fatalf("slice 0 (equivalent SNR %.4f): target β %.4f, want %.4f (table %.4f)", s0, got, familyTargets[qcldpc.FamilyIrregular].slice, table)
+	}
+	_, without := sliceTargets(caps, q, 0, nil, beforeIrregular())
+	if got := without[0] / GaussianCapacity(s0); math.Abs(got-table) > 1e-12 {
+		t.Errorf("slice 0 without FamilyIrregular: target β %.4f, want the table's %.4f", got, table)
+	}
+	for j := 1; j < len(caps); j++ {
+		if rates[j] != without[j] {
+			t.Errorf("slice %d: target %g with FamilyIrregular, %g without", j, rates[j], without[j])
+		}
+	}
+	// A configured β or efficiency factors apply as before.
+	if _, r := sliceTargets(caps, q, 0.9, nil, nil); math.Abs(r[0]/GaussianCapacity(s0)-0.9) > 1e-12 {
+		t.Errorf("configured β 0.9: slice 0 at %.4f", r[0]/GaussianCapacity(s0))
+	}
+	if _, r := sliceTargets(caps, q, 0, []float64{0.99}, nil); math.Abs(r[0]-0.99*rates[0]) > 1e-12 {
+		t.Errorf("factor 0.99: slice 0's rate %g, want %g", r[0], 0.99*rates[0])
+	}
+	plan, err := PlanSlices(SliceParams{SNR: 1, Scale: 1.4, KeyQuadratures: 4 * q, MaxBlockLength: q})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := plan.Codes[0]
+	r, err := d.EffectiveRate()
+	if err != nil || d.Family != qcldpc.FamilyIrregular || r > rates[0] || r < rates[0]-0.001 {
+		t.Errorf("planned slice 0: %+v at rate %.4f, want family %d at %.4f (%v)", d, r, qcldpc.FamilyIrregular, rates[0], err)
+	}
+	// The top of its range bounds the target: a slice whose table target
+	// is just below 2/7 is raised to 2/7, not to familyTargets[qcldpc.FamilyIrregular].slice.
+	_, hi := qcldpc.FamilyRateRange(qcldpc.FamilyIrregular)
+	found := false
+	for c := 0.28; c < 0.36; c += 0.0005 {
+		_, r0 := sliceTargets([]float64{c}, q, 0, nil, beforeIrregular())
+		if r0[0] < 0.99*hi {
+			continue
+		}
+		found = true
+		_, r1 := sliceTargets([]float64{c}, q, 0, nil, nil)
+		if math.Abs(r1[0]-hi) > 1e-12 || r0[0] > hi {
+			t.Errorf("capacity %.4f: target rate %.4f (%.4f without FamilyIrregular), want the family's top %.4f", c, r1[0], r0[0], hi)
+		}
+		break
+	}
+	if !found {
+		t.Error("no slice capacity up to 0.36 has a table target near 2/7")
 	}
 }

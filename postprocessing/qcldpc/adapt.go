@@ -12,7 +12,7 @@ const (
 	// MaxLength is the largest lifted block length N in bits.
 	MaxLength = 1 << 22
 	// MaxEdges bounds the ones of the lifted parity-check matrix.
-	MaxEdges = 1 << 24
+	MaxEdges = 1 << 25
 	// MaxZ bounds the circulant size.
 	MaxZ = MaxLength
 )
@@ -24,8 +24,8 @@ var ErrInvalidDescription = errors.New("invalid code description")
 // Description names a code compactly and completely: both stations build
 // the same code, bit for bit, from these few integers.
 //
-//   - Family: a shipped rate-compatible protograph family (FamilyAR4JA,
-//     FamilyLow, FamilyHigh).
+//   - Family: a shipped protograph family (Families: FamilyAR4JA,
+//     FamilyLow, FamilyHigh, FamilyIrregular, ...).
 //   - Rows: how many of the family's base rows are used (more rows, lower
 //     rate: the precode plus Rows − PreRows extension rows).
 //   - Z: the circulant size; N = f · columns(Rows) · Z bits, f the
@@ -219,8 +219,7 @@ func ForRateAmong(rate float64, n int, among []int) (Description, error) {
 			continue
 		}
 		fam := families[id]
-		f := &fam.raptor
-		if rate <= fam.topRate() && rate >= f.RateAt(f.MaxRows()) && servesLength(id, n) {
+		if rate <= fam.topRate() && rate >= fam.bottomRate() && servesLength(id, n) {
 			best = fam
 			break
 		}

@@ -37,6 +37,8 @@ const (
 // forRateOrder is the order in which ForRate tries the families: the first
 // whose rate range holds the rate (and that serves the block length, see
 // servesLength) serves it: FamilyAR4JA above rate 0.4; in blocks of
+// WideMinLength bits or more FamilyIrregular for rates 2/7 down to 0.24,
+// then the wide twins (family_wide.go) of the following; in blocks of
 // 2^16 bits or more FamilyMDHigh for rates 0.4 down to 0.143, FamilyMD4
 // for 0.107 down to 0.1, FamilyMD3 for the rates between, FamilyMD below
 // 0.1 down to 0.083, FamilyMD2 below it down to 0.044, FamilyLowRandom
@@ -57,6 +59,22 @@ type family struct {
 	// wideOf, when not 0, is the family whose protograph this one shares,
 	// pre-lifted to about wideBaseColumns base columns (family_wide.go).
 	wideOf int
+	// shortenTo, when below the base rate of the family's most rows, is
+	// the lowest rate ForRate serves with it, by shortening bits of that
+	// code (FamilyIrregular, whose one protograph has no extension rows).
+	shortenTo float64
+	// long: the family serves only blocks of at least WideMinLength bits,
+	// pre-lifted like the wide families (FamilyIrregular).
+	long bool
+}
+
+// bottomRate is the lowest rate ForRate serves with the family.
+func (fam *family) bottomRate() float64 {
+	f := &fam.raptor
+	if fam.shortenTo > 0 {
+		return min(f.RateAt(f.MaxRows()), fam.shortenTo)
+	}
+	return f.RateAt(f.MaxRows())
 }
 
 // topRate is the highest rate ForRate serves with the family.
@@ -153,6 +171,16 @@ func FamilyRaptor(id int) (*Raptor, int, error) {
 	return &f, fam.minRows, nil
 }
 
+// FamilyRateRange returns the lowest and highest rates ForRate serves with
+// the family (0, 0 for an unknown id).
+func FamilyRateRange(id int) (lo, hi float64) {
+	fam, ok := families[id]
+	if !ok {
+		return 0, 0
+	}
+	return fam.bottomRate(), fam.topRate()
+}
+
 // preLiftBaseColumns is the number of base columns the random pre-lift aims
 // at: circulants over a base matrix of a few columns give codewords whose
 // weight does not grow with Z (a few hundred bits, which the decoder then
@@ -169,7 +197,7 @@ const preLiftMax = 16
 func (fam *family) preLiftAt(rows int) int {
 	cols := fam.raptor.Cols(rows)
 	f := 1
-	if fam.wideOf != 0 {
+	if fam.wideOf != 0 || fam.long {
 		for 2*f*cols <= wideBaseColumns {
 			f *= 2
 		}

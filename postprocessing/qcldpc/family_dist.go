@@ -26,7 +26,7 @@ const lowRandomMinLength = 1 << 16
 // bound as FamilyLowRandom: their pre-lift is the same, and their decoding
 // was measured at 2^16 bits and more only.
 func servesLength(id, n int) bool {
-	if _, wide := IsWide(id); wide {
+	if _, wide := IsWide(id); wide || (families[id] != nil && families[id].long) {
 		return n >= WideMinLength
 	}
 	switch id {

@@ -89,7 +89,7 @@ func TestForRateFamilies(t *testing.T) {
 		n    int
 		want int
 	}{
-		{0.4, 1 << 20, FamilyMDHigh}, {0.26, 1 << 21, FamilyMDHigh}, {0.15, 1 << 20, FamilyMDHigh}, {0.1429, 1 << 16, FamilyMDHigh},
+		{0.4, 1 << 20, FamilyMDHigh}, {0.23, 1 << 21, FamilyMDHigh}, {0.26, 1 << 16, FamilyMDHigh}, {0.15, 1 << 20, FamilyMDHigh}, {0.1429, 1 << 16, FamilyMDHigh},
 		{0.26, 1 << 15, FamilyAR4JA}, {0.401, 1 << 20, FamilyMDHigh}, {0.45, 1 << 21, FamilyMDHigh}, {0.451, 1 << 20, FamilyAR4JA},
 		{0.14, 1 << 20, FamilyMD3}, {top4 + 0.001, 1 << 21, FamilyMD3}, {top4, 1 << 21, FamilyMD4}, {0.1, 1 << 21, FamilyMD4}, {low3, 1 << 16, FamilyMD4},
 		{low3 - 0.001, 1 << 20, FamilyMD}, {low, 1 << 18, FamilyMD},

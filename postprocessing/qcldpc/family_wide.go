@@ -59,7 +59,9 @@ func init() {
 	}
 	// ForRate tries the wide families first; they serve blocks of at
 	// least WideMinLength bits, the others the rest.
-	var order []int
+	// The families of long blocks only with a protograph of their own
+	// (FamilyIrregular) come first.
+	order := []int{FamilyIrregular}
 	for _, id := range wideTwins {
 		order = append(order, wideIDOffset+id)
 	}

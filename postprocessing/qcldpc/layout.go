@@ -47,6 +47,5 @@ func RateRangeAt(n int) (lo, hi float64) {
 
 // widenRange widens [lo, hi] to the rates fam serves.
 func widenRange(lo, hi float64, fam *family) (float64, float64) {
-	f := &fam.raptor
-	return min(lo, f.RateAt(f.MaxRows())), max(hi, fam.topRate())
+	return min(lo, fam.bottomRate()), max(hi, fam.topRate())
 }
