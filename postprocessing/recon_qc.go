@@ -443,8 +443,9 @@ func planQCReconciliation(p PlanParams) (ReconciliationPlan, error) {
 // equivalent SNR 0.498), blocks of 2 796 202 quadratures, the other slices
 // at their defaults: 0/30 and then 0/105 blocks failed in slice 0 at 0.91
 // (β 0.940–0.941; 4/105 in all, in slices 3 and 4, as before family 11);
-// at 0.92 (β 0.946–0.947) 2/45, then 21/105, most in slice 0. Discretized density evolution on the MD channel converges at β
-// 0.915 and fails at 0.93 at rate 0.265 (docs/ldpc-codes.md).
+// at 0.92 (β 0.946–0.947) 2/45, then 21/105, most in slice 0. Discretized
+// density evolution on the MD channel converges at β 0.915 and fails at
+// 0.93 at rate 0.265 (docs/ldpc-codes.md).
 var familyTargets = map[int]struct{ md, slice float64 }{
 	qcldpc.FamilyIrregular: {md: 0.91, slice: 0.91},
 }
