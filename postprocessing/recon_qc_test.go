@@ -432,9 +432,10 @@ func TestPlannerKeepsThresholdMargin(t *testing.T) {
 }
 
 // Where FamilyIrregular codes the table's target rate (SNR 0.5), the
-// default target is familyTargets[qcldpc.FamilyIrregular].md with that family's code; planned
-// without it, the table's, as before.
+// default target is that family's own (familyTargets) with its code;
+// planned without it, the table's, as before.
 func TestPlanIrregularMDTarget(t *testing.T) {
+	own := familyTargets[qcldpc.FamilyIrregular].md
 	for _, snr := range []float64{0.5, 0.47} {
 		p := PlanParams{KeyQuadratures: 10 << 20, SNR: snr, Noise: 1.05, Seed: 3, Scheme: SchemeMultidimensional}
 		plan, err := PlanReconciliation(p)
@@ -442,8 +443,8 @@ func TestPlanIrregularMDTarget(t *testing.T) {
 			t.Fatal(err)
 		}
 		beta := plan.Rate() / GaussianCapacity(snr)
-		if plan.QC.Family != qcldpc.FamilyIrregular || beta > familyTargets[qcldpc.FamilyIrregular].md || beta < familyTargets[qcldpc.FamilyIrregular].md-0.002 {
-			t.Errorf("SNR %g: family %d at β %.4f, want family %d at %.3f", snr, plan.QC.Family, beta, qcldpc.FamilyIrregular, familyTargets[qcldpc.FamilyIrregular].md)
+		if plan.QC.Family != qcldpc.FamilyIrregular || beta > own || beta < own-0.002 {
+			t.Errorf("SNR %g: family %d at β %.4f, want family %d at %.3f", snr, plan.QC.Family, beta, qcldpc.FamilyIrregular, own)
 		}
 		p.Families = beforeIrregular()
 		old, err := PlanReconciliation(p)

@@ -638,17 +638,18 @@ func TestSliceFactor(t *testing.T) {
 }
 
 // A slice whose rate FamilyIrregular codes (at SNR 1 the first coded
-// slice, rate about 0.265) gets familyTargets[qcldpc.FamilyIrregular].slice as its default target,
-// and that family's code; among families without it, the table's target
-// lowered by sliceFactorAt, as every other slice.
+// slice, rate about 0.265) gets that family's slice target as its default
+// target, and that family's code; among families without it, the table's
+// target lowered by sliceFactorAt, as every other slice.
 func TestSliceTargetIrregular(t *testing.T) {
+	own := familyTargets[qcldpc.FamilyIrregular].slice
 	q := 3 << 20
 	_, caps := SliceCapacities(1, 6, 1)
 	s0 := equivalentSNR(caps[0])
 	table := DefaultEfficiencyAt(s0, q) * sliceFactorAt(s0)
 	snrs, rates := sliceTargets(caps, q, 0, nil, nil)
-	if got := rates[0] / GaussianCapacity(snrs[0]); math.Abs(got-familyTargets[qcldpc.FamilyIrregular].slice) > 1e-12 || !(familyTargets[qcldpc.FamilyIrregular].slice > table) {
-		t.Fatalf("slice 0 (equivalent SNR %.4f): target β %.4f, want %.4f (table %.4f)", s0, got, familyTargets[qcldpc.FamilyIrregular].slice, table)
+	if got := rates[0] / GaussianCapacity(snrs[0]); math.Abs(got-own) > 1e-12 || !(own > table) {
+		t.Fatalf("slice 0 (equivalent SNR %.4f): target β %.4f, want %.4f (table %.4f)", s0, got, own, table)
 	}
 	_, without := sliceTargets(caps, q, 0, nil, beforeIrregular())
 	if got := without[0] / GaussianCapacity(s0); math.Abs(got-table) > 1e-12 {
@@ -676,7 +677,7 @@ func TestSliceTargetIrregular(t *testing.T) {
 		t.Errorf("planned slice 0: %+v at rate %.4f, want family %d at %.4f (%v)", d, r, qcldpc.FamilyIrregular, rates[0], err)
 	}
 	// The top of its range bounds the target: a slice whose table target
-	// is just below 2/7 is raised to 2/7, not to familyTargets[qcldpc.FamilyIrregular].slice.
+	// is just below 2/7 is raised to 2/7, not to the family's own target.
 	_, hi := qcldpc.FamilyRateRange(qcldpc.FamilyIrregular)
 	found := false
 	for c := 0.28; c < 0.36; c += 0.0005 {
