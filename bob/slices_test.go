@@ -16,9 +16,8 @@ import (
 // multidimensional reconciliation's codes stop at rate 0.5) with enough
 // symbols for one slice block of about 2^19 quadratures, and a target β
 // of 0.8 for every slice's code: the planner's defaults were measured in
-// blocks of 2^21 quadratures and more. At 0.85 the block failed in 2 runs
-// of 15 (its first slice's code, family 8 near rate 0.4, has its threshold
-// at β 0.88), which leaves the frame no key.
+// blocks of 2^21 quadratures and more. Even at 0.8 a block this short fails
+// now and then (sliceAttempts).
 func sliceLink(c *config.Config) {
 	c.Frame.Quantum.NumSymbols = 400_000
 	c.Bob.ErrorCorrection.Reconciliation = config.ReconciliationSlice
@@ -51,29 +50,59 @@ func runSliceFrame(t *testing.T, c *config.Config) (*Summary, *keystore.Store, *
 	return sums[0], aliceKeys, st.Keys
 }
 
+// sliceAttempts bounds the frames TestSliceReconciliationStation runs for
+// one whose block decodes. At sliceLink's point the block fails in about 2 %
+// of frames: 5 of 200 simulated blocks (go test -run '^$' -bench
+// ReconcileSlices -benchtime 1x ./postprocessing/ with QOSST_EC_SNRS=1.867
+// QOSST_EC_LENGTH=560000 QOSST_EC_BLOCKS=200 QOSST_SLICE_BETA=0.8
+// QOSST_SLICE_SHAPE=6/1), each a slice whose decoder met every syndrome
+// with another word than Bob's, and 1 station frame of 100 whose second
+// slice did not converge. Three frames all failing is then about 10^-5.
+const sliceAttempts = 3
+
 // With bob.error_correction.reconciliation = "slice", Bob plans slice
 // reconciliation at this SNR, Alice decodes its blocks, and the frame ends
 // with identical keys, at a β multidimensional reconciliation cannot reach
-// there (its rate stops at 0.5: β ≤ 0.66).
+// there (its rate stops at 0.5: β ≤ 0.66). A frame whose block fails is
+// dropped on both sides: no key, and the next frame is tried.
 func TestSliceReconciliationStation(t *testing.T) {
 	t.Parallel()
 	c := stationConfig()
 	sliceLink(c)
-	s, aliceKeys, bobKeys := runSliceFrame(t, c)
-	if s.Reconciliation != pp.SchemeSlice || s.ECDenied != 0 || s.ECBlocksOK == 0 {
-		t.Fatalf("frame reconciled with %q after %d denials, %d blocks decoded", s.Reconciliation, s.ECDenied, s.ECBlocksOK)
+	for attempt := 1; attempt <= sliceAttempts; attempt++ {
+		s, aliceKeys, bobKeys := runSliceFrame(t, c)
+		if s.Reconciliation != pp.SchemeSlice || s.ECDenied != 0 {
+			t.Fatalf("frame reconciled with %q after %d denials", s.Reconciliation, s.ECDenied)
+		}
+		if s.ECBlocksOK == 0 {
+			// The only block failed: the frame is dropped, and neither
+			// station keeps a key for it.
+			if s.Err == nil || s.KeyBits != 0 || s.ECBlocksFailed != s.ECBlocks {
+				t.Fatalf("frame %d: no block decoded, yet err %v, %d key bits, %d of %d blocks failed", attempt, s.Err, s.KeyBits, s.ECBlocksFailed, s.ECBlocks)
+			}
+			if _, err := aliceKeys.Read(s.Frame); err == nil {
+				t.Fatalf("frame %d: Alice kept a key for a frame whose blocks all failed", attempt)
+			}
+			if _, err := bobKeys.Read(s.Frame); err == nil {
+				t.Fatalf("frame %d: Bob kept a key for a frame whose blocks all failed", attempt)
+			}
+			t.Logf("frame %d dropped: %v", attempt, s.Err)
+			continue
+		}
+		// The summary names the plan's shape (the planner's: 6 slices, 1 or
+		// 2 of them disclosed at this SNR).
+		var bits, disclosed int
+		if _, err := fmt.Sscanf(s.Slices, "%d/%d", &bits, &disclosed); err != nil || bits < pp.MinSliceBits || bits > pp.MaxSliceBits || disclosed < 0 || disclosed >= bits {
+			t.Errorf("slices %q in the summary: %v", s.Slices, err)
+		}
+		if s.Beta < 0.75 {
+			t.Errorf("β = %.3f with slices, want at least 0.75", s.Beta)
+		}
+		t.Logf("β %.3f, %d key bits, %d of %d blocks", s.Beta, s.KeyBits, s.ECBlocksOK, s.ECBlocks)
+		checkKeys(t, s, aliceKeys, bobKeys)
+		return
 	}
-	// The summary names the plan's shape (the planner's: 6 slices, 1 or 2
-	// of them disclosed at this SNR).
-	var bits, disclosed int
-	if _, err := fmt.Sscanf(s.Slices, "%d/%d", &bits, &disclosed); err != nil || bits < pp.MinSliceBits || bits > pp.MaxSliceBits || disclosed < 0 || disclosed >= bits {
-		t.Errorf("slices %q in the summary: %v", s.Slices, err)
-	}
-	if s.Beta < 0.75 {
-		t.Errorf("β = %.3f with slices, want at least 0.75", s.Beta)
-	}
-	t.Logf("β %.3f, %d key bits, %d of %d blocks", s.Beta, s.KeyBits, s.ECBlocksOK, s.ECBlocks)
-	checkKeys(t, s, aliceKeys, bobKeys)
+	t.Fatalf("no frame of %d reconciled its block", sliceAttempts)
 }
 
 // An Alice that denies the slice plan (here: she accepts only families 1
