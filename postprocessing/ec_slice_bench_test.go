@@ -134,7 +134,13 @@ func reconcileSlicesAt(tb testing.TB, p SliceParams, blocks int, seed uint64) sl
 		testHookSliceWrongWords = func(i int, words [][]uint8) {
 			for j, w := range words {
 				if d := hammingDistance(w, bob.words[i][j]); d > 0 {
-					tb.Logf("frame %d block %d: slice %d (%+v) decoded a word %d bits from Bob's", done, i, j, plan.Codes[j], d)
+					var punctured int
+					for t, role := range alice.sc.codes[j].roles {
+						if role == rolePunctured && w[t] != bob.words[i][j][t] {
+							punctured++
+						}
+					}
+					tb.Logf("frame %d block %d: slice %d (%+v) decoded a word %d bits from Bob's (%d of them punctured)", done, i, j, plan.Codes[j], d, punctured)
 				}
 			}
 		}
