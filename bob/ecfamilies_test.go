@@ -28,9 +28,12 @@ func TestECDeniedFamilyFallback(t *testing.T) {
 	if err != nil || len(sums) != 1 {
 		t.Fatalf("Run: %d frames, %v", len(sums), err)
 	}
+	// The families denied depend on the rate the estimated SNR gives:
+	// usually 9, 7 and 5, but in 1 run of 10 the plan after family 9's
+	// denial was family 5's (at β 0.837), and the denials were 9 and 5.
 	s := sums[0]
-	if s.CodeFamily != qcldpc.FamilyLowRandom || s.ECDenied != 3 {
-		t.Errorf("frame reconciled with family %d after %d denials, want family %d after 3 (9, 7, then 5)",
+	if s.CodeFamily != qcldpc.FamilyLowRandom || s.ECDenied < 2 || s.ECDenied > 3 {
+		t.Errorf("frame reconciled with family %d after %d denials, want family %d after 2 or 3 (9, then 7 or not, then 5)",
 			s.CodeFamily, s.ECDenied, qcldpc.FamilyLowRandom)
 	}
 	checkKeys(t, s, aliceKeys, st.Keys)
