@@ -141,12 +141,24 @@ func testLockout(t *testing.T, perSource int) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	held := heapInUse()
-	grown := int64(held) - int64(base)
-	t.Logf("Alice's heap with %d unidentified connections opened: %+d KiB (%d held open by her)", idle, grown/1024, h.srv.Sessions())
-	if grown > 16<<20 {
-		t.Fatalf("Alice's heap grew by %d MiB for %d unidentified connections", grown>>20, idle)
+	// An evicted connection is counted before its goroutine has returned
+	// and let go of its buffers: on a busy machine (the package's tests 6
+	// times over) the heap was 30 MiB up at the count, against 1.5 MiB when
+	// they had returned. The bound holds once they have; a leak would keep
+	// the heap above it.
+	var grown int64
+	settle := time.Now()
+	for {
+		grown = int64(heapInUse()) - int64(base)
+		if grown <= 16<<20 {
+			break
+		}
+		if time.Since(settle) > 10*time.Second {
+			t.Fatalf("Alice's heap still %d MiB up 10 s after evicting %d unidentified connections", grown>>20, idle)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
+	t.Logf("Alice's heap with %d unidentified connections opened: %+d KiB (%d held open by her; %v after the evictions)", idle, grown/1024, h.srv.Sessions(), time.Since(settle).Round(time.Millisecond))
 	if n, _ := h.srv.admission.counts(); n > h.cfg.Alice.MaxUnidentified {
 		t.Fatalf("%d unidentified connections held, bound %d", n, h.cfg.Alice.MaxUnidentified)
 	}
