@@ -51,15 +51,16 @@ func runSliceFrame(t *testing.T, c *config.Config) (*Summary, *keystore.Store, *
 }
 
 // sliceAttempts bounds the frames TestSliceReconciliationStation runs for
-// one whose block decodes. At sliceLink's point the block fails in about 2 %
+// one whose block decodes. At sliceLink's point the block fails in 2 to 3 %
 // of frames: 5 of 200 simulated blocks (go test -run '^$' -bench
 // ReconcileSlices -benchtime 1x ./postprocessing/ with QOSST_EC_SNRS=1.867
 // QOSST_EC_LENGTH=560000 QOSST_EC_BLOCKS=200 QOSST_SLICE_BETA=0.8
 // QOSST_SLICE_SHAPE=6/1), each a slice whose decoder met every syndrome
 // with another word than Bob's (42 to 660 bits from it, one or two of them
 // punctured: codewords of that slice's code light enough for its channel at
-// this length), and 1 station frame of 100 whose second slice did not
-// converge. Three frames all failing is then about 10^-5.
+// this length), and 7 station frames of 240 (one of them, logged, a second
+// slice that did not converge). Three frames all failing is then about
+// 3·10^-5.
 const sliceAttempts = 3
 
 // With bob.error_correction.reconciliation = "slice", Bob plans slice
