@@ -49,9 +49,11 @@ type harness struct {
 	keys        *keystore.Store
 	dialer      transport.Dialer
 	addr        string
-	auth        messages.Authenticator
-	cancel      context.CancelFunc
-	done        chan error
+	// ln is the listener Serve was given.
+	ln     net.Listener
+	auth   messages.Authenticator
+	cancel context.CancelFunc
+	done   chan error
 	// sessions follows the number of sessions Alice serves.
 	sessions *sessionCounter
 	// programmingErrors is how many programming errors the test provokes
@@ -146,6 +148,7 @@ func newHarness(t testing.TB, network string, opts ...harnessOpt) *harness {
 	default:
 		t.Fatalf("network %q", network)
 	}
+	h.ln = l
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	go func() { h.done <- srv.Serve(ctx, l) }()
