@@ -23,7 +23,9 @@ import (
 // default target; default none: the planner's targets and margins),
 // QOSST_SLICE_BETA (every slice code's target β at its equivalent SNR,
 // SliceParams.Beta, as bob.error_correction.efficiency sets it; default
-// the planner's).
+// the planner's), QOSST_EC_SEED (the first frame seed's base, default 0:
+// another seed, other blocks), QOSST_EC_ITER_FACTOR (a factor on every
+// decoder's iteration bound, default 1).
 //
 // Reported per point: the shape, β = (key bits − syndrome bits)/(quadratures
 // · ½·log2(1 + SNR)) of a decoded block, the frame error rate (a block
@@ -66,10 +68,19 @@ func BenchmarkReconcileSlices(b *testing.B) {
 			b.Fatalf("QOSST_SLICE_BETA: %v", err)
 		}
 	}
+	if s := os.Getenv("QOSST_EC_ITER_FACTOR"); s != "" {
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil || !(f > 0) {
+			b.Fatalf("QOSST_EC_ITER_FACTOR = %q: want a factor > 0", s)
+		}
+		testHookIterationFactor = f
+		b.Cleanup(func() { testHookIterationFactor = 0 })
+	}
+	seed := uint64(envInt(b, "QOSST_EC_SEED", 0))
 	for _, snr := range snrs {
 		b.Run(fmt.Sprintf("snr=%g", snr), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				r := reconcileSlicesAt(b, SliceParams{SNR: snr, Bits: bits, Disclosed: disclosed, Efficiency: eff, Beta: beta, MaxBlockLength: length}, blocks, uint64(i))
+				r := reconcileSlicesAt(b, SliceParams{SNR: snr, Bits: bits, Disclosed: disclosed, Efficiency: eff, Beta: beta, MaxBlockLength: length}, blocks, seed+uint64(i))
 				b.ReportMetric(float64(r.bits), "bits")
 				b.ReportMetric(float64(r.disclosed), "disclosed")
 				b.ReportMetric(r.beta, "beta")

@@ -244,10 +244,11 @@ func sliceLLR(edges []float64, bits, j int, known, mask int, x float64, ch Chann
 	var p [2]float64
 	var far [2]float64 // the least distance from mu to a candidate, per bit
 	far[0], far[1] = math.Inf(1), math.Inf(1)
-	for q := 0; q < 1<<bits; q++ {
-		if q&mask != known {
-			continue
-		}
+	// The candidates are known with every subset of the free bits: walk
+	// the subsets (sub = (sub − 1) & free visits each once, down to 0).
+	free := (1<<bits - 1) &^ mask
+	for sub := free; ; sub = (sub - 1) & free {
+		q := known&mask | sub
 		b := (q >> shift) & 1
 		p[b] += phiFast((edges[q+1]-mu)/sigma) - phiFast((edges[q]-mu)/sigma)
 		d := 0.0
@@ -257,6 +258,9 @@ func sliceLLR(edges []float64, bits, j int, known, mask int, x float64, ch Chann
 			d = mu - edges[q+1]
 		}
 		far[b] = min(far[b], d)
+		if sub == 0 {
+			break
+		}
 	}
 	switch {
 	case p[0] > 0 && p[1] > 0:
@@ -954,17 +958,27 @@ func sliceTargets(caps []float64, q int, beta float64, eff []float64, fams []int
 // the most expected reconciled bits per quadrature at snr for blocks of q
 // quadratures: each coded slice at the rate the planner's default β gives
 // at its equivalent SNR, every coded slice at a rate the code families
-// serve. ok is false when no shape has a codeable slice.
+// serve, with at most defaultMaxSliceBits slices. ok is false when no
+// shape has a codeable slice.
 func DefaultSliceShape(snr float64, q int) (bits, disclosed int, ok bool) {
 	return defaultSliceShape(snr, q, nil)
 }
+
+// defaultMaxSliceBits bounds the slices of the default shape. Past 7 the
+// quantizer gains little and each more disclosed slice is one more bit per
+// quadrature on the wire: at SNR 1, I(X; Q) less the disclosed slices'
+// information is 0.9914 of I(X; Y) with 6 slices (1 disclosed), 0.9930 with
+// 7 (2 disclosed) and 0.9938 with 8 (3 disclosed) (SliceCapacities); at
+// the default targets 7/2 plans β 0.0017 above 6/1 at SNR 1 and 0.0016 at
+// 0.5 (blocks of 2 796 202 quadratures).
+const defaultMaxSliceBits = 7
 
 // defaultSliceShape is DefaultSliceShape with the code families restricted
 // to fams (nil: every family).
 func defaultSliceShape(snr float64, q int, fams []int) (bits, disclosed int, ok bool) {
 	lo, _ := qcldpc.RateRangeAt(q)
 	best := 0.0
-	for m := 3; m <= 6; m++ {
+	for m := 3; m <= defaultMaxSliceBits; m++ {
 		for d := 0; d < m; d++ {
 			_, caps := SliceCapacities(snr, m, d)
 			_, rates := sliceTargets(caps, q, 0, nil, fams)

@@ -2,6 +2,7 @@ package postprocessing
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -89,7 +90,7 @@ func TestSliceLLRsMatchCapacities(t *testing.T) {
 	for _, c := range []struct {
 		snr       float64
 		bits, dis int
-	}{{1, 6, 2}, {0.5, 5, 1}} {
+	}{{1, 6, 2}, {0.5, 5, 1}, {1, 7, 2}} {
 		ch := Channel{Gain: math.Sqrt(c.snr), Noise: 1}
 		edges := sliceEdges(c.bits, math.Sqrt(1+c.snr))
 		_, caps := SliceCapacities(c.snr, c.bits, c.dis)
@@ -112,6 +113,102 @@ func TestSliceLLRsMatchCapacities(t *testing.T) {
 			if math.Abs(got-capacity) > 0.005 {
 				t.Errorf("SNR %g, slice %d: the LLRs carry %.4f bit, SliceCapacities says %.4f", c.snr, j, got, capacity)
 			}
+		}
+	}
+}
+
+// sliceLLR walks only the candidate intervals (the subsets of the unknown
+// bits); it must sum the same intervals as a scan of every interval that
+// keeps those agreeing with the known bits, for any mask.
+func TestSliceLLRCandidates(t *testing.T) {
+	scan := scanSliceLLR
+	rng := rand.New(rand.NewPCG(5, 6))
+	ch := Channel{Gain: 1, Noise: 1}
+	for _, bits := range []int{2, 6, 7, 8} {
+		edges := sliceEdges(bits, math.Sqrt2)
+		for i := 0; i < 4000; i++ {
+			j := rng.IntN(bits)
+			mask := rng.IntN(1<<bits) &^ (1 << (bits - 1 - j)) // slice j unknown
+			known := rng.IntN(1<<bits) & mask
+			x := rng.NormFloat64()
+			want := scan(edges, bits, j, known, mask, x, ch)
+			if math.IsNaN(want) {
+				continue // no candidate of either bit within the table's reach
+			}
+			want = max(min(want, sliceLLRClamp), -sliceLLRClamp)
+			if got := sliceLLR(edges, bits, j, known, mask, x, ch); math.Abs(got-want) > 1e-9*(1+math.Abs(want)) {
+				t.Fatalf("bits %d, slice %d, known %b of mask %b, x %g: LLR %g, the scan of every interval %g", bits, j, known, mask, x, got, want)
+			}
+		}
+	}
+}
+
+// scanSliceLLR is sliceLLR by a scan of every interval, unclamped.
+func scanSliceLLR(edges []float64, bits, j, known, mask int, x float64, ch Channel) float64 {
+	mu, sigma := ch.Gain*x, math.Sqrt(ch.Noise)
+	var p [2]float64
+	for q := 0; q < 1<<bits; q++ {
+		if q&mask == known {
+			p[(q>>(bits-1-j))&1] += phiFast((edges[q+1]-mu)/sigma) - phiFast((edges[q]-mu)/sigma)
+		}
+	}
+	return math.Log(p[0] / p[1])
+}
+
+// Alice's LLRs of one quadrature, every coded slice in decoding order, as
+// sliceLLR computes them and by the scan of every interval (the baseline):
+//
+//	go test -run '^$' -bench SliceLLR ./postprocessing/
+func BenchmarkSliceLLR(b *testing.B) {
+	ch := Channel{Gain: 1, Noise: 1}
+	for _, shape := range []struct{ bits, dis int }{{6, 1}, {7, 2}} {
+		edges := sliceEdges(shape.bits, math.Sqrt2)
+		for _, f := range []struct {
+			name string
+			llr  func([]float64, int, int, int, int, float64, Channel) float64
+		}{{"candidates", sliceLLR}, {"scan", scanSliceLLR}} {
+			b.Run(fmt.Sprintf("%d-%d/%s", shape.bits, shape.dis, f.name), func(b *testing.B) {
+				rng := rand.New(rand.NewPCG(7, 8))
+				s := 0.0
+				for i := 0; i < b.N; i++ {
+					x := rng.NormFloat64()
+					q := quantize(edges, x+rng.NormFloat64())
+					mask := 1<<shape.dis - 1
+					for j := 0; j < shape.bits-shape.dis; j++ {
+						s += f.llr(edges, shape.bits, j, q&mask, mask, x, ch)
+						mask |= 1 << (shape.bits - 1 - j)
+					}
+				}
+				sliceLLRSink = s
+			})
+		}
+	}
+}
+
+var sliceLLRSink float64
+
+// The default shape goes to 7 slices (2 disclosed) where they keep more of
+// I(X; Y) than 6 (1 disclosed), and never past defaultMaxSliceBits.
+func TestDefaultSliceShapeSeven(t *testing.T) {
+	const q = 2796202
+	for _, snr := range []float64{1, 0.5} {
+		_, c6 := SliceCapacities(snr, 6, 1)
+		_, c7 := SliceCapacities(snr, 7, 2)
+		var s6, s7 float64
+		for j := range c6 {
+			s6, s7 = s6+c6[j], s7+c7[j]
+		}
+		if s7 <= s6 {
+			t.Fatalf("SNR %g: 7/2 keeps %.4f bit, 6/1 %.4f", snr, s7, s6)
+		}
+		bits, dis, ok := DefaultSliceShape(snr, q)
+		if !ok || bits != 7 || dis != 2 {
+			t.Errorf("SNR %g: default shape %d/%d (%v), want 7/2", snr, bits, dis, ok)
+		}
+	}
+	for _, snr := range []float64{0.03, 0.16, 3, 10} {
+		if bits, _, ok := DefaultSliceShape(snr, q); ok && bits > defaultMaxSliceBits {
+			t.Errorf("SNR %g: %d slices", snr, bits)
 		}
 	}
 }
@@ -651,6 +748,11 @@ func TestSliceTargetIrregular(t *testing.T) {
 	if got := rates[0] / GaussianCapacity(snrs[0]); math.Abs(got-own) > 1e-12 || !(own > table) {
 		t.Fatalf("slice 0 (equivalent SNR %.4f): target β %.4f, want %.4f (table %.4f)", s0, got, own, table)
 	}
+	// The second slice (rate about 0.124) is family 37's, at its own
+	// slice target.
+	if got, want := rates[1]/GaussianCapacity(snrs[1]), familyTargets[qcldpc.FamilyMD3Wide].slice; math.Abs(got-want) > 1e-12 {
+		t.Errorf("slice 1: target β %.4f, want family %d's %.4f", got, qcldpc.FamilyMD3Wide, want)
+	}
 	_, without := sliceTargets(caps, q, 0, nil, beforeIrregular())
 	if got := without[0] / GaussianCapacity(s0); math.Abs(got-table) > 1e-12 {
 		t.Errorf("slice 0 without FamilyIrregular: target β %.4f, want the table's %.4f", got, table)
@@ -667,7 +769,7 @@ func TestSliceTargetIrregular(t *testing.T) {
 	if _, r := sliceTargets(caps, q, 0, []float64{0.99}, nil); math.Abs(r[0]-0.99*rates[0]) > 1e-12 {
 		t.Errorf("factor 0.99: slice 0's rate %g, want %g", r[0], 0.99*rates[0])
 	}
-	plan, err := PlanSlices(SliceParams{SNR: 1, Scale: 1.4, KeyQuadratures: 4 * q, MaxBlockLength: q})
+	plan, err := PlanSlices(SliceParams{SNR: 1, Bits: 6, Disclosed: 1, Scale: 1.4, KeyQuadratures: 4 * q, MaxBlockLength: q})
 	if err != nil {
 		t.Fatal(err)
 	}
