@@ -21,23 +21,48 @@ func TestECDeniedFamilyFallback(t *testing.T) {
 	// In blocks of 2^17 quadratures (3 of them): a single block of family
 	// 4 failed to decode in 1 run of 60, which left the frame without a key.
 	c.Bob.ErrorCorrection.BlockLength = 1 << 17
-	c.Keys.OutputDir = t.TempDir()
 	c.Alice.ErrorCorrection.Families = []int{qcldpc.FamilyAR4JA, qcldpc.FamilyLow, qcldpc.FamilyLowRandom}
-	st, aliceKeys := stationWithAlice(t, c)
-	sums, err := st.Driver.Run(runCtx(t), 1)
-	if err != nil || len(sums) != 1 {
-		t.Fatalf("Run: %d frames, %v", len(sums), err)
+	for attempt := 1; attempt <= fallbackAttempts; attempt++ {
+		c.Keys.OutputDir = t.TempDir()
+		st, aliceKeys := stationWithAlice(t, c)
+		sums, err := st.Driver.Run(runCtx(t), 1)
+		if err != nil || len(sums) != 1 {
+			t.Fatalf("Run: %d frames, %v", len(sums), err)
+		}
+		// The families denied depend on the rate the estimated SNR gives:
+		// usually 9, 7 and 5, but in 1 run of 10 the plan after family 9's
+		// denial was family 5's (at β 0.837), and the denials were 9 and 5.
+		s := sums[0]
+		if s.CodeFamily != qcldpc.FamilyLowRandom || s.ECDenied < 2 || s.ECDenied > 3 {
+			t.Fatalf("frame reconciled with family %d after %d denials, want family %d after 2 or 3 (9, then 7 or not, then 5)",
+				s.CodeFamily, s.ECDenied, qcldpc.FamilyLowRandom)
+		}
+		if s.ECBlocksOK == 0 {
+			// Every block failed: the frame is dropped on both sides.
+			if s.Err == nil || s.KeyBits != 0 {
+				t.Fatalf("frame %d: no block decoded, yet err %v and %d key bits", attempt, s.Err, s.KeyBits)
+			}
+			if _, err := aliceKeys.Read(s.Frame); err == nil {
+				t.Fatalf("frame %d: Alice kept a key for a frame whose blocks all failed", attempt)
+			}
+			if _, err := st.Keys.Read(s.Frame); err == nil {
+				t.Fatalf("frame %d: Bob kept a key for a frame whose blocks all failed", attempt)
+			}
+			t.Logf("frame %d dropped (β %.4f): %v", attempt, s.Beta, s.Err)
+			continue
+		}
+		checkKeys(t, s, aliceKeys, st.Keys)
+		return
 	}
-	// The families denied depend on the rate the estimated SNR gives:
-	// usually 9, 7 and 5, but in 1 run of 10 the plan after family 9's
-	// denial was family 5's (at β 0.837), and the denials were 9 and 5.
-	s := sums[0]
-	if s.CodeFamily != qcldpc.FamilyLowRandom || s.ECDenied < 2 || s.ECDenied > 3 {
-		t.Errorf("frame reconciled with family %d after %d denials, want family %d after 2 or 3 (9, then 7 or not, then 5)",
-			s.CodeFamily, s.ECDenied, qcldpc.FamilyLowRandom)
-	}
-	checkKeys(t, s, aliceKeys, st.Keys)
+	t.Fatalf("no frame of %d decoded a block", fallbackAttempts)
 }
+
+// fallbackAttempts bounds the frames TestECDeniedFamilyFallback runs for
+// one with a key. Once (a race run of the whole suite, both cores busy)
+// all 3 blocks failed at the fallback's β 0.789 (family 4); 8 runs that
+// logged β had 0.783–0.788 and decoded all 3. One estimate of the frame's
+// SNR serves every block, so they fail together.
+const fallbackAttempts = 2
 
 // bob.error_correction.families restricts the planner from the start: no
 // plan is denied.

@@ -92,8 +92,8 @@ func TestSliceReconciliationStation(t *testing.T) {
 			t.Logf("frame %d dropped: %v", attempt, s.Err)
 			continue
 		}
-		// The summary names the plan's shape (the planner's: 6 slices, 1 or
-		// 2 of them disclosed at this SNR).
+		// The summary names the plan's shape (the planner's: 6 or 7
+		// slices, 1 or 2 of them disclosed at this SNR).
 		var bits, disclosed int
 		if _, err := fmt.Sscanf(s.Slices, "%d/%d", &bits, &disclosed); err != nil || bits < pp.MinSliceBits || bits > pp.MaxSliceBits || disclosed < 0 || disclosed >= bits {
 			t.Errorf("slices %q in the summary: %v", s.Slices, err)
