@@ -23,9 +23,9 @@ import (
 // default target; default none: the planner's targets and margins),
 // QOSST_SLICE_BETA (every slice code's target β at its equivalent SNR,
 // SliceParams.Beta, as bob.error_correction.efficiency sets it; default
-// the planner's), QOSST_EC_SEED (the first frame seed's base, default 0:
-// another seed, other blocks), QOSST_EC_ITER_FACTOR (a factor on every
-// decoder's iteration bound, default 1).
+// the planner's), QOSST_EC_SEED (a positive base of the frame seeds,
+// 0 when unset: another seed, other blocks), QOSST_EC_ITER_FACTOR (a
+// factor on every decoder's iteration bound, default 1).
 //
 // Reported per point: the shape, β = (key bits − syndrome bits)/(quadratures
 // · ½·log2(1 + SNR)) of a decoded block, the frame error rate (a block
