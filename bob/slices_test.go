@@ -50,6 +50,23 @@ func runSliceFrame(t *testing.T, c *config.Config) (*Summary, *keystore.Store, *
 	return sums[0], aliceKeys, st.Keys
 }
 
+// checkDropped checks a frame none of whose EC blocks decoded: it carries
+// an error, no key bits and every block failed, and neither station keeps
+// a key for it.
+func checkDropped(t *testing.T, attempt int, s *Summary, aliceKeys, bobKeys *keystore.Store) {
+	t.Helper()
+	if s.Err == nil || s.KeyBits != 0 || s.ECBlocksFailed != s.ECBlocks {
+		t.Fatalf("frame %d: no block decoded, yet err %v, %d key bits, %d of %d blocks failed", attempt, s.Err, s.KeyBits, s.ECBlocksFailed, s.ECBlocks)
+	}
+	if _, err := aliceKeys.Read(s.Frame); err == nil {
+		t.Fatalf("frame %d: Alice kept a key for a frame whose blocks all failed", attempt)
+	}
+	if _, err := bobKeys.Read(s.Frame); err == nil {
+		t.Fatalf("frame %d: Bob kept a key for a frame whose blocks all failed", attempt)
+	}
+	t.Logf("frame %d dropped (β %.4f): %v", attempt, s.Beta, s.Err)
+}
+
 // sliceAttempts bounds the frames TestSliceReconciliationStation runs for
 // one whose block decodes. At sliceLink's point the block fails in 2 to 3 %
 // of frames: 5 of 200 simulated blocks (go test -run '^$' -bench
@@ -78,18 +95,8 @@ func TestSliceReconciliationStation(t *testing.T) {
 			t.Fatalf("frame reconciled with %q after %d denials", s.Reconciliation, s.ECDenied)
 		}
 		if s.ECBlocksOK == 0 {
-			// The only block failed: the frame is dropped, and neither
-			// station keeps a key for it.
-			if s.Err == nil || s.KeyBits != 0 || s.ECBlocksFailed != s.ECBlocks {
-				t.Fatalf("frame %d: no block decoded, yet err %v, %d key bits, %d of %d blocks failed", attempt, s.Err, s.KeyBits, s.ECBlocksFailed, s.ECBlocks)
-			}
-			if _, err := aliceKeys.Read(s.Frame); err == nil {
-				t.Fatalf("frame %d: Alice kept a key for a frame whose blocks all failed", attempt)
-			}
-			if _, err := bobKeys.Read(s.Frame); err == nil {
-				t.Fatalf("frame %d: Bob kept a key for a frame whose blocks all failed", attempt)
-			}
-			t.Logf("frame %d dropped: %v", attempt, s.Err)
+			// The only block failed: the frame is dropped.
+			checkDropped(t, attempt, s, aliceKeys, bobKeys)
 			continue
 		}
 		// The summary names the plan's shape (the planner's: 6 or 7
