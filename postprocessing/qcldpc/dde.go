@@ -1,7 +1,9 @@
 package qcldpc
 
 import (
+	"fmt"
 	"math"
+	"slices"
 	"sync"
 )
 
@@ -196,11 +198,11 @@ func (g *ddeGrid) errProb(a []float64) float64 {
 	return s
 }
 
-// channelDensity is the quantized density of the channel LLR of a column.
-func (g *ddeGrid) channelDensity(snr float64, ch ColumnChannel, md8 bool) []float64 {
+// gaussianDensity is the quantized density of the LLR of the BIAWGN
+// channel at snr (or of multidimensional reconciliation's, md8).
+func (g *ddeGrid) gaussianDensity(snr float64, md8 bool) []float64 {
 	k := g.k
 	d := make([]float64, 2*k+1)
-	wn := 1 - ch.Shortened - ch.Punctured
 	gauss := func(x, s float64) float64 {
 		mu, sd := 2*s, 2*math.Sqrt(s)
 		return 0.5 * math.Erfc(-(x-mu)/(sd*math.Sqrt2))
@@ -215,14 +217,25 @@ func (g *ddeGrid) channelDensity(snr float64, ch ColumnChannel, md8 bool) []floa
 			return m / float64(len(md8States))
 		}
 	}
-	if wn > 0 {
-		prev := 0.0
-		for i := 0; i < 2*k; i++ {
-			c := cdf((float64(i-k) + 0.5) * g.delta)
-			d[i] = wn * (c - prev)
-			prev = c
+	prev := 0.0
+	for i := 0; i < 2*k; i++ {
+		c := cdf((float64(i-k) + 0.5) * g.delta)
+		d[i] = c - prev
+		prev = c
+	}
+	d[2*k] = 1 - prev
+	return d
+}
+
+// columnDensity mixes the channel density base of a transmitted bit with
+// the column's punctured bits (LLR 0) and shortened bits (known: +LMax).
+func (g *ddeGrid) columnDensity(base []float64, ch ColumnChannel) []float64 {
+	k := g.k
+	d := make([]float64, 2*k+1)
+	if wn := 1 - ch.Shortened - ch.Punctured; wn > 0 {
+		for i, p := range base {
+			d[i] = wn * p
 		}
-		d[2*k] = wn * (1 - prev)
 	}
 	d[k] += ch.Punctured
 	d[2*k] += ch.Shortened
@@ -234,12 +247,18 @@ func (g *ddeGrid) channelDensity(snr float64, ch ColumnChannel, md8 bool) []floa
 // largest bit error probability of the a-posteriori LLRs at the end.
 func ddeConverges(p *Protograph, extra []ColumnChannel, snr float64, o DDEOptions) (bool, float64) {
 	o = o.norm()
+	return ddeRun(p, extra, gridFor(o).gaussianDensity(snr, o.MD8), o)
+}
+
+// ddeRun is ddeConverges on the channel whose LLR density (of a
+// transmitted bit, on the grid of o) is base.
+func ddeRun(p *Protograph, extra []ColumnChannel, base []float64, o DDEOptions) (bool, float64) {
 	g := gridFor(o)
 	gr := newGAGraph(p, extra)
 	n := 2*g.k + 1
 	chd := make([][]float64, p.Cols)
 	for c := range chd {
-		chd[c] = g.channelDensity(snr, gr.ch[c], o.MD8)
+		chd[c] = g.columnDensity(base, gr.ch[c])
 	}
 	v2c := make([][]float64, len(gr.edges))
 	c2v := make([][]float64, len(gr.edges))
@@ -345,6 +364,44 @@ func DDEConverges(p *Protograph, extra []ColumnChannel, snr float64, o DDEOption
 		return false, err
 	}
 	ok, _ := ddeConverges(p, extra, snr, o)
+	return ok, nil
+}
+
+// DDEBins returns the grid of o (its defaults filled in): LLR values
+// (i − k)·delta for i from 0 to 2k, the last and first bins holding the
+// saturated values ±LMax. A channel density for DDEConvergesOn has 2k + 1
+// entries on it.
+func (o DDEOptions) DDEBins() (delta float64, k int) {
+	o = o.norm()
+	return o.Delta, gridFor(o).k
+}
+
+// DDEConvergesOn is DDEConverges on the channel whose LLR density, given
+// a transmitted 0 (the channel symmetric), is density on the grid of o
+// (DDEBins): a channel other than the BIAWGN and multidimensional ones,
+// such as a slice of slice reconciliation. o.MD8 is ignored.
+func DDEConvergesOn(p *Protograph, extra []ColumnChannel, density []float64, o DDEOptions) (bool, error) {
+	if err := p.Validate(); err != nil {
+		return false, err
+	}
+	o = o.norm()
+	_, k := o.DDEBins()
+	if len(density) != 2*k+1 {
+		return false, fmt.Errorf("%w: channel density of %d bins, the grid has %d", ErrInvalidCode, len(density), 2*k+1)
+	}
+	sum := 0.0
+	for i, v := range density {
+		if !(v >= 0) || math.IsInf(v, 0) {
+			return false, fmt.Errorf("%w: channel density bin %d is %g", ErrInvalidCode, i, v)
+		}
+		sum += v
+	}
+	if !(sum > 0) {
+		return false, fmt.Errorf("%w: channel density has no mass", ErrInvalidCode)
+	}
+	base := slices.Clone(density)
+	normalize(base)
+	ok, _ := ddeRun(p, extra, base, o)
 	return ok, nil
 }
 

@@ -177,3 +177,63 @@ func TestDDEFamilyLines(t *testing.T) {
 		}
 	})
 }
+
+// biawgnDensity is the LLR density of the BIAWGN channel at snr given a
+// 0, N(2·snr, 4·snr), on the grid of o, built here from the normal
+// distribution function.
+func biawgnDensity(snr float64, o DDEOptions) []float64 {
+	delta, k := o.DDEBins()
+	d := make([]float64, 2*k+1)
+	cdf := func(x float64) float64 { return 0.5 * math.Erfc(-(x-2*snr)/(2*math.Sqrt(snr)*math.Sqrt2)) }
+	for i := range d {
+		lo, hi := (float64(i-k)-0.5)*delta, (float64(i-k)+0.5)*delta
+		switch i {
+		case 0:
+			d[i] = cdf(hi)
+		case 2 * k:
+			d[i] = 1 - cdf(lo)
+		default:
+			d[i] = cdf(hi) - cdf(lo)
+		}
+	}
+	return d
+}
+
+// DDEConvergesOn with the BIAWGN channel's density brackets the (3,6)
+// threshold as DDEConverges does, and agrees with it on a punctured and
+// shortened protograph; a density that is not one is an error.
+func TestDDEConvergesOn(t *testing.T) {
+	t.Parallel()
+	p := regular(3, 6)
+	for _, c := range []struct {
+		sigma float64
+		want  bool
+	}{{0.876, true}, {0.886, false}} {
+		got, err := DDEConvergesOn(p, nil, biawgnDensity(SNRFromSigma(c.sigma), coarse), coarse)
+		if err != nil || got != c.want {
+			t.Errorf("(3,6) at σ = %g: converges %v (%v), want %v", c.sigma, got, err, c.want)
+		}
+	}
+	ar, _ := families[FamilyAR4JA].raptor.Protograph(3)
+	extra := make([]ColumnChannel, ar.Cols)
+	extra[0] = ColumnChannel{Shortened: 0.2}
+	extra[1] = ColumnChannel{Punctured: 0.1}
+	for _, snr := range []float64{0.9, 1.2, 1.6} {
+		want, _ := ddeConverges(ar, extra, snr, coarse.norm())
+		got, err := DDEConvergesOn(ar, extra, biawgnDensity(snr, coarse), coarse)
+		if err != nil || got != want {
+			t.Errorf("AR4JA, shortened and punctured, at SNR %g: DDEConvergesOn %v (%v), DDEConverges %v", snr, got, err, want)
+		}
+	}
+	good := biawgnDensity(1, coarse)
+	for name, d := range map[string][]float64{
+		"short":    good[1:],
+		"negative": append([]float64{-0.1}, good[1:]...),
+		"NaN":      append([]float64{math.NaN()}, good[1:]...),
+		"empty":    make([]float64, len(good)),
+	} {
+		if _, err := DDEConvergesOn(p, nil, d, coarse); err == nil {
+			t.Errorf("%s density accepted", name)
+		}
+	}
+}
