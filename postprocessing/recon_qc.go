@@ -413,7 +413,7 @@ func planQCReconciliation(p PlanParams) (ReconciliationPlan, error) {
 		// The table was measured with other families where those of
 		// familyTargets serve: their own targets.
 		if err == nil {
-			if e := familyTarget(d.Family, p.SNR, eff, false); e > eff {
+			if e := familyTarget(d.Family, p.SNR, eff, targetMD); e > eff {
 				d2, blocks2, err2 := planQC(p.KeyQuadratures, maxQ, p.SNR, e, p.Seed, p.Families)
 				if err2 == nil && d2.Family == d.Family {
 					eff, d, blocks = e, d2, blocks2
@@ -441,7 +441,9 @@ func planQCReconciliation(p PlanParams) (ReconciliationPlan, error) {
 // measured with family 38's codes where these serve. For each, the default
 // target β of multidimensional reconciliation (md) and of a slice code
 // (slice), when that family codes the rate the table's target gives, or the
-// most that keeps the rate within the family's range.
+// most that keeps the rate within the family's range; or, with
+// firstSliceFactor, the first coded slice's default times that factor, at
+// rates below FamilyIrregular's (where this family stands in for it).
 //
 // qcldpc.FamilyIrregular (rates 0.24 to 2/7: multidimensional reconciliation
 // at SNR about 0.45–0.55, the first slice at SNR 1): md measured at SNR 0.5,
@@ -462,22 +464,56 @@ func planQCReconciliation(p PlanParams) (ReconciliationPlan, error) {
 // qcldpc.FamilyMD3Wide (slice only, md 0: the table's): the second slice at
 // SNR 1 (rate 0.124); with 600 iterations 1/105 blocks failed in that
 // slice at 0.93, all 45 at 0.94.
-var familyTargets = map[int]struct{ md, slice float64 }{
-	qcldpc.FamilyIrregular: {md: 0.91, slice: 0.92},
-	qcldpc.FamilyMD3Wide:   {slice: 0.933},
+//
+// qcldpc.FamilyMDHighWide (first slice factor): the first slice at SNR 0.5
+// (rate 0.161, equivalent SNR 0.279; 7 slices, 2 disclosed, blocks of
+// 2 796 202 quadratures), which ran at 0.932 of its capacity, 0.02 below
+// its code's threshold on that slice's channel (discretized DE on the
+// slice's own LLR density: 0.952, TestSliceChannelDDE), where family 11's
+// code at SNR 1 runs 0.007 below its own (0.969). Its slice default
+// times firstSliceFactor: with 1.015 (0.946 of the slice's capacity) β rose
+// from 0.931 to 0.939 with FER 9/105 and 6/105 on two seeds, as before
+// (none of the failures logged in slice 0); at 1.02 (0.950) β 0.942 with FER 24/105, most in
+// slice 0; with slice 1 at 1.012 of its default as well (family 36,
+// 0.953 of its capacity) FER 22/105 and 20/105 on two seeds, most in
+// slice 1. Family 38 codes the first slice from SNR about 0.45 to 0.85
+// (rates 0.15–0.24; family 11 above), where the factor applies: measured at
+// SNR 0.5 and on the stations at 25 km (SNR about 0.48); at SNR 0.7 the
+// same DE puts the raised first slice 0.013 below its code's threshold.
+// Elsewhere family 38's slices keep the table's default: at SNR 1.5 the
+// raised second slice (rate 0.17) would sit at its code's threshold, and
+// the first (rate 0.33) 0.005 below.
+var familyTargets = map[int]struct{ md, slice, firstSliceFactor float64 }{
+	qcldpc.FamilyIrregular:  {md: 0.91, slice: 0.92},
+	qcldpc.FamilyMD3Wide:    {slice: 0.933},
+	qcldpc.FamilyMDHighWide: {firstSliceFactor: 1.015},
 }
 
+// The kinds of code familyTarget targets.
+const (
+	targetMD         = iota // multidimensional reconciliation
+	targetSlice             // a coded slice other than the first
+	targetFirstSlice        // the first (most significant) coded slice
+)
+
 // familyTarget returns the default target β at snr for a code of family
-// id, whose own target replaces eff (familyTargets, capped by the top of
-// the family's rates), or eff when id has none or it is not higher.
-func familyTarget(id int, snr, eff float64, slice bool) float64 {
+// id of the given kind, whose own target replaces eff (familyTargets,
+// capped by the top of the family's rates; for the first slice with a
+// first slice factor, below FamilyIrregular's rates, eff times it), or eff
+// when id has none or it is not higher.
+func familyTarget(id int, snr, eff float64, kind int) float64 {
 	t, ok := familyTargets[id]
 	if !ok {
 		return eff
 	}
 	e := t.md // 0: the table's
-	if slice {
+	if kind != targetMD {
 		e = t.slice
+	}
+	if kind == targetFirstSlice && t.firstSliceFactor > 0 {
+		if lo, _ := qcldpc.FamilyRateRange(qcldpc.FamilyIrregular); eff*GaussianCapacity(snr) < lo {
+			e = eff * t.firstSliceFactor
+		}
 	}
 	_, top := qcldpc.FamilyRateRange(id)
 	return max(eff, min(e, top/GaussianCapacity(snr)))

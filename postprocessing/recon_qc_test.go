@@ -209,7 +209,7 @@ func TestPlanBlockLengths(t *testing.T) {
 			t.Errorf("SNR %g, default: %d blocks of %d quadratures, N = %d", snr, long.Blocks, q, long.N())
 		}
 		// (the table's target, or a family's own: familyTargets)
-		if want := familyTarget(long.QC.Family, snr, DefaultEfficiencyAt(snr, p.KeyQuadratures/long.Blocks), false); long.Rate() > want*GaussianCapacity(snr)+1e-9 {
+		if want := familyTarget(long.QC.Family, snr, DefaultEfficiencyAt(snr, p.KeyQuadratures/long.Blocks), targetMD); long.Rate() > want*GaussianCapacity(snr)+1e-9 {
 			t.Errorf("SNR %g: rate %.5f above the target β %.4f", snr, long.Rate(), want)
 		}
 		p.MaxBlockLength = CompatQCBlockLength

@@ -935,7 +935,8 @@ func sliceFactorAt(s float64) float64 {
 // Gaussian capacity there), for blocks of q quadratures. The default β
 // of every slice is lowered (sliceFactorAt), except for a slice whose rate
 // (at that default) a family of familyTargets codes, when fams allows it
-// (nil: every family): there the default is that family's slice target.
+// (nil: every family): there the default is that family's slice target,
+// or for the first slice its first slice factor times the default.
 func sliceTargets(caps []float64, q int, beta float64, eff []float64, fams []int) (snrs, rates []float64) {
 	for j, c := range caps {
 		s := equivalentSNR(c)
@@ -943,7 +944,11 @@ func sliceTargets(caps []float64, q int, beta float64, eff []float64, fams []int
 		if beta != 0 {
 			e = beta
 		} else if d, err := qcldpc.ForRateAmong(e*GaussianCapacity(s), q, fams); err == nil {
-			e = familyTarget(d.Family, s, e, true)
+			kind := targetSlice
+			if j == 0 {
+				kind = targetFirstSlice
+			}
+			e = familyTarget(d.Family, s, e, kind)
 		}
 		if j < len(eff) {
 			e *= eff[j]

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -726,12 +727,45 @@ func TestSliceFactor(t *testing.T) {
 	_, caps := SliceCapacities(0.5, 6, 1)
 	q := 1 << 21
 	_, rates := sliceTargets(caps, q, 0, nil, nil)
+	_, without := sliceTargets(caps, q, 0, nil, beforeSliceFactor())
+	factor := familyTargets[qcldpc.FamilyMDHighWide].firstSliceFactor
 	for j, c := range caps {
 		s := equivalentSNR(c)
-		if want := sliceFactorAt(s) * DefaultEfficiencyAt(s, q) * GaussianCapacity(s); math.Abs(rates[j]-want) > 1e-12 {
+		want := sliceFactorAt(s) * DefaultEfficiencyAt(s, q) * GaussianCapacity(s)
+		if math.Abs(without[j]-want) > 1e-12 {
+			t.Errorf("slice %d without family %d: target %g, want %g", j, qcldpc.FamilyMDHighWide, without[j], want)
+		}
+		// The first slice (rate 0.16) is family 38's, whose slice factor
+		// raises it; the others keep the table's.
+		if j == 0 {
+			want *= factor
+		}
+		if math.Abs(rates[j]-want) > 1e-12 {
 			t.Errorf("slice %d: target %g, want %g", j, rates[j], want)
 		}
 	}
+	if !(factor > 1) {
+		t.Errorf("family %d's first slice factor %g", qcldpc.FamilyMDHighWide, factor)
+	}
+	// At SNR 2 family 38 codes the first two slices (rates 0.38 and 0.2),
+	// the first above FamilyIrregular's rates: both keep the table's target.
+	_, caps = SliceCapacities(2, 7, 1)
+	_, rates = sliceTargets(caps, q, 0, nil, nil)
+	for j, c := range caps[:2] {
+		s := equivalentSNR(c)
+		if d, err := qcldpc.ForRate(rates[j], q); err != nil || d.Family != qcldpc.FamilyMDHighWide {
+			t.Fatalf("SNR 2, slice %d: family %d (%v), want %d", j, d.Family, err, qcldpc.FamilyMDHighWide)
+		}
+		if want := sliceFactorAt(s) * DefaultEfficiencyAt(s, q) * GaussianCapacity(s); math.Abs(rates[j]-want) > 1e-12 {
+			t.Errorf("SNR 2, slice %d: target %g, want the table's %g", j, rates[j], want)
+		}
+	}
+}
+
+// beforeSliceFactor is what ForRate plans with, less the family with a
+// slice factor (familyTargets).
+func beforeSliceFactor() []int {
+	return slices.DeleteFunc(qcldpc.PlannedFamilies(), func(id int) bool { return id == qcldpc.FamilyMDHighWide })
 }
 
 // A slice whose rate FamilyIrregular codes (at SNR 1 the first coded
@@ -753,6 +787,8 @@ func TestSliceTargetIrregular(t *testing.T) {
 	if got, want := rates[1]/GaussianCapacity(snrs[1]), familyTargets[qcldpc.FamilyMD3Wide].slice; math.Abs(got-want) > 1e-12 {
 		t.Errorf("slice 1: target β %.4f, want family %d's %.4f", got, qcldpc.FamilyMD3Wide, want)
 	}
+	// Without it, family 38 codes slice 0 at FamilyIrregular's rates,
+	// where its first slice factor does not apply: the table's target.
 	_, without := sliceTargets(caps, q, 0, nil, beforeIrregular())
 	if got := without[0] / GaussianCapacity(s0); math.Abs(got-table) > 1e-12 {
 		t.Errorf("slice 0 without FamilyIrregular: target β %.4f, want the table's %.4f", got, table)
