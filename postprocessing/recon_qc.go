@@ -471,12 +471,12 @@ func planQCReconciliation(p PlanParams) (ReconciliationPlan, error) {
 // its code's threshold on that slice's channel (discretized DE on the
 // slice's own LLR density: 0.952, TestSliceChannelDDE), where family 11's
 // code at SNR 1 runs 0.007 below its own (0.969). Its slice default
-// times firstSliceFactor: with 1.015 (0.946 of the slice's capacity) β rose
-// from 0.931 to 0.939 with FER 9/105 and 6/105 on two seeds, as before
-// (none of the failures logged in slice 0); at 1.02 (0.950) β 0.942 with FER 24/105, most in
-// slice 0; with slice 1 at 1.012 of its default as well (family 36,
-// 0.953 of its capacity) FER 22/105 and 20/105 on two seeds, most in
-// slice 1. Family 38 codes the first slice from SNR about 0.45 to 0.85
+// times firstSliceFactor: with 1.015 (0.946 of the slice's capacity) β
+// rose from 0.931 to 0.939 with FER 9/105 and 6/105 on two seeds, as
+// before (none of the failures logged in slice 0); at 1.02 (0.950) β
+// 0.942 with FER 24/105, most in slice 0; with slice 1 at 1.012 of its
+// default as well (family 36, 0.953 of its capacity) FER 22/105 and
+// 20/105 on two seeds, most in slice 1. Family 38 codes the first slice from SNR about 0.45 to 0.85
 // (rates 0.15–0.24; family 11 above), where the factor applies: measured at
 // SNR 0.5 and on the stations at 25 km (SNR about 0.48); at SNR 0.7 the
 // same DE puts the raised first slice 0.013 below its code's threshold.
