@@ -708,7 +708,9 @@ func TestPlanReconciliationSlice(t *testing.T) {
 // The slices' default targets: every slice at sliceFactor of the
 // multidimensional table's β at its equivalent SNR, the least significant
 // ones lowered further, continuously and monotonically, between the two
-// SNRs where it was measured.
+// SNRs where it was measured; the first slice raised by family 38's first
+// slice factor where that family codes it below FamilyIrregular's rates,
+// and only there.
 func TestSliceFactor(t *testing.T) {
 	if f := sliceFactorAt(0.001); f != sliceFactor*lowSliceFactor {
 		t.Errorf("at SNR 0.001: %g", f)
