@@ -457,7 +457,7 @@ func TestErrorCorrectionKnobs(t *testing.T) {
 // his planner chooses among.
 func TestErrorCorrectionFamilies(t *testing.T) {
 	for _, tc := range []struct{ key, value, words string }{
-		{"alice.error_correction.families", "[12]", "family 12 is not one of"},
+		{"alice.error_correction.families", "[13]", "family 13 is not one of"},
 		{"alice.error_correction.families", "[1, 4, 1]", "family 1 is listed twice"},
 		{"bob.error_correction.families", "[3]", "family 3 is not one of"}, // shipped, never planned
 		{"bob.error_correction.families", "[0]", "family 0 is not one of"},

@@ -87,6 +87,12 @@ func BenchmarkReconcileSlices(b *testing.B) {
 				b.ReportMetric(r.fer, "FER")
 				b.ReportMetric(r.mbps, "Mbit/s/core")
 				b.ReportMetric(float64(r.blocks), "blocks")
+				// Failed blocks per slice (the slice that stalled, or the
+				// first with another word than Bob's), as metrics: the log
+				// of failures is truncated.
+				for j, n := range r.sliceFailures {
+					b.ReportMetric(float64(n), fmt.Sprintf("fail-slice%d", j))
+				}
 			}
 		})
 	}
@@ -142,9 +148,13 @@ func reconcileSlicesAt(tb testing.TB, p SliceParams, blocks int, seed uint64) sl
 		}
 		// A block that meets every syndrome with other words than Bob's:
 		// which slices differ, and in how many bits.
+		wrong := -1 // the first slice of the block with another word than Bob's
 		testHookSliceWrongWords = func(i int, words [][]uint8) {
 			for j, w := range words {
 				if d := hammingDistance(w, bob.words[i][j]); d > 0 {
+					if wrong < 0 {
+						wrong = j
+					}
 					var punctured int
 					for t, role := range alice.sc.codes[j].roles {
 						if role == rolePunctured && w[t] != bob.words[i][j][t] {
@@ -169,15 +179,19 @@ func reconcileSlicesAt(tb testing.TB, p SliceParams, blocks int, seed uint64) sl
 				tb.Fatal(err)
 			}
 			start := time.Now()
+			wrong = -1
 			err = alice.DecodeBlock(i, dis, syn, h)
 			decoding += time.Since(start)
 			if err != nil {
 				failed++
-				var j int
+				j := wrong
 				if k := strings.Index(err.Error(), "slice "); k >= 0 {
-					if _, e := fmt.Sscanf(err.Error()[k:], "slice %d", &j); e == nil && j < len(r.sliceFailures) {
-						r.sliceFailures[j]++
+					if _, e := fmt.Sscanf(err.Error()[k:], "slice %d", &j); e != nil {
+						j = -1
 					}
+				}
+				if j >= 0 && j < len(r.sliceFailures) {
+					r.sliceFailures[j]++
 				}
 				tb.Logf("frame %d block %d: %v", done, i, err)
 			}

@@ -1121,6 +1121,15 @@ func PlanSlices(p SliceParams) (SlicePlan, error) {
 				if p.Efficiency != nil || p.Beta != 0 {
 					break
 				}
+				// A family's own slice target was measured on slices: the
+				// margin to its threshold on the MD channel, which PEXIT
+				// judges at the equivalent SNR, says less (FamilySixth's
+				// code at SNR 0.5: stepped from 0.964 to 0.961 of the
+				// slice's capacity by this rule, where discretized DE on
+				// the slice's channel puts its threshold at 0.971).
+				if familyTargets[d.Family].slice > 0 {
+					break
+				}
 				// β of the code at the equivalent SNR, kept below its threshold.
 				if keep, err := keepsThresholdMargin(d, snrs[j], target/GaussianCapacity(snrs[j])); err != nil || keep {
 					if err != nil {

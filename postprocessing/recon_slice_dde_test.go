@@ -46,31 +46,37 @@ func TestSliceLLRDensityCapacity(t *testing.T) {
 }
 
 // Discretized density evolution on the channel of the first coded slice
-// (7 slices, 2 disclosed), with the LLR density Alice's decoder sees:
-// FamilyMDHigh's protograph at rate 1/6 (11 rows; the wide family 38 that
-// codes that slice at SNR 0.5 has the same density evolution) has its
-// threshold between SNR 0.5084 and 0.5090, 0.952–0.953 of the slice's
-// capacity (docs/ldpc-codes.md): it converges 1 % above and fails 1 %
-// below.
+// (7 slices, 2 disclosed), with the LLR density Alice's decoder sees, at
+// rate 1/6: FamilyMDHigh's protograph (11 rows; the wide family 38 that
+// coded that slice at SNR 0.5 before FamilySixth has the same density
+// evolution) has its threshold between SNR 0.5081 and 0.5089, 0.952–0.954
+// of the slice's capacity, and FamilySixth's between 0.4953 and 0.4962,
+// 0.971–0.972 (docs/ldpc-codes.md): each converges 1 % above its
+// threshold and fails 1 % below, and FamilySixth converges where
+// FamilyMDHigh fails.
 func TestSliceChannelDDE(t *testing.T) {
 	if testRace {
 		t.Skip("discretized DE takes minutes under the race detector; the plain run covers it")
 	}
 	t.Parallel()
-	f, _, err := qcldpc.FamilyRaptor(qcldpc.FamilyMDHigh)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := f.Protograph(11)
-	if err != nil {
-		t.Fatal(err)
-	}
 	o := qcldpc.DDEOptions{Delta: 0.1, LMax: 20, MaxIter: 1000, Target: 1e-7}
 	delta, k := o.DDEBins()
 	for _, c := range []struct {
-		snr  float64
-		want bool
-	}{{0.514, true}, {0.503, false}} {
+		family int
+		snr    float64
+		want   bool
+	}{
+		{qcldpc.FamilyMDHigh, 0.514, true}, {qcldpc.FamilyMDHigh, 0.503, false},
+		{qcldpc.FamilySixth, 0.501, true}, {qcldpc.FamilySixth, 0.490, false},
+	} {
+		f, _, err := qcldpc.FamilyRaptor(c.family)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := f.Protograph(11)
+		if err != nil {
+			t.Fatal(err)
+		}
 		d, err := SliceLLRDensity(c.snr, 7, 2, 0, delta, k)
 		if err != nil {
 			t.Fatal(err)
@@ -81,7 +87,7 @@ func TestSliceChannelDDE(t *testing.T) {
 		}
 		_, caps := SliceCapacities(c.snr, 7, 2)
 		if got != c.want {
-			t.Errorf("rate %.4f at SNR %g (%.4f of slice 0's capacity): converges %v, want %v", p.Rate(), c.snr, p.Rate()/caps[0], got, c.want)
+			t.Errorf("family %d, rate %.4f at SNR %g (%.4f of slice 0's capacity): converges %v, want %v", c.family, p.Rate(), c.snr, p.Rate()/caps[0], got, c.want)
 		}
 	}
 }

@@ -726,7 +726,7 @@ func TestSliceFactor(t *testing.T) {
 		}
 		prev = f
 	}
-	_, caps := SliceCapacities(0.5, 6, 1)
+	_, caps := SliceCapacities(0.7, 7, 2)
 	q := 1 << 21
 	_, rates := sliceTargets(caps, q, 0, nil, nil)
 	_, without := sliceTargets(caps, q, 0, nil, beforeSliceFactor())
@@ -737,9 +737,12 @@ func TestSliceFactor(t *testing.T) {
 		if math.Abs(without[j]-want) > 1e-12 {
 			t.Errorf("slice %d without family %d: target %g, want %g", j, qcldpc.FamilyMDHighWide, without[j], want)
 		}
-		// The first slice (rate 0.16) is family 38's, whose slice factor
+		// The first slice (rate 0.2) is family 38's, whose slice factor
 		// raises it; the others keep the table's.
 		if j == 0 {
+			if d, err := qcldpc.ForRate(want, q); err != nil || d.Family != qcldpc.FamilyMDHighWide {
+				t.Fatalf("SNR 0.7, slice 0: family %d (%v), want %d", d.Family, err, qcldpc.FamilyMDHighWide)
+			}
 			want *= factor
 		}
 		if math.Abs(rates[j]-want) > 1e-12 {
@@ -768,6 +771,47 @@ func TestSliceFactor(t *testing.T) {
 // slice factor (familyTargets).
 func beforeSliceFactor() []int {
 	return slices.DeleteFunc(qcldpc.PlannedFamilies(), func(id int) bool { return id == qcldpc.FamilyMDHighWide })
+}
+
+// The first slice at SNR 0.5 (rate about 0.166) is FamilySixth's, at that
+// family's slice target up to the top of its rates; without it,
+// family 38's at its first slice factor, as before FamilySixth. The other
+// slices keep their targets.
+func TestSliceTargetSixth(t *testing.T) {
+	own := familyTargets[qcldpc.FamilySixth].slice
+	q := 2_796_202
+	_, caps := SliceCapacities(0.5, 7, 2)
+	s0 := equivalentSNR(caps[0])
+	table := DefaultEfficiencyAt(s0, q) * sliceFactorAt(s0)
+	_, hi := qcldpc.FamilyRateRange(qcldpc.FamilySixth)
+	snrs, rates := sliceTargets(caps, q, 0, nil, nil)
+	want := min(own*GaussianCapacity(s0), hi)
+	if math.Abs(rates[0]-want) > 1e-12 || !(own > table) {
+		t.Fatalf("slice 0 (equivalent SNR %.4f): target %.5f, want %.5f (own β %.4f, table %.4f)", snrs[0], rates[0], want, own, table)
+	}
+	if d, err := qcldpc.ForRate(rates[0], q); err != nil || d.Family != qcldpc.FamilySixth {
+		t.Fatalf("slice 0: family %d (%v), want %d", d.Family, err, qcldpc.FamilySixth)
+	}
+	without := slices.DeleteFunc(qcldpc.PlannedFamilies(), func(id int) bool { return id == qcldpc.FamilySixth })
+	_, old := sliceTargets(caps, q, 0, nil, without)
+	if w := table * GaussianCapacity(s0) * familyTargets[qcldpc.FamilyMDHighWide].firstSliceFactor; math.Abs(old[0]-w) > 1e-12 {
+		t.Errorf("slice 0 without FamilySixth: target %.5f, want family 38's %.5f", old[0], w)
+	}
+	for j := 1; j < len(caps); j++ {
+		if rates[j] != old[j] {
+			t.Errorf("slice %d: target %g with FamilySixth, %g without", j, rates[j], old[j])
+		}
+	}
+	// The planner keeps that target: a family's own slice target is not
+	// lowered by the margin rule on the MD channel.
+	plan, err := PlanSlices(SliceParams{SNR: 0.5, Bits: 7, Disclosed: 2, Scale: math.Sqrt(1.5), KeyQuadratures: 2 * q, MaxBlockLength: q})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := plan.Codes[0]
+	if r, err := d.EffectiveRate(); err != nil || d.Family != qcldpc.FamilySixth || r > rates[0] || r < rates[0]-0.0002 {
+		t.Errorf("planned slice 0: %+v at rate %.5f, want family %d at %.5f (%v)", d, r, qcldpc.FamilySixth, rates[0], err)
+	}
 }
 
 // A slice whose rate FamilyIrregular codes (at SNR 1 the first coded

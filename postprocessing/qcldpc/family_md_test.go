@@ -78,7 +78,8 @@ func TestFamilyMDBeatsLowRandomOnMD8(t *testing.T) {
 // own lowest, and FamilyLowRandom the rest; FamilyAR4JA serves the rates
 // above 0.45, and in shorter blocks down to 0.091, and FamilyLow the rest.
 // From WideMinLength bits on, the wide twin of each of those families
-// takes its place (family_wide.go).
+// takes its place (family_wide.go), and FamilySixth FamilyMDHighWide's at
+// rates 1/7 to 1/6 (family_sixth.go).
 func TestForRateFamilies(t *testing.T) {
 	low3 := families[FamilyMD3].raptor.RateAt(families[FamilyMD3].raptor.MaxRows())
 	top4 := families[FamilyMD4].raptor.RateAt(families[FamilyMD4].minRows)
@@ -89,7 +90,7 @@ func TestForRateFamilies(t *testing.T) {
 		n    int
 		want int
 	}{
-		{0.4, 1 << 20, FamilyMDHigh}, {0.23, 1 << 21, FamilyMDHigh}, {0.26, 1 << 16, FamilyMDHigh}, {0.15, 1 << 20, FamilyMDHigh}, {0.1429, 1 << 16, FamilyMDHigh},
+		{0.4, 1 << 20, FamilyMDHigh}, {0.23, 1 << 21, FamilyMDHigh}, {0.26, 1 << 16, FamilyMDHigh}, {0.15, 1 << 20, FamilySixth}, {0.15, 1 << 17, FamilyMDHigh}, {0.1429, 1 << 16, FamilyMDHigh},
 		{0.26, 1 << 15, FamilyAR4JA}, {0.401, 1 << 20, FamilyMDHigh}, {0.45, 1 << 21, FamilyMDHigh}, {0.451, 1 << 20, FamilyAR4JA},
 		{0.14, 1 << 20, FamilyMD3}, {top4 + 0.001, 1 << 21, FamilyMD3}, {top4, 1 << 21, FamilyMD4}, {0.1, 1 << 21, FamilyMD4}, {low3, 1 << 16, FamilyMD4},
 		{low3 - 0.001, 1 << 20, FamilyMD}, {low, 1 << 18, FamilyMD},

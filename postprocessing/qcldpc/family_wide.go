@@ -61,7 +61,7 @@ func init() {
 	// least WideMinLength bits, the others the rest.
 	// The families of long blocks only with a protograph of their own
 	// (FamilyIrregular) come first.
-	order := []int{FamilyIrregular}
+	order := []int{FamilyIrregular, FamilySixth}
 	for _, id := range wideTwins {
 		order = append(order, wideIDOffset+id)
 	}

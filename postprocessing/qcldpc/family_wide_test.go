@@ -50,7 +50,7 @@ func TestWideFamiliesNoFourCyclesAndFrozen(t *testing.T) {
 		rate float64
 		n    int
 	}{{0.43, MaxLength}, {0.23, 1 << 21}, {0.1, MaxLength}, {0.09, 1 << 20}, {0.0527, MaxLength}, {0.03, 1 << 21}, {0.0204, MaxLength}, {0.0101, 1 << 20},
-		{0.43, WideMinLength}, {0.3, 1 << 19}, {0.16, WideMinLength}, {0.1, WideMinLength}, {0.05, 1 << 19}, {0.02, WideMinLength}, {0.0101, WideMinLength}} {
+		{0.43, WideMinLength}, {0.3, 1 << 19}, {0.18, WideMinLength}, {0.1, WideMinLength}, {0.05, 1 << 19}, {0.02, WideMinLength}, {0.0101, WideMinLength}} {
 		d, err := ForRate(c.rate, c.n)
 		if err != nil {
 			t.Fatal(err)
