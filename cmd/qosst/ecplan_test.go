@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -11,15 +10,7 @@ import (
 	"github.com/qosst/qosst-go/postprocessing"
 )
 
-func runECPlan(args ...string) (string, error) {
-	cmd := newECPlanCmd()
-	var out bytes.Buffer
-	cmd.SetOut(&out)
-	cmd.SetErr(&out)
-	cmd.SetArgs(args)
-	err := cmd.Execute()
-	return out.String(), err
-}
+func runECPlan(args ...string) (string, error) { return runCommand(newECPlanCmd(), args...) }
 
 type ecPlanJSON struct {
 	Scheme           string  `json:"scheme"`

@@ -14,13 +14,7 @@ import (
 
 func runKeygen(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	cmd := newKeygenCmd()
-	var out bytes.Buffer
-	cmd.SetOut(&out)
-	cmd.SetErr(&out)
-	cmd.SetArgs(args)
-	err := cmd.Execute()
-	return out.String(), err
+	return runCommand(newKeygenCmd(), args...)
 }
 
 func TestKeygenWritesUsableKeys(t *testing.T) {

@@ -7,11 +7,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
+
 	"github.com/qosst/qosst-go/postprocessing"
 )
 
-func runSkr(args ...string) (string, error) {
-	cmd := newSkrCmd()
+// runCommand runs cmd with args and returns what it printed, standard
+// output and error together.
+func runCommand(cmd *cobra.Command, args ...string) (string, error) {
 	var out bytes.Buffer
 	cmd.SetOut(&out)
 	cmd.SetErr(&out)
@@ -19,6 +22,8 @@ func runSkr(args ...string) (string, error) {
 	err := cmd.Execute()
 	return out.String(), err
 }
+
+func runSkr(args ...string) (string, error) { return runCommand(newSkrCmd(), args...) }
 
 func TestSkrPrintsTheKeyRate(t *testing.T) {
 	out, err := runSkr("--detection", "heterodyne", "--va", "4", "--t", "0.5", "--xi", "0.01",
