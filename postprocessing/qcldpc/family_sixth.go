@@ -6,7 +6,7 @@ package qcldpc
 // rate (docs/ldpc-codes.md: -init 8 -core 5 -pre 3 -punct 1 -punctured 4
 // -rates 0.1667 -maxw 4 -iter 6000 -temp 0.002 -seed 9 -distance). It
 // differs from FamilyMDHigh's code of 11 rows in one precode entry and five
-// extension rows, and has its 38 edges.
+// extension rows, and has 41 edges (FamilyMDHigh's code: 42).
 //
 // Its PEXIT threshold is β 0.968 on the BIAWGN channel (FamilyMDHigh's
 // code: 0.953). Discretized density evolution on the channel of the first
@@ -14,13 +14,14 @@ package qcldpc
 // slices, 2 disclosed) puts it at 0.971 of that slice's capacity, where
 // FamilyMDHigh's code stands at 0.953 (TestSliceChannelDDE in
 // postprocessing). It serves rates sixthTopRate (punctured) down to
-// sixthBottomRate (shortened), in blocks of at least WideMinLength bits, pre-lifted like the
-// wide families; the planner uses it for the first slice at SNR about
-// 0.42–0.52, with its own target (postprocessing's familyTargets).
+// sixthBottomRate (shortened), in blocks of at least WideMinLength bits,
+// pre-lifted like the wide families; the planner uses it for the first
+// slice at SNR about 0.4–0.52, with its own target (postprocessing's
+// familyTargets).
 const FamilySixth = 12
 
 // sixthTopRate is the highest rate ForRate serves with FamilySixth, by
-// puncturing about 2 % of its candidate bits: where the planner's target
+// puncturing about 6 % of its candidate bits: where the planner's target
 // for the first slice at SNR 0.5 (0.966 of its capacity) lies.
 const sixthTopRate = 0.17
 
