@@ -492,9 +492,9 @@ func planQCReconciliation(p PlanParams) (ReconciliationPlan, error) {
 // β 0.944 with FER 13/105, three of them one frame's code (seed 8)
 // meeting a word 50 bits from Bob's; at 0.9384 (0.964) β 0.9494 with FER
 // 10/105 and 7/105 on two seeds; at 0.9384 × 1.0022 = 0.94046 (0.966;
-// the default) β 0.9506 with FER 12/105 (6 of them in slice 2, one
-// frame's code meeting another word at every target) and 7/105, 19/210
-// in all. On the MD channel its codes converge at
+// the default) β 0.9506 with FER 12/105 (6 of them in slice 2, the 2
+// logged one frame's code meeting another word, as at 0.964) and 7/105,
+// 19/210 in all. On the MD channel its codes converge at
 // β 0.935 where family 38's fail (rates 0.152 and 1/6), so the table's
 // target, measured with family 38, stays for multidimensional
 // reconciliation.
