@@ -77,9 +77,8 @@ func (p ReconciliationPlan) Budget(snr float64) (Budget, error) {
 		b.Losses = append(b.Losses,
 			BudgetLoss{What: "quantization", Fraction: (info - quantized) / info},
 			BudgetLoss{What: "disclosed slices", Fraction: lost / info})
-		q := float64(s.Quadratures())
 		for j, d := range s.Codes {
-			rate := float64(d.N()-d.Shortened-d.M()) / q
+			rate := float64(d.KeyBits()-d.M()) / float64(d.ChannelBits())
 			b.Losses = append(b.Losses, BudgetLoss{What: fmt.Sprintf("slice %d", j),
 				Capacity: caps[j], Rate: rate, Fraction: (caps[j] - rate) / info})
 		}

@@ -47,9 +47,9 @@ the scheme planned. Planning slice reconciliation simulates one block of
 each slice code (the guard against codes with low-weight words), a few
 seconds per slice at the default length.
 
-An SNR that is not finite and > 0, a scheme or code family other than
-those named, or a frame the codes cannot serve is an error that names the
-flag; the command exits non-zero.
+An SNR that is not finite and > 0, a scheme or codes other than those
+named, or a frame the codes cannot serve is an error that names the flag;
+the command exits non-zero.
 
 --json prints the plan and the budget as one JSON object: scheme, snr,
 mutual_information_bits, beta, blocks, block_quadratures, slices,
@@ -113,14 +113,11 @@ one code) and losses (what, capacity_bits, rate_bits, fraction).`,
 	return cmd
 }
 
-// ecPlanCode describes one code of a plan.
+// ecPlanCode describes one code of a plan: a quasi-cyclic code's
+// description (its fields inline in JSON; only the seed for a generated
+// code), its length and its effective rate.
 type ecPlanCode struct {
-	Family    int     `json:"family"`
-	Z         int     `json:"z"`
-	Rows      int     `json:"rows"`
-	Shortened int     `json:"shortened"`
-	Punctured int     `json:"punctured"`
-	Seed      uint32  `json:"seed"`
+	qcldpc.Description
 	Bits      int     `json:"bits"`
 	Rate      float64 `json:"rate"`
 	Generated bool    `json:"generated,omitempty"`
@@ -150,8 +147,7 @@ type ecPlanResult struct {
 
 func qcCode(d qcldpc.Description) ecPlanCode {
 	rate, _ := d.EffectiveRate()
-	return ecPlanCode{Family: d.Family, Z: d.Z, Rows: d.Rows, Shortened: d.Shortened, Punctured: d.Punctured,
-		Seed: d.Seed, Bits: d.N(), Rate: rate}
+	return ecPlanCode{Description: d, Bits: d.N(), Rate: rate}
 }
 
 func newECPlanResult(plan postprocessing.ReconciliationPlan, b postprocessing.Budget) ecPlanResult {
@@ -166,7 +162,7 @@ func newECPlanResult(plan postprocessing.ReconciliationPlan, b postprocessing.Bu
 	case plan.QC != nil:
 		r.Codes = append(r.Codes, qcCode(*plan.QC))
 	default:
-		r.Codes = append(r.Codes, ecPlanCode{Bits: plan.N(), Rate: plan.Rate(), Generated: true, Seed: uint32(plan.Code.Seed)})
+		r.Codes = append(r.Codes, ecPlanCode{Description: qcldpc.Description{Seed: uint32(plan.Code.Seed)}, Bits: plan.N(), Rate: plan.Rate(), Generated: true})
 	}
 	for _, l := range b.Losses {
 		r.Losses = append(r.Losses, ecPlanLoss{What: l.What, Capacity: l.Capacity, Rate: l.Rate, Fraction: l.Fraction})
