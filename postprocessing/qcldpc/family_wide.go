@@ -60,7 +60,7 @@ func init() {
 	// ForRate tries the wide families first; they serve blocks of at
 	// least WideMinLength bits, the others the rest.
 	// The families of long blocks only with a protograph of their own
-	// (FamilyIrregular) come first.
+	// (FamilyIrregular, FamilySixth) come first.
 	order := []int{FamilyIrregular, FamilySixth}
 	for _, id := range wideTwins {
 		order = append(order, wideIDOffset+id)
